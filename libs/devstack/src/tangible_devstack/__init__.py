@@ -1,0 +1,1 @@
+"""Local real infrastructure for Tangible: Apache Kafka from Maven Central, embedded PostgreSQL."""

@@ -1,0 +1,114 @@
+"""Pytest fixtures every test suite of the repository shares (loaded via `-p`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+from pydantic import SecretStr
+
+from tangible_devstack.databases import create_database, drop_database, with_database
+from tangible_devstack.infrastructure import Infrastructure, start_infrastructure
+from tangible_runtime.auth import TokenIssuer, generate_keypair
+from tangible_runtime.kafka import KafkaClients
+from tangible_runtime.migrations import upgrade_async
+from tangible_runtime.settings import AuthSettings, KafkaSettings
+
+
+@pytest.fixture(scope="session")
+def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
+    with ExitStack() as stack:
+        infra = start_infrastructure(stack, tmp_path_factory.mktemp("infrastructure"))
+        print(f"\n[tangible] integration infrastructure: {infra.description}")
+        yield infra
+
+
+@pytest.fixture(scope="session")
+def auth_keys() -> tuple[str, str]:
+    return generate_keypair()
+
+
+@pytest.fixture(scope="session")
+def auth_settings(auth_keys: tuple[str, str]) -> AuthSettings:
+    private, public = auth_keys
+    return AuthSettings(public_key=SecretStr(public), private_key=SecretStr(private))
+
+
+@pytest.fixture(scope="session")
+def token_issuer(auth_keys: tuple[str, str]) -> TokenIssuer:
+    return TokenIssuer(auth_keys[0], issuer="tangible")
+
+
+class IssueToken(Protocol):
+    def __call__(self, tenant_id: str, *scopes: str, account_id: str | None = None) -> str: ...
+
+
+@pytest.fixture(scope="session")
+def issue_token(token_issuer: TokenIssuer) -> IssueToken:
+    def issue(tenant_id: str, *scopes: str, account_id: str | None = None) -> str:
+        return token_issuer.issue(
+            tenant_id=tenant_id, scopes=scopes or ("admin",), account_id=account_id
+        ).token
+
+    return issue
+
+
+@pytest.fixture
+def tenant_id() -> str:
+    return f"tenant-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def kafka_settings(infrastructure: Infrastructure) -> KafkaSettings:
+    """A fresh topic prefix per test: its own topics and consumer groups."""
+    settings = KafkaSettings(
+        bootstrap_servers=infrastructure.kafka_bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:10]}."
+    )
+    clients = KafkaClients(settings)
+    await clients.wait_until_reachable()
+    await clients.ensure_topics()
+    return settings
+
+
+DatabaseFactory = Callable[[str, Path], Awaitable[str]]
+
+
+@pytest.fixture(scope="session")
+async def _migrated_templates(infrastructure: Infrastructure) -> AsyncIterator[dict[str, str]]:
+    templates: dict[str, str] = {}
+    yield templates
+    for name in templates.values():
+        await drop_database(infrastructure.postgres_admin_url, name)
+
+
+@pytest.fixture
+async def database_factory(
+    infrastructure: Infrastructure, _migrated_templates: dict[str, str]
+) -> AsyncIterator[DatabaseFactory]:
+    """`await make("entitlements", migrations_dir)` → URL of a fresh, migrated database.
+
+    Each service's migrations run once per session into a template; every test then
+    gets its own copy (CREATE DATABASE … TEMPLATE), which takes milliseconds.
+    """
+    admin = infrastructure.postgres_admin_url
+    created: list[str] = []
+
+    async def make(service: str, migrations: Path) -> str:
+        template = _migrated_templates.get(service)
+        if template is None:
+            template = f"{service.replace('-', '_')}_template_{uuid.uuid4().hex[:6]}"
+            await create_database(admin, template)
+            await upgrade_async(migrations, with_database(admin, template))
+            _migrated_templates[service] = template
+        name = f"{service.replace('-', '_')}_{uuid.uuid4().hex[:10]}"
+        await create_database(admin, name, template=template)
+        created.append(name)
+        return with_database(admin, name)
+
+    yield make
+    for name in created:
+        await drop_database(admin, name)

@@ -1,0 +1,46 @@
+"""Helpers for tests that run services in-process against real infrastructure."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+import httpx
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+T = TypeVar("T")
+
+
+@asynccontextmanager
+async def running(app: FastAPI, *, startup_timeout: float = 60) -> AsyncIterator[httpx.AsyncClient]:
+    """Start the app's lifespan (infrastructure and workers) and yield an HTTP client."""
+    async with LifespanManager(app, startup_timeout=startup_timeout, shutdown_timeout=60) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            yield client
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], *, timeout: float = 15.0, interval: float = 0.05
+) -> T:
+    """Retry `probe` until it stops raising AssertionError; re-raise the last one on timeout."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            return await probe()
+        except AssertionError:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(interval)
+
+
+async def wait_ready(client: httpx.AsyncClient, *, timeout: float = 60.0) -> None:
+    async def probe() -> None:
+        response = await client.get("/readyz")
+        assert response.status_code == 200, response.text
+
+    await eventually(probe, timeout=timeout, interval=0.1)

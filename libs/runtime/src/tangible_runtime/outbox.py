@@ -1,0 +1,167 @@
+"""Transactional outbox: events are rows in the state change's transaction, then relayed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import Table, insert, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tangible_runtime.db import SessionFactory
+from tangible_runtime.kafka import KafkaClients
+from tangible_runtime.logs import get_logger
+from tangible_runtime.metrics import RuntimeMetrics
+from tangible_runtime.telemetry import current_trace_headers
+from tangible_schemas import CloudEvent, EventData, dead_letter_topic, new_event, to_record
+
+log = get_logger(__name__)
+
+
+class Outbox:
+    """Collects a unit of work's events; `flush` writes them in one INSERT."""
+
+    def __init__(self, table: Table, source: str) -> None:
+        self._table = table
+        self._source = source
+        self._pending: list[dict[str, Any]] = []
+
+    def add(
+        self, data: EventData, *, event_id: str | None = None, time: datetime | None = None
+    ) -> CloudEvent[EventData]:
+        event: CloudEvent[EventData] = new_event(data, source=self._source, event_id=event_id, time=time)
+        record = to_record(event, current_trace_headers())
+        self._pending.append(
+            {
+                "topic": record.topic,
+                "key": record.key,
+                "value": record.value,
+                "headers": [[k, v.decode()] for k, v in record.headers],
+            }
+        )
+        return event
+
+    def add_dead_letter(
+        self,
+        consumer: str,
+        *,
+        key: bytes,
+        value: bytes,
+        headers: Iterable[tuple[str, bytes]],
+        reason: str,
+        detail: str = "",
+    ) -> None:
+        """A consumed record this consumer refuses (e.g. unknown account), with its reason."""
+        self._pending.append(
+            {
+                "topic": dead_letter_topic(consumer).name,
+                "key": key,
+                "value": value,
+                "headers": [
+                    *([k, v.decode("utf-8", "replace")] for k, v in headers),
+                    ["dlq_consumer", consumer],
+                    ["dlq_reason", reason],
+                    ["dlq_detail", detail[:1000]],
+                ],
+            }
+        )
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def flush(self, session: AsyncSession) -> None:
+        if self._pending:
+            await session.execute(insert(self._table), self._pending)
+            self._pending = []
+
+    def discard(self) -> None:
+        self._pending = []
+
+
+_LOCK_KEY = 0x7A6E6762  # one relay at a time per database keeps per-key order
+
+
+class OutboxRelay:
+    """Publishes outbox rows in id order and deletes them once Kafka acknowledged."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: SessionFactory,
+        producer: AIOKafkaProducer,
+        clients: KafkaClients,
+        metrics: RuntimeMetrics,
+        batch_size: int = 1000,
+        idle_seconds: float = 0.05,
+    ) -> None:
+        self._session_factory = session_factory
+        self._producer = producer
+        self._clients = clients
+        self._metrics = metrics
+        self._batch_size = batch_size
+        self._idle_seconds = idle_seconds
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Hint that rows were just committed (same-process producers skip the poll delay)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                published = await self.relay_once()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                log.warning("outbox_relay_failed", attempt=failures, exc_info=True)
+                await asyncio.sleep(min(0.1 * 2**failures, 5.0))
+                continue
+            if published < self._batch_size:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._idle_seconds)
+                except TimeoutError:
+                    pass
+
+    async def relay_once(self) -> int:
+        async with self._session_factory() as session, session.begin():
+            locked = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+            if not locked:
+                return 0
+            rows = (
+                await session.execute(
+                    text("SELECT id, topic, key, value, headers FROM outbox ORDER BY id LIMIT :n"),
+                    {"n": self._batch_size},
+                )
+            ).all()
+            if not rows:
+                self._metrics.outbox_backlog.set(0)
+                return 0
+            with self._metrics.publish_latency.time():
+                futures = [
+                    await self._producer.send(
+                        self._clients.topic(row.topic),
+                        value=row.value,
+                        key=row.key,
+                        headers=[(k, v.encode()) for k, v in row.headers],
+                    )
+                    for row in rows
+                ]
+                await asyncio.gather(*futures)
+            await session.execute(
+                text("DELETE FROM outbox WHERE id = ANY(:ids)"), {"ids": [row.id for row in rows]}
+            )
+            if len(rows) == self._batch_size:
+                backlog = await session.scalar(text("SELECT count(*) FROM outbox"))
+                self._metrics.outbox_backlog.set(max(0, int(backlog or 0) - len(rows)))
+            else:
+                self._metrics.outbox_backlog.set(0)
+        self._metrics.outbox_published.inc(len(rows))
+        return len(rows)

@@ -1,0 +1,64 @@
+"""RFC 9457 problem details for every error, via fastapi-problem.
+
+Domain errors map by class to a status; credential errors to 401/403. Anything
+unexpected becomes a 500 problem without internals (and is logged with its trace id).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi_problem.error import Problem
+from fastapi_problem.handler import ExceptionHandler, add_exception_handler, new_exception_handler
+
+from tangible_runtime.auth import CredentialError, Forbidden, Unauthenticated
+from tangible_runtime.domain import Conflict, DomainError, NotFound, Rejected
+from tangible_runtime.logs import get_logger
+
+DOMAIN_STATUS: dict[type[DomainError], int] = {NotFound: 404, Conflict: 409, Rejected: 422}
+
+
+class ProblemError(Problem):
+    """Raise from routes for errors that are not domain rules (413, 429, 503 …)."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        *,
+        type_: str,
+        detail: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extras: Any,
+    ) -> None:
+        super().__init__(title=title, type_=type_, detail=detail, status=status, headers=headers, **extras)
+
+
+def _domain_handler(_eh: ExceptionHandler, _request: Request, error: Exception) -> Problem:
+    assert isinstance(error, DomainError)
+    status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(error, cls)), 400)
+    extras = {k: v for k, v in error.details.items() if isinstance(v, str | int | float | bool | list | dict)}
+    problem_extras: dict[str, Any] = extras
+    return Problem(title=error.message, type_=error.code, status=status, **problem_extras)
+
+
+def _credential_handler(_eh: ExceptionHandler, _request: Request, error: Exception) -> Problem:
+    if isinstance(error, Forbidden):
+        return Problem(title=str(error), type_="forbidden", status=403)
+    assert isinstance(error, Unauthenticated | CredentialError)
+    return Problem(
+        title=str(error) or "authentication required",
+        type_="unauthenticated",
+        status=401,
+        headers={"WWW-Authenticate": 'Bearer realm="tangible"'},
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    handler = new_exception_handler(
+        logger=get_logger("tangible.errors"),  # type: ignore[arg-type]
+        handlers={DomainError: _domain_handler, CredentialError: _credential_handler},
+        documentation_uri_template="https://tangible.dev/problems/{type}",
+    )
+    add_exception_handler(app, handler, generic_swagger_defaults=False)

@@ -1,0 +1,141 @@
+"""ServiceRuntime: the infrastructure of one service instance and its background workers.
+
+Built by each service's `bootstrap()`; started and stopped by the app's lifespan.
+Nothing here connects at construction time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaProducer
+from opentelemetry.sdk.trace import SpanProcessor
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tangible_runtime.auth import RevocationList, TokenVerifier
+from tangible_runtime.db import SessionFactory, create_engine, create_session_factory, ping
+from tangible_runtime.domain import Clock, SystemClock
+from tangible_runtime.kafka import KafkaClients
+from tangible_runtime.logs import configure_logging, get_logger
+from tangible_runtime.metrics import RuntimeMetrics, new_metrics
+from tangible_runtime.settings import ServiceSettings
+from tangible_runtime.telemetry import instrument_engine, setup_tracing
+
+log = get_logger(__name__)
+
+Check = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Worker:
+    """A background loop. `stop` asks it to finish its current batch and return."""
+
+    name: str
+    run: Callable[[], Awaitable[None]]
+    stop: Callable[[], None] | None = None
+
+
+WorkerFactory = Callable[["ServiceRuntime"], Worker]
+
+
+@dataclass
+class ServiceRuntime:
+    name: str
+    settings: ServiceSettings
+    clock: Clock = field(default_factory=SystemClock)
+    span_processors: Sequence[SpanProcessor] = ()
+    configure_logs: bool = True
+    shutdown_grace_seconds: float = 10.0
+
+    def __post_init__(self) -> None:
+        self.metrics: RuntimeMetrics = new_metrics()
+        self.clients = KafkaClients(self.settings.kafka)
+        self.revocations = RevocationList()
+        self.verifier: TokenVerifier | None = None
+        self.readiness_checks: dict[str, Check] = {}
+        self._engine: AsyncEngine | None = None
+        self._session_factory: SessionFactory | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._workers: list[Worker] = []
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    @property
+    def engine(self) -> AsyncEngine:
+        assert self._engine is not None, "runtime not started"
+        return self._engine
+
+    @property
+    def session_factory(self) -> SessionFactory:
+        assert self._session_factory is not None, "runtime not started"
+        return self._session_factory
+
+    @property
+    def producer(self) -> AIOKafkaProducer:
+        assert self._producer is not None, "runtime not started"
+        return self._producer
+
+    async def start(self) -> None:
+        if self.configure_logs:
+            configure_logging(self.settings.telemetry, self.name)
+        setup_tracing(self.settings.telemetry, self.name, self.span_processors)
+        self._engine = create_engine(self.settings.database_url, pool_size=self.settings.db_pool_size)
+        instrument_engine(self._engine)
+        self._session_factory = create_session_factory(self._engine)
+        self._producer = self.clients.producer()
+        await self._producer.start()
+        public_key = self.settings.auth.public_key
+        if public_key is not None:
+            self.verifier = TokenVerifier(
+                public_key.get_secret_value(),
+                issuer=self.settings.auth.issuer,
+                revocations=self.revocations,
+                leeway_seconds=self.settings.auth.leeway_seconds,
+            )
+        self.readiness_checks.setdefault("database", lambda: ping(self.engine))
+        self.readiness_checks.setdefault("kafka", self._kafka_ready)
+
+    async def _kafka_ready(self) -> None:
+        await self.producer.client.fetch_all_metadata()
+
+    def start_worker(self, worker: Worker) -> None:
+        self._workers.append(worker)
+        self._tasks[worker.name] = asyncio.create_task(self._supervise(worker), name=worker.name)
+
+    async def _supervise(self, worker: Worker) -> None:
+        """Restart a crashed worker with backoff: a broker or database outage must not
+        leave a pod that looks alive but no longer consumes."""
+        failures = 0
+        while True:
+            try:
+                await worker.run()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                log.error("worker_crashed", worker=worker.name, restarts=failures, exc_info=True)
+                await asyncio.sleep(min(0.5 * 2 ** min(failures, 5), 15.0))
+
+    def unhealthy_workers(self) -> list[str]:
+        return [name for name, task in self._tasks.items() if task.done() and not task.cancelled()]
+
+    async def stop(self) -> None:
+        for worker in self._workers:
+            if worker.stop is not None:
+                worker.stop()
+        tasks = list(self._tasks.values())
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=self.shutdown_grace_seconds)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        self._tasks.clear()
+        self._workers.clear()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None

@@ -1,0 +1,79 @@
+"""Settings shared by every service, read from the environment (pydantic-settings).
+
+Each group reads its own prefix so that the names ops teams expect work as-is:
+`KAFKA_BOOTSTRAP_SERVERS`, `OTEL_EXPORTER_OTLP_ENDPOINT`, `LOG_LEVEL`; each service adds
+`<SERVICE>_DATABASE_URL` and `<SERVICE>_PORT` in its own `config.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KafkaSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
+
+    bootstrap_servers: str = "127.0.0.1:19092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = None
+    topic_prefix: str = Field(default="", description="Prepended to every topic and group name.")
+    publish_timeout_seconds: float = 10.0
+    linger_ms: int = 5
+    compression: Literal["lz4", "gzip", "zstd", "snappy", "none"] = "lz4"
+    max_batch_bytes: int = 1_048_576
+
+
+class TelemetrySettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    log_format: Literal["json", "console"] = Field(default="json", validation_alias="LOG_FORMAT")
+    traces_exporter: Literal["none", "otlp", "console"] = Field(
+        default="none", validation_alias="OTEL_TRACES_EXPORTER"
+    )
+    otlp_endpoint: str | None = Field(default=None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+
+
+class AuthSettings(BaseSettings):
+    """Tokens are Ed25519-signed JWTs: services hold only the public key."""
+
+    model_config = SettingsConfigDict(env_prefix="TANGIBLE_AUTH_", extra="ignore")
+
+    public_key: SecretStr | None = Field(default=None, description="PEM, or a path to a PEM file.")
+    private_key: SecretStr | None = Field(
+        default=None, description="PEM or path; only where credentials are issued."
+    )
+    issuer: str = "tangible"
+    leeway_seconds: int = 30
+
+
+class ServiceSettings(BaseSettings):
+    """Base of each service's `Settings`; subclasses set `env_prefix` and defaults."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db_pool_size: int = 10
+    consumer_batch_size: int = 1000
+    outbox_batch_size: int = 1000
+    outbox_idle_seconds: float = 0.05
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_driver(cls, url: str) -> str:
+        """Accept plain `postgresql://` URLs (as ops teams write them) and use asyncpg."""
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        return url

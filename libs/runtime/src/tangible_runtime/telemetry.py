@@ -1,0 +1,93 @@
+"""OpenTelemetry: one tracer provider per process, trace context carried in Kafka headers.
+
+Kafka spans are made here, one per published or consumed batch, rather than by the
+aiokafka instrumentation, which makes one span per record: on the ingest hot path
+(tens of thousands of records a second) that would cost more than the work itself.
+Each record still carries its own `traceparent`, so a single event can be followed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.trace import Link, SpanContext
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tangible_runtime.settings import TelemetrySettings
+
+TRACE_HEADERS = ("traceparent", "tracestate")
+
+
+def setup_tracing(
+    settings: TelemetrySettings, service_name: str, extra_processors: Sequence[SpanProcessor] = ()
+) -> TracerProvider:
+    """Install the SDK provider once per process; later calls add processors only.
+
+    The SDK provider is installed even with no exporter so that every log line has a
+    trace id; exporting is opt-in (`OTEL_TRACES_EXPORTER=otlp|console`).
+    """
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        provider = current
+    else:
+        provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+        if settings.traces_exporter == "otlp":
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            endpoint = settings.otlp_endpoint
+            exporter = OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces" if endpoint else None)
+            provider.add_span_processor(BatchSpanProcessor(exporter))
+        elif settings.traces_exporter == "console":
+            provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+        trace.set_tracer_provider(provider)
+    for processor in extra_processors:
+        provider.add_span_processor(processor)
+    return provider
+
+
+def tracer(name: str) -> trace.Tracer:
+    return trace.get_tracer(name)
+
+
+def current_trace_headers() -> list[tuple[str, bytes]]:
+    """W3C trace context of the current span, as Kafka headers."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return [(k, v.encode()) for k, v in carrier.items() if k in TRACE_HEADERS]
+
+
+def context_from_headers(headers: Iterable[tuple[str, bytes]]) -> otel_context.Context:
+    carrier = {k: v.decode("latin-1") for k, v in headers if k in TRACE_HEADERS}
+    return propagate.extract(carrier)
+
+
+def span_context_from_headers(headers: Iterable[tuple[str, bytes]]) -> SpanContext | None:
+    span_context = trace.get_current_span(context_from_headers(headers)).get_span_context()
+    return span_context if span_context.is_valid else None
+
+
+def links_for(header_sets: Iterable[Iterable[tuple[str, bytes]]], limit: int = 128) -> list[Link]:
+    """Span links to the producers of a consumed batch (deduplicated, capped)."""
+    seen: dict[tuple[int, int], Link] = {}
+    for headers in header_sets:
+        span_context = span_context_from_headers(headers)
+        if span_context is not None:
+            seen.setdefault((span_context.trace_id, span_context.span_id), Link(span_context))
+            if len(seen) >= limit:
+                break
+    return list(seen.values())
+
+
+def instrument_engine(engine: AsyncEngine) -> None:
+    """Trace this engine's statements (per engine: the instrumentor's global hooks would
+    trace every engine of every service sharing a test process, twice)."""
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+    from opentelemetry.metrics import get_meter
+
+    connections = get_meter(__name__).create_up_down_counter("db.client.connections.usage")
+    EngineTracer(trace.get_tracer("tangible.sqlalchemy"), engine.sync_engine, connections)  # type: ignore[no-untyped-call]

@@ -1,0 +1,77 @@
+"""`tangible.rewards.v1`: milestones, rewards and the credit ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from tangible_schemas.base import AccountEvent
+
+RewardKind = Literal["credits", "support_level", "early_access", "custom"]
+
+
+class MilestoneReached(AccountEvent):
+    event_type = "tangible.rewards.v1.milestone_reached"
+    summary = "An account met a milestone rule for a qualifying period."
+
+    rule_id: str
+    rule_version: int
+    milestone_name: str
+    period_key: str = Field(description="'lifetime' or the qualifying period, e.g. 2026-W14.")
+
+
+class RewardGranted(AccountEvent):
+    event_type = "tangible.rewards.v1.reward_granted"
+    summary = "A reward was granted; non-credit rewards are applied by entitlements."
+
+    reward_id: str
+    rule_id: str
+    kind: RewardKind
+    credits: Decimal | None = None
+    credits_expire_at: datetime | None = None
+    feature_key: str | None = Field(default=None, description="early_access: the feature.")
+    support_level: str | None = None
+    ends_at: datetime | None = Field(default=None, description="End of a time-bound benefit.")
+    name: str | None = None
+    description: str | None = None
+
+
+class CreditsRedeemed(AccountEvent):
+    event_type = "tangible.rewards.v1.credits_redeemed"
+    summary = "Credits were spent."
+
+    redemption_id: str
+    amount: Decimal
+    balance_after: Decimal
+
+
+class CreditsExpiringSoon(AccountEvent):
+    event_type = "tangible.rewards.v1.credits_expiry_announced"
+    summary = "Credits expire within the configured lead time."
+
+    bucket_id: str
+    amount: Decimal
+    expires_at: datetime
+
+
+class CreditsExpired(AccountEvent):
+    event_type = "tangible.rewards.v1.credits_expired"
+    summary = "Unspent credits expired and were booked as breakage."
+
+    bucket_id: str
+    amount: Decimal
+    balance_after: Decimal
+
+
+class CreditsAdjusted(AccountEvent):
+    event_type = "tangible.rewards.v1.credits_adjusted"
+    summary = "An admin adjusted a balance or voided a grant."
+
+    transaction_id: str
+    amount: Decimal
+    balance_after: Decimal
+    actor: str
+    reason: str

@@ -1,0 +1,1 @@
+"""usage-ingest: accepts CloudEvents over HTTP and puts them durably on Kafka, once."""

@@ -1,0 +1,27 @@
+"""usage-ingest settings: `USAGE_INGEST_*` environment variables on top of the shared ones."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import SettingsConfigDict
+
+from tangible_runtime.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="USAGE_INGEST_", extra="ignore")
+
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:15432/usage_ingest"
+    port: int = 8001
+    max_events_per_request: int = 1000
+    max_request_bytes: int = 1_048_576
+    dedup_retention_days: int = 35  # the promise is ≥ 32 days; keep a margin
+    max_clock_skew_minutes: int = 60 * 24  # events dated further in the future are rejected
+    rate_limit_events_per_second: int = 50_000
+    retry_after_seconds: int = 5
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,37 @@
+"""FastAPI dependencies of usage-ingest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from tangible_ingest.adapters.publisher import UsagePublisher
+from tangible_ingest.config import Settings
+from tangible_ingest.service_layer.unit_of_work import UnitOfWork
+from tangible_runtime.db import SessionFactory
+from tangible_runtime.domain import Clock
+from tangible_runtime.metrics import RuntimeMetrics
+
+
+@dataclass
+class Container:
+    """What the routes need, built by bootstrap once the runtime has started."""
+
+    settings: Settings
+    clock: Clock
+    metrics: RuntimeMetrics
+    publisher: UsagePublisher
+    session_factory: SessionFactory
+
+    def new_uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+
+def _container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(_container)]

@@ -7,7 +7,6 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -97,11 +96,6 @@ class HttpMetricsMiddleware:
 
 
 def _route_template(scope: Scope) -> str:
-    """The route's path template, so that ids don't explode label cardinality."""
-    app = scope.get("app")
-    router = getattr(app, "router", None)
-    for route in getattr(router, "routes", []):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    """The matched route's path template (set by the router), so ids don't explode labels."""
+    route = scope.get("route")
+    return str(getattr(route, "path", "unmatched"))

@@ -62,3 +62,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         documentation_uri_template="https://tangible.dev/problems/{type}",
     )
     add_exception_handler(app, handler, generic_swagger_defaults=False)
+    # Registered by class as well: handlers for bare `Exception` run in Starlette's
+    # ServerErrorMiddleware, which re-raises after responding (and logs a 500-style error).
+    app.add_exception_handler(DomainError, handler)
+    app.add_exception_handler(CredentialError, handler)

@@ -122,15 +122,22 @@ class ServiceRuntime:
         return [name for name, task in self._tasks.items() if task.done() and not task.cancelled()]
 
     async def stop(self) -> None:
+        """Workers with a `stop` finish their batch within the grace period; the others
+        (pollers whose work is a transaction that simply rolls back) are cancelled now."""
+        graceful: list[asyncio.Task[None]] = []
         for worker in self._workers:
+            task = self._tasks[worker.name]
             if worker.stop is not None:
                 worker.stop()
+                graceful.append(task)
+            else:
+                task.cancel()
         tasks = list(self._tasks.values())
-        if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=self.shutdown_grace_seconds)
+        if graceful:
+            _, pending = await asyncio.wait(graceful, timeout=self.shutdown_grace_seconds)
             for task in pending:
                 task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
         self._workers.clear()
         if self._producer is not None:

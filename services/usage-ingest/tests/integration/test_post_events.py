@@ -55,8 +55,10 @@ async def test_single_event_is_on_kafka_with_cloudevents_headers_when_202(
     response = await ingest.post(
         "/v1/events",
         json=sent,
-        headers={"Authorization": f"Bearer {issue_token(tenant_id, 'ingest')}",
-                 "Content-Type": "application/cloudevents+json"},
+        headers={
+            "Authorization": f"Bearer {issue_token(tenant_id, 'ingest')}",
+            "Content-Type": "application/cloudevents+json",
+        },
     )
     assert response.status_code == 202, response.text
     assert response.json()["accepted"] == 1

@@ -1,0 +1,61 @@
+# Tangible — two commands on a fresh machine: `make run` and `make test`.
+# Everything else (uv, the Python environment, the Kafka jars) is bootstrapped on demand.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_SYSTEM := $(shell command -v uv 2>/dev/null)
+UV := $(if $(UV_SYSTEM),$(UV_SYSTEM),$(CURDIR)/.cache/tools/bin/uv)
+RUN := $(UV) run --frozen
+PACKAGES := -p tangible_schemas -p tangible_runtime -p tangible_devstack \
+            -p tangible_ingest -p tangible_entitlements -p tangible_rewards -p tangible_notifications
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(CURDIR)/.cache/tools/bin/uv:
+	python3 -m venv .cache/tools
+	.cache/tools/bin/pip install --quiet uv
+
+.venv/.synced: uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) | $(UV)
+	$(UV) sync --frozen --all-packages
+	@touch $@
+
+.PHONY: install
+install: .venv/.synced ## create the Python environment (uv, one lock file)
+
+.PHONY: kafka
+kafka: install ## fetch Apache Kafka with Maven into .cache (once)
+	$(RUN) python -m tangible_devstack fetch-kafka
+
+.PHONY: run
+run: install kafka ## run the whole system on embedded defaults (Ctrl-C stops it)
+	$(RUN) python -m tangible_devstack run
+
+.PHONY: test
+test: install kafka ## run every test (unit, integration on real Kafka + PostgreSQL, contracts)
+	$(RUN) pytest
+
+.PHONY: lint
+lint: install ## ruff and mypy (strict)
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy $(PACKAGES)
+
+.PHONY: format
+format: install ## apply ruff's formatting and fixes
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+.PHONY: schemas
+schemas: install ## regenerate the AsyncAPI document and JSON Schemas from the models
+	$(RUN) python -m tangible_schemas.asyncapi write
+
+.PHONY: clean
+clean: ## wipe local data (databases, broker log, keys); keeps the caches
+	rm -rf .data
+
+.PHONY: distclean
+distclean: clean ## also wipe caches and the environment
+	rm -rf .cache .venv

@@ -1,0 +1,3 @@
+from tangible_devstack.cli import main
+
+raise SystemExit(main())

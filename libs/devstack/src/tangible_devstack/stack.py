@@ -1,0 +1,162 @@
+"""`make run`: the whole system on embedded defaults, or on what the environment names.
+
+Starts what is not provided (Apache Kafka from Maven Central, embedded PostgreSQL),
+creates one database per service, migrates, creates topics, starts every service with
+all its roles, waits until each `/readyz` answers 200, and stops everything on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+
+from tangible_devstack.databases import create_database, with_database
+from tangible_devstack.kafka import KafkaBroker
+from tangible_devstack.paths import data_dir
+from tangible_devstack.postgres import EmbeddedPostgres
+from tangible_devstack.processes import spawn, terminate
+from tangible_devstack.services import SERVICES, ServiceSpec
+from tangible_runtime.auth import TokenIssuer, generate_keypair
+from tangible_runtime.kafka import KafkaClients
+from tangible_runtime.migrations import upgrade
+from tangible_runtime.settings import KafkaSettings
+
+DEV_TENANT = "demo"
+
+
+def _say(message: str) -> None:
+    print(f"[tangible] {message}", flush=True)
+
+
+def _auth_keys(folder: Path) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    private, public = folder / "private.pem", folder / "public.pem"
+    if not private.exists():
+        private_pem, public_pem = generate_keypair()
+        private.write_text(private_pem)
+        private.chmod(0o600)
+        public.write_text(public_pem)
+    return private, public
+
+
+def _kafka(stack: ExitStack, data: Path) -> str:
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if external:
+        _say(f"Kafka: {external} (from KAFKA_BOOTSTRAP_SERVERS)")
+        return external
+    broker = KafkaBroker(data / "kafka")
+    _say(f"Kafka: starting Apache Kafka {broker.version} (KRaft) on {broker.bootstrap_servers}")
+    broker.start(wait=False)
+    stack.callback(broker.stop)
+    stack.callback(_say, "Kafka stopped")
+    return broker.bootstrap_servers
+
+
+def _databases(stack: ExitStack, data: Path) -> dict[str, str]:
+    urls = {
+        s.name: os.environ[f"{s.env_prefix}DATABASE_URL"]
+        for s in SERVICES
+        if os.environ.get(f"{s.env_prefix}DATABASE_URL")
+    }
+    missing = [s for s in SERVICES if s.name not in urls]
+    if missing:
+        postgres = EmbeddedPostgres(data / "postgres")
+        _say(f"PostgreSQL: starting embedded PostgreSQL 18 on 127.0.0.1:{postgres.port}")
+        postgres.start()
+        stack.callback(postgres.stop)
+        stack.callback(_say, "PostgreSQL stopped")
+        for spec in missing:
+            asyncio.run(create_database(postgres.admin_url, spec.database))
+            urls[spec.name] = with_database(postgres.admin_url, spec.database)
+    return urls
+
+
+def _wait_ready(spec: ServiceSpec, process: subprocess.Popen[bytes], log: Path, deadline: float) -> None:
+    url = f"http://127.0.0.1:{spec.port}/readyz"
+    while True:
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace").splitlines()[-20:]
+            raise RuntimeError(f"{spec.name} exited with {process.returncode}:\n" + "\n".join(tail))
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{spec.name} was not ready within the deadline; see {log}")
+        time.sleep(0.25)
+
+
+def _dev_tokens(private_key: Path, data: Path) -> dict[str, str]:
+    issuer = TokenIssuer(str(private_key), issuer="tangible")
+    tokens = {
+        scope: issuer.issue(tenant_id=DEV_TENANT, scopes=[scope]).token
+        for scope in ("admin", "ingest", "read")
+    }
+    (data / "dev-tokens.json").write_text(json.dumps({"tenant": DEV_TENANT, **tokens}, indent=2))
+    return tokens
+
+
+def run() -> int:
+    started = time.monotonic()
+    data = data_dir()
+    stopping = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    with ExitStack() as stack:
+        private_key, public_key = _auth_keys(data / "auth")
+        bootstrap = _kafka(stack, data)
+        urls = _databases(stack, data)
+        kafka = KafkaClients(KafkaSettings(bootstrap_servers=bootstrap))
+        asyncio.run(kafka.wait_until_reachable(timeout=120))
+        asyncio.run(kafka.ensure_topics())
+        for spec in SERVICES:
+            upgrade(spec.migrations, urls[spec.name])
+        _say("databases migrated, topics created")
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "TANGIBLE_AUTH_PUBLIC_KEY": str(public_key),
+        }
+        processes: list[tuple[ServiceSpec, subprocess.Popen[bytes], Path]] = []
+        for spec in SERVICES:
+            log = data / "logs" / f"{spec.name}.log"
+            child_env = {**env, f"{spec.env_prefix}DATABASE_URL": urls[spec.name]}
+            process = spawn([sys.executable, "-m", spec.package, "all"], log_path=log, env=child_env)
+            processes.append((spec, process, log))
+            stack.callback(terminate, process, 20.0)
+        deadline = time.monotonic() + 120
+        for spec, process, log in processes:
+            _wait_ready(spec, process, log, deadline)
+        tokens = _dev_tokens(private_key, data)
+        _say(f"ready in {time.monotonic() - started:.1f}s")
+        for spec, _, log in processes:
+            base = f"http://127.0.0.1:{spec.port}"
+            print(f"  {spec.name:<14} {base}   docs: {base}/docs   log: {log}")
+        print(f"\n  tenant '{DEV_TENANT}' tokens (also in {data / 'dev-tokens.json'}):")
+        for scope, token in tokens.items():
+            print(f"  {scope:<7} {token}")
+        print("\n  Ctrl-C stops everything.", flush=True)
+        while not stopping:
+            for spec, process, log in processes:
+                if process.poll() is not None:
+                    _say(f"{spec.name} exited with {process.returncode}; stopping (see {log})")
+                    stopping = True
+            time.sleep(0.5)
+        _say("stopping services")
+    _say("stopped")
+    return 0

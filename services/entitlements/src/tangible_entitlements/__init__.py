@@ -1,0 +1,1 @@
+"""entitlements: what each account may use, how much is left, and why."""

@@ -1,0 +1,138 @@
+"""entitlements' tables (the migrations create them; this is the query-side mirror)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Identity,
+    Integer,
+    MetaData,
+    Numeric,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+from tangible_runtime.tables import inbox_table, outbox_table
+
+metadata = MetaData()
+
+features = Table(
+    "features",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("meter", JSONB),
+    Column("outcome", Text, nullable=False, server_default=""),
+    Column("impact_metric", Text),
+    Column("impact_per_unit", Float),
+    Column("thresholds", ARRAY(Integer), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+catalog_items = Table(
+    "catalog_items",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("features", JSONB, nullable=False),
+    Column("price", Float, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("published_at", DateTime(timezone=True)),
+)
+
+licenses = Table(
+    "licenses",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("account_id", Text, nullable=False),
+    Column("plan_key", Text, nullable=False),
+    Column("plan_version", Integer, nullable=False),
+    Column("addons", JSONB, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("term_start", Date, nullable=False),
+    Column("term_end", Date, nullable=False),
+    Column("seats", Integer, nullable=False),
+    Column("timezone", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+license_history = Table(
+    "license_history",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("license_id", Text, nullable=False),
+    Column("account_id", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("reason", Text),
+    Column("before", JSONB),
+    Column("after", JSONB),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+usage_counters = Table(
+    "usage_counters",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("account_id", Text, primary_key=True),
+    Column("feature_key", Text, primary_key=True),
+    Column("period_start", DateTime(timezone=True), primary_key=True),
+    Column("period_end", DateTime(timezone=True)),
+    Column("aggregation", Text, nullable=False),
+    Column("value", Numeric, nullable=False),
+    Column("last_event_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+usage_uniques = Table(
+    "usage_uniques",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("account_id", Text, primary_key=True),
+    Column("feature_key", Text, primary_key=True),
+    Column("period_start", DateTime(timezone=True), primary_key=True),
+    Column("value", Text, primary_key=True),
+)
+
+threshold_marks = Table(
+    "threshold_marks",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("account_id", Text, primary_key=True),
+    Column("feature_key", Text, primary_key=True),
+    Column("period_start", DateTime(timezone=True), primary_key=True),
+    Column("percent", Integer, primary_key=True),
+    Column("crossed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("account_id", Text, nullable=False),
+    Column("feature_key", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("value", JSONB),
+    Column("source", Text, nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+)
+
+inbox = inbox_table(metadata)
+outbox = outbox_table(metadata)

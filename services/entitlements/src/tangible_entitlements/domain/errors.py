@@ -1,0 +1,29 @@
+"""Errors of the entitlements domain."""
+
+from __future__ import annotations
+
+from tangible_runtime.domain import Conflict, NotFound, Rejected
+
+
+class FeatureNotFound(NotFound):
+    code = "feature-not-found"
+
+
+class CatalogItemNotFound(NotFound):
+    code = "catalog-item-not-found"
+
+
+class LicenseNotFound(NotFound):
+    code = "license-not-found"
+
+
+class CatalogItemImmutable(Conflict):
+    code = "catalog-item-immutable"
+
+
+class AlreadyExists(Conflict):
+    code = "already-exists"
+
+
+class InvalidCatalog(Rejected):
+    code = "invalid-catalog"

@@ -1,0 +1,38 @@
+"""FastAPI dependencies of entitlements."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from tangible_entitlements.adapters.tables import outbox
+from tangible_entitlements.config import Settings
+from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_runtime.db import SessionFactory
+from tangible_runtime.domain import Clock
+
+SOURCE = "tangible/entitlements"
+
+
+@dataclass
+class Container:
+    """What routes and consumers need, built by bootstrap once the runtime has started."""
+
+    settings: Settings
+    clock: Clock
+    session_factory: SessionFactory
+    on_commit: Callable[[], None] | None = None
+
+    def new_uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, outbox_table=outbox, source=SOURCE, on_commit=self.on_commit)
+
+
+def _container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(_container)]

@@ -1,0 +1,116 @@
+"""Periods in the account's time zone, and how a batch folds into counter deltas."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from tangible_entitlements.domain.metering import Usage, meter_usage, thresholds_reached
+from tangible_entitlements.domain.model import (
+    Aggregation,
+    Feature,
+    FeatureKind,
+    License,
+    LicenseStatus,
+    Meter,
+    ResetPeriod,
+)
+from tangible_entitlements.domain.periods import period_bounds
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("period", "at", "start", "end"),
+    [
+        (ResetPeriod.DAY, utc(2026, 3, 5, 23), utc(2026, 3, 5), utc(2026, 3, 6)),
+        (ResetPeriod.WEEK, utc(2026, 11, 26), utc(2026, 11, 23), utc(2026, 11, 30)),
+        (ResetPeriod.MONTH, utc(2026, 12, 31, 23, 59), utc(2026, 12, 1), utc(2027, 1, 1)),
+        (ResetPeriod.QUARTER, utc(2026, 8, 15), utc(2026, 7, 1), utc(2026, 10, 1)),
+        (ResetPeriod.YEAR, utc(2026, 8, 15), utc(2026, 1, 1), utc(2027, 1, 1)),
+    ],
+)
+def test_period_bounds_in_utc(period: ResetPeriod, at: datetime, start: datetime, end: datetime) -> None:
+    assert period_bounds(period, at) == (start, end)
+
+
+def test_period_boundary_follows_the_account_time_zone() -> None:
+    # 23:30 UTC on 31 March is already 1 April in Berlin (UTC+2 in summer time)
+    start, end = period_bounds(ResetPeriod.MONTH, utc(2026, 3, 31, 23, 30), "Europe/Berlin")
+    assert start == utc(2026, 3, 31, 22) and end == utc(2026, 4, 30, 22)
+
+
+def test_never_resets() -> None:
+    start, end = period_bounds(ResetPeriod.NEVER, utc(2030, 1, 1))
+    assert end is None and start.year == 1970
+
+
+def usage(
+    event_id: str,
+    account: str = "a1",
+    kind: str = "report.generated",
+    at: datetime | None = None,
+    quantity: float = 1,
+    **properties: object,
+) -> Usage:
+    return Usage(event_id, "t1", account, kind, at or utc(2026, 11, 10), quantity, None, properties)
+
+
+LICENSES = {
+    ("t1", "a1"): License(
+        "l", "t1", "a1", "p", 1, LicenseStatus.ACTIVE, date(2026, 1, 1), date(2027, 1, 1), 1
+    )
+}
+
+
+def feature(aggregation: Aggregation, path: str | None = None, key: str = "f") -> Feature:
+    return Feature(
+        key, key, FeatureKind.METERED, Meter("report.generated", aggregation, path, ResetPeriod.MONTH)
+    )
+
+
+def test_a_batch_folds_into_one_delta_per_counter_and_period() -> None:
+    features = {"t1": [feature(Aggregation.COUNT)]}
+    batch = [usage("1"), usage("2"), usage("3", at=utc(2026, 10, 31, 23))]  # the last one is in October
+    deltas, refused = meter_usage(batch, LICENSES, features)
+    assert refused == []
+    assert sorted((d.key.period_start.month, d.amount) for d in deltas) == [(10, 1.0), (11, 2.0)]
+
+
+def test_sum_max_latest_and_unique_count_fold_as_their_names_say() -> None:
+    batch = [
+        usage("1", pages=3, user="x"),
+        usage("2", at=utc(2026, 11, 11), pages=7, user="y"),
+        usage("3", at=utc(2026, 11, 9), pages=5, user="x"),
+    ]
+    folded = {
+        agg: meter_usage(batch, LICENSES, {"t1": [feature(agg, path)]})[0][0]
+        for agg, path in [
+            (Aggregation.SUM, "pages"),
+            (Aggregation.MAX, "pages"),
+            (Aggregation.LATEST, "pages"),
+            (Aggregation.UNIQUE_COUNT, "user"),
+        ]
+    }
+    assert folded[Aggregation.SUM].amount == 15
+    assert folded[Aggregation.MAX].amount == 7
+    assert (
+        folded[Aggregation.LATEST].amount == 7
+    )  # the event of 11 November is the latest, not the last received
+    assert folded[Aggregation.UNIQUE_COUNT].unique_values == {"x", "y"}
+
+
+def test_unknown_accounts_and_unmetered_types_are_refused_with_a_reason() -> None:
+    features = {"t1": [feature(Aggregation.COUNT)]}
+    _, refused = meter_usage([usage("1", account="nobody"), usage("2", kind="login")], LICENSES, features)
+    assert [(r.usage.event_id, r.reason) for r in refused] == [("1", "unknown_account"), ("2", "no_meter")]
+
+
+def test_thresholds_reached_by_percentage_of_the_limit() -> None:
+    f = feature(Aggregation.COUNT)
+    assert thresholds_reached(f, 10, 7.9) == [50]
+    assert thresholds_reached(f, 10, 10) == [50, 80, 100]
+    assert thresholds_reached(f, None, 10) == []

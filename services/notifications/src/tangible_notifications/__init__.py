@@ -1,0 +1,1 @@
+"""notifications: turns the other services' events into messages people read."""

@@ -1,0 +1,18 @@
+"""`python -m tangible_notifications api|consumer|relay|scheduler|all|migrate`."""
+
+from pathlib import Path
+
+from tangible_notifications.bootstrap import ROLES, bootstrap
+from tangible_notifications.config import Settings
+from tangible_runtime.cli import serve
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+if __name__ == "__main__":
+    serve(
+        prog="tangible_notifications",
+        settings_factory=Settings,
+        bootstrap=bootstrap,
+        migrations=MIGRATIONS,
+        roles=ROLES,
+    )

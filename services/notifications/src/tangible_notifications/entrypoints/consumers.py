@@ -1,0 +1,48 @@
+"""Kafka consumers of notifications: each translates deliveries into one command."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tangible_notifications.domain.commands import NotifyEvents
+from tangible_notifications.domain.model import SourceEvent
+from tangible_notifications.entrypoints.dependencies import Container
+from tangible_notifications.service_layer import handlers
+from tangible_runtime.consumer import ConsumerRunner, Delivery
+from tangible_runtime.service import ServiceRuntime, Worker
+from tangible_schemas import AccountEvent
+from tangible_schemas.registry import ENTITLEMENTS, REWARDS
+
+EVENTS_CONSUMER = "notifications-events"
+
+
+def _source_event(delivery: Delivery) -> SourceEvent | None:
+    data = delivery.event.data
+    if not isinstance(data, AccountEvent):
+        return None
+    return SourceEvent(
+        id=delivery.event.id,
+        type=delivery.event.type,
+        tenant_id=data.tenant_id,
+        account_id=data.account_id,
+        data=data.model_dump(mode="json"),
+    )
+
+
+def events_consumer(runtime: ServiceRuntime, container: Container) -> Worker:
+    async def on_event(deliveries: Sequence[Delivery]) -> None:
+        events = [e for d in deliveries if (e := _source_event(d)) is not None]
+        await handlers.notify_events(
+            NotifyEvents(consumer=EVENTS_CONSUMER, events=events), uow=container.new_uow()
+        )
+
+    runner = ConsumerRunner(
+        name=EVENTS_CONSUMER,
+        topics=[ENTITLEMENTS.name, REWARDS.name],
+        handler=on_event,
+        clients=runtime.clients,
+        producer=runtime.producer,
+        metrics=runtime.metrics,
+        batch_size=container.settings.consumer_batch_size,
+    )
+    return Worker(EVENTS_CONSUMER, runner.run, runner.request_stop)

@@ -1,0 +1,1 @@
+"""rewards: milestones over usage, the rewards they grant, and the credit ledger."""

@@ -2,6 +2,8 @@
 # Everything else (uv, the Python environment, the Kafka jars) is bootstrapped on demand.
 
 SHELL := /bin/bash
+# trust the platform certificate store (corporate proxies, CI mirrors)
+export UV_SYSTEM_CERTS ?= 1
 .DEFAULT_GOAL := help
 
 UV_SYSTEM := $(shell command -v uv 2>/dev/null)

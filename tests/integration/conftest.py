@@ -4,35 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tangible_devstack.pytest_plugin import DatabaseFactory
+from tangible_devstack.scenario import Clients
 from tangible_devstack.testing import running, wait_ready
 from tangible_runtime.settings import AuthSettings, KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@dataclass
-class System:
-    ingest: httpx.AsyncClient
-    entitlements: httpx.AsyncClient
-    rewards: httpx.AsyncClient
-    notifications: httpx.AsyncClient
-
-
-SystemFactory = Callable[..., "AsyncExitStack"]
-
-
 @pytest.fixture
 async def start_system(
     database_factory: DatabaseFactory, kafka_settings: KafkaSettings, auth_settings: AuthSettings
 ) -> AsyncIterator[Callable[..., object]]:
-    """`await start_system(entitlements_roles=...)` → System; stopped after the test."""
+    """`await start_system(entitlements_roles=...)` → Clients; stopped after the test."""
     from tangible_entitlements import bootstrap as entitlements
     from tangible_entitlements.config import Settings as EntitlementsSettings
     from tangible_ingest import bootstrap as ingest
@@ -44,7 +32,7 @@ async def start_system(
 
     stack = AsyncExitStack()
 
-    async def start(*, entitlements_roles: Collection[str] = entitlements.ROLES) -> System:
+    async def start(*, entitlements_roles: Collection[str] = entitlements.ROLES) -> Clients:
         clients = []
         for name, module, settings_class, roles in (
             ("usage-ingest", ingest, IngestSettings, ingest.ROLES),
@@ -59,7 +47,7 @@ async def start_system(
             clients.append(client)
         for client in clients:
             await wait_ready(client)
-        return System(*clients)
+        return Clients(*clients)
 
     async with stack:
         yield start

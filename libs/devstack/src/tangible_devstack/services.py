@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,11 @@ class ServiceSpec:
     package: str
     port: int
     env_prefix: str
+
+    @property
+    def listen_port(self) -> int:
+        """`<SERVICE>_PORT` from the environment, as the service itself reads it."""
+        return int(os.environ.get(f"{self.env_prefix}PORT", self.port))
 
     @property
     def database(self) -> str:

@@ -53,7 +53,11 @@ def _kafka(stack: ExitStack, data: Path) -> str:
     if external:
         _say(f"Kafka: {external} (from KAFKA_BOOTSTRAP_SERVERS)")
         return external
-    broker = KafkaBroker(data / "kafka")
+    broker = KafkaBroker(
+        data / "kafka",
+        port=int(os.environ.get("TANGIBLE_KAFKA_PORT", "19092")),
+        controller_port=int(os.environ.get("TANGIBLE_KAFKA_CONTROLLER_PORT", "19093")),
+    )
     _say(f"Kafka: starting Apache Kafka {broker.version} (KRaft) on {broker.bootstrap_servers}")
     broker.start(wait=False)
     stack.callback(broker.stop)
@@ -69,7 +73,9 @@ def _databases(stack: ExitStack, data: Path) -> dict[str, str]:
     }
     missing = [s for s in SERVICES if s.name not in urls]
     if missing:
-        postgres = EmbeddedPostgres(data / "postgres")
+        postgres = EmbeddedPostgres(
+            data / "postgres", port=int(os.environ.get("TANGIBLE_POSTGRES_PORT", "15432"))
+        )
         _say(f"PostgreSQL: starting embedded PostgreSQL 18 on 127.0.0.1:{postgres.port}")
         postgres.start()
         stack.callback(postgres.stop)
@@ -81,7 +87,7 @@ def _databases(stack: ExitStack, data: Path) -> dict[str, str]:
 
 
 def _wait_ready(spec: ServiceSpec, process: subprocess.Popen[bytes], log: Path, deadline: float) -> None:
-    url = f"http://127.0.0.1:{spec.port}/readyz"
+    url = f"http://127.0.0.1:{spec.listen_port}/readyz"
     while True:
         if process.poll() is not None:
             tail = log.read_text(errors="replace").splitlines()[-20:]
@@ -145,7 +151,7 @@ def run() -> int:
         tokens = _dev_tokens(private_key, data)
         _say(f"ready in {time.monotonic() - started:.1f}s")
         for spec, _, log in processes:
-            base = f"http://127.0.0.1:{spec.port}"
+            base = f"http://127.0.0.1:{spec.listen_port}"
             print(f"  {spec.name:<14} {base}   docs: {base}/docs   log: {log}")
         print(f"\n  tenant '{DEV_TENANT}' tokens (also in {data / 'dev-tokens.json'}):")
         for scope, token in tokens.items():

@@ -39,11 +39,16 @@ run: install kafka ## run the whole system on embedded defaults (Ctrl-C stops it
 test: install kafka ## run every test (unit, integration on real Kafka + PostgreSQL, contracts)
 	$(RUN) pytest
 
+.PHONY: bench
+bench: install kafka ## run every benchmark; writes bench/reports/latest.{json,md}
+	$(RUN) python -m bench
+
 .PHONY: lint
 lint: install ## ruff and mypy (strict)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy $(PACKAGES)
+	$(RUN) mypy bench
 
 .PHONY: format
 format: install ## apply ruff's formatting and fixes

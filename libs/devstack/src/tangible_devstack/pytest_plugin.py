@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack
@@ -20,9 +22,13 @@ from tangible_runtime.settings import AuthSettings, KafkaSettings
 
 
 @pytest.fixture(scope="session")
-def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
+def infrastructure() -> Iterator[Infrastructure]:
+    # Not pytest's tmp_path: pytest prunes older sessions' folders, which would pull the data
+    # directory from under a broker or database of a suite running in parallel.
+    workdir = Path(tempfile.mkdtemp(prefix="tangible-test-"))
     with ExitStack() as stack:
-        infra = start_infrastructure(stack, tmp_path_factory.mktemp("infrastructure"))
+        stack.callback(shutil.rmtree, workdir, True)
+        infra = start_infrastructure(stack, workdir)
         print(f"\n[tangible] integration infrastructure: {infra.description}")
         yield infra
 

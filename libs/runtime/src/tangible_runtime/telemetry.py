@@ -45,8 +45,11 @@ def setup_tracing(
         elif settings.traces_exporter == "console":
             provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
         trace.set_tracer_provider(provider)
+    installed: set[int] = provider.__dict__.setdefault("_tangible_processors", set())
     for processor in extra_processors:
-        provider.add_span_processor(processor)
+        if id(processor) not in installed:  # services sharing a process share the provider
+            installed.add(id(processor))
+            provider.add_span_processor(processor)
     return provider
 
 

@@ -1,0 +1,1 @@
+"""Telemetry simulator: realistic, reproducible usage for demos, benchmarks and chaos runs."""

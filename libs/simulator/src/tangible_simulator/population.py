@@ -48,7 +48,7 @@ class Account:
     def rate_per_day(self, weeks_elapsed: float) -> float:
         """Expected report.generated events per day, before daily and weekly rhythms."""
         growth = (1 + WEEKLY_TREND[self.trend]) ** weeks_elapsed
-        return self.plan.reports_per_user_day * sum(u.activity for u in self.users) * growth
+        return float(self.plan.reports_per_user_day * sum(u.activity for u in self.users) * growth)
 
 
 def build_population(accounts: int, *, seed: int, prefix: str = "acct") -> list[Account]:

@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Required, Self, TypedDict
 
 import httpx
 
@@ -23,6 +23,19 @@ log = logging.getLogger("tangible_client")
 
 DeliveryCallback = Callable[[DeliveryReport], None]
 USER_AGENT = "tangible-client/0.1.0"
+
+
+class ClientOptions(TypedDict, total=False):
+    """TangibleClient's keyword arguments, for wrappers that pass them through."""
+
+    token: Required[str]
+    source: Required[str]
+    batching: Batching | None
+    retry: RetryPolicy | None
+    on_delivery: DeliveryCallback | None
+    keep_reports: int
+    timeout: float
+    transport: httpx.AsyncBaseTransport | None
 
 
 class ClientClosedError(RuntimeError):

@@ -8,9 +8,9 @@ import threading
 from collections.abc import Coroutine, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, Unpack
 
-from tangible_client.client import TangibleClient
+from tangible_client.client import ClientOptions, TangibleClient
 from tangible_client.reports import DeliveryReport
 
 T = TypeVar("T")
@@ -19,7 +19,7 @@ T = TypeVar("T")
 class SyncTangibleClient:
     """Blocking facade over TangibleClient; `on_delivery` runs on the client's own thread."""
 
-    def __init__(self, base_url: str, **options: Any) -> None:
+    def __init__(self, base_url: str, **options: Unpack[ClientOptions]) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="tangible-client", daemon=True)
         self._thread.start()

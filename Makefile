@@ -9,7 +9,7 @@ export UV_SYSTEM_CERTS ?= 1
 UV_SYSTEM := $(shell command -v uv 2>/dev/null)
 UV := $(if $(UV_SYSTEM),$(UV_SYSTEM),$(CURDIR)/.cache/tools/bin/uv)
 RUN := $(UV) run --frozen
-PACKAGES := -p tangible_schemas -p tangible_runtime -p tangible_devstack -p tangible_simulator \
+PACKAGES := -p tangible_schemas -p tangible_runtime -p tangible_devstack -p tangible_simulator -p tangible_client \
             -p tangible_ingest -p tangible_entitlements -p tangible_rewards -p tangible_notifications
 
 .PHONY: help

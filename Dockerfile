@@ -11,7 +11,7 @@
 # Stage 2 is a slim Python with that tree, run as an unprivileged user, without uv or compilers.
 
 ARG PYTHON_VERSION=3.11
-ARG UV_VERSION=0.9
+ARG UV_VERSION=0.13
 
 FROM ghcr.io/astral-sh/uv:${UV_VERSION} AS uv
 
@@ -40,7 +40,6 @@ COPY services/ services/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev ${PACKAGES} \
  && python -m compileall -q libs services \
- && find /app -type d \( -name tests -o -name .pytest_cache \) -prune -exec rm -rf {} + \
  && /app/.venv/bin/python -c "import tangible_ingest, tangible_entitlements, tangible_rewards, tangible_notifications"
 
 FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime

@@ -649,3 +649,27 @@ def test_image_runs_as_the_user_the_chart_expects() -> None:
     values = RENDERS["default"].values()
     user = f"USER {values['pod']['runAsUser']}:{values['pod']['runAsGroup']}"
     assert user in dockerfile.splitlines()
+
+
+def documented_paths(values: Mapping[str, Any], path: tuple[str, ...] = ()) -> Iterator[str]:
+    """Dotted paths of values.yaml, services and roles written `*` as in the README table."""
+    for key, value in values.items():
+        here = (*path, key)
+        if isinstance(value, Mapping) and value and key not in ("resources", "deadLetterConfig"):
+            yield from documented_paths(value, here)
+            continue
+        parts = list(here)
+        if parts[0] == "services" and not (
+            parts[1] == "notifications" and parts[2] in ("secretsKey", "smtp")
+        ):
+            parts[1] = "*"
+            if len(parts) > 3 and parts[2] == "roles":
+                parts[3] = "*"
+        yield ".".join(parts)
+
+
+def test_readme_documents_every_value() -> None:
+    readme = (CHART / "README.md").read_text()
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    missing = sorted({p for p in documented_paths(values) if f"| `{p}` |" not in readme})
+    assert not missing, missing

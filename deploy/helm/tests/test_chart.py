@@ -169,9 +169,7 @@ def test_lint_strict_passes(helm: Helm, name: str) -> None:
     assert "0 chart(s) failed" in result.stdout
 
 
-@pytest.mark.parametrize("name", RENDER_NAMES)
-def test_every_manifest_is_valid_kubernetes(rendered: dict[str, list[Manifest]], name: str) -> None:
-    manifests = rendered[name]
+def assert_valid_kubernetes(manifests: list[Manifest]) -> None:
     assert manifests
     for manifest in manifests:
         key = f"{manifest['apiVersion']}/{manifest['kind']}"
@@ -185,6 +183,42 @@ def test_every_manifest_is_valid_kubernetes(rendered: dict[str, list[Manifest]],
                 pytest.fail(
                     f"{key} {manifest['metadata']['name']} on {version}: {error.message} at {error.path}"
                 )
+
+
+@pytest.mark.parametrize("name", RENDER_NAMES)
+def test_every_manifest_is_valid_kubernetes(rendered: dict[str, list[Manifest]], name: str) -> None:
+    assert_valid_kubernetes(rendered[name])
+
+
+@pytest.mark.parametrize(
+    "sets",
+    [
+        ("services.usageIngest.enabled=false",),
+        (
+            "services.notifications.roles.delivery.enabled=false",
+            "services.rewards.roles.api.autoscaling.enabled=false",
+        ),
+        ("networkPolicy.enabled=false", "migrations.enabled=false", "serviceAccount.create=false"),
+        (
+            "kafka.securityProtocol=SSL",
+            "kafka.tls.caConfigMap=kafka-ca",
+            "services.rewards.roles.consumer.keda.enabled=true",
+        ),
+        (
+            "kafka.securityProtocol=SASL_PLAINTEXT",
+            "kafka.sasl.mechanism=PLAIN",
+            "kafka.sasl.username=tangible",
+            "kafka.sasl.existingSecret=kafka-credentials",
+            "services.rewards.roles.consumer.keda.enabled=true",
+        ),
+        ("pod.runAsUser=null", "pod.runAsGroup=null", "pod.fsGroup=null", "pod.topologySpread.enabled=false"),
+    ],
+)
+def test_variants_render_valid_kubernetes(helm: Helm, sets: tuple[str, ...]) -> None:
+    manifests = helm.manifests(Render(sets=sets), "--kube-version", "1.27.0")
+    assert_valid_kubernetes(manifests)
+    for deployment in of_kind(manifests, "Deployment"):
+        assert pod_spec(deployment)["securityContext"]["runAsNonRoot"] is True
 
 
 def test_everything_render_covers_every_template_kind(rendered: dict[str, list[Manifest]]) -> None:

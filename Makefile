@@ -36,12 +36,27 @@ run: install kafka ## run the whole system on embedded defaults (Ctrl-C stops it
 	$(RUN) python -m tangible_devstack run
 
 .PHONY: test
-test: install kafka ## run every test (unit, integration on real Kafka + PostgreSQL, contracts)
+test: install kafka helm ## run every test (unit, integration on real Kafka + PostgreSQL, contracts, chart)
 	$(RUN) pytest
 
 .PHONY: bench
 bench: install kafka ## run every benchmark; writes bench/reports/latest.{json,md}
 	$(RUN) python -m bench
+
+.PHONY: helm
+helm: ## build helm from the Go module proxy into .cache/bin (once)
+	bash scripts/ensure-helm.sh
+
+.PHONY: helm-lint
+helm-lint: install helm ## lint, render and validate the Helm chart offline
+	$(RUN) pytest deploy/helm -q -m "not integration"
+
+IMAGE ?= ghcr.io/tangible/tangible
+TAG ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: images
+images: ## build the multi-role container image (needs Docker)
+	docker build -t $(IMAGE):$(TAG) .
 
 .PHONY: lint
 lint: install ## ruff and mypy (strict)

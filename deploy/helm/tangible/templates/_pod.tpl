@@ -13,6 +13,11 @@ Each takes (dict "root" $ "svc" <catalog entry> "values" <service values>).
   value: {{ $k.securityProtocol | quote }}
 - name: KAFKA_TOPIC_PREFIX
   value: {{ $k.topicPrefix | quote }}
+# topics (and dead-letter topics) are provisioned by the topics Job, Strimzi or the platform
+- name: KAFKA_CREATE_TOPICS
+  value: "false"
+- name: KAFKA_REPLICATION_FACTOR
+  value: {{ $k.replicationFactor | quote }}
 {{- if $k.sasl.mechanism }}
 - name: KAFKA_SASL_MECHANISM
   value: {{ $k.sasl.mechanism | quote }}

@@ -27,6 +27,10 @@ class KafkaSettings(BaseSettings):
     linger_ms: int = 5
     compression: Literal["lz4", "gzip", "zstd", "snappy", "none"] = "lz4"
     max_batch_bytes: int = 1_048_576
+    create_topics: bool = Field(
+        default=True, description="Create missing topics at start; turn off where topics are provisioned."
+    )
+    replication_factor: int = Field(default=1, ge=1, description="For topics this process creates.")
 
 
 class TelemetrySettings(BaseSettings):

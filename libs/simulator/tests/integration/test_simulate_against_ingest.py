@@ -1,0 +1,56 @@
+"""The simulator against the real usage-ingest (in process, real Kafka and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tangible_devstack.pytest_plugin import DatabaseFactory, IssueToken
+from tangible_devstack.testing import running, wait_ready
+from tangible_ingest.bootstrap import bootstrap
+from tangible_ingest.config import Settings
+from tangible_runtime.settings import AuthSettings, KafkaSettings
+from tangible_simulator.generator import Options
+from tangible_simulator.runner import Plan, simulate
+
+pytestmark = pytest.mark.integration
+
+MIGRATIONS = Path(__file__).resolve().parents[4] / "services" / "usage-ingest" / "migrations"
+
+
+async def test_tally_counts_each_accepted_event_once_and_sees_duplicates_and_conflicts(
+    database_factory: DatabaseFactory,
+    kafka_settings: KafkaSettings,
+    auth_settings: AuthSettings,
+    issue_token: IssueToken,
+    tenant_id: str,
+) -> None:
+    url = await database_factory("usage-ingest", MIGRATIONS)
+    settings = Settings(database_url=url, kafka=kafka_settings, auth=auth_settings)
+    app = bootstrap(settings, configure_logs=False)
+    async with running(app) as client:
+        await wait_ready(client)
+        plan = Plan(
+            url="http://service",
+            token=issue_token(tenant_id, "ingest"),
+            accounts=10,
+            seed=5,
+            start=datetime(2026, 9, 7, 9, tzinfo=UTC),
+            speed=36_000,
+            duration=30,
+            rate=5_000,
+            max_events=400,
+            connections=2,
+            options=Options(duplicate_rate=0.1, conflict_rate=0.03),
+            transport=httpx.ASGITransport(app=app),
+        )
+        tally = await simulate(plan)
+    assert sum(tally.sent.values()) == 400
+    assert tally.outcomes["failed"] == 0 and tally.outcomes["rejected"] == 0
+    assert tally.outcomes["accepted"] == tally.sent["original"] == len(tally.accepted_ids)
+    assert tally.outcomes["duplicate"] == tally.sent["duplicate"] > 0
+    assert tally.outcomes["conflict"] == tally.sent["conflict"] > 0
+    assert sum(sum(types.values()) for types in tally.events.values()) == len(tally.accepted_ids)

@@ -12,6 +12,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench.plot import plot_load_series
+
 REPORTS = Path(__file__).resolve().parent / "reports"
 
 
@@ -67,6 +69,9 @@ class Report:
         }
         json_path = REPORTS / "latest.json"
         json_path.write_text(json.dumps(document, indent=2) + "\n")
+        plot = plot_load_series(self.series, REPORTS / "latest.png")
+        if plot is not None:
+            document["notes"] = [*document["notes"], f"plot: {plot.name}"]
         md_path = REPORTS / "latest.md"
         md_path.write_text(_markdown(document))
         return json_path, md_path

@@ -214,7 +214,7 @@ class Contracts:
         principal = verifier.verify(token)
         account = request.path_params["account_id"]
         principal.require_account(account)
-        self.seen.append((principal.tenant_id, principal.account_id, request.url.path))
+        self.seen.append((principal.tenant_id, principal.account_id, f"{request.url.path}?{request.url.query}"))
 
     def _guarded(self, handler: Callable[[Request], dict[str, Any]]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:

@@ -97,7 +97,7 @@ class ImpactClient:
         token = self._issuer.issue(tenant_id=tenant_id, scopes=["read"], account_id=account_id, ttl=TOKEN_TTL)
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(self._attempts),
-            wait=wait_exponential_jitter(initial=0.1, max=1.0),
+            wait=wait_exponential_jitter(multiplier=0.1, max=1.0, jitter=0.1),
             retry=retry_if_exception(_retryable),
             reraise=True,
         ):

@@ -51,12 +51,13 @@ class RuleFilters:
     min_threshold_percent: int | None = None
 
     def accept(self, data: dict[str, Any]) -> bool:
-        if self.feature_key is not None and data.get("feature_key") != self.feature_key:
+        """A filter narrows only events that carry its field (a seat event has no feature)."""
+        feature = data.get("feature_key")
+        if self.feature_key is not None and feature is not None and feature != self.feature_key:
             return False
-        if self.min_threshold_percent is not None:
-            percent = data.get("threshold_percent")
-            if not isinstance(percent, int | float) or percent < self.min_threshold_percent:
-                return False
+        percent = data.get("threshold_percent")
+        if self.min_threshold_percent is not None and isinstance(percent, int | float):
+            return percent >= self.min_threshold_percent
         return True
 
 

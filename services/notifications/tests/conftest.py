@@ -214,7 +214,9 @@ class Contracts:
         principal = verifier.verify(token)
         account = request.path_params["account_id"]
         principal.require_account(account)
-        self.seen.append((principal.tenant_id, principal.account_id, f"{request.url.path}?{request.url.query}"))
+        self.seen.append(
+            (principal.tenant_id, principal.account_id, f"{request.url.path}?{request.url.query}")
+        )
 
     def _guarded(self, handler: Callable[[Request], dict[str, Any]]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
@@ -294,7 +296,9 @@ async def receiver() -> AsyncIterator[Callable[..., Any]]:
     """`hook, url = await receiver(statuses=[503, 200], headers={...})`: a live HTTP receiver."""
     stack = AsyncExitStack()
 
-    async def make(statuses: list[int] | None = None, headers: dict[str, str] | None = None) -> tuple[Receiver, str]:
+    async def make(
+        statuses: list[int] | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[Receiver, str]:
         hook = Receiver(statuses or [200], headers or {})
         base = await stack.enter_async_context(serve(hook.app()))
         return hook, f"{base}/hook"

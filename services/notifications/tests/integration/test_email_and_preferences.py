@@ -20,6 +20,7 @@ def only(items: list[Any]) -> Any:
     assert len(items) == 1, items
     return items[0]
 
+
 CROSSED = "tangible.entitlements.v1.threshold_crossed"
 RECOVERED = "tangible.entitlements.v1.threshold_recovered"
 
@@ -48,7 +49,9 @@ def recovered(tenant_id: str) -> ThresholdRecovered:
     )
 
 
-async def post(api: httpx.AsyncClient, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+async def post(
+    api: httpx.AsyncClient, path: str, body: dict[str, Any], headers: dict[str, str]
+) -> dict[str, Any]:
     response = await api.post(path, json=body, headers=headers)
     assert response.status_code in (200, 201), response.text
     return dict(response.json())
@@ -72,7 +75,12 @@ async def test_an_email_arrives_with_text_and_html_parts_after_a_temporary_smtp_
     await post(
         api,
         "/v1/channels",
-        {"kind": "email", "name": "ops", "sender": "Acme <success@acme.example>", "recipients": ["ops@acme.example"]},
+        {
+            "kind": "email",
+            "name": "ops",
+            "sender": "Acme <success@acme.example>",
+            "recipients": ["ops@acme.example"],
+        },
         admin,
     )
     await post(api, "/v1/rules", {"name": "usage", "event_types": [CROSSED], "channels": ["email"]}, admin)
@@ -101,17 +109,36 @@ async def test_low_priority_items_wait_for_the_daily_digest_and_critical_ones_by
     clock = ManualClock(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))  # 11:00 in Paris
     api = await start(clock=clock, smtp_port=port)
     admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}
-    await post(api, "/v1/channels", {"kind": "email", "name": "customers", "to_account_contacts": True}, admin)
-    await post(api, "/v1/rules", {"name": "usage", "event_types": [CROSSED], "channels": ["email"], "priority": "low"}, admin)
+    await post(
+        api, "/v1/channels", {"kind": "email", "name": "customers", "to_account_contacts": True}, admin
+    )
     await post(
         api,
         "/v1/rules",
-        {"name": "back", "event_types": [RECOVERED], "channels": ["email"], "priority": "critical", "category": "usage"},
+        {"name": "usage", "event_types": [CROSSED], "channels": ["email"], "priority": "low"},
+        admin,
+    )
+    await post(
+        api,
+        "/v1/rules",
+        {
+            "name": "back",
+            "event_types": [RECOVERED],
+            "channels": ["email"],
+            "priority": "critical",
+            "category": "usage",
+        },
         admin,
     )
     reader = {"Authorization": f"Bearer {issue_token(tenant_id, 'read', account_id='acct-1')}"}
-    preference = {"email": "lead@acme.example", "timezone": "Europe/Paris", "channels": {"email": {"usage": "daily"}}}
-    assert (await api.put("/v1/accounts/acct-1/preferences", json=preference, headers=reader)).status_code == 200
+    preference = {
+        "email": "lead@acme.example",
+        "timezone": "Europe/Paris",
+        "channels": {"email": {"usage": "daily"}},
+    }
+    assert (
+        await api.put("/v1/accounts/acct-1/preferences", json=preference, headers=reader)
+    ).status_code == 200
 
     await publish(crossed(tenant_id, 50))
     await publish(crossed(tenant_id, 80))
@@ -135,17 +162,24 @@ async def test_quiet_hours_hold_email_until_morning_in_the_recipients_time_zone(
     clock = ManualClock(datetime(2026, 11, 26, 21, 30, tzinfo=UTC))  # 22:30 in Paris
     api = await start(clock=clock, smtp_port=port)
     admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}
-    await post(api, "/v1/channels", {"kind": "email", "name": "customers", "to_account_contacts": True}, admin)
+    await post(
+        api, "/v1/channels", {"kind": "email", "name": "customers", "to_account_contacts": True}, admin
+    )
     await post(api, "/v1/rules", {"name": "usage", "event_types": [CROSSED], "channels": ["email"]}, admin)
     await post(
-        api, "/v1/rules", {"name": "back", "event_types": [RECOVERED], "channels": ["email"], "priority": "critical"}, admin
+        api,
+        "/v1/rules",
+        {"name": "back", "event_types": [RECOVERED], "channels": ["email"], "priority": "critical"},
+        admin,
     )
     preference = {
         "email": "lead@acme.example",
         "timezone": "Europe/Paris",
         "quiet_hours": {"start": "22:00", "end": "07:00"},
     }
-    assert (await api.put("/v1/accounts/acct-1/preferences", json=preference, headers=admin)).status_code == 200
+    assert (
+        await api.put("/v1/accounts/acct-1/preferences", json=preference, headers=admin)
+    ).status_code == 200
 
     await publish(crossed(tenant_id, 80))
     await publish(recovered(tenant_id))
@@ -153,7 +187,9 @@ async def test_quiet_hours_hold_email_until_morning_in_the_recipients_time_zone(
     assert critical["Subject"].startswith("Your reports allowance is back")
 
     async def held() -> dict[str, Any]:
-        d = only((await api.get("/v1/deliveries", params={"status": "pending"}, headers=admin)).json()["items"])
+        d = only(
+            (await api.get("/v1/deliveries", params={"status": "pending"}, headers=admin)).json()["items"]
+        )
         return dict(d)
 
     waiting = await eventually(held)

@@ -51,7 +51,9 @@ async def test_private_loopback_and_link_local_targets_are_refused(
 ) -> None:
     api = await start(allow_private_targets=False, roles=("api",))
     admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}
-    response = await api.post("/v1/channels", json={"kind": "webhook", "name": "x", "url": url}, headers=admin)
+    response = await api.post(
+        "/v1/channels", json={"kind": "webhook", "name": "x", "url": url}, headers=admin
+    )
     assert response.status_code == 422, response.text
     assert response.json()["type"].endswith("target-refused")
 
@@ -65,7 +67,9 @@ async def test_a_target_that_became_private_is_refused_at_send_time(
     api = await start(roles=("api",))
     admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}
     await api.post("/v1/channels", json={"kind": "webhook", "name": "x", "url": url}, headers=admin)
-    await api.post("/v1/rules", json={"name": "r", "event_types": [CROSSED], "channels": ["webhook"]}, headers=admin)
+    await api.post(
+        "/v1/rules", json={"name": "r", "event_types": [CROSSED], "channels": ["webhook"]}, headers=admin
+    )
     await start(allow_private_targets=False, roles=("consumer", "delivery", "relay"))
     await publish(crossed(tenant_id, 80))
 
@@ -94,10 +98,14 @@ async def test_an_endpoint_failing_for_five_days_is_disabled_and_the_tenant_told
     port, mailbox = await smtp()
     api = await start(smtp_port=port)
     admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}
-    endpoint = (await api.post("/v1/channels", json={"kind": "webhook", "name": "crm", "url": url}, headers=admin)).json()
+    endpoint = (
+        await api.post("/v1/channels", json={"kind": "webhook", "name": "crm", "url": url}, headers=admin)
+    ).json()
     ops = {"kind": "email", "name": "ops", "recipients": ["ops@vendor.example"]}
     assert (await api.post("/v1/channels", json=ops, headers=admin)).status_code == 201
-    await api.post("/v1/rules", json={"name": "r", "event_types": [CROSSED], "channels": ["webhook"]}, headers=admin)
+    await api.post(
+        "/v1/rules", json={"name": "r", "event_types": [CROSSED], "channels": ["webhook"]}, headers=admin
+    )
 
     await publish(crossed(tenant_id, 50))
     await eventually(lambda: _at_least(hook, 1), timeout=20)

@@ -53,7 +53,10 @@ async def test_the_inbox_per_user_and_account_wide_with_read_state_and_account_t
     admin = bearer(issue_token(tenant_id, "admin"))
     rule = {
         "name": "seats and usage",
-        "event_types": ["tangible.entitlements.v1.seat_assigned", "tangible.entitlements.v1.threshold_crossed"],
+        "event_types": [
+            "tangible.entitlements.v1.seat_assigned",
+            "tangible.entitlements.v1.threshold_crossed",
+        ],
         "channels": ["inbox"],
         "filters": {"feature_key": "reports"},
     }
@@ -71,10 +74,14 @@ async def test_the_inbox_per_user_and_account_wide_with_read_state_and_account_t
     assert (await page(api, token, 1, limit=1, offset=2))["items"][0]["id"] == everything["items"][2]["id"]
 
     item = mine["items"][0]["id"]
-    marked = await api.put(f"/v1/accounts/acct-1/inbox/{item}/read", json={"read": True}, headers=bearer(token))
+    marked = await api.put(
+        f"/v1/accounts/acct-1/inbox/{item}/read", json={"read": True}, headers=bearer(token)
+    )
     assert marked.status_code == 200 and marked.json() == {"read": True}
     assert (await page(api, token, 2, unread=True))["unread_count"] == 2
-    count = await api.get("/v1/accounts/acct-1/inbox/unread-count", params={"user_id": "u-1"}, headers=bearer(token))
+    count = await api.get(
+        "/v1/accounts/acct-1/inbox/unread-count", params={"user_id": "u-1"}, headers=bearer(token)
+    )
     assert count.json() == {"account_id": "acct-1", "user_id": "u-1", "unread": 1}
     await api.put(f"/v1/accounts/acct-1/inbox/{item}/read", json={"read": False}, headers=bearer(token))
     assert (await page(api, token, 3, unread=True))["unread_count"] == 3
@@ -97,8 +104,13 @@ async def test_templates_preview_and_validation(start: Any, issue_token: IssueTo
     )
     assert response.status_code == 422 and response.json()["type"].endswith("invalid-template")
 
-    template = {"title": "{{ data.feature_key | upper }} at {{ data.threshold_percent }} %", "body": "{{ impact.note }}"}
-    stored = await api.put("/v1/templates/tangible.entitlements.v1.threshold_crossed/email", json=template, headers=admin)
+    template = {
+        "title": "{{ data.feature_key | upper }} at {{ data.threshold_percent }} %",
+        "body": "{{ impact.note }}",
+    }
+    stored = await api.put(
+        "/v1/templates/tangible.entitlements.v1.threshold_crossed/email", json=template, headers=admin
+    )
     assert stored.status_code == 200, stored.text
     listed = (await api.get("/v1/templates", headers=admin)).json()["items"]
     assert [t["event_type"] for t in listed] == ["tangible.entitlements.v1.threshold_crossed"]
@@ -139,17 +151,29 @@ async def test_templates_preview_and_validation(start: Any, issue_token: IssueTo
     assert rule.status_code == 422
     rules = await api.post(
         "/v1/rules",
-        json={"name": "n", "event_types": ["tangible.entitlements.v1.*"], "channels": ["csm"], "priority": "high"},
+        json={
+            "name": "n",
+            "event_types": ["tangible.entitlements.v1.*"],
+            "channels": ["csm"],
+            "priority": "high",
+        },
         headers=admin,
     )
     assert rules.status_code == 201
     rule_id = rules.json()["id"]
-    update = {"name": "n", "event_types": ["tangible.entitlements.v1.*"], "channels": ["inbox"], "enabled": False}
+    update = {
+        "name": "n",
+        "event_types": ["tangible.entitlements.v1.*"],
+        "channels": ["inbox"],
+        "enabled": False,
+    }
     updated = await api.put(f"/v1/rules/{rule_id}", json=update, headers=admin)
     assert updated.status_code == 200 and updated.json()["enabled"] is False
     assert (await api.put("/v1/rules/missing", json=update, headers=admin)).status_code == 404
     assert (await api.get("/v1/rules", headers=bearer(issue_token(tenant_id, "read")))).status_code == 403
     no_key = await api.post(
-        "/v1/channels", json={"kind": "webhook", "name": "w", "url": "https://example.com/hook"}, headers=admin
+        "/v1/channels",
+        json={"kind": "webhook", "name": "w", "url": "https://example.com/hook"},
+        headers=admin,
     )
     assert no_key.status_code in (201, 422)  # 422 only when example.com does not resolve here

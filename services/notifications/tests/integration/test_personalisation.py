@@ -38,7 +38,11 @@ def license_created(tenant_id: str, account: str = "acct-1") -> LicenseCreated:
 
 def renewal_due(tenant_id: str) -> RenewalDue:
     return RenewalDue(
-        tenant_id=tenant_id, account_id="acct-1", license_id="lic-1", renewal_date=date(2027, 1, 1), lead_days=30
+        tenant_id=tenant_id,
+        account_id="acct-1",
+        license_id="lic-1",
+        renewal_date=date(2027, 1, 1),
+        lead_days=30,
     )
 
 
@@ -64,14 +68,22 @@ async def test_a_renewal_reminder_tells_the_account_its_usage_impact_and_rewards
         clock=ManualClock(NOW), entitlements_url=entitlements_url, rewards_url=rewards_url, smtp_port=port
     )
     admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}
-    await api.post("/v1/channels", json={"kind": "email", "name": "csm", "recipients": ["am@vendor.example"]}, headers=admin)
+    await api.post(
+        "/v1/channels",
+        json={"kind": "email", "name": "csm", "recipients": ["am@vendor.example"]},
+        headers=admin,
+    )
     await setup_rule(api, admin, ["inbox", "email"])
     await publish(license_created(tenant_id))
     await publish(renewal_due(tenant_id))
 
-    [item] = await eventually(lambda: inbox(api, issue_token(tenant_id, "read", account_id="acct-1"), 1), timeout=20)
+    [item] = await eventually(
+        lambda: inbox(api, issue_token(tenant_id, "read", account_id="acct-1"), 1), timeout=20
+    )
     assert item["title"] == "Your renewal is 30 days away"
-    assert "This term your team generated 1,240 reports, ~310 hours saved, and earned 2 rewards." in item["body"]
+    assert (
+        "This term your team generated 1,240 reports, ~310 hours saved, and earned 2 rewards." in item["body"]
+    )
     assert "You have 150 credits to spend." in item["body"]
     assert "Renewing keeps Reports." in item["body"]
     # the term comes from the license_created event; reads use account-scoped tokens

@@ -21,6 +21,7 @@ def only(items: list[Any]) -> Any:
     assert len(items) == 1, items
     return items[0]
 
+
 THRESHOLD = "tangible.entitlements.v1.threshold_crossed"
 
 
@@ -37,7 +38,9 @@ def crossed(tenant_id: str, percent: int = 80, account: str = "acct-1") -> Thres
 
 
 async def webhook_setup(api: httpx.AsyncClient, admin: dict[str, str], url: str) -> dict[str, Any]:
-    channel = await api.post("/v1/channels", json={"kind": "webhook", "name": "ops", "url": url}, headers=admin)
+    channel = await api.post(
+        "/v1/channels", json={"kind": "webhook", "name": "ops", "url": url}, headers=admin
+    )
     assert channel.status_code == 201, channel.text
     rule = await api.post(
         "/v1/rules",
@@ -73,7 +76,9 @@ async def test_a_webhook_verifies_with_the_standardwebhooks_reference_library_al
     assert payload["data"]["event"]["data"]["threshold_percent"] == 80
     assert first.headers["webhook-id"] == payload["data"]["notification_id"]
 
-    rotated = await api.post(f"/v1/channels/{channel['id']}/secret/rotate", json={"overlap_hours": 24}, headers=admin)
+    rotated = await api.post(
+        f"/v1/channels/{channel['id']}/secret/rotate", json={"overlap_hours": 24}, headers=admin
+    )
     assert rotated.status_code == 200, rotated.text
     new_secret = rotated.json()["secret"]
     await publish(crossed(tenant_id, 100))
@@ -123,7 +128,9 @@ async def test_a_failing_receiver_gets_the_message_once_more_and_never_again_aft
 
     clock.advance(timedelta(days=2))  # nothing is due any more: a third request would be a bug
     marker_hook, marker_url = await receiver()
-    await api.post("/v1/channels", json={"kind": "webhook", "name": "marker", "url": marker_url}, headers=admin)
+    await api.post(
+        "/v1/channels", json={"kind": "webhook", "name": "marker", "url": marker_url}, headers=admin
+    )
     await publish(crossed(tenant_id, 100))
     await eventually(lambda: _count(marker_hook, 1), timeout=20)
     assert len([r for r in hook.requests if r.headers["webhook-id"] == done["id"]]) == 2

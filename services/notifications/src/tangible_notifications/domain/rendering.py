@@ -65,7 +65,7 @@ def render_strict(template: Template, context: dict[str, Any]) -> tuple[str, str
             html = _HTML.from_string(template.html).render(context)
         else:
             html = text_to_html(title, body)
-    except TemplateError as error:
+    except Exception as error:  # tenants write templates: a TypeError in a filter is theirs too
         raise InvalidTemplate(f"the template does not render: {error}") from error
     if max(len(title), len(body), len(html)) > _MAX_OUTPUT:
         raise InvalidTemplate("the rendered message is too long")

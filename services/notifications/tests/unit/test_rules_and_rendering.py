@@ -60,7 +60,9 @@ def test_templates_render_event_data_and_html_is_escaped() -> None:
         SourceEvent("e", "x", "t", "a1", {"feature_key": "<script>", "threshold_percent": 80}),
     )
     assert (title, body, html) == ("<script> at 80 %", "for a1", "<b>&lt;script&gt;</b>")
-    _, _, escaped = render_strict(Template("x", "", "{{ data.feature_key }}"), {"data": {"feature_key": "<i>"}})
+    _, _, escaped = render_strict(
+        Template("x", "", "{{ data.feature_key }}"), {"data": {"feature_key": "<i>"}}
+    )
     assert escaped == "&lt;i&gt;"
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import html as html_lib
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, meta
+from jinja2.environment import Template as Compiled
 from jinja2.sandbox import SandboxedEnvironment
 
 from tangible_notifications.domain.errors import InvalidTemplate
@@ -15,6 +17,12 @@ _TEXT = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 _HTML = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
 # why: huge loops or strings in a tenant template must not stall a consumer
 _MAX_OUTPUT = 100_000
+
+
+@lru_cache(maxsize=4096)
+def _compiled(source: str, html: bool) -> Compiled:
+    """Compiling costs far more than rendering: a batch reuses a tenant's few templates."""
+    return (_HTML if html else _TEXT).from_string(source)
 
 
 def context_for(event: SourceEvent, impact: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -45,6 +53,7 @@ def validate(template: Template) -> None:
             ) from error
 
 
+@lru_cache(maxsize=4096)
 def uses_impact(template: Template) -> bool:
     """Whether rendering needs the account's impact report (fetched over HTTP, later)."""
     for source in (template.title, template.body, template.html or ""):
@@ -59,10 +68,10 @@ def uses_impact(template: Template) -> bool:
 def render_strict(template: Template, context: dict[str, Any]) -> tuple[str, str, str]:
     """(title, text body, html body); raises InvalidTemplate (for previews)."""
     try:
-        title = _TEXT.from_string(template.title).render(context).strip()
-        body = _TEXT.from_string(template.body).render(context).strip()
+        title = _compiled(template.title, False).render(context).strip()
+        body = _compiled(template.body, False).render(context).strip()
         if template.html is not None:
-            html = _HTML.from_string(template.html).render(context)
+            html = _compiled(template.html, True).render(context)
         else:
             html = text_to_html(title, body)
     except Exception as error:  # tenants write templates: a TypeError in a filter is theirs too

@@ -95,11 +95,21 @@ class DeliveryRepository:
                 text(
                     """
                     INSERT INTO delivery_attempts (delivery_id, number, attempted_at, outcome, status_code, error, duration_ms)
-                    VALUES (:delivery_id, :number, :attempted_at, :outcome, :status_code, :error, :duration_ms)
+                    SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:numbers AS int[]), CAST(:ats AS timestamptz[]),
+                                         CAST(:outcomes AS text[]), CAST(:codes AS int[]), CAST(:errors AS text[]),
+                                         CAST(:durations AS int[]))
                     ON CONFLICT (delivery_id, number) DO NOTHING
                     """
                 ),
-                list(rows),
+                {
+                    "ids": [r["delivery_id"] for r in rows],
+                    "numbers": [r["number"] for r in rows],
+                    "ats": [r["attempted_at"] for r in rows],
+                    "outcomes": [r["outcome"] for r in rows],
+                    "codes": [r["status_code"] for r in rows],
+                    "errors": [r["error"] for r in rows],
+                    "durations": [r["duration_ms"] for r in rows],
+                },
             )
 
     async def release_scheduled(self, notification_ids: Sequence[str], now: datetime) -> None:

@@ -317,3 +317,22 @@ async def smtp() -> AsyncIterator[Callable[..., Any]]:
 
     async with stack:
         yield make
+
+
+@pytest.fixture
+def crossed() -> Callable[..., Any]:
+    """`crossed(tenant_id, 80)`: a threshold_crossed event as entitlements publishes it."""
+    from tangible_schemas.entitlements import ThresholdCrossed
+
+    def make(tenant_id: str, percent: int = 80, *, account: str = "acct-1", feature: str = "reports") -> Any:
+        return ThresholdCrossed(
+            tenant_id=tenant_id,
+            account_id=account,
+            feature_key=feature,
+            threshold_percent=percent,
+            usage=percent / 10,
+            limit=10,
+            period_start=datetime(2026, 11, 1, tzinfo=UTC),
+        )
+
+    return make

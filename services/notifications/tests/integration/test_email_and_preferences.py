@@ -11,7 +11,7 @@ import pytest
 from tangible_devstack.pytest_plugin import IssueToken
 from tangible_devstack.testing import eventually
 from tangible_runtime.domain import ManualClock
-from tangible_schemas.entitlements import ThresholdCrossed, ThresholdRecovered
+from tangible_schemas.entitlements import ThresholdRecovered
 
 pytestmark = pytest.mark.integration
 
@@ -23,18 +23,6 @@ def only(items: list[Any]) -> Any:
 
 CROSSED = "tangible.entitlements.v1.threshold_crossed"
 RECOVERED = "tangible.entitlements.v1.threshold_recovered"
-
-
-def crossed(tenant_id: str, percent: int) -> ThresholdCrossed:
-    return ThresholdCrossed(
-        tenant_id=tenant_id,
-        account_id="acct-1",
-        feature_key="reports",
-        threshold_percent=percent,
-        usage=percent / 10,
-        limit=10,
-        period_start=datetime(2026, 11, 1, tzinfo=UTC),
-    )
 
 
 def recovered(tenant_id: str) -> ThresholdRecovered:
@@ -67,7 +55,13 @@ def parts(message: Any) -> dict[str, str]:
 
 
 async def test_an_email_arrives_with_text_and_html_parts_after_a_temporary_smtp_failure(
-    start: Any, smtp: Any, publish: Any, issue_token: IssueToken, tenant_id: str, clock: ManualClock
+    crossed: Any,
+    start: Any,
+    smtp: Any,
+    publish: Any,
+    issue_token: IssueToken,
+    tenant_id: str,
+    clock: ManualClock,
 ) -> None:
     port, mailbox = await smtp(temporary_failures=1)
     api = await start(smtp_port=port)
@@ -103,7 +97,7 @@ async def test_an_email_arrives_with_text_and_html_parts_after_a_temporary_smtp_
 
 
 async def test_low_priority_items_wait_for_the_daily_digest_and_critical_ones_bypass_it(
-    start: Any, smtp: Any, publish: Any, issue_token: IssueToken, tenant_id: str
+    crossed: Any, start: Any, smtp: Any, publish: Any, issue_token: IssueToken, tenant_id: str
 ) -> None:
     port, mailbox = await smtp()
     clock = ManualClock(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))  # 11:00 in Paris
@@ -156,7 +150,7 @@ async def test_low_priority_items_wait_for_the_daily_digest_and_critical_ones_by
 
 
 async def test_quiet_hours_hold_email_until_morning_in_the_recipients_time_zone(
-    start: Any, smtp: Any, publish: Any, issue_token: IssueToken, tenant_id: str
+    crossed: Any, start: Any, smtp: Any, publish: Any, issue_token: IssueToken, tenant_id: str
 ) -> None:
     port, mailbox = await smtp()
     clock = ManualClock(datetime(2026, 11, 26, 21, 30, tzinfo=UTC))  # 22:30 in Paris

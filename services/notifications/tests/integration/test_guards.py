@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,25 +13,12 @@ from tangible_runtime.domain import ManualClock
 from tangible_runtime.kafka import KafkaClients
 from tangible_runtime.settings import KafkaSettings
 from tangible_schemas import from_record
-from tangible_schemas.entitlements import ThresholdCrossed
 from tangible_schemas.notifications import EndpointDisabled
 from tangible_schemas.registry import NOTIFICATIONS
 
 pytestmark = pytest.mark.integration
 
 CROSSED = "tangible.entitlements.v1.threshold_crossed"
-
-
-def crossed(tenant_id: str, percent: int) -> ThresholdCrossed:
-    return ThresholdCrossed(
-        tenant_id=tenant_id,
-        account_id="acct-1",
-        feature_key="reports",
-        threshold_percent=percent,
-        usage=percent / 10,
-        limit=10,
-        period_start=datetime(2026, 11, 1, tzinfo=UTC),
-    )
 
 
 @pytest.mark.parametrize(
@@ -59,7 +46,7 @@ async def test_private_loopback_and_link_local_targets_are_refused(
 
 
 async def test_a_target_that_became_private_is_refused_at_send_time(
-    start: Any, receiver: Any, publish: Any, issue_token: IssueToken, tenant_id: str
+    crossed: Any, start: Any, receiver: Any, publish: Any, issue_token: IssueToken, tenant_id: str
 ) -> None:
     """Configured while private targets were allowed, sent by a replica that refuses them:
     the guard runs on every send, on the address actually connected to."""
@@ -85,6 +72,7 @@ async def test_a_target_that_became_private_is_refused_at_send_time(
 
 
 async def test_an_endpoint_failing_for_five_days_is_disabled_and_the_tenant_told(
+    crossed: Any,
     start: Any,
     receiver: Any,
     smtp: Any,

@@ -3,7 +3,6 @@ tokens) and the admin API's validation: templates, previews, rules, problems."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -11,7 +10,7 @@ import pytest
 
 from tangible_devstack.pytest_plugin import IssueToken
 from tangible_devstack.testing import eventually
-from tangible_schemas.entitlements import SeatAssigned, ThresholdCrossed
+from tangible_schemas.entitlements import SeatAssigned
 
 pytestmark = pytest.mark.integration
 
@@ -26,18 +25,6 @@ def seat(tenant_id: str, user: str) -> SeatAssigned:
     )
 
 
-def crossed(tenant_id: str, feature: str = "reports") -> ThresholdCrossed:
-    return ThresholdCrossed(
-        tenant_id=tenant_id,
-        account_id="acct-1",
-        feature_key=feature,
-        threshold_percent=80,
-        usage=8,
-        limit=10,
-        period_start=datetime(2026, 11, 1, tzinfo=UTC),
-    )
-
-
 async def page(api: httpx.AsyncClient, token: str, n: int, **params: Any) -> dict[str, Any]:
     response = await api.get("/v1/accounts/acct-1/inbox", params=params, headers=bearer(token))
     assert response.status_code == 200, response.text
@@ -47,7 +34,7 @@ async def page(api: httpx.AsyncClient, token: str, n: int, **params: Any) -> dic
 
 
 async def test_the_inbox_per_user_and_account_wide_with_read_state_and_account_tokens(
-    start: Any, publish: Any, issue_token: IssueToken, tenant_id: str
+    crossed: Any, start: Any, publish: Any, issue_token: IssueToken, tenant_id: str
 ) -> None:
     api = await start(roles=("api", "consumer", "relay", "delivery"))
     admin = bearer(issue_token(tenant_id, "admin"))

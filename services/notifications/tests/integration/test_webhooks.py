@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,7 +12,6 @@ from standardwebhooks.webhooks import Webhook
 from tangible_devstack.pytest_plugin import IssueToken
 from tangible_devstack.testing import eventually
 from tangible_runtime.domain import ManualClock
-from tangible_schemas.entitlements import ThresholdCrossed
 
 pytestmark = pytest.mark.integration
 
@@ -23,18 +22,6 @@ def only(items: list[Any]) -> Any:
 
 
 THRESHOLD = "tangible.entitlements.v1.threshold_crossed"
-
-
-def crossed(tenant_id: str, percent: int = 80, account: str = "acct-1") -> ThresholdCrossed:
-    return ThresholdCrossed(
-        tenant_id=tenant_id,
-        account_id=account,
-        feature_key="reports",
-        threshold_percent=percent,
-        usage=percent / 10,
-        limit=10,
-        period_start=datetime(2026, 11, 1, tzinfo=UTC),
-    )
 
 
 async def webhook_setup(api: httpx.AsyncClient, admin: dict[str, str], url: str) -> dict[str, Any]:
@@ -58,7 +45,7 @@ async def deliveries(api: httpx.AsyncClient, admin: dict[str, str], **params: st
 
 
 async def test_a_webhook_verifies_with_the_standardwebhooks_reference_library_also_during_rotation(
-    start: Any, receiver: Any, publish: Any, issue_token: IssueToken, tenant_id: str
+    crossed: Any, start: Any, receiver: Any, publish: Any, issue_token: IssueToken, tenant_id: str
 ) -> None:
     api = await start()
     admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}
@@ -94,7 +81,13 @@ async def _count(hook: Any, n: int) -> None:
 
 
 async def test_a_failing_receiver_gets_the_message_once_more_and_never_again_after_success(
-    start: Any, receiver: Any, publish: Any, issue_token: IssueToken, tenant_id: str, clock: ManualClock
+    crossed: Any,
+    start: Any,
+    receiver: Any,
+    publish: Any,
+    issue_token: IssueToken,
+    tenant_id: str,
+    clock: ManualClock,
 ) -> None:
     api = await start()
     admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}
@@ -137,7 +130,7 @@ async def test_a_failing_receiver_gets_the_message_once_more_and_never_again_aft
 
 
 async def test_a_redelivered_source_event_makes_no_second_notification(
-    start: Any, receiver: Any, publish: Any, issue_token: IssueToken, tenant_id: str
+    crossed: Any, start: Any, receiver: Any, publish: Any, issue_token: IssueToken, tenant_id: str
 ) -> None:
     api = await start()
     admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}
@@ -154,7 +147,7 @@ async def test_a_redelivered_source_event_makes_no_second_notification(
 
 
 async def test_410_disables_the_endpoint_and_manual_resend_sends_again(
-    start: Any, receiver: Any, publish: Any, issue_token: IssueToken, tenant_id: str
+    crossed: Any, start: Any, receiver: Any, publish: Any, issue_token: IssueToken, tenant_id: str
 ) -> None:
     api = await start()
     admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}

@@ -95,13 +95,19 @@ async def test_an_endpoint_failing_for_five_days_is_disabled_and_the_tenant_told
         "/v1/rules", json={"name": "r", "event_types": [CROSSED], "channels": ["webhook"]}, headers=admin
     )
 
+    async def logged(n: int) -> None:
+        # the attempt is recorded (by the clock at that moment) before the test moves time on
+        items = (await api.get("/v1/deliveries", params={"limit": 500}, headers=admin)).json()["items"]
+        assert sum(len(d["attempt_log"]) for d in items) >= n
+
     await publish(crossed(tenant_id, 50))
-    await eventually(lambda: _at_least(hook, 1), timeout=20)
-    for _ in range(5):  # a day at a time: retries keep failing, the streak keeps its start
+    await eventually(lambda: logged(1), timeout=20)
+    for day in range(5):  # a day at a time: retries keep failing, the streak keeps its start
         clock.advance(timedelta(days=1))
         seen = len(hook.requests)
-        await publish(crossed(tenant_id, 50 + _))
+        await publish(crossed(tenant_id, 51 + day))
         await eventually(lambda seen=seen: _at_least(hook, seen + 1), timeout=20)
+        await eventually(lambda seen=seen: logged(seen + 1), timeout=20)
 
     async def disabled() -> dict[str, Any]:
         body = (await api.get(f"/v1/channels/{endpoint['id']}", headers=admin)).json()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from standardwebhooks.webhooks import Webhook
 from tangible_devstack.pytest_plugin import IssueToken
 from tangible_devstack.testing import eventually
 from tangible_runtime.domain import ManualClock
+from tangible_schemas.entitlements import Evidence, RenewalAtRisk
 
 pytestmark = pytest.mark.integration
 
@@ -177,3 +179,30 @@ async def _failed(api: httpx.AsyncClient, admin: dict[str, str]) -> list[dict[st
     found = await deliveries(api, admin, status="failed")
     assert found
     return found
+
+
+async def test_customer_success_signals_reach_the_csm_channel_only(
+    start: Any, receiver: Any, publish: Any, issue_token: IssueToken, tenant_id: str
+) -> None:
+    api = await start()
+    admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}
+    csm_hook, csm_url = await receiver()
+    ops_hook, ops_url = await receiver()
+    csm = {"kind": "webhook", "name": "customer success", "url": csm_url, "purpose": "csm"}
+    assert (await api.post("/v1/channels", json=csm, headers=admin)).status_code == 201
+    await webhook_setup(api, admin, ops_url)  # a standard endpoint with a threshold rule
+    signal = RenewalAtRisk(
+        tenant_id=tenant_id,
+        account_id="acct-9",
+        license_id="lic-9",
+        renewal_date=date(2027, 1, 1),
+        decline_percent=42.0,
+        evidence=[Evidence(feature_key="reports", usage=12)],
+    )
+    await publish(signal)
+    await eventually(lambda: _count(csm_hook, 1), timeout=20)
+    payload = json.loads(csm_hook.requests[0].body)
+    assert payload["type"] == "tangible.entitlements.v1.renewal_risk_detected"
+    assert payload["data"]["title"] == "Renewal at risk: account acct-9"
+    assert payload["data"]["priority"] == "high" and payload["data"]["category"] == "signals"
+    assert ops_hook.requests == []

@@ -138,31 +138,17 @@ async def _record(
     uow: UnitOfWork, senders: Senders, jobs: list[Job], results: list[AttemptResult], now: datetime
 ) -> None:
     async with uow:
-        finish: list[dict[str, Any]] = []
-        healthy: set[str] = set()
-        for job, result in zip(jobs, results, strict=True):
-            d, n = job.delivery, job.notification
-            next_at: datetime | None = None
-            if result.outcome is Outcome.SUCCEEDED:
-                status = "succeeded"
-                uow.outbox.add(translate.delivered(d, n["source_event_id"], d["attempts"]))
-                if d["channel_id"]:
-                    healthy.add(d["channel_id"])
-            else:
-                if result.outcome is Outcome.FAILED:
-                    next_at = senders.policy.next_attempt(
-                        attempt=d["attempts"],
-                        series_started_at=d["series_started_at"],
-                        now=now,
-                        retry_after=result.retry_after,
-                    )
-                status = "pending" if next_at is not None else "failed"
-                if status == "failed":
-                    uow.outbox.add(
-                        translate.failed(d, n["source_event_id"], d["attempts"], result.error or "failed")
-                    )
-            finish.append(_finish_row(d, result, status, next_at, now))
-        await uow.deliveries.finish(finish)
+        finish = [
+            _finish_row(job.delivery, result, *_next(senders, job, result, now), now)
+            for job, result in zip(jobs, results, strict=True)
+        ]
+        recorded = await uow.deliveries.finish(finish)
+        # a sender whose lease was taken over records nothing: the newer attempt speaks
+        kept = [
+            (job, result, row)
+            for job, result, row in zip(jobs, results, finish, strict=True)
+            if row["id"] in recorded
+        ]
         await uow.deliveries.log_attempts(
             [
                 {
@@ -174,15 +160,45 @@ async def _record(
                     "error": result.error,
                     "duration_ms": result.duration_ms,
                 }
-                for job, result in zip(jobs, results, strict=True)
+                for job, result, _ in kept
             ]
         )
+        for job, result, row in kept:
+            d, n = job.delivery, job.notification
+            if row["status"] == "succeeded":
+                uow.outbox.add(translate.delivered(d, n["source_event_id"], d["attempts"]))
+            elif row["status"] == "failed":
+                uow.outbox.add(
+                    translate.failed(d, n["source_event_id"], d["attempts"], result.error or "failed")
+                )
         await uow.notifications.set_status(
-            [r["id"] for r in finish if r["status"] == "succeeded"], "delivered"
+            [r["id"] for _, _, r in kept if r["status"] == "succeeded"], "delivered"
         )
-        await uow.notifications.set_status([r["id"] for r in finish if r["status"] == "failed"], "failed")
-        await _endpoint_health(uow, senders, jobs, results, healthy, now)
+        await uow.notifications.set_status([r["id"] for _, _, r in kept if r["status"] == "failed"], "failed")
+        healthy = {
+            j.delivery["channel_id"]
+            for j, _, r in kept
+            if r["status"] == "succeeded" and j.delivery["channel_id"]
+        }
+        await _endpoint_health(
+            uow, senders, [j for j, _, _ in kept], [res for _, res, _ in kept], healthy, now
+        )
         await uow.commit()
+
+
+def _next(senders: Senders, job: Job, result: AttemptResult, now: datetime) -> tuple[str, datetime | None]:
+    """(status, next attempt) after one attempt."""
+    if result.outcome is Outcome.SUCCEEDED:
+        return "succeeded", None
+    if result.outcome is not Outcome.FAILED:
+        return "failed", None
+    next_at = senders.policy.next_attempt(
+        attempt=job.delivery["attempts"],
+        series_started_at=job.delivery["series_started_at"],
+        now=now,
+        retry_after=result.retry_after,
+    )
+    return ("pending", next_at) if next_at is not None else ("failed", None)
 
 
 async def _endpoint_health(

@@ -46,9 +46,14 @@ _CLAIM = text(
 
 _FINISH = text(
     """
-    UPDATE deliveries SET status = :status, next_attempt_at = :next_attempt_at, last_error = :last_error,
-        last_status_code = :status_code, delivered_at = COALESCE(:delivered_at, delivered_at)
-    WHERE id = :id AND attempts = :attempt
+    UPDATE deliveries d SET status = u.status, next_attempt_at = u.next_attempt_at, last_error = u.last_error,
+        last_status_code = u.status_code, delivered_at = COALESCE(u.delivered_at, d.delivered_at)
+    FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[]), CAST(:statuses AS text[]),
+                CAST(:next AS timestamptz[]), CAST(:errors AS text[]), CAST(:codes AS int[]),
+                CAST(:delivered AS timestamptz[]))
+         AS u(id, attempt, status, next_attempt_at, last_error, status_code, delivered_at)
+    WHERE d.id = u.id AND d.attempts = u.attempt AND d.status = 'pending'
+    RETURNING d.id
     """
 )
 
@@ -84,10 +89,24 @@ class DeliveryRepository:
         result = await self._session.execute(_CLAIM, {"now": now, "lease_until": lease_until, "limit": limit})
         return list(result.mappings())
 
-    async def finish(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Record outcomes; `attempt` fences out a sender whose lease was taken over."""
-        if rows:
-            await self._session.execute(_FINISH, list(rows))
+    async def finish(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Record outcomes; returns the ids recorded. `attempt` fences out a sender whose
+        lease ran out and was taken over (its outcome is stale)."""
+        if not rows:
+            return set()
+        result = await self._session.execute(
+            _FINISH,
+            {
+                "ids": [r["id"] for r in rows],
+                "attempts": [r["attempt"] for r in rows],
+                "statuses": [r["status"] for r in rows],
+                "next": [r["next_attempt_at"] for r in rows],
+                "errors": [r["last_error"] for r in rows],
+                "codes": [r["status_code"] for r in rows],
+                "delivered": [r["delivered_at"] for r in rows],
+            },
+        )
+        return {row.id for row in result}
 
     async def log_attempts(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:

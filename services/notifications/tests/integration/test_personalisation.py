@@ -122,6 +122,8 @@ async def test_quarterly_summaries_go_once_per_account_for_opted_in_tenants_even
     stub, entitlements_url, rewards_url = contracts
     clock = ManualClock(datetime(2026, 9, 30, 12, 0, tzinfo=UTC))
     api = await start(clock=clock, entitlements_url=entitlements_url, rewards_url=rewards_url)
+    # a second scheduler replica: the advisory lock and the run marker keep it to one summary
+    await start(clock=clock, roles=("scheduler",))
     admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}
     settings = {"quarterly_summary": True, "quarterly_channels": ["inbox"]}
     assert (await api.put("/v1/settings", json=settings, headers=admin)).status_code == 200

@@ -206,3 +206,23 @@ async def test_customer_success_signals_reach_the_csm_channel_only(
     assert payload["data"]["title"] == "Renewal at risk: account acct-9"
     assert payload["data"]["priority"] == "high" and payload["data"]["category"] == "signals"
     assert ops_hook.requests == []
+
+
+async def test_two_delivery_replicas_send_each_message_once(
+    crossed: Any, start: Any, receiver: Any, publish: Any, issue_token: IssueToken, tenant_id: str
+) -> None:
+    api = await start()
+    await start(roles=("delivery",))  # a second replica on the same database
+    admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}
+    hook, url = await receiver()
+    await webhook_setup(api, admin, url)
+    for i in range(30):
+        await publish(crossed(tenant_id, 50 + i, account=f"acct-{i % 3}"))
+
+    async def all_sent() -> None:
+        succeeded = await deliveries(api, admin, status="succeeded", limit="100")
+        assert len(succeeded) == 30
+
+    await eventually(all_sent, timeout=30)
+    ids = [r.headers["webhook-id"] for r in hook.requests]
+    assert len(ids) == 30 and len(set(ids)) == 30

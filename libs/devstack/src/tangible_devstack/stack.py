@@ -48,6 +48,25 @@ def _auth_keys(folder: Path) -> tuple[Path, Path]:
     return private, public
 
 
+def _notifications_env(folder: Path, private_key: Path) -> dict[str, str]:
+    """notifications signs its reads of the others' APIs and seals webhook secrets; local
+    webhook receivers run on loopback, which production refuses (SSRF guard)."""
+    from cryptography.fernet import Fernet
+
+    key = folder / "notifications-secrets.key"
+    if not key.exists():
+        key.write_text(Fernet.generate_key().decode())
+        key.chmod(0o600)
+    ports = {spec.name: spec.listen_port for spec in SERVICES}
+    return {
+        "NOTIFICATIONS_ENTITLEMENTS_URL": f"http://127.0.0.1:{ports['entitlements']}",
+        "NOTIFICATIONS_REWARDS_URL": f"http://127.0.0.1:{ports['rewards']}",
+        "TANGIBLE_AUTH_PRIVATE_KEY": str(private_key),
+        "NOTIFICATIONS_SECRETS_KEY": key.read_text().strip(),
+        "NOTIFICATIONS_ALLOW_PRIVATE_TARGETS": os.environ.get("NOTIFICATIONS_ALLOW_PRIVATE_TARGETS", "true"),
+    }
+
+
 def _kafka(stack: ExitStack, data: Path) -> str:
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if external:
@@ -142,6 +161,8 @@ def run() -> int:
         for spec in SERVICES:
             log = data / "logs" / f"{spec.name}.log"
             child_env = {**env, f"{spec.env_prefix}DATABASE_URL": urls[spec.name]}
+            if spec.name == "notifications":
+                child_env = {**_notifications_env(data / "auth", private_key), **child_env}
             process = spawn([sys.executable, "-m", spec.package, "all"], log_path=log, env=child_env)
             processes.append((spec, process, log))
             stack.callback(terminate, process, 20.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from tangible_runtime.settings import ServiceSettings
@@ -14,6 +15,40 @@ class Settings(ServiceSettings):
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:15432/notifications"
     port: int = 8004
+
+    # personalisation: the other services' public HTTP APIs, read with short-lived tokens
+    entitlements_url: str = "http://127.0.0.1:8002"
+    rewards_url: str = "http://127.0.0.1:8003"
+    http_timeout_seconds: float = 3.0
+    http_attempts: int = 3
+
+    # webhooks
+    secrets_key: SecretStr | None = Field(
+        default=None, description="Fernet key(s), comma-separated (first encrypts): webhook secrets at rest."
+    )
+    allow_private_targets: bool = Field(
+        default=False, description="Local development only: allow loopback and private webhook targets."
+    )
+    webhook_timeout_seconds: float = 10.0
+    retry_window_hours: float = 24.0
+    disable_after_failing_days: float = 5.0
+    rotation_overlap_hours: float = 24.0
+
+    # email
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "Tangible <notifications@tangible.localhost>"
+    smtp_timeout_seconds: float = 10.0
+
+    # delivery worker and schedules
+    delivery_batch_size: int = 50
+    delivery_poll_seconds: float = 0.5
+    delivery_lease_seconds: float = 120.0
+    compose_batch_size: int = 20
+    scheduler_interval_seconds: float = 30.0
 
 
 @lru_cache

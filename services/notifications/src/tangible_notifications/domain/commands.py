@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
-from tangible_notifications.domain.model import Channel, SourceEvent, Template
+from tangible_notifications.domain.model import (
+    Channel,
+    Preference,
+    Priority,
+    RuleFilters,
+    SourceEvent,
+    Template,
+    TenantSettings,
+)
 
 
 @dataclass(frozen=True)
@@ -14,8 +23,79 @@ class CreateRule:
     name: str
     event_types: tuple[str, ...]
     channels: tuple[Channel, ...]
+    template: Template | None = None
+    priority: Priority = Priority.NORMAL
+    category: str | None = None
+    filters: RuleFilters = RuleFilters()
+
+
+@dataclass(frozen=True)
+class UpdateRule:
+    tenant_id: str
+    rule_id: str
+    rule: CreateRule
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class CreateChannel:
+    tenant_id: str
+    kind: Channel
+    name: str
+    purpose: str = "standard"
+    url: str | None = None
+    sender: str | None = None
+    recipients: tuple[str, ...] = ()
+    to_account_contacts: bool = False
+    secret: str | None = None  # a webhook secret the tenant brings; else one is generated
+
+
+@dataclass(frozen=True)
+class SetChannelEnabled:
+    tenant_id: str
+    channel_id: str
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class RotateSecret:
+    tenant_id: str
+    channel_id: str
+    overlap: timedelta
+
+
+@dataclass(frozen=True)
+class PutTemplate:
+    tenant_id: str
+    event_type: str
+    channel: str
     template: Template
-    priority: str = "normal"
+
+
+@dataclass(frozen=True)
+class PutPreference:
+    tenant_id: str
+    preference: Preference
+
+
+@dataclass(frozen=True)
+class PutTenantSettings:
+    tenant_id: str
+    settings: TenantSettings
+
+
+@dataclass(frozen=True)
+class MarkInboxItem:
+    tenant_id: str
+    account_id: str
+    item_id: str
+    read: bool
+
+
+@dataclass(frozen=True)
+class ResendDelivery:
+    tenant_id: str
+    delivery_id: str
 
 
 @dataclass(frozen=True)

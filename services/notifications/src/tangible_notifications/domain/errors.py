@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
-from tangible_runtime.domain import NotFound, Rejected
+from tangible_runtime.domain import Conflict, NotFound, Rejected
 
 
 class RuleNotFound(NotFound):
     code = "rule-not-found"
 
 
+class ChannelNotFound(NotFound):
+    code = "channel-not-found"
+
+
+class TemplateNotFound(NotFound):
+    code = "template-not-found"
+
+
+class DeliveryNotFound(NotFound):
+    code = "delivery-not-found"
+
+
+class InboxItemNotFound(NotFound):
+    code = "inbox-item-not-found"
+
+
 class InvalidTemplate(Rejected):
     code = "invalid-template"
+
+
+class InvalidPreference(Rejected):
+    code = "invalid-preference"
+
+
+class TargetRefused(Rejected):
+    """A webhook URL that points into private, loopback or link-local space (SSRF guard)."""
+
+    code = "target-refused"
+
+
+class SecretsUnavailable(Rejected):
+    code = "secrets-key-missing"
+
+
+class ChannelDisabled(Conflict):
+    code = "channel-disabled"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from tangible_notifications.domain.commands import NotifyEvents
 from tangible_notifications.domain.model import SourceEvent
 from tangible_notifications.entrypoints.dependencies import Container
-from tangible_notifications.service_layer import handlers
+from tangible_notifications.service_layer.notify import notify_events
 from tangible_runtime.consumer import ConsumerRunner, Delivery
 from tangible_runtime.service import ServiceRuntime, Worker
 from tangible_schemas import AccountEvent
@@ -26,15 +26,20 @@ def _source_event(delivery: Delivery) -> SourceEvent | None:
         tenant_id=data.tenant_id,
         account_id=data.account_id,
         data=data.model_dump(mode="json"),
+        time=delivery.event.time,
     )
 
 
 def events_consumer(runtime: ServiceRuntime, container: Container) -> Worker:
     async def on_event(deliveries: Sequence[Delivery]) -> None:
         events = [e for d in deliveries if (e := _source_event(d)) is not None]
-        await handlers.notify_events(
-            NotifyEvents(consumer=EVENTS_CONSUMER, events=events), uow=container.new_uow()
+        due = await notify_events(
+            NotifyEvents(consumer=EVENTS_CONSUMER, events=events),
+            uow=container.new_uow(),
+            clock=container.clock,
         )
+        if due:
+            container.wake_delivery()
 
     runner = ConsumerRunner(
         name=EVENTS_CONSUMER,

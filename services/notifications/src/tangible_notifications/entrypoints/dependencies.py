@@ -1,13 +1,14 @@
-"""FastAPI dependencies of notifications."""
+"""FastAPI dependencies of notifications, and the container routes and workers share."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from tangible_notifications.adapters.secrets import SecretBox
 from tangible_notifications.adapters.tables import outbox
 from tangible_notifications.config import Settings
 from tangible_notifications.service_layer.unit_of_work import UnitOfWork
@@ -17,14 +18,21 @@ from tangible_runtime.domain import Clock
 SOURCE = "tangible/notifications"
 
 
+def _nothing() -> None:
+    return None
+
+
 @dataclass
 class Container:
-    """What routes and consumers need, built by bootstrap once the runtime has started."""
+    """What routes and workers need, built by bootstrap once the runtime has started."""
 
     settings: Settings
     clock: Clock
     session_factory: SessionFactory
+    box: SecretBox
     on_commit: Callable[[], None] | None = None
+    # in-process hint that deliveries became due (other replicas poll)
+    wake_delivery: Callable[[], None] = field(default=_nothing)
 
     def new_uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, outbox_table=outbox, source=SOURCE, on_commit=self.on_commit)

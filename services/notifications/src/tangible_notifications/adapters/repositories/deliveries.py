@@ -1,0 +1,218 @@
+"""Deliveries and their attempts: claimed with SKIP LOCKED, fenced by attempt number."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tangible_notifications.adapters import tables as t
+from tangible_notifications.domain.model import Delivery
+
+_INSERT = text(
+    """
+    INSERT INTO deliveries
+        (id, tenant_id, notification_id, account_id, channel, channel_id, target, status, attempts,
+         next_attempt_at, delivered_at, created_at)
+    SELECT * FROM unnest(
+        CAST(:ids AS text[]), CAST(:tenants AS text[]), CAST(:notifications AS text[]), CAST(:accounts AS text[]),
+        CAST(:channels AS text[]), CAST(:channel_ids AS text[]), CAST(:targets AS text[]), CAST(:statuses AS text[]),
+        CAST(:attempts AS int[]), CAST(:next AS timestamptz[]), CAST(:delivered AS timestamptz[]),
+        CAST(:created AS timestamptz[]))
+    ON CONFLICT (id) DO NOTHING
+    """
+)
+
+_CLAIM = text(
+    """
+    WITH due AS (
+        SELECT id FROM deliveries
+        WHERE status = 'pending' AND next_attempt_at <= :now
+        ORDER BY next_attempt_at
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE deliveries d
+    SET attempts = d.attempts + 1, next_attempt_at = :lease_until,
+        series_started_at = COALESCE(d.series_started_at, :now)
+    FROM due WHERE d.id = due.id
+    RETURNING d.*
+    """
+)
+
+_FINISH = text(
+    """
+    UPDATE deliveries d SET status = u.status, next_attempt_at = u.next_attempt_at, last_error = u.last_error,
+        last_status_code = u.status_code, delivered_at = COALESCE(u.delivered_at, d.delivered_at)
+    FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[]), CAST(:statuses AS text[]),
+                CAST(:next AS timestamptz[]), CAST(:errors AS text[]), CAST(:codes AS int[]),
+                CAST(:delivered AS timestamptz[]))
+         AS u(id, attempt, status, next_attempt_at, last_error, status_code, delivered_at)
+    WHERE d.id = u.id AND d.attempts = u.attempt AND d.status = 'pending'
+    RETURNING d.id
+    """
+)
+
+
+class DeliveryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, deliveries: Sequence[Delivery]) -> None:
+        if not deliveries:
+            return
+        ds = deliveries
+        await self._session.execute(
+            _INSERT,
+            {
+                "ids": [d.id for d in ds],
+                "tenants": [d.tenant_id for d in ds],
+                "notifications": [d.notification_id for d in ds],
+                "accounts": [d.account_id for d in ds],
+                "channels": [d.channel.value for d in ds],
+                "channel_ids": [d.channel_id for d in ds],
+                "targets": [d.target for d in ds],
+                "statuses": [d.status.value for d in ds],
+                "attempts": [d.attempts for d in ds],
+                "next": [d.next_attempt_at for d in ds],
+                "delivered": [d.delivered_at for d in ds],
+                "created": [d.created_at for d in ds],
+            },
+        )
+
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[RowMapping]:
+        """Due deliveries, leased: a crashed sender's lease runs out and another replica retries."""
+        result = await self._session.execute(_CLAIM, {"now": now, "lease_until": lease_until, "limit": limit})
+        return list(result.mappings())
+
+    async def finish(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Record outcomes; returns the ids recorded. `attempt` fences out a sender whose
+        lease ran out and was taken over (its outcome is stale)."""
+        if not rows:
+            return set()
+        result = await self._session.execute(
+            _FINISH,
+            {
+                "ids": [r["id"] for r in rows],
+                "attempts": [r["attempt"] for r in rows],
+                "statuses": [r["status"] for r in rows],
+                "next": [r["next_attempt_at"] for r in rows],
+                "errors": [r["last_error"] for r in rows],
+                "codes": [r["status_code"] for r in rows],
+                "delivered": [r["delivered_at"] for r in rows],
+            },
+        )
+        return {row.id for row in result}
+
+    async def log_attempts(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            await self._session.execute(
+                text(
+                    """
+                    INSERT INTO delivery_attempts (delivery_id, number, attempted_at, outcome, status_code, error, duration_ms)
+                    SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:numbers AS int[]), CAST(:ats AS timestamptz[]),
+                                         CAST(:outcomes AS text[]), CAST(:codes AS int[]), CAST(:errors AS text[]),
+                                         CAST(:durations AS int[]))
+                    ON CONFLICT (delivery_id, number) DO NOTHING
+                    """
+                ),
+                {
+                    "ids": [r["delivery_id"] for r in rows],
+                    "numbers": [r["number"] for r in rows],
+                    "ats": [r["attempted_at"] for r in rows],
+                    "outcomes": [r["outcome"] for r in rows],
+                    "codes": [r["status_code"] for r in rows],
+                    "errors": [r["error"] for r in rows],
+                    "durations": [r["duration_ms"] for r in rows],
+                },
+            )
+
+    async def release_scheduled(self, notification_ids: Sequence[str], now: datetime) -> None:
+        """Composed notifications: their deliveries become due (not before a quiet-hours end)."""
+        if notification_ids:
+            await self._session.execute(
+                text(
+                    """
+                    UPDATE deliveries SET status = 'pending', next_attempt_at = GREATEST(COALESCE(next_attempt_at, :now), :now)
+                    WHERE notification_id = ANY(:ids) AND status = 'scheduled'
+                    """
+                ),
+                {"ids": list(notification_ids), "now": now},
+            )
+
+    async def complete_inbox(self, ids: Sequence[str], now: datetime) -> None:
+        if ids:
+            await self._session.execute(
+                update(t.deliveries)
+                .where(t.deliveries.c.id.in_(list(ids)))
+                .values(status="succeeded", attempts=1, delivered_at=now, next_attempt_at=None)
+            )
+
+    async def fail_pending_for_channel(self, channel_id: str, reason: str) -> list[RowMapping]:
+        result = await self._session.execute(
+            text(
+                """
+                UPDATE deliveries d SET status = 'failed', last_error = :reason, next_attempt_at = NULL
+                FROM notifications n
+                WHERE n.id = d.notification_id AND d.channel_id = :channel AND d.status IN ('pending', 'scheduled')
+                RETURNING d.*, n.source_event_id
+                """
+            ),
+            {"channel": channel_id, "reason": reason},
+        )
+        return list(result.mappings())
+
+    async def get(self, tenant_id: str, delivery_id: str, *, for_update: bool = False) -> RowMapping | None:
+        query = select(t.deliveries).where(
+            t.deliveries.c.tenant_id == tenant_id, t.deliveries.c.id == delivery_id
+        )
+        if for_update:
+            query = query.with_for_update()
+        return (await self._session.execute(query)).mappings().first()
+
+    async def resend(self, delivery_id: str, now: datetime) -> None:
+        """A new series of attempts (a new retry window), logged after the earlier ones."""
+        await self._session.execute(
+            update(t.deliveries)
+            .where(t.deliveries.c.id == delivery_id)
+            .values(status="pending", next_attempt_at=now, series_started_at=now, last_error=None)
+        )
+
+    async def page(
+        self,
+        tenant_id: str,
+        *,
+        status: str | None,
+        account_id: str | None,
+        channel: str | None,
+        limit: int,
+        offset: int,
+    ) -> list[RowMapping]:
+        d = t.deliveries.c
+        query = select(t.deliveries).where(d.tenant_id == tenant_id)
+        if status is not None:
+            query = query.where(d.status == status)
+        if account_id is not None:
+            query = query.where(d.account_id == account_id)
+        if channel is not None:
+            query = query.where(d.channel == channel)
+        query = query.order_by(d.created_at.desc(), d.id).limit(limit).offset(offset)
+        return list((await self._session.execute(query)).mappings())
+
+    async def attempts_of(self, delivery_ids: Sequence[str]) -> dict[str, list[RowMapping]]:
+        if not delivery_ids:
+            return {}
+        a = t.delivery_attempts.c
+        query = (
+            select(t.delivery_attempts)
+            .where(a.delivery_id.in_(list(delivery_ids)))
+            .order_by(a.delivery_id, a.number)
+        )
+        result: dict[str, list[RowMapping]] = {}
+        for row in (await self._session.execute(query)).mappings():
+            result.setdefault(row["delivery_id"], []).append(row)
+        return result

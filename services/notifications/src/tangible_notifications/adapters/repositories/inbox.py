@@ -1,0 +1,96 @@
+"""The in-app inbox: one item per inbox notification, read or unread."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tangible_notifications.adapters import tables as t
+
+
+def _scope(tenant_id: str, account_id: str, user_id: str | None) -> ColumnElement[bool]:
+    """A user sees their own items and the account-wide ones; no user: the whole account."""
+    c = t.inbox_items.c
+    where = and_(c.tenant_id == tenant_id, c.account_id == account_id)
+    if user_id is not None:
+        where = and_(where, or_(c.user_id.is_(None), c.user_id == user_id))
+    return where
+
+
+class InboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, items: Sequence[dict[str, Any]]) -> None:
+        """Items keyed by their notification id, so adding one twice is a no-op."""
+        if items:
+            await self._session.execute(
+                text(
+                    """
+                    INSERT INTO inbox_items (id, tenant_id, account_id, user_id, notification_id, title, body,
+                                             category, priority, created_at)
+                    SELECT id, tenant_id, account_id, user_id, id, title, body, category, priority, created_at
+                    FROM unnest(CAST(:ids AS text[]), CAST(:tenants AS text[]), CAST(:accounts AS text[]),
+                                CAST(:users AS text[]), CAST(:titles AS text[]), CAST(:bodies AS text[]),
+                                CAST(:categories AS text[]), CAST(:priorities AS text[]), CAST(:created AS timestamptz[]))
+                         AS u(id, tenant_id, account_id, user_id, title, body, category, priority, created_at)
+                    ON CONFLICT (id) DO NOTHING
+                    """
+                ),
+                {
+                    "ids": [i["id"] for i in items],
+                    "tenants": [i["tenant_id"] for i in items],
+                    "accounts": [i["account_id"] for i in items],
+                    "users": [i["user_id"] for i in items],
+                    "titles": [i["title"] for i in items],
+                    "bodies": [i["body"] for i in items],
+                    "categories": [i["category"] for i in items],
+                    "priorities": [i["priority"] for i in items],
+                    "created": [i["created_at"] for i in items],
+                },
+            )
+
+    async def page(
+        self,
+        tenant_id: str,
+        account_id: str,
+        *,
+        user_id: str | None,
+        unread_only: bool,
+        limit: int,
+        offset: int,
+    ) -> list[RowMapping]:
+        c = t.inbox_items.c
+        query = (
+            select(t.inbox_items)
+            .where(_scope(tenant_id, account_id, user_id))
+            .order_by(c.created_at.desc(), c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        if unread_only:
+            query = query.where(c.read_at.is_(None))
+        return list((await self._session.execute(query)).mappings())
+
+    async def unread_count(self, tenant_id: str, account_id: str, user_id: str | None) -> int:
+        c = t.inbox_items.c
+        query = select(func.count()).where(_scope(tenant_id, account_id, user_id), c.read_at.is_(None))
+        return int((await self._session.execute(query)).scalar_one())
+
+    async def mark(
+        self, tenant_id: str, account_id: str, item_id: str, read_at: datetime | None
+    ) -> RowMapping | None:
+        c = t.inbox_items.c
+        result = await self._session.execute(
+            update(t.inbox_items)
+            .where(c.tenant_id == tenant_id, c.account_id == account_id, c.id == item_id)
+            .values(read_at=read_at)
+            .returning(t.inbox_items)
+        )
+        row: RowMapping | None = result.mappings().first()
+        return row

@@ -1,0 +1,86 @@
+"""Built-in plain-language templates, used when neither the rule nor the tenant has one."""
+
+from __future__ import annotations
+
+from tangible_notifications.domain.model import Template
+
+RENEWAL_DUE = "tangible.entitlements.v1.renewal_due_announced"
+RENEWAL_AT_RISK = "tangible.entitlements.v1.renewal_risk_detected"
+UPGRADE_SUGGESTED = "tangible.entitlements.v1.upgrade_suggested"
+QUARTERLY_SUMMARY = "tangible.notifications.quarterly_summary"
+DIGEST = "tangible.notifications.digest"
+ENDPOINT_DISABLED = "tangible.notifications.v1.endpoint_disabled"
+CSM_SIGNALS = (RENEWAL_AT_RISK, UPGRADE_SUGGESTED)
+
+DEFAULTS: dict[str, Template] = {
+    "tangible.entitlements.v1.threshold_crossed": Template(
+        "You have used {{ data.threshold_percent }} % of your {{ data.feature_key }} allowance",
+        "Your team has used {{ data.usage | int }} of {{ data.limit | int }} this period.",
+    ),
+    "tangible.entitlements.v1.threshold_recovered": Template(
+        "Your {{ data.feature_key }} allowance is back under {{ data.threshold_percent }} %",
+        "Usage is now {{ data.usage | int }} of {{ data.limit | int }}.",
+    ),
+    RENEWAL_DUE: Template(
+        "Your renewal is {{ data.lead_days }} days away",
+        "Your license renews on {{ data.renewal_date }}.\n\n{{ impact.note }}",
+    ),
+    QUARTERLY_SUMMARY: Template(
+        "Your quarter in review: {{ data.quarter }}",
+        "Here is what your team achieved from {{ data.from }} to {{ data.to }}.\n\n{{ impact.note }}",
+    ),
+    "tangible.entitlements.v1.trial_started": Template(
+        "Your trial of {{ data.target_key }} has started",
+        "It runs until {{ data.ends_at[:10] }}.",
+    ),
+    "tangible.entitlements.v1.trial_ending_soon_announced": Template(
+        "Your trial of {{ data.target_key }} ends in {{ data.days_left }} days",
+        "Convert it to keep what you have been using.",
+    ),
+    "tangible.entitlements.v1.grant_applied": Template(
+        "You now have {{ data.feature_key }}",
+        "{% if data.expires_at %}Until {{ data.expires_at[:10] }}.{% endif %}",
+    ),
+    RENEWAL_AT_RISK: Template(
+        "Renewal at risk: account {{ account_id }}",
+        "Key usage fell {{ data.decline_percent | round | int }} % before the renewal on "
+        "{{ data.renewal_date }}.",
+    ),
+    UPGRADE_SUGGESTED: Template(
+        "Upgrade suggested: account {{ account_id }}",
+        "Observed usage fits {{ data.suggestion_kind }} '{{ data.suggestion_key }}' ({{ data.reason }}).",
+    ),
+    "tangible.rewards.v1.milestone_reached": Template(
+        "Milestone reached: {{ data.milestone_name }}", "Well done, your team reached a milestone."
+    ),
+    "tangible.rewards.v1.reward_granted": Template(
+        "You earned a reward{% if data.name %}: {{ data.name }}{% endif %}",
+        "{% if data.credits %}{{ data.credits }} credits were added to your balance.{% endif %}",
+    ),
+    "tangible.rewards.v1.credits_expiry_announced": Template(
+        "{{ data.amount }} credits expire soon", "They expire on {{ data.expires_at[:10] }}."
+    ),
+    DIGEST: Template(
+        "Your {{ data.period }} digest: {{ data['items'] | length }} updates",
+        "{% for item in data['items'] %}- {{ item.title }}\n{% endfor %}",
+    ),
+    ENDPOINT_DISABLED: Template(
+        "Webhook endpoint disabled: {{ data.name }}",
+        "We stopped sending to {{ data.url }} ({{ data.reason }}). Fix it and enable it again.",
+    ),
+}
+
+CATEGORIES: dict[str, str] = {
+    "tangible.entitlements.v1.threshold_crossed": "usage",
+    "tangible.entitlements.v1.threshold_recovered": "usage",
+    RENEWAL_DUE: "renewal",
+    QUARTERLY_SUMMARY: "summary",
+    RENEWAL_AT_RISK: "signals",
+    UPGRADE_SUGGESTED: "signals",
+    ENDPOINT_DISABLED: "operations",
+}
+
+
+def default_template(event_type: str) -> Template:
+    words = event_type.rsplit(".", 1)[-1].replace("_", " ")
+    return DEFAULTS.get(event_type, Template(f"Update about your account: {words}", ""))

@@ -1,0 +1,105 @@
+"""The impact note: an account's own figures in one plain sentence, or a fallback text.
+
+"This term your team generated 1,240 reports, ~310 hours saved, and earned 2 rewards."
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FeatureUsage:
+    key: str
+    name: str
+    total: float
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    features: tuple[FeatureUsage, ...] = ()
+    metrics: tuple[tuple[str, float], ...] = ()  # (metric, value), e.g. ("hours saved", 310)
+    benefits: tuple[str, ...] = ()  # names of the benefits in force
+
+
+@dataclass(frozen=True)
+class RewardsSummary:
+    earned: int
+    names: tuple[str, ...] = ()
+    balance: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ImpactFacts:
+    period: str  # "this term", "this quarter"
+    usage: UsageReport | None = None
+    rewards: RewardsSummary | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def fallback_note(period: str) -> str:
+    return (
+        f"We could not gather your figures just now. Sign in to see what your team achieved {period}: "
+        "usage, time saved and rewards earned."
+    )
+
+
+def number(value: float | Decimal) -> str:
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{float(value):,.1f}"
+
+
+def _lower_first(name: str) -> str:
+    # "Reports" → "reports", but "API calls" keeps its capitals
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    if len(parts) == 2:
+        return f"{parts[0]} and {parts[1]}"
+    return ", ".join(parts[:-1]) + f", and {parts[-1]}"
+
+
+def note(facts: ImpactFacts) -> str:
+    if facts.usage is None:
+        return fallback_note(facts.period)
+    usage = [f"{number(f.total)} {_lower_first(f.name)}" for f in facts.usage.features if f.total > 0]
+    parts: list[str] = []
+    if usage:
+        parts.append("generated " + ", ".join(usage))
+    parts.extend(f"~{number(value)} {metric}" for metric, value in facts.usage.metrics if value > 0)
+    if facts.rewards is not None and facts.rewards.earned:
+        plural = "s" if facts.rewards.earned != 1 else ""
+        parts.append(f"earned {facts.rewards.earned} reward{plural}")
+    sentences = [f"{facts.period[:1].upper()}{facts.period[1:]} your team {_join(parts)}."] if parts else []
+    if facts.rewards is not None and facts.rewards.balance:
+        sentences.append(f"You have {number(facts.rewards.balance)} credits to spend.")
+    if facts.usage.benefits:
+        sentences.append(f"Renewing keeps {_join(list(facts.usage.benefits))}.")
+    return " ".join(sentences) or f"Sign in to see what your team achieved {facts.period}."
+
+
+def impact_context(facts: ImpactFacts) -> dict[str, Any]:
+    """What templates see as `impact`: the note and the figures behind it."""
+    usage = facts.usage
+    rewards = facts.rewards
+    return {
+        "available": usage is not None,
+        "note": note(facts),
+        "period": facts.period,
+        "usage": [{"feature_key": f.key, "name": f.name, "total": f.total} for f in usage.features]
+        if usage
+        else [],
+        "metrics": [{"metric": m, "value": v} for m, v in usage.metrics] if usage else [],
+        "benefits": list(usage.benefits) if usage else [],
+        "rewards_earned": rewards.earned if rewards else None,
+        "reward_names": list(rewards.names) if rewards else [],
+        "credits_balance": str(rewards.balance) if rewards and rewards.balance is not None else None,
+        **facts.extra,
+    }

@@ -1,0 +1,212 @@
+"""Channels (webhook endpoints, email, the CSM channel), secret rotation, the delivery log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from fastapi import APIRouter, Query
+
+from tangible_notifications.domain import commands
+from tangible_notifications.domain.errors import ChannelNotFound
+from tangible_notifications.domain.model import Channel, Endpoint
+from tangible_notifications.entrypoints.dependencies import ContainerDep
+from tangible_notifications.entrypoints.schemas import (
+    AttemptRead,
+    ChannelCreate,
+    ChannelCreated,
+    ChannelPage,
+    ChannelPatch,
+    ChannelRead,
+    DeliveryPage,
+    DeliveryRead,
+    SecretRotated,
+    SecretRotation,
+)
+from tangible_notifications.service_layer import handlers, views
+from tangible_runtime.app import AdminPrincipal
+
+router = APIRouter()
+
+
+def channel_read(endpoint: Endpoint) -> ChannelRead:
+    return ChannelRead(
+        id=endpoint.id,
+        kind=endpoint.kind.value,
+        name=endpoint.name,
+        purpose=endpoint.purpose,
+        url=endpoint.url,
+        sender=endpoint.sender,
+        recipients=list(endpoint.recipients),
+        to_account_contacts=endpoint.to_account_contacts,
+        enabled=endpoint.enabled,
+        disabled_reason=endpoint.disabled_reason,
+        failing_since=endpoint.failing_since,
+    )
+
+
+@router.post(
+    "/channels",
+    status_code=201,
+    response_model=ChannelCreated,
+    tags=["channels"],
+    summary="Add a webhook endpoint or an email channel (purpose csm: the customer-success channel)",
+)
+async def create_channel(
+    body: ChannelCreate, principal: AdminPrincipal, container: ContainerDep
+) -> ChannelCreated:
+    """Webhook URLs must resolve to public addresses (SSRF guard); the `whsec_` secret is
+    returned once and stored encrypted."""
+    command = commands.CreateChannel(
+        tenant_id=principal.tenant_id,
+        kind=Channel(body.kind),
+        name=body.name,
+        purpose=body.purpose,
+        url=body.url,
+        sender=body.sender,
+        recipients=tuple(body.recipients),
+        to_account_contacts=body.to_account_contacts,
+        secret=body.secret,
+    )
+    endpoint, secret = await handlers.create_channel(
+        command,
+        uow=container.new_uow(),
+        box=container.box,
+        clock=container.clock,
+        allow_private=container.settings.allow_private_targets,
+    )
+    return ChannelCreated(**channel_read(endpoint).model_dump(), secret=secret)
+
+
+@router.get("/channels", response_model=ChannelPage, tags=["channels"], summary="The tenant's channels")
+async def list_channels(
+    principal: AdminPrincipal,
+    container: ContainerDep,
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
+) -> ChannelPage:
+    async with container.new_uow() as uow:
+        endpoints = await uow.channels.page(principal.tenant_id, limit=limit, offset=offset)
+    return ChannelPage(items=[channel_read(e) for e in endpoints], limit=limit, offset=offset)
+
+
+@router.get("/channels/{channel_id}", response_model=ChannelRead, tags=["channels"], summary="One channel")
+async def get_channel(channel_id: str, principal: AdminPrincipal, container: ContainerDep) -> ChannelRead:
+    async with container.new_uow() as uow:
+        endpoint = await uow.channels.get(principal.tenant_id, channel_id)
+    if endpoint is None:
+        raise ChannelNotFound(f"channel '{channel_id}' does not exist")
+    return channel_read(endpoint)
+
+
+@router.patch(
+    "/channels/{channel_id}",
+    response_model=ChannelRead,
+    tags=["channels"],
+    summary="Enable or disable a channel",
+)
+async def patch_channel(
+    channel_id: str, body: ChannelPatch, principal: AdminPrincipal, container: ContainerDep
+) -> ChannelRead:
+    command = commands.SetChannelEnabled(principal.tenant_id, channel_id, body.enabled)
+    return channel_read(
+        await handlers.set_channel_enabled(command, uow=container.new_uow(), clock=container.clock)
+    )
+
+
+@router.post(
+    "/channels/{channel_id}/secret/rotate",
+    response_model=SecretRotated,
+    tags=["channels"],
+    summary="New signing secret; the old one keeps signing during the overlap",
+)
+async def rotate_secret(
+    channel_id: str, body: SecretRotation, principal: AdminPrincipal, container: ContainerDep
+) -> SecretRotated:
+    command = commands.RotateSecret(principal.tenant_id, channel_id, timedelta(hours=body.overlap_hours))
+    secret, until = await handlers.rotate_secret(
+        command, uow=container.new_uow(), box=container.box, clock=container.clock
+    )
+    return SecretRotated(secret=secret, previous_valid_until=until)
+
+
+def delivery_read(logged: views.LoggedDelivery) -> DeliveryRead:
+    d = logged.delivery
+    return DeliveryRead(
+        id=d["id"],
+        notification_id=d["notification_id"],
+        account_id=d["account_id"],
+        channel=d["channel"],
+        channel_id=d["channel_id"],
+        target=d["target"],
+        status=d["status"],
+        attempts=d["attempts"],
+        next_attempt_at=d["next_attempt_at"] if d["status"] in ("pending", "scheduled") else None,
+        last_error=d["last_error"],
+        last_status_code=d["last_status_code"],
+        delivered_at=d["delivered_at"],
+        created_at=d["created_at"],
+        attempt_log=[
+            AttemptRead(
+                number=a["number"],
+                attempted_at=a["attempted_at"],
+                outcome=a["outcome"],
+                status_code=a["status_code"],
+                error=a["error"],
+                duration_ms=a["duration_ms"],
+            )
+            for a in logged.attempts
+        ],
+    )
+
+
+@router.get("/deliveries", response_model=DeliveryPage, tags=["deliveries"], summary="The delivery log")
+async def list_deliveries(
+    principal: AdminPrincipal,
+    container: ContainerDep,
+    status: Literal["scheduled", "pending", "succeeded", "failed"] | None = None,
+    account_id: str | None = Query(default=None, max_length=256),
+    channel: Literal["inbox", "webhook", "email"] | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
+) -> DeliveryPage:
+    """Newest first, each with every attempt (outcome, status code, error, duration)."""
+    logged = await views.delivery_log(
+        container.new_uow(),
+        tenant_id=principal.tenant_id,
+        status=status,
+        account_id=account_id,
+        channel=channel,
+        limit=limit,
+        offset=offset,
+    )
+    return DeliveryPage(items=[delivery_read(entry) for entry in logged], limit=limit, offset=offset)
+
+
+@router.get(
+    "/deliveries/{delivery_id}", response_model=DeliveryRead, tags=["deliveries"], summary="One delivery"
+)
+async def get_delivery(delivery_id: str, principal: AdminPrincipal, container: ContainerDep) -> DeliveryRead:
+    logged = await views.one_delivery(
+        container.new_uow(), tenant_id=principal.tenant_id, delivery_id=delivery_id
+    )
+    return delivery_read(logged)
+
+
+@router.post(
+    "/deliveries/{delivery_id}/resend",
+    status_code=202,
+    response_model=DeliveryRead,
+    tags=["deliveries"],
+    summary="Send again now, with the same webhook-id and a fresh retry window",
+)
+async def resend_delivery(
+    delivery_id: str, principal: AdminPrincipal, container: ContainerDep
+) -> DeliveryRead:
+    command = commands.ResendDelivery(principal.tenant_id, delivery_id)
+    await handlers.resend_delivery(command, uow=container.new_uow(), clock=container.clock)
+    container.wake_delivery()
+    logged = await views.one_delivery(
+        container.new_uow(), tenant_id=principal.tenant_id, delivery_id=delivery_id
+    )
+    return delivery_read(logged)

@@ -1,0 +1,86 @@
+"""Background workers: the delivery worker (role `delivery`) and the schedules (`scheduler`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from tangible_notifications.entrypoints.dependencies import Container
+from tangible_notifications.service_layer.compose import FetchFacts, compose_pending
+from tangible_notifications.service_layer.delivery import Senders, deliver_due
+from tangible_notifications.service_layer.schedules import send_digests, send_quarterly_summaries
+from tangible_runtime.errors import is_transient
+from tangible_runtime.logs import get_logger
+from tangible_runtime.service import Worker
+
+log = get_logger(__name__)
+
+
+async def _nap(wake: asyncio.Event, seconds: float) -> None:
+    wake.clear()
+    try:
+        await asyncio.wait_for(wake.wait(), seconds)
+    except TimeoutError:
+        pass
+
+
+async def _guarded(name: str, step: Callable[[], Awaitable[int]]) -> int:
+    """A failed round is logged and retried on the next tick; the loop never dies of it."""
+    try:
+        return await step()
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:
+        log.warning(f"{name}_failed", transient=is_transient(error), exc_info=True)
+        return 0
+
+
+def delivery_worker(container: Container, senders: Senders, fetch: FetchFacts) -> Worker:
+    """Composes personalised notifications, then sends what is due; woken in-process by the
+    consumer and API, and polling for what other replicas or retries made due."""
+    wake = asyncio.Event()
+    container.wake_delivery = wake.set
+    settings = container.settings
+
+    async def run() -> None:
+        while True:
+            composed = await _guarded(
+                "compose",
+                lambda: compose_pending(
+                    uow=container.new_uow(),
+                    fetch=fetch,
+                    clock=container.clock,
+                    limit=settings.compose_batch_size,
+                ),
+            )
+            sent = await _guarded(
+                "deliver",
+                lambda: deliver_due(
+                    new_uow=container.new_uow,
+                    senders=senders,
+                    clock=container.clock,
+                    limit=settings.delivery_batch_size,
+                ),
+            )
+            if not composed and sent < settings.delivery_batch_size:
+                await _nap(wake, settings.delivery_poll_seconds)
+
+    return Worker("delivery", run)
+
+
+def schedule_worker(container: Container) -> Worker:
+    """Digests and quarterly summaries by the injected clock; catches up after downtime."""
+
+    async def run() -> None:
+        while True:
+            made = await _guarded(
+                "digests", lambda: send_digests(uow=container.new_uow(), clock=container.clock)
+            )
+            made += await _guarded(
+                "quarterly", lambda: send_quarterly_summaries(uow=container.new_uow(), clock=container.clock)
+            )
+            if made:
+                container.wake_delivery()
+            await asyncio.sleep(container.settings.scheduler_interval_seconds)
+
+    return Worker("schedules", run)

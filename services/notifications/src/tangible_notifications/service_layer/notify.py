@@ -1,0 +1,152 @@
+"""The consumer's handler: events → notifications and deliveries, persisted before any send."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from tangible_notifications.domain import commands
+from tangible_notifications.domain.model import (
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    SourceEvent,
+    Status,
+)
+from tangible_notifications.domain.planning import TenantConfig, plan
+from tangible_notifications.service_layer import translate
+from tangible_notifications.service_layer.unit_of_work import UnitOfWork
+from tangible_runtime.domain import Clock
+
+TERM_EVENTS = ("tangible.entitlements.v1.license_created", "tangible.entitlements.v1.license_renewed")
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _account_row(event: SourceEvent) -> tuple[str, str, str | None, date | None, date | None]:
+    """What notifications remembers of an account: its license term, for 'this term' notes."""
+    if event.type in TERM_EVENTS:
+        license_id = event.data.get("license_id")
+        return (
+            event.tenant_id,
+            event.account_id,
+            str(license_id) if license_id else None,
+            _date(event.data.get("term_start")),
+            _date(event.data.get("term_end")),
+        )
+    return (event.tenant_id, event.account_id, None, None, None)
+
+
+def delivery_for(n: Notification, now: datetime) -> Delivery | None:
+    if n.status in (Status.HELD, Status.SUPPRESSED):
+        return None
+    inbox_now = n.channel is Channel.INBOX and n.status is Status.PENDING
+    if inbox_now:
+        status = DeliveryStatus.SUCCEEDED
+    elif n.status is Status.COMPOSING:
+        status = DeliveryStatus.SCHEDULED
+    else:
+        status = DeliveryStatus.PENDING
+    return Delivery(
+        id=n.id,
+        tenant_id=n.tenant_id,
+        notification_id=n.id,
+        account_id=n.account_id,
+        channel=n.channel,
+        channel_id=n.recipient.endpoint_id,
+        target=n.recipient.target,
+        status=status,
+        next_attempt_at=None if inbox_now else n.deliver_at,
+        created_at=now,
+        attempts=1 if inbox_now else 0,
+        delivered_at=now if inbox_now else None,
+    )
+
+
+def inbox_item(n: Notification, title: str, body: str, now: datetime) -> dict[str, Any]:
+    return {
+        "id": n.id,
+        "tenant_id": n.tenant_id,
+        "account_id": n.account_id,
+        "user_id": n.recipient.user_id,
+        "title": title,
+        "body": body,
+        "category": n.category,
+        "priority": n.priority.value,
+        "created_at": now,
+    }
+
+
+async def persist(uow: UnitOfWork, planned: Sequence[Notification], now: datetime) -> int:
+    """Insert notifications (one per key), their deliveries, and inbox items that need no
+    composing; returns how many deliveries are due for the delivery worker."""
+    created = await uow.notifications.claim(planned)
+    fresh = [n for n in planned if n.id in created]
+    deliveries = [d for n in fresh if (d := delivery_for(n, now)) is not None]
+    await uow.deliveries.add(deliveries)
+    inbox = [n for n in fresh if n.channel is Channel.INBOX and n.status is Status.PENDING]
+    await uow.inbox_items.add([inbox_item(n, n.title, n.body, now) for n in inbox])
+    await uow.notifications.set_status([n.id for n in inbox], Status.DELIVERED.value)
+    await uow.deliveries.log_attempts(
+        [
+            {"delivery_id": n.id, "number": 1, "attempted_at": now, "outcome": "succeeded"}
+            | {"status_code": None, "error": None, "duration_ms": 0}
+            for n in inbox
+        ]
+    )
+    for n in inbox:
+        uow.outbox.add(
+            translate.delivered(
+                {
+                    "tenant_id": n.tenant_id,
+                    "account_id": n.account_id,
+                    "notification_id": n.id,
+                    "channel": "inbox",
+                },
+                n.source_event_id,
+                1,
+            )
+        )
+    return sum(1 for d in deliveries if d.status is not DeliveryStatus.SUCCEEDED)
+
+
+async def load_config(uow: UnitOfWork, tenant_ids: set[str]) -> dict[str, TenantConfig]:
+    rules = await uow.rules.for_tenants(tenant_ids)
+    endpoints = await uow.channels.for_tenants(tenant_ids)
+    templates = await uow.templates.for_tenants(tenant_ids)
+    settings = await uow.tenant_settings.for_tenants(tenant_ids)
+    return {
+        tenant: TenantConfig(
+            rules=rules.get(tenant, []),
+            endpoints=endpoints.get(tenant, []),
+            templates=templates.get(tenant, {}),
+            settings=settings[tenant],
+        )
+        for tenant in tenant_ids
+    }
+
+
+async def notify_events(command: commands.NotifyEvents, *, uow: UnitOfWork, clock: Clock) -> int:
+    """One transaction per consumed batch: inbox claim, accounts, notifications, deliveries."""
+    now = clock.now()
+    async with uow:
+        fresh = await uow.inbox(command.consumer).claim(e.id for e in command.events)
+        events = [e for e in command.events if e.id in fresh]
+        await uow.accounts.remember([_account_row(e) for e in events])
+        configs = await load_config(uow, {e.tenant_id for e in events})
+        preferences = await uow.preferences.for_accounts((e.tenant_id, e.account_id) for e in events)
+        planned = [
+            n
+            for e in events
+            for n in plan(e, configs[e.tenant_id], preferences.get((e.tenant_id, e.account_id), []), now)
+        ]
+        due = await persist(uow, planned, now)
+        await uow.commit()
+    return due

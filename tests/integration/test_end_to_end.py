@@ -46,8 +46,9 @@ async def test_one_usage_event_reaches_entitlements_rewards_and_the_inbox(
         assert milestone["current"] == 1 and milestone["reached"]
 
     async def inbox_filled() -> dict[str, Any]:
-        [item] = await inbox_items(system, reader, ACCOUNT)
-        return item
+        items = await inbox_items(system, reader, ACCOUNT)
+        assert len(items) == 1, items  # an AssertionError, so that `eventually` retries
+        return items[0]
 
     check = await eventually(counter_moved, timeout=5)
     assert check["has_access"] is True and check["remaining"] == 1

@@ -277,10 +277,19 @@ BEGIN
     RAISE EXCEPTION 'entry % names bucket % of another account', NEW.id, NEW.bucket_id
       USING ERRCODE = 'foreign_key_violation';
   END IF;
-  INSERT INTO account_balances AS b (tenant_id, account_id, unit, balance)
-  VALUES (NEW.tenant_id, NEW.account_id, NEW.unit, NEW.amount)
-  ON CONFLICT (tenant_id, account_id, unit)
-  DO UPDATE SET balance = b.balance + EXCLUDED.balance, updated_at = now();
+  IF NEW.amount > 0 THEN
+    INSERT INTO account_balances AS b (tenant_id, account_id, unit, balance)
+    VALUES (NEW.tenant_id, NEW.account_id, NEW.unit, NEW.amount)
+    ON CONFLICT (tenant_id, account_id, unit)
+    DO UPDATE SET balance = b.balance + EXCLUDED.balance, updated_at = now();
+  ELSE
+    -- an upsert would check the negative proposed row before finding the conflict
+    UPDATE account_balances SET balance = balance + NEW.amount, updated_at = now()
+     WHERE tenant_id = NEW.tenant_id AND account_id = NEW.account_id AND unit = NEW.unit;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'no balance to debit for entry %', NEW.id USING ERRCODE = 'check_violation';
+    END IF;
+  END IF;
   RETURN NULL;
 END $$;
     """,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from tangible_rewards.domain.evaluation import Achievement
-from tangible_rewards.domain.ledger import Bucket
+from tangible_rewards.domain.ledger import Bucket, money
 from tangible_rewards.domain.model import RewardKind
 from tangible_schemas.rewards import (
     CreditsAdjusted,
@@ -49,7 +49,7 @@ def reward_granted(reward_id: str, achievement: Achievement, at: datetime) -> Re
         reward_id=reward_id,
         rule_id=rule.id,
         kind=reward.kind.value,
-        credits=reward.credits if credits else None,
+        credits=money(reward.credits) if credits and reward.credits is not None else None,
         credits_expire_at=credits_expire_at(achievement, at),
         feature_key=reward.feature_key,
         support_level=reward.support_level,

@@ -57,6 +57,8 @@ def _rules() -> None:
     op.drop_column("milestone_rules", "enabled")
 
     op.alter_column("progress", "rule_id", new_column_name="series")
+    # counts of usage quantities (floats on the wire): float8 encodes far cheaper than numeric
+    op.alter_column("progress", "value", type_=sa.Float, postgresql_using="value::double precision")
     op.add_column("progress", sa.Column("alive_until", sa.Date))
 
     op.add_column("rewards", sa.Column("rule_key", sa.Text))

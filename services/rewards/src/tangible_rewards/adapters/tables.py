@@ -73,7 +73,7 @@ progress = Table(
     Column("account_id", Text, primary_key=True),
     Column("series", Text, primary_key=True),
     Column("period_key", Text, primary_key=True),
-    Column("value", Numeric, nullable=False),
+    Column("value", Float, nullable=False),
     Column("alive_until", Date),
     _ts("updated_at"),
 )

@@ -20,7 +20,7 @@ from tangible_rewards.domain.model import (
     ThresholdParams,
     TimeToValueParams,
 )
-from tangible_rewards.domain.periods import LIFETIME, Period, closes_at, local_date, period_key, start_of_day
+from tangible_rewards.domain.periods import LIFETIME, Period, closes_at, period_key
 
 
 @dataclass(frozen=True)
@@ -79,11 +79,21 @@ class Achievement:
         return self.rule.reward_period(self.qualifying)
 
 
+@dataclass(frozen=True)
+class Threshold:
+    """A threshold rule, unpacked once per batch rather than once per event."""
+
+    rule: MilestoneRule
+    target: float
+    window: Period | None  # None: lifetime
+
+
 @dataclass
 class RuleIndex:
     """A tenant's enabled rules, indexed for the per-event fold."""
 
-    thresholds: dict[str, list[MilestoneRule]] = field(default_factory=dict)
+    thresholds: dict[str, list[Threshold]] = field(default_factory=dict)
+    by_series: dict[str, Threshold] = field(default_factory=dict)
     day_keys: set[str] = field(default_factory=set)
     member_keys: set[str] = field(default_factory=set)
     rules: list[MilestoneRule] = field(default_factory=list)
@@ -97,7 +107,10 @@ class RuleIndex:
             index.rules.append(rule)
             params = rule.params
             if isinstance(params, ThresholdParams):
-                index.thresholds.setdefault(params.usage_type, []).append(rule)
+                window = None if params.window == LIFETIME else Period(params.window)
+                threshold = Threshold(rule, params.target, window)
+                index.thresholds.setdefault(params.usage_type, []).append(threshold)
+                index.by_series[rule.series] = threshold
             elif isinstance(params, StreakParams | TimeToValueParams):
                 index.day_keys.add(params.usage_type)
             elif isinstance(params, AdoptionParams):
@@ -130,17 +143,18 @@ def fold_usage(
 ) -> UsageFold:
     """One pass over the batch: every increment keyed, summed, late events dropped."""
     fold = UsageFold()
+    calendar = _Calendar(lateness)
     for usage in usages:
         index = indexes.get(usage.tenant_id)
         if index is None:
             continue
         tz = zone_of(usage.tenant_id, usage.account_id)
-        day = local_date(usage.occurred_at, tz)
-        late = _count_thresholds(fold, usage, index, tz, day, lateness)
+        day = usage.occurred_at.astimezone(tz).date()
+        late = _count_thresholds(fold, usage, index, calendar, tz, day)
         matching = (usage.usage_type, ANY_USAGE)
         day_keys = [k for k in matching if k in index.day_keys]
         if day_keys:
-            if lateness.accepts(start_of_day(day + timedelta(days=1), tz)):
+            if calendar.period(Period.DAY, day, tz) is not None:
                 for key in day_keys:
                     day_key = DayKey(usage.tenant_id, usage.account_id, key, day)
                     fold.days[day_key] = fold.days.get(day_key, 0.0) + usage.quantity
@@ -155,22 +169,32 @@ def fold_usage(
     return fold
 
 
+class _Calendar:
+    """Period keys and lateness per (period, local day, zone), computed once per batch."""
+
+    def __init__(self, lateness: Lateness) -> None:
+        self._lateness = lateness
+        self._known: dict[tuple[Period, date, ZoneInfo], str | None] = {}
+
+    def period(self, period: Period, day: date, tz: ZoneInfo) -> str | None:
+        """The period's key, or None when it closed longer than the late window ago."""
+        key = (period, day, tz)
+        if key not in self._known:
+            on_time = self._lateness.accepts(closes_at(period, day, tz))
+            self._known[key] = period_key(period, day) if on_time else None
+        return self._known[key]
+
+
 def _count_thresholds(
-    fold: UsageFold, usage: Usage, index: RuleIndex, tz: ZoneInfo, day: date, lateness: Lateness
+    fold: UsageFold, usage: Usage, index: RuleIndex, calendar: _Calendar, tz: ZoneInfo, day: date
 ) -> bool:
     late = False
-    for rule in index.thresholds.get(usage.usage_type, ()):
-        params = rule.params
-        assert isinstance(params, ThresholdParams)
-        if params.window == LIFETIME:
-            period = LIFETIME
-        else:
-            window = Period(params.window)
-            if not lateness.accepts(closes_at(window, day, tz)):
-                late = True
-                continue
-            period = period_key(window, day)
-        key = CounterKey(usage.tenant_id, usage.account_id, rule.series, period)
+    for threshold in index.thresholds.get(usage.usage_type, ()):
+        period = LIFETIME if threshold.window is None else calendar.period(threshold.window, day, tz)
+        if period is None:
+            late = True
+            continue
+        key = CounterKey(usage.tenant_id, usage.account_id, threshold.rule.series, period)
         fold.counters[key] = fold.counters.get(key, 0.0) + usage.quantity
     return late
 
@@ -179,15 +203,10 @@ def threshold_achievements(
     values: Mapping[CounterKey, float], indexes: Mapping[str, RuleIndex]
 ) -> list[Achievement]:
     """Counters at or over their target after the batch."""
-    by_series = {
-        (tenant, rule.series): rule
-        for tenant, index in indexes.items()
-        for rules in index.thresholds.values()
-        for rule in rules
-    }
     achieved: list[Achievement] = []
     for key, value in values.items():
-        rule = by_series.get((key.tenant_id, key.series))
-        if rule is not None and isinstance(rule.params, ThresholdParams) and value >= rule.params.target:
-            achieved.append(Achievement(key.tenant_id, key.account_id, rule, key.period_key, value))
+        index = indexes.get(key.tenant_id)
+        threshold = index.by_series.get(key.series) if index else None
+        if threshold is not None and value >= threshold.target:
+            achieved.append(Achievement(key.tenant_id, key.account_id, threshold.rule, key.period_key, value))
     return achieved

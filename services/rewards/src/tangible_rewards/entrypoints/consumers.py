@@ -12,6 +12,7 @@ from tangible_rewards.domain.evaluation import Usage
 from tangible_rewards.domain.licenses import LicenseFact
 from tangible_rewards.entrypoints.dependencies import Container
 from tangible_rewards.service_layer import handlers
+from tangible_rewards.service_layer.handlers.granting import KnownRewards
 from tangible_runtime.consumer import BatchHandler, ConsumerRunner, Delivery
 from tangible_runtime.service import ServiceRuntime, Worker
 from tangible_schemas.entitlements import (
@@ -91,10 +92,12 @@ def usage_consumer(runtime: ServiceRuntime, container: Container) -> Worker:
         registry=runtime.metrics.registry,
     )
 
+    known = KnownRewards()
+
     async def on_usage_recorded(deliveries: Sequence[Delivery]) -> None:
         command = EvaluateUsage(consumer=USAGE_CONSUMER, usages=[_usage(d) for d in deliveries])
         outcome = await handlers.evaluate_usage(
-            command, uow=container.new_uow(), clock=container.clock, policy=container.policy
+            command, uow=container.new_uow(), clock=container.clock, policy=container.policy, known=known
         )
         late.inc(outcome.too_late)
 

@@ -44,7 +44,8 @@ class Container:
         return UnitOfWork(self.session_factory, outbox_table=outbox, source=SOURCE, on_commit=self.on_commit)
 
 
-def _container(request: Request) -> Container:
+async def _container(request: Request) -> Container:
+    """Async, so that FastAPI does not hop to a worker thread for it."""
     container: Container = request.app.state.container
     return container
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import text
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_rewards.adapters.repositories.rules import reward_to_json
 from tangible_rewards.domain.evaluation import Achievement
+from tangible_rewards.domain.model import MilestoneRule
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class RewardRepository:
                 "kinds": [a.rule.reward.kind.value for a in achievements],
                 "names": [a.rule.reward.name or a.rule.name for a in achievements],
                 "credits": [a.rule.reward.credits for a in achievements],
-                "rewards": [json.dumps(reward_to_json(a.rule.reward)) for a in achievements],
+                "rewards": [_reward_json(a.rule) for a in achievements],
             },
         )
         return {r.id for r in rows}
@@ -125,6 +127,12 @@ class RewardRepository:
             text("UPDATE rewards SET status = 'voided', voided_at = :at WHERE id = :id"),
             {"id": reward_id, "at": at},
         )
+
+
+@lru_cache(maxsize=1024)
+def _reward_json(rule: MilestoneRule) -> str:
+    """Serialised once per rule version, not once per claim."""
+    return json.dumps(reward_to_json(rule.reward))
 
 
 def _reward(m: Any) -> GrantedReward:

@@ -18,7 +18,7 @@ _ADD_COUNTERS = text(
     """
     INSERT INTO progress AS p (tenant_id, account_id, series, period_key, value)
     SELECT * FROM unnest(CAST(:tenants AS text[]), CAST(:accounts AS text[]), CAST(:series AS text[]),
-                         CAST(:periods AS text[]), CAST(:amounts AS numeric[]))
+                         CAST(:periods AS text[]), CAST(:amounts AS float8[]))
     ON CONFLICT (tenant_id, account_id, series, period_key)
     DO UPDATE SET value = p.value + EXCLUDED.value, updated_at = now()
     RETURNING tenant_id, account_id, series, period_key, value
@@ -30,7 +30,7 @@ _SET_STREAKS = text(
     INSERT INTO progress AS p (tenant_id, account_id, series, period_key, value, alive_until)
     SELECT t, a, s, :period, v, d
     FROM unnest(CAST(:tenants AS text[]), CAST(:accounts AS text[]), CAST(:series AS text[]),
-                CAST(:values AS numeric[]), CAST(:alive AS date[])) AS x(t, a, s, v, d)
+                CAST(:values AS float8[]), CAST(:alive AS date[])) AS x(t, a, s, v, d)
     ON CONFLICT (tenant_id, account_id, series, period_key)
     DO UPDATE SET value = EXCLUDED.value, alive_until = EXCLUDED.alive_until, updated_at = now()
     """
@@ -77,7 +77,7 @@ class ProgressRepository:
                 "tenants": [r.tenant_id for r in rows],
                 "accounts": [r.account_id for r in rows],
                 "series": [r.series for r in rows],
-                "values": [r.value for r in rows],
+                "values": [float(r.value) for r in rows],
                 "alive": [r.alive_until for r in rows],
             },
         )
@@ -113,18 +113,22 @@ class ActivityRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add_days(self, days: Mapping[DayKey, float]) -> None:
+    async def add_days(self, days: Mapping[DayKey, float]) -> set[DayKey]:
+        """Add quantities per local day; returns the days that were not active before."""
         if not days:
-            return
+            return set()
         keys = list(days)
-        await self._session.execute(
+        rows = await self._session.execute(
             text(
                 """
-                INSERT INTO daily_activity AS d (tenant_id, account_id, activity_key, day, quantity)
-                SELECT * FROM unnest(CAST(:tenants AS text[]), CAST(:accounts AS text[]),
-                                     CAST(:keys AS text[]), CAST(:days AS date[]), CAST(:qty AS float8[]))
-                ON CONFLICT (tenant_id, account_id, activity_key, day)
-                DO UPDATE SET quantity = d.quantity + EXCLUDED.quantity
+                WITH upserted AS (
+                    INSERT INTO daily_activity AS d (tenant_id, account_id, activity_key, day, quantity)
+                    SELECT * FROM unnest(CAST(:tenants AS text[]), CAST(:accounts AS text[]),
+                                         CAST(:keys AS text[]), CAST(:days AS date[]), CAST(:qty AS float8[]))
+                    ON CONFLICT (tenant_id, account_id, activity_key, day)
+                    DO UPDATE SET quantity = d.quantity + EXCLUDED.quantity
+                    RETURNING tenant_id, account_id, activity_key, day, xmax = 0 AS inserted)
+                SELECT tenant_id, account_id, activity_key, day FROM upserted WHERE inserted
                 """
             ),
             {
@@ -135,6 +139,7 @@ class ActivityRepository:
                 "qty": [days[k] for k in keys],
             },
         )
+        return {DayKey(r.tenant_id, r.account_id, r.activity_key, r.day) for r in rows}
 
     async def days(
         self, keys: Iterable[tuple[str, str, str]], since: date

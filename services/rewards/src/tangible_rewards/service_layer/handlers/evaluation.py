@@ -25,7 +25,7 @@ from tangible_rewards.service_layer.handlers.evaluators import (
     evaluate_streaks,
     evaluate_time_to_value,
 )
-from tangible_rewards.service_layer.handlers.granting import grant
+from tangible_rewards.service_layer.handlers.granting import KnownRewards, grant
 from tangible_rewards.service_layer.policy import Policy, zones_for
 from tangible_rewards.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.domain import Clock
@@ -52,7 +52,12 @@ def _first_of_each(items: Sequence[tuple[str, T]], fresh: set[str]) -> list[T]:
 
 
 async def evaluate_usage(
-    command: commands.EvaluateUsage, *, uow: UnitOfWork, clock: Clock, policy: Policy
+    command: commands.EvaluateUsage,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: Policy,
+    known: KnownRewards | None = None,
 ) -> BatchOutcome:
     async with uow:
         fresh = await uow.inbox(command.consumer).claim(u.event_id for u in command.usages)
@@ -70,16 +75,19 @@ async def evaluate_usage(
         achieved: list[Achievement] = threshold_achievements(
             await uow.progress.add_counters(fold.counters), indexes
         )
-        await uow.activity.add_days(fold.days)
-        achieved += await evaluate_streaks(uow, indexes, fold.days, zone_of, now)
+        # a streak only moves when an account has a new active day
+        new_days = await uow.activity.add_days(fold.days)
+        achieved += await evaluate_streaks(uow, indexes, new_days, zone_of, now)
         day_accounts = {(k.tenant_id, k.account_id) for k in fold.days}
         achieved += await evaluate_time_to_value(uow, indexes, day_accounts, zone_of, now, policy)
         await uow.activity.touch_members(fold.members)
         member_accounts = {(k.tenant_id, k.account_id) for k in fold.members}
         achieved += await evaluate_adoption(uow, indexes, member_accounts, zone_of, now)
-        rewarded = await grant(uow, achieved, now)
+        granted = await grant(uow, achieved, now, known)
         await uow.commit()
-    return BatchOutcome(len(usages), fold.too_late, rewarded)
+    if known is not None:
+        known.add(granted.attempted)
+    return BatchOutcome(len(usages), fold.too_late, granted.rewarded)
 
 
 async def apply_entitlement_events(
@@ -115,6 +123,6 @@ async def apply_entitlement_events(
         zone_of = await zones_for(uow, created | seated, policy)
         achieved = await evaluate_time_to_value(uow, indexes, created, zone_of, now, policy)
         achieved += await evaluate_adoption(uow, indexes, seated, zone_of, now)
-        rewarded = await grant(uow, achieved, now)
+        granted = await grant(uow, achieved, now)
         await uow.commit()
-    return BatchOutcome(len(facts), 0, rewarded)
+    return BatchOutcome(len(facts), 0, granted.rewarded)

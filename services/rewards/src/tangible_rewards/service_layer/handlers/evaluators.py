@@ -25,7 +25,7 @@ ActivityKey = tuple[str, str, str]
 async def evaluate_streaks(
     uow: UnitOfWork,
     indexes: Mapping[str, RuleIndex],
-    days: Mapping[DayKey, float],
+    days: Iterable[DayKey],
     zone_of: ZoneOf,
     now: datetime,
 ) -> list[Achievement]:

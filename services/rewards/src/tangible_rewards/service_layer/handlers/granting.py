@@ -7,7 +7,9 @@ the rows this transaction actually inserted get a ledger grant and their events.
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from tangible_rewards.domain.evaluation import Achievement
@@ -27,13 +29,47 @@ def reward_id(achievement: Achievement) -> str:
     )
 
 
-async def grant(uow: UnitOfWork, achievements: Iterable[Achievement], now: datetime) -> int:
+class KnownRewards:
+    """Reward ids this process saw committed. Rewards are never deleted, so skipping their
+    claim is always safe; it spares a conflicting insert per account per batch once a
+    threshold is passed. Bounded, least recently used first out."""
+
+    def __init__(self, capacity: int = 200_000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._capacity = capacity
+
+    def __contains__(self, reward: object) -> bool:
+        if reward in self._ids:
+            self._ids.move_to_end(str(reward))
+            return True
+        return False
+
+    def add(self, ids: Iterable[str]) -> None:
+        for rid in ids:
+            self._ids[rid] = None
+            self._ids.move_to_end(rid)
+        while len(self._ids) > self._capacity:
+            self._ids.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class Granted:
+    rewarded: int
+    attempted: frozenset[str]
+    """Reward ids that exist once the transaction commits (for KnownRewards)."""
+
+
+async def grant(
+    uow: UnitOfWork, achievements: Iterable[Achievement], now: datetime, known: KnownRewards | None = None
+) -> Granted:
     """Claim a reward per achievement; for those newly claimed, post credits and emit events."""
     unique: dict[str, Achievement] = {}
     for achievement in achievements:
-        unique.setdefault(reward_id(achievement), achievement)
+        rid = reward_id(achievement)
+        if known is None or rid not in known:
+            unique.setdefault(rid, achievement)
     if not unique:
-        return 0
+        return Granted(0, frozenset())
     claimed = await uow.rewards.claim(list(unique.items()), now)
     transactions: list[Transaction] = []
     buckets: list[NewBucket] = []
@@ -48,7 +84,7 @@ async def grant(uow: UnitOfWork, achievements: Iterable[Achievement], now: datet
         uow.outbox.add(translate.milestone_reached(achievement), time=now)
         uow.outbox.add(translate.reward_granted(rid, achievement, now), time=now)
     await uow.ledger.post(transactions, buckets, now)
-    return len(claimed)
+    return Granted(len(claimed), frozenset(unique))
 
 
 def _credit_grant(rid: str, achievement: Achievement, now: datetime) -> tuple[Transaction, NewBucket]:

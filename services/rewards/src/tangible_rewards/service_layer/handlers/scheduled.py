@@ -98,7 +98,7 @@ async def grant_anniversaries(*, uow: UnitOfWork, clock: Clock, policy: Policy) 
                                 Achievement(state.tenant_id, state.account_id, rule, qualifying, years)
                             )
             await uow.licenses.upsert(seen)
-            rewarded += await grant(uow, achieved, now)
+            rewarded += (await grant(uow, achieved, now)).rewarded
             await uow.commit()
 
 

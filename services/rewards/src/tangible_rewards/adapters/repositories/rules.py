@@ -159,7 +159,12 @@ class RuleRepository:
             )
         ).mappings()
         total = await self._session.scalar(select(func.count()).select_from(rules).where(*where))
-        return [rule_from_row(r) for r in rows], int(total or 0)
+        enabled = await self._session.scalar(
+            select(t.milestones.c.enabled).where(
+                t.milestones.c.tenant_id == tenant_id, t.milestones.c.key == key
+            )
+        )
+        return [rule_from_row(r, bool(enabled)) for r in rows], int(total or 0)
 
     async def set_enabled(self, tenant_id: str, key: str, enabled: bool) -> bool:
         result = await self._session.execute(

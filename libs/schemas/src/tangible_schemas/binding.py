@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 
 from pydantic import ValidationError
 
@@ -70,7 +70,7 @@ def event_type_of(headers: Iterable[tuple[str, bytes]]) -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _envelope(data_class: type[EventData]) -> type[CloudEvent[EventData]]:
     """`CloudEvent[X]`, parametrised once per event type (pydantic's own lookup costs ~25 µs)."""
     return CloudEvent[data_class]  # type: ignore[valid-type]

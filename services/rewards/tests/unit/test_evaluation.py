@@ -140,3 +140,9 @@ def test_a_new_version_keeps_progress_unless_what_is_counted_changed() -> None:
     assert (kept.version, kept.series) == (2, LIFETIME.series)
     restarted = LIFETIME.next_version(other_type)
     assert restarted.series == other_type.id != LIFETIME.series
+
+
+def test_a_threshold_over_any_usage_counts_every_event_type() -> None:
+    anything = rule(ThresholdParams("*", 5), key="busy")
+    result = fold([usage(NOW), usage(NOW, "login", quantity=2)], [anything])
+    assert result.counters == {CounterKey("t1", "a1", anything.series, "lifetime"): 3.0}

@@ -94,6 +94,8 @@ class RuleIndex:
 
     thresholds: dict[str, list[Threshold]] = field(default_factory=dict)
     by_series: dict[str, Threshold] = field(default_factory=dict)
+    any_thresholds: list[Threshold] = field(default_factory=list)
+    """Thresholds over any usage ('*')."""
     day_keys: set[str] = field(default_factory=set)
     member_keys: set[str] = field(default_factory=set)
     rules: list[MilestoneRule] = field(default_factory=list)
@@ -109,7 +111,10 @@ class RuleIndex:
             if isinstance(params, ThresholdParams):
                 window = None if params.window == LIFETIME else Period(params.window)
                 threshold = Threshold(rule, params.target, window)
-                index.thresholds.setdefault(params.usage_type, []).append(threshold)
+                if params.usage_type == ANY_USAGE:
+                    index.any_thresholds.append(threshold)
+                else:
+                    index.thresholds.setdefault(params.usage_type, []).append(threshold)
                 index.by_series[rule.series] = threshold
             elif isinstance(params, StreakParams | TimeToValueParams):
                 index.day_keys.add(params.usage_type)
@@ -189,7 +194,10 @@ def _count_thresholds(
     fold: UsageFold, usage: Usage, index: RuleIndex, calendar: _Calendar, tz: ZoneInfo, day: date
 ) -> bool:
     late = False
-    for threshold in index.thresholds.get(usage.usage_type, ()):
+    matching = index.thresholds.get(usage.usage_type, ())
+    if index.any_thresholds:
+        matching = [*matching, *index.any_thresholds]
+    for threshold in matching:
         period = LIFETIME if threshold.window is None else calendar.period(threshold.window, day, tz)
         if period is None:
             late = True

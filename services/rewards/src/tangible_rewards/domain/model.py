@@ -220,7 +220,7 @@ def unit_label(rule: MilestoneRule) -> str:
     """The plain-language unit of a rule's progress ("reports", "days", "active seats")."""
     params = rule.params
     if isinstance(params, ThresholdParams | TimeToValueParams):
-        return params.unit_label or params.usage_type
+        return params.unit_label or (params.usage_type if params.usage_type != ANY_USAGE else "events")
     if isinstance(params, StreakParams):
         return "days" if params.mode is StreakMode.CONSECUTIVE_DAYS else "weeks"
     if isinstance(params, AdoptionParams):

@@ -78,8 +78,8 @@ async def evaluate_usage(
         # a streak only moves when an account has a new active day
         new_days = await uow.activity.add_days(fold.days)
         achieved += await evaluate_streaks(uow, indexes, new_days, zone_of, now)
-        day_accounts = {(k.tenant_id, k.account_id) for k in fold.days}
-        achieved += await evaluate_time_to_value(uow, indexes, day_accounts, zone_of, now, policy)
+        moved = {(k.tenant_id, k.account_id, k.activity_key) for k in fold.days}
+        achieved += await evaluate_time_to_value(uow, indexes, moved, zone_of, now, policy)
         await uow.activity.touch_members(fold.members)
         member_accounts = {(k.tenant_id, k.account_id) for k in fold.members}
         achieved += await evaluate_adoption(uow, indexes, member_accounts, zone_of, now)
@@ -121,7 +121,8 @@ async def apply_entitlement_events(
         rules = await uow.rules.enabled_for(tenants)
         indexes = {tenant: RuleIndex.of(tenant_rules) for tenant, tenant_rules in rules.items()}
         zone_of = await zones_for(uow, created | seated, policy)
-        achieved = await evaluate_time_to_value(uow, indexes, created, zone_of, now, policy)
+        licensed = {(tenant, account, None) for tenant, account in created}
+        achieved = await evaluate_time_to_value(uow, indexes, licensed, zone_of, now, policy)
         achieved += await evaluate_adoption(uow, indexes, seated, zone_of, now)
         granted = await grant(uow, achieved, now)
         await uow.commit()

@@ -60,17 +60,19 @@ async def evaluate_streaks(
 async def evaluate_time_to_value(
     uow: UnitOfWork,
     indexes: Mapping[str, RuleIndex],
-    accounts: Iterable[Account],
+    touched: Iterable[tuple[str, str, str | None]],
     zone_of: ZoneOf,
     now: datetime,
     policy: Policy,
 ) -> list[Achievement]:
+    """`touched`: (tenant, account, the activity key whose usage moved, or None for a new license)."""
+    wanted = set(touched)
     work: list[tuple[Account, MilestoneRule, TimeToValueParams]] = [
-        (account, rule, rule.params)
-        for account in set(accounts)
-        if account[0] in indexes
-        for rule in indexes[account[0]].rules
-        if isinstance(rule.params, TimeToValueParams)
+        ((tenant, account), rule, rule.params)
+        for tenant, account, key in wanted
+        if tenant in indexes
+        for rule in indexes[tenant].rules
+        if isinstance(rule.params, TimeToValueParams) and key in (None, rule.params.usage_type)
     ]
     if not work:
         return []

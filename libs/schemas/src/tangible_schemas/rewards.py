@@ -21,6 +21,9 @@ class MilestoneReached(AccountEvent):
     rule_version: int
     milestone_name: str
     period_key: str = Field(description="'lifetime' or the qualifying period, e.g. 2026-W14.")
+    rule_key: str | None = Field(default=None, description="The rule's stable key (all versions).")
+    rule_kind: str | None = Field(default=None, description="usage_threshold, streak, adoption, ...")
+    value: float | None = Field(default=None, description="The value that met the target.")
 
 
 class RewardGranted(AccountEvent):
@@ -37,6 +40,10 @@ class RewardGranted(AccountEvent):
     ends_at: datetime | None = Field(default=None, description="End of a time-bound benefit.")
     name: str | None = None
     description: str | None = None
+    rule_key: str | None = None
+    rule_version: int | None = None
+    period_key: str | None = Field(default=None, description="The period this reward is for.")
+    credits_unit: str | None = Field(default=None, description="credits: the unit, e.g. credits.")
 
 
 class CreditsRedeemed(AccountEvent):
@@ -46,6 +53,8 @@ class CreditsRedeemed(AccountEvent):
     redemption_id: str
     amount: Decimal
     balance_after: Decimal
+    unit: str = "credits"
+    description: str | None = None
 
 
 class CreditsExpiringSoon(AccountEvent):
@@ -55,6 +64,8 @@ class CreditsExpiringSoon(AccountEvent):
     bucket_id: str
     amount: Decimal
     expires_at: datetime
+    unit: str = "credits"
+    reward_id: str | None = Field(default=None, description="The reward that granted the credits.")
 
 
 class CreditsExpired(AccountEvent):
@@ -64,6 +75,8 @@ class CreditsExpired(AccountEvent):
     bucket_id: str
     amount: Decimal
     balance_after: Decimal
+    unit: str = "credits"
+    reward_id: str | None = None
 
 
 class CreditsAdjusted(AccountEvent):
@@ -75,3 +88,6 @@ class CreditsAdjusted(AccountEvent):
     balance_after: Decimal
     actor: str
     reason: str
+    unit: str = "credits"
+    kind: Literal["adjustment", "void"] = "adjustment"
+    reward_id: str | None = Field(default=None, description="void: the reward whose grant was voided.")

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from opentelemetry.sdk.trace import SpanProcessor
 
 from tangible_rewards.config import Settings, get_settings
 from tangible_rewards.entrypoints import api
-from tangible_rewards.entrypoints.consumers import usage_consumer
-from tangible_rewards.entrypoints.dependencies import Container
+from tangible_rewards.entrypoints.consumers import entitlements_consumer, usage_consumer
+from tangible_rewards.entrypoints.dependencies import Container, policy_from
+from tangible_rewards.entrypoints.scheduler import scheduler_worker
 from tangible_runtime.app import create_app
 from tangible_runtime.credentials import revocation_follower
 from tangible_runtime.domain import Clock, SystemClock
@@ -19,8 +21,9 @@ from tangible_runtime.service import ServiceRuntime
 
 ROLES = ("api", "consumer", "relay", "scheduler")
 DESCRIPTION = (
-    "Milestones over usage and the rewards they grant, exactly once per qualifying period, "
-    "with a double-entry credit ledger and customer-facing balances and progress."
+    "Milestones over usage and license events (thresholds, streaks, adoption, anniversaries, "
+    "time-to-value) and the rewards they grant, exactly once per qualifying period, with a "
+    "double-entry credit ledger and customer-facing balances, history and progress."
 )
 
 
@@ -37,7 +40,12 @@ def bootstrap(
 
     async def start(rt: ServiceRuntime) -> None:
         await rt.clients.ensure_topics()
-        container = Container(settings=settings, clock=rt.clock, session_factory=rt.session_factory)
+        container = Container(
+            settings=settings,
+            clock=rt.clock,
+            session_factory=rt.session_factory,
+            policy=policy_from(settings),
+        )
         app.state.container = container
         if "relay" in roles:
             relay = relay_worker(rt)
@@ -47,6 +55,9 @@ def bootstrap(
             rt.start_worker(revocation_follower(rt))
         if "consumer" in roles:
             rt.start_worker(usage_consumer(rt, container))
+            rt.start_worker(entitlements_consumer(rt, container))
+        if "scheduler" in roles:
+            rt.start_worker(scheduler_worker(container))
 
     app = create_app(
         runtime,
@@ -55,4 +66,12 @@ def bootstrap(
         routers=[api.router] if "api" in roles else [],
         on_startup=[start],
     )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["Idempotent-Replayed"],
+        )
     return app

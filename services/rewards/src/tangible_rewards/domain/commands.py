@@ -4,23 +4,106 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from decimal import Decimal
 
+from tangible_rewards.domain.adoption import SeatChange
 from tangible_rewards.domain.evaluation import Usage
-from tangible_rewards.domain.model import Reward, RuleKind
+from tangible_rewards.domain.licenses import LicenseFact
+from tangible_rewards.domain.model import Repeat, Reward, RuleKind, RuleParams
+from tangible_rewards.domain.periods import Period
+
+
+@dataclass(frozen=True)
+class RuleDefinition:
+    name: str
+    kind: RuleKind
+    params: RuleParams
+    reward: Reward
+    repeat: Repeat = Repeat.ONCE
+    repeat_period: Period | None = None
 
 
 @dataclass(frozen=True)
 class CreateMilestoneRule:
     tenant_id: str
     key: str
-    name: str
-    kind: RuleKind
-    params: dict[str, Any]
-    reward: Reward
+    definition: RuleDefinition
+    actor: str
+
+
+@dataclass(frozen=True)
+class ReviseMilestoneRule:
+    tenant_id: str
+    key: str
+    definition: RuleDefinition
+    actor: str
+
+
+@dataclass(frozen=True)
+class SetRuleEnabled:
+    tenant_id: str
+    key: str
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class SetTimeZone:
+    tenant_id: str
+    account_id: str
+    time_zone: str
 
 
 @dataclass(frozen=True)
 class EvaluateUsage:
     consumer: str
     usages: Sequence[Usage]
+
+
+@dataclass(frozen=True)
+class SeatFact:
+    tenant_id: str
+    account_id: str
+    change: SeatChange
+
+
+@dataclass(frozen=True)
+class ApplyEntitlementEvents:
+    """License and seat events of one batch, in delivery order, with their event ids."""
+
+    consumer: str
+    facts: Sequence[tuple[str, LicenseFact | SeatFact]]
+
+
+@dataclass(frozen=True)
+class Redeem:
+    tenant_id: str
+    account_id: str
+    amount: Decimal
+    unit: str
+    idempotency_key: str
+    request_hash: str
+    description: str | None
+    actor: str
+
+
+@dataclass(frozen=True)
+class Adjust:
+    tenant_id: str
+    account_id: str
+    amount: Decimal
+    """Positive adds a bucket; negative burns like a redemption."""
+    unit: str
+    actor: str
+    reason: str
+    expires_at: datetime | None = None
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class VoidGrant:
+    tenant_id: str
+    account_id: str
+    reward_id: str
+    actor: str
+    reason: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tangible_runtime.domain import Conflict, NotFound
+from tangible_runtime.domain import Conflict, NotFound, Rejected
 
 
 class RuleNotFound(NotFound):
@@ -11,3 +11,27 @@ class RuleNotFound(NotFound):
 
 class RuleAlreadyExists(Conflict):
     code = "rule-already-exists"
+
+
+class InvalidRule(Rejected):
+    code = "invalid-rule"
+
+
+class InvalidTimeZone(Rejected):
+    code = "invalid-time-zone"
+
+
+class InsufficientCredits(Rejected):
+    code = "insufficient-credits"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency-key-reused"
+
+
+class RewardNotFound(NotFound):
+    code = "reward-not-found"
+
+
+class GrantNotVoidable(Conflict):
+    code = "grant-not-voidable"

@@ -1,15 +1,17 @@
-"""FastAPI dependencies of rewards."""
+"""FastAPI dependencies of rewards, and the container routes, consumers and the scheduler share."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from tangible_rewards.adapters.tables import outbox
 from tangible_rewards.config import Settings
+from tangible_rewards.service_layer.policy import Policy
 from tangible_rewards.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.db import SessionFactory
 from tangible_runtime.domain import Clock
@@ -17,22 +19,38 @@ from tangible_runtime.domain import Clock
 SOURCE = "tangible/rewards"
 
 
+def policy_from(settings: Settings) -> Policy:
+    return Policy(
+        default_time_zone=settings.default_time_zone,
+        late_window=timedelta(hours=settings.late_event_window_hours),
+        expiry_lead=timedelta(days=settings.expiry_announce_lead_days),
+        scheduler_batch=settings.scheduler_batch_size,
+        idempotency_retention=timedelta(hours=settings.idempotency_retention_hours),
+        inbox_retention=timedelta(days=settings.inbox_retention_days),
+    )
+
+
 @dataclass
 class Container:
-    """What routes and consumers need, built by bootstrap once the runtime has started."""
+    """What routes, consumers and the scheduler need, built by bootstrap once the runtime started."""
 
     settings: Settings
     clock: Clock
     session_factory: SessionFactory
+    policy: Policy
     on_commit: Callable[[], None] | None = None
 
     def new_uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, outbox_table=outbox, source=SOURCE, on_commit=self.on_commit)
 
 
-def _container(request: Request) -> Container:
+async def _container(request: Request) -> Container:
+    """Async, so that FastAPI does not hop to a worker thread for it."""
     container: Container = request.app.state.container
     return container
 
 
 ContainerDep = Annotated[Container, Depends(_container)]
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")]
+UnitQuery = Annotated[str, Query(pattern=r"^[a-z][a-z0-9_-]{0,31}$", description="Credit unit.")]

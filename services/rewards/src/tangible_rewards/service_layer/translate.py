@@ -3,38 +3,124 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
-from tangible_rewards.domain.evaluation import ProgressKey
-from tangible_rewards.domain.model import MilestoneRule
-from tangible_schemas.rewards import MilestoneReached, RewardGranted
+from tangible_rewards.domain.evaluation import Achievement
+from tangible_rewards.domain.ledger import Bucket, money
+from tangible_rewards.domain.model import RewardKind
+from tangible_schemas.rewards import (
+    CreditsAdjusted,
+    CreditsExpired,
+    CreditsExpiringSoon,
+    CreditsRedeemed,
+    MilestoneReached,
+    RewardGranted,
+)
+
+BalanceKey = tuple[str, str, str]
 
 
-def milestone_reached(key: ProgressKey, rule: MilestoneRule) -> MilestoneReached:
+def milestone_reached(achievement: Achievement) -> MilestoneReached:
+    rule = achievement.rule
     return MilestoneReached(
-        tenant_id=key.tenant_id,
-        account_id=key.account_id,
+        tenant_id=achievement.tenant_id,
+        account_id=achievement.account_id,
         rule_id=rule.id,
         rule_version=rule.version,
         milestone_name=rule.name,
-        period_key=key.period_key,
+        period_key=achievement.reward_period,
+        rule_key=rule.key,
+        rule_kind=rule.kind.value,
+        value=achievement.value,
     )
 
 
-def reward_granted(reward_id: str, key: ProgressKey, rule: MilestoneRule, at: datetime) -> RewardGranted:
-    reward = rule.reward
-    expires = at + timedelta(days=reward.credits_expire_days) if reward.credits_expire_days else None
-    ends = at + timedelta(days=reward.duration_days) if reward.duration_days else None
+def credits_expire_at(achievement: Achievement, at: datetime) -> datetime | None:
+    days = achievement.rule.reward.credits_expire_days
+    return at + timedelta(days=days) if days and achievement.rule.reward.kind is RewardKind.CREDITS else None
+
+
+def reward_granted(reward_id: str, achievement: Achievement, at: datetime) -> RewardGranted:
+    rule, reward = achievement.rule, achievement.rule.reward
+    credits = reward.kind is RewardKind.CREDITS
     return RewardGranted(
-        tenant_id=key.tenant_id,
-        account_id=key.account_id,
+        tenant_id=achievement.tenant_id,
+        account_id=achievement.account_id,
         reward_id=reward_id,
         rule_id=rule.id,
         kind=reward.kind.value,
-        credits=reward.credits,
-        credits_expire_at=expires,
+        credits=money(reward.credits) if credits and reward.credits is not None else None,
+        credits_expire_at=credits_expire_at(achievement, at),
         feature_key=reward.feature_key,
         support_level=reward.support_level,
-        ends_at=ends,
+        ends_at=at + timedelta(days=reward.duration_days) if reward.duration_days and not credits else None,
         name=reward.name or rule.name,
         description=reward.description,
+        rule_key=rule.key,
+        rule_version=rule.version,
+        period_key=achievement.reward_period,
+        credits_unit=reward.credits_unit if credits else None,
+    )
+
+
+def credits_redeemed(
+    key: BalanceKey, redemption_id: str, amount: Decimal, balance_after: Decimal, description: str | None
+) -> CreditsRedeemed:
+    return CreditsRedeemed(
+        tenant_id=key[0],
+        account_id=key[1],
+        unit=key[2],
+        redemption_id=redemption_id,
+        amount=amount,
+        balance_after=balance_after,
+        description=description,
+    )
+
+
+def credits_expiring_soon(key: BalanceKey, bucket: Bucket) -> CreditsExpiringSoon:
+    assert bucket.expires_at is not None
+    return CreditsExpiringSoon(
+        tenant_id=key[0],
+        account_id=key[1],
+        unit=key[2],
+        bucket_id=bucket.id,
+        amount=bucket.remaining,
+        expires_at=bucket.expires_at,
+        reward_id=bucket.reward_id,
+    )
+
+
+def credits_expired(key: BalanceKey, bucket: Bucket, balance_after: Decimal) -> CreditsExpired:
+    return CreditsExpired(
+        tenant_id=key[0],
+        account_id=key[1],
+        unit=key[2],
+        bucket_id=bucket.id,
+        amount=bucket.remaining,
+        balance_after=balance_after,
+        reward_id=bucket.reward_id,
+    )
+
+
+def credits_adjusted(
+    key: BalanceKey,
+    transaction_id: str,
+    amount: Decimal,
+    balance_after: Decimal,
+    *,
+    actor: str,
+    reason: str,
+    reward_id: str | None = None,
+) -> CreditsAdjusted:
+    return CreditsAdjusted(
+        tenant_id=key[0],
+        account_id=key[1],
+        unit=key[2],
+        transaction_id=transaction_id,
+        amount=amount,
+        balance_after=balance_after,
+        actor=actor,
+        reason=reason,
+        kind="void" if reward_id else "adjustment",
+        reward_id=reward_id,
     )

@@ -1,0 +1,240 @@
+"""rewards: milestone evaluation throughput, keeping up with 5,000 usage events/s, balance reads.
+
+Usage goes straight onto `tangible.usage.v1` (usage-ingest has its own suite), so that the
+figures are rewards' own: a real `python -m tangible_rewards consumer` process on the shared
+Kafka and PostgreSQL, with threshold (lifetime and monthly) and streak rules for 2,000 accounts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import httpx
+from aiokafka import TopicPartition
+from aiokafka.errors import GroupCoordinatorNotAvailableError
+
+from bench.harness import Bench
+from bench.report import Report
+from tangible_runtime.kafka import KafkaClients
+from tangible_schemas import new_event, to_record
+from tangible_schemas.binding import KafkaRecord
+from tangible_schemas.registry import USAGE
+from tangible_schemas.usage import UsageRecorded
+
+SUITE = "rewards"
+TENANT = "bench-rewards"
+ACCOUNTS = 2_000
+BACKLOG = 100_000
+TARGET_RATE = 5_000
+SUSTAIN_SECONDS = 30
+BOUND_SECONDS = 5
+GROUP = "rewards-usage"
+RULES = [
+    {
+        "key": "fifty-reports",
+        "name": "Fifty reports",
+        "kind": "usage_threshold",
+        "params": {"usage_type": "report.generated", "target": 50, "unit_label": "reports"},
+        "reward": {"kind": "credits", "credits": "10", "credits_expire_days": 90},
+    },
+    {
+        "key": "busy-month",
+        "name": "Busy month",
+        "kind": "usage_threshold",
+        "params": {"usage_type": "report.generated", "target": 100, "window": "month"},
+        "reward": {"kind": "credits", "credits": "5"},
+        "repeat": "per_period",
+    },
+    {
+        "key": "habit",
+        "name": "Habit",
+        "kind": "streak",
+        "params": {"mode": "consecutive_days", "days": 3},
+        "reward": {"kind": "custom", "name": "Habit badge"},
+    },
+]
+
+
+def records(count: int) -> list[KafkaRecord]:
+    """Pre-encoded usage records spread over the accounts (encoding is not what we measure)."""
+    now = datetime.now(UTC)
+    built = []
+    for i in range(count):
+        data = UsageRecorded(
+            tenant_id=TENANT,
+            account_id=f"acct-{i % ACCOUNTS}",
+            event_id=str(uuid.uuid4()),
+            event_source="bench",
+            usage_type="report.generated",
+            occurred_at=now,
+            user_id=f"user-{i % 7}",
+        )
+        built.append(to_record(new_event(data, source="tangible/usage-ingest")))
+    return built
+
+
+class Lag:
+    """Committed offsets of the rewards-usage group against the topic's end offsets."""
+
+    def __init__(self, clients: KafkaClients) -> None:
+        self._clients = clients
+        self._admin = clients.admin()
+        self._consumer = clients.consumer(USAGE.name, group=None)
+        self._partitions = [TopicPartition(clients.topic(USAGE.name), p) for p in range(USAGE.partitions)]
+
+    async def __aenter__(self) -> Lag:
+        await self._admin.start()
+        await self._consumer.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._consumer.stop()
+        await self._admin.close()
+
+    async def committed(self) -> int:
+        try:
+            offsets = await self._admin.list_consumer_group_offsets(self._clients.group(GROUP))
+        except GroupCoordinatorNotAvailableError:
+            return 0  # a fresh broker creates its offsets topic on first use
+        return sum(max(meta.offset, 0) for tp, meta in offsets.items() if tp in self._partitions)
+
+    async def end(self) -> int:
+        return sum((await self._consumer.end_offsets(self._partitions)).values())
+
+    async def lag(self) -> int:
+        return max(await self.end() - await self.committed(), 0)
+
+
+async def produce(clients: KafkaClients, batch: Sequence[KafkaRecord], rate: float | None = None) -> float:
+    """Send `batch` (paced to `rate` per second if given); returns the achieved rate."""
+    producer = clients.producer(linger_ms=10)
+    await producer.start()
+    started = time.monotonic()
+    try:
+        per_tick = int(rate * 0.05) if rate else len(batch)  # 50 ms ticks when paced
+        for offset in range(0, len(batch), per_tick):
+            for record in batch[offset : offset + per_tick]:
+                await producer.send(
+                    clients.topic(record.topic), value=record.value, key=record.key, headers=record.headers
+                )
+            if rate:
+                due = started + (offset + per_tick) / rate
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return len(batch) / (time.monotonic() - started)
+
+
+async def drain(lag: Lag, *, timeout: float) -> float | None:
+    """Wait until the group committed everything; when (monotonic), or None on timeout."""
+    deadline = time.monotonic() + timeout
+    while await lag.lag() > 0:
+        if time.monotonic() > deadline:
+            return None
+        await asyncio.sleep(0.1)
+    return time.monotonic()
+
+
+async def backlog(bench: Bench) -> None:
+    await produce(KafkaClients(bench.kafka_settings), records(BACKLOG))
+
+
+async def evaluation_throughput(bench: Bench, report: Report) -> None:
+    """Rate at which the consumer (already started on the backlog) works it off."""
+    async with Lag(KafkaClients(bench.kafka_settings)) as lag:
+        start = (time.monotonic(), await lag.committed())
+        finished = await drain(lag, timeout=600) or time.monotonic()
+        done = await lag.committed()
+    rate = (done - start[1]) / (finished - start[0])
+    conditions = {"measured_events": done - start[1], "accounts": ACCOUNTS, "rules": len(RULES)}
+    report.add(SUITE, "milestone evaluation throughput", rate, "events/s", **conditions)
+
+
+async def sustained(bench: Bench, report: Report) -> None:
+    clients = KafkaClients(bench.kafka_settings)
+    batch = records(TARGET_RATE * SUSTAIN_SECONDS)
+    samples: list[dict[str, float]] = []
+    async with Lag(clients) as lag:
+        started = time.monotonic()
+        producing = asyncio.create_task(produce(clients, batch, rate=TARGET_RATE))
+        while not producing.done():
+            samples.append({"t": round(time.monotonic() - started, 2), "lag": await lag.lag()})
+            await asyncio.sleep(0.5)
+        achieved = producing.result()
+        stopped = time.monotonic()
+        caught_up = await drain(lag, timeout=120)
+        left = await lag.lag()
+    lags = [s["lag"] for s in samples]
+    print(f"  lag samples (t s, lag): {[(s['t'], s['lag']) for s in samples]}", flush=True)
+    # bounded: never more than BOUND_SECONDS of input behind, and caught up soon after the load stops
+    bounded = caught_up is not None and caught_up - stopped <= 10 and max(lags) <= BOUND_SECONDS * TARGET_RATE
+    conditions = {"offered": f"{TARGET_RATE}/s for {SUSTAIN_SECONDS}s", "achieved_rate": round(achieved)}
+    report.add(SUITE, "sustained: max consumer lag", max(lags), "events", **conditions)
+    report.add(
+        SUITE, "sustained: p95 consumer lag", statistics.quantiles(lags, n=20)[-1], "events", **conditions
+    )
+    if caught_up is None:
+        report.add(SUITE, "sustained: lag 120 s after load stopped", left, "events", **conditions)
+    else:
+        report.add(SUITE, "sustained: catch-up after load stops", caught_up - stopped, "s", **conditions)
+    report.add(
+        SUITE,
+        "sustained: keeps up (1 = lag stayed under 5 s of input, caught up within 10 s)",
+        float(bounded),
+        "bool",
+        **conditions,
+    )
+    report.add_series("rewards_sustained_lag", samples)
+
+
+async def balance_reads(base: str, token: str, report: Report, *, concurrency: int) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    latencies: list[float] = []
+    deadline = time.monotonic() + 8
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10) as client:
+
+        async def reader(worker: int) -> None:
+            i = worker
+            while time.monotonic() < deadline:
+                t0 = time.perf_counter()
+                response = await client.get(f"/v1/accounts/acct-{i % ACCOUNTS}/balance")
+                latencies.append(time.perf_counter() - t0)
+                assert response.status_code == 200, response.text
+                i += concurrency
+
+        started = time.monotonic()
+        await asyncio.gather(*(reader(w) for w in range(concurrency)))
+        elapsed = time.monotonic() - started
+    quantiles = statistics.quantiles(latencies, n=100)
+    conditions = {"concurrency": concurrency, "accounts": ACCOUNTS}
+    report.add(SUITE, f"balance read p50 (x{concurrency})", quantiles[49] * 1000, "ms", **conditions)
+    report.add(SUITE, f"balance read p99 (x{concurrency})", quantiles[98] * 1000, "ms", **conditions)
+    report.add(
+        SUITE, f"balance read throughput (x{concurrency})", len(latencies) / elapsed, "req/s", **conditions
+    )
+
+
+def run(bench: Bench, report: Report) -> None:
+    database_url = bench.database("rewards")
+    api = bench.start_service("rewards", roles="api", database_url=database_url)
+    token = bench.token(TENANT, "admin")
+    with httpx.Client(base_url=api, headers={"Authorization": f"Bearer {token}"}) as client:
+        for rule in RULES:
+            client.post("/v1/milestones", json=rule).raise_for_status()
+    asyncio.run(backlog(bench))
+    # started from the main thread: a child started from a worker thread dies with that thread
+    bench.start_service("rewards", roles="consumer", database_url=database_url)
+    asyncio.run(evaluation_throughput(bench, report))
+    asyncio.run(sustained(bench, report))
+    for concurrency in (1, 16):
+        asyncio.run(balance_reads(api, token, report, concurrency=concurrency))
+    report.notes.append(
+        "rewards: usage produced straight to Kafka; one consumer process (batches of 1,000); "
+        f"{ACCOUNTS} accounts, 3 rules (lifetime and monthly thresholds, a 3-day streak)"
+    )

@@ -1,0 +1,126 @@
+"""Evaluating streaks, time-to-value and adoption for the accounts a batch touched.
+
+Each runs inside the caller's transaction, reads what it needs in a few set-based queries,
+and returns achievements for `granting.grant`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+
+from tangible_rewards.adapters.repositories.state import StreakRow
+from tangible_rewards.domain import streaks
+from tangible_rewards.domain.evaluation import Achievement, DayKey, RuleIndex, ZoneOf
+from tangible_rewards.domain.licenses import time_to_value, ttv_qualifying
+from tangible_rewards.domain.model import AdoptionParams, MilestoneRule, StreakParams, TimeToValueParams
+from tangible_rewards.domain.periods import local_date, start_of_day
+from tangible_rewards.service_layer.policy import Policy
+from tangible_rewards.service_layer.unit_of_work import UnitOfWork
+
+Account = tuple[str, str]
+ActivityKey = tuple[str, str, str]
+
+
+async def evaluate_streaks(
+    uow: UnitOfWork,
+    indexes: Mapping[str, RuleIndex],
+    days: Iterable[DayKey],
+    zone_of: ZoneOf,
+    now: datetime,
+) -> list[Achievement]:
+    touched: dict[ActivityKey, set[date]] = {}
+    for day_key in days:
+        touched.setdefault((day_key.tenant_id, day_key.account_id, day_key.activity_key), set()).add(
+            day_key.day
+        )
+    work: list[tuple[ActivityKey, MilestoneRule, StreakParams]] = [
+        (key, rule, rule.params)
+        for key in touched
+        for rule in indexes[key[0]].rules
+        if isinstance(rule.params, StreakParams) and rule.params.usage_type == key[2]
+    ]
+    if not work:
+        return []
+    since = min(min(touched[key]) - streaks.lookback(params) for key, _, params in work)
+    history = await uow.activity.days({key for key, _, _ in work}, since)
+    achieved: list[Achievement] = []
+    rows: list[StreakRow] = []
+    for key, rule, params in work:
+        today = local_date(now, zone_of(key[0], key[1]))
+        state = streaks.evaluate(params, history[key].keys(), touched[key], today)
+        rows.append(StreakRow(key[0], key[1], rule.series, state.value, state.alive_until))
+        for day in state.completions:
+            qualifying = rule.qualifying_for(day, day.isoformat())
+            achieved.append(Achievement(key[0], key[1], rule, qualifying, float(state.value)))
+    await uow.progress.set_streaks(rows)
+    return achieved
+
+
+async def evaluate_time_to_value(
+    uow: UnitOfWork,
+    indexes: Mapping[str, RuleIndex],
+    touched: Iterable[tuple[str, str, str | None]],
+    zone_of: ZoneOf,
+    now: datetime,
+    policy: Policy,
+) -> list[Achievement]:
+    """`touched`: (tenant, account, the activity key whose usage moved, or None for a new license)."""
+    wanted = set(touched)
+    work: list[tuple[Account, MilestoneRule, TimeToValueParams]] = [
+        ((tenant, account), rule, rule.params)
+        for tenant, account, key in wanted
+        if tenant in indexes
+        for rule in indexes[tenant].rules
+        if isinstance(rule.params, TimeToValueParams) and key in (None, rule.params.usage_type)
+    ]
+    if not work:
+        return []
+    licenses = await uow.licenses.for_accounts(a for a, _, _ in work)
+    # only windows still open (give or take a day of time zone and the late window) matter
+    horizon = now.date() - policy.late_window - timedelta(days=1)
+    open_windows = [
+        (account, rule, params, state)
+        for account, rule, params in work
+        for state in licenses[account]
+        if state.started_on + timedelta(days=params.days) >= horizon
+    ]
+    if not open_windows:
+        return []
+    since = min(state.started_on for *_, state in open_windows)
+    history = await uow.activity.days({(a[0], a[1], p.usage_type) for a, _, p, _ in open_windows}, since)
+    achieved: list[Achievement] = []
+    for account, rule, params, state in open_windows:
+        ttv = time_to_value(state, params, history[(account[0], account[1], params.usage_type)])
+        # late usage may still complete the window, but only within the late window
+        deadline = start_of_day(ttv.deadline, zone_of(*account)) + policy.late_window
+        if ttv.current >= params.target and now <= deadline:
+            achieved.append(Achievement(account[0], account[1], rule, ttv_qualifying(state), ttv.current))
+    return achieved
+
+
+async def evaluate_adoption(
+    uow: UnitOfWork,
+    indexes: Mapping[str, RuleIndex],
+    accounts: Iterable[Account],
+    zone_of: ZoneOf,
+    now: datetime,
+) -> list[Achievement]:
+    by_measure: dict[tuple[str, int], list[tuple[Account, MilestoneRule, AdoptionParams]]] = {}
+    for account in set(accounts):
+        for rule in indexes.get(account[0], RuleIndex()).rules:
+            if isinstance(rule.params, AdoptionParams):
+                measure = (rule.params.usage_type, rule.params.window_days)
+                by_measure.setdefault(measure, []).append((account, rule, rule.params))
+    achieved: list[Achievement] = []
+    for (activity_key, window_days), items in by_measure.items():
+        counts = await uow.activity.adoption(
+            (a for a, _, _ in items), activity_key, now - timedelta(days=window_days)
+        )
+        for account, rule, params in items:
+            adoption = counts[account]
+            if adoption.reached(params):
+                today = local_date(now, zone_of(*account))
+                qualifying = rule.qualifying_for(today, today.isoformat())
+                achieved.append(Achievement(account[0], account[1], rule, qualifying, adoption.percent))
+    return achieved

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tangible_entitlements.adapters.repository import (
-    CatalogRepository,
-    CounterRepository,
-    GrantRepository,
-    LicenseRepository,
-)
+from tangible_entitlements.adapters.repositories.catalog import CatalogRepository
+from tangible_entitlements.adapters.repositories.counters import CounterRepository
+from tangible_entitlements.adapters.repositories.grants import GrantRepository
+from tangible_entitlements.adapters.repositories.licenses import LicenseRepository, SeatRepository
 from tangible_runtime.unit_of_work import SqlUnitOfWork
 
 
 class UnitOfWork(SqlUnitOfWork):
     catalog: CatalogRepository
     licenses: LicenseRepository
+    seats: SeatRepository
     counters: CounterRepository
     grants: GrantRepository
 
     def bind(self, session: AsyncSession) -> None:
         self.catalog = CatalogRepository(session)
         self.licenses = LicenseRepository(session)
+        self.seats = SeatRepository(session)
         self.counters = CounterRepository(session)
         self.grants = GrantRepository(session)

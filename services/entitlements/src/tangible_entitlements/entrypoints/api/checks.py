@@ -64,7 +64,8 @@ async def _check(
     now = container.clock.now()
     moment = at or now
     view = container.view
-    if view is not None and moment > now - PAST:
+    # an account the view does not know yet (just licensed) is read from the database
+    if view is not None and moment > now - PAST and (tenant_id, account_id) in view.licenses:
         return view.check(tenant_id, account_id, at=moment, feature_key=feature_key), moment
     results = await views.check_entitlements(
         container.new_uow(),

@@ -64,7 +64,8 @@ def from_snapshot(data: dict[str, Any]) -> License:
 def require_changeable(license: License) -> None:
     if license.status not in _CHANGEABLE:
         raise LicenseStateConflict(
-            f"license is {license.status.value}; reinstate or restore it first", license_status=license.status.value
+            f"license is {license.status.value}; reinstate or restore it first",
+            license_status=license.status.value,
         )
 
 

@@ -30,7 +30,8 @@ async def apply_reward_grants(command: commands.ApplyRewardGrants, *, uow: UnitO
     deterministic per reward, so even a second delivery path could not double-apply)."""
     async with uow:
         fresh = await uow.inbox(command.consumer).claim(event_id for event_id, _ in command.grants)
-        await _apply(uow, [g for event_id, g in command.grants if event_id in fresh and g is not None], clock)
+        grants = {event_id: g for event_id, g in command.grants if event_id in fresh and g is not None}
+        await _apply(uow, list(grants.values()), clock)
         await uow.commit()
 
 

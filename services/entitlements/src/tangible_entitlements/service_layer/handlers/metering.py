@@ -25,7 +25,8 @@ async def record_usage(command: commands.RecordUsage, *, uow: UnitOfWork, clock:
     marks and outbox rows commit together; set-based statements, no round trip per event."""
     async with uow:
         fresh = await uow.inbox(command.consumer).claim(u.event_id for u in command.usages)
-        usages = [u for u in command.usages if u.event_id in fresh]
+        # one delivery per fresh id: a batch may hold the same record twice (producer retry)
+        usages = list({u.event_id: u for u in command.usages if u.event_id in fresh}.values())
         accounts = sorted({(u.tenant_id, u.account_id) for u in usages})
         licenses = await uow.licenses.for_accounts(accounts)
         features = await uow.catalog.features({tenant for tenant, _ in accounts})

@@ -32,7 +32,11 @@ def create_app(
     routers: Sequence[APIRouter] = (),
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
+    untraced_urls: Sequence[str] = (),
 ) -> FastAPI:
+    """`untraced_urls`: regexes of hot read paths whose per-request spans would cost more
+    than the request itself (they still count in the HTTP metrics)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
@@ -52,7 +56,9 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls=",".join(["healthz", "readyz", "metrics", *untraced_urls])
+    )
     return app
 
 
@@ -104,15 +110,21 @@ def authenticate(request: Request) -> Principal:
     return verifier.verify(token.strip())
 
 
-def requires(scope: Scope) -> Callable[[Principal], Principal]:
-    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+async def _authenticated(request: Request) -> Principal:
+    """`authenticate` as an async dependency: it never blocks, and a sync dependency would
+    cost a thread-pool round trip on every request."""
+    return authenticate(request)
+
+
+def requires(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(principal: Annotated[Principal, Depends(_authenticated)]) -> Principal:
         principal.require(scope)
         return principal
 
     return check
 
 
-AuthenticatedDep = Annotated[Principal, Depends(authenticate)]
+AuthenticatedDep = Annotated[Principal, Depends(_authenticated)]
 IngestPrincipal = Annotated[Principal, Depends(requires("ingest"))]
 ReadPrincipal = Annotated[Principal, Depends(requires("read"))]
 AdminPrincipal = Annotated[Principal, Depends(requires("admin"))]

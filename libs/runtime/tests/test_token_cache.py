@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tangible_runtime.auth import RevocationList, TokenIssuer, TokenVerifier, Unauthenticated, generate_keypair
+from tangible_runtime.auth import (
+    RevocationList,
+    TokenIssuer,
+    TokenVerifier,
+    Unauthenticated,
+    generate_keypair,
+)
 
 
 def test_a_cached_token_is_refused_once_revoked() -> None:

@@ -9,6 +9,7 @@ from opentelemetry.sdk.trace import SpanProcessor
 
 from tangible_entitlements.config import Settings, get_settings
 from tangible_entitlements.entrypoints import api
+from tangible_entitlements.entrypoints.api import checks
 from tangible_entitlements.entrypoints.consumers import rewards_consumer, usage_consumer
 from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_entitlements.entrypoints.follower import view_follower
@@ -64,5 +65,8 @@ def bootstrap(
         description=DESCRIPTION,
         routers=[api.router] if "api" in roles else [],
         on_startup=[start],
+        untraced_urls=api.UNTRACED,
     )
+    if "api" in roles:
+        app.router.routes[0:0] = checks.FAST_ROUTES
     return app

@@ -36,7 +36,7 @@ async def _rewind_consumer_group(h: Any) -> None:
         topic = clients.topic(USAGE.name)
         partitions = [TopicPartition(topic, p) for p in range(USAGE.partitions)]
         consumer.assign(partitions)
-        await consumer.commit({tp: 0 for tp in partitions})
+        await consumer.commit(dict.fromkeys(partitions, 0))
     finally:
         await consumer.stop()
 
@@ -68,7 +68,7 @@ async def test_counters_move_exactly_once_under_redelivery_and_restarts(harness:
         await h.produce(stream[300:])
     async with h.run():
         await h.produce(stream)  # and everything once more for good measure
-        check = await _usage_is(h, 632)
+        await _usage_is(h, 632)
         report = await h.call("GET", "/v1/accounts/acct-1/usage?from=2026-11-01&to=2026-11-30")
         assert report["features"][0]["total"] == 632  # the daily rollup moved exactly once too
 

@@ -32,7 +32,8 @@ class Container:
         return UnitOfWork(self.session_factory, outbox_table=outbox, source=SOURCE, on_commit=self.on_commit)
 
 
-def _container(request: Request) -> Container:
+async def _container(request: Request) -> Container:
+    """Async: a sync dependency would cost a thread-pool round trip per request."""
     container: Container = request.app.state.container
     return container
 

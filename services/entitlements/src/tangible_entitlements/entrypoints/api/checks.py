@@ -12,13 +12,16 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
+from starlette.routing import Route
 
-from tangible_entitlements.entrypoints.dependencies import ContainerDep
+from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_entitlements.entrypoints.schemas.checks import EntitlementList, EntitlementRead
 from tangible_entitlements.service_layer import views
 from tangible_entitlements.service_layer.checks import CheckResult
-from tangible_runtime.app import ReadPrincipal
+from tangible_runtime.app import ReadPrincipal, authenticate
+from tangible_runtime.auth import Principal
+from tangible_runtime.problems import ProblemError
 
 router = APIRouter(tags=["checks"])
 
@@ -58,24 +61,31 @@ def _respond(request: Request, payload: dict[str, Any]) -> Response:
     return Response(body, media_type="application/json", headers=headers)
 
 
-async def _check(
-    container: ContainerDep, tenant_id: str, account_id: str, at: datetime | None, feature_key: str | None
-) -> tuple[list[CheckResult], datetime]:
+async def _serve(
+    request: Request, principal: Principal, account_id: str, feature_key: str | None, at: datetime | None
+) -> Response:
+    principal.require_account(account_id)
+    container: Container = request.app.state.container
+    tenant_id = principal.tenant_id
     now = container.clock.now()
     moment = at or now
     view = container.view
     # an account the view does not know yet (just licensed) is read from the database
     if view is not None and moment > now - PAST and (tenant_id, account_id) in view.licenses:
-        return view.check(tenant_id, account_id, at=moment, feature_key=feature_key), moment
-    results = await views.check_entitlements(
-        container.new_uow(),
-        tenant_id=tenant_id,
-        account_id=account_id,
-        at=moment,
-        now=now,
-        feature_key=feature_key,
-    )
-    return results, moment
+        results = view.check(tenant_id, account_id, at=moment, feature_key=feature_key)
+    else:
+        results = await views.check_entitlements(
+            container.new_uow(),
+            tenant_id=tenant_id,
+            account_id=account_id,
+            at=moment,
+            now=now,
+            feature_key=feature_key,
+        )
+    if feature_key is not None:
+        return _respond(request, _entitlement(results[0]))
+    payload = {"account_id": account_id, "at": moment, "entitlements": [_entitlement(r) for r in results]}
+    return _respond(request, payload)
 
 
 @router.get(
@@ -84,17 +94,9 @@ async def _check(
     summary="Every entitlement of an account, with usage, remaining and sources",
 )
 async def list_entitlements(
-    account_id: str,
-    request: Request,
-    principal: ReadPrincipal,
-    container: ContainerDep,
-    at: AwareDatetime | None = AT,
+    account_id: str, request: Request, principal: ReadPrincipal, at: AwareDatetime | None = AT
 ) -> Response:
-    principal.require_account(account_id)
-    results, moment = await _check(container, principal.tenant_id, account_id, at, None)
-    return _respond(
-        request, {"account_id": account_id, "at": moment, "entitlements": [_entitlement(r) for r in results]}
-    )
+    return await _serve(request, principal, account_id, None, at)
 
 
 @router.get(
@@ -107,9 +109,33 @@ async def check_entitlement(
     feature_key: str,
     request: Request,
     principal: ReadPrincipal,
-    container: ContainerDep,
     at: AwareDatetime | None = AT,
 ) -> Response:
-    principal.require_account(account_id)
-    [result], _ = await _check(container, principal.tenant_id, account_id, at, feature_key)
-    return _respond(request, _entitlement(result))
+    return await _serve(request, principal, account_id, feature_key, at)
+
+
+# The same two endpoints as plain Starlette routes placed before every other route: the
+# FastAPI ones above document and validate them; these skip per-request dependency solving
+# and nested-router matching, which cost more than the check itself.
+_AT = TypeAdapter(AwareDatetime)
+
+
+async def _fast(request: Request) -> Response:
+    principal = authenticate(request)
+    principal.require("read")
+    raw = request.query_params.get("at")
+    try:
+        at = _AT.validate_python(raw) if raw is not None else None
+    except ValidationError as error:
+        detail = str(error.errors()[0]["msg"])
+        raise ProblemError(422, "invalid 'at'", type_="validation-error", detail=detail) from None
+    params = request.path_params
+    request.scope["route"] = request.scope.get("route") or _TEMPLATES[len(params)]
+    return await _serve(request, principal, params["account_id"], params.get("feature_key"), at)
+
+
+FAST_ROUTES = [
+    Route("/v1/accounts/{account_id}/entitlements", _fast, methods=["GET"]),
+    Route("/v1/accounts/{account_id}/entitlements/{feature_key}", _fast, methods=["GET"]),
+]
+_TEMPLATES = {1: FAST_ROUTES[0], 2: FAST_ROUTES[1]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -9,17 +10,20 @@ from fastapi import Depends, Query
 from tangible_runtime.auth import Principal
 
 
+@dataclass(frozen=True)
 class Paging:
-    def __init__(
-        self,
-        limit: int = Query(default=50, ge=1, le=500, description="Page size."),
-        offset: int = Query(default=0, ge=0, le=10_000_000, description="Items to skip."),
-    ) -> None:
-        self.limit = limit
-        self.offset = offset
+    limit: int
+    offset: int
 
 
-PagingDep = Annotated[Paging, Depends()]
+async def _paging(
+    limit: int = Query(default=50, ge=1, le=500, description="Page size."),
+    offset: int = Query(default=0, ge=0, le=10_000_000, description="Items to skip."),
+) -> Paging:
+    return Paging(limit, offset)
+
+
+PagingDep = Annotated[Paging, Depends(_paging)]
 
 
 def actor(principal: Principal) -> str:

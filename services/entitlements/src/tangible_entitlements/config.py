@@ -24,9 +24,6 @@ class Settings(ServiceSettings):
     scheduler_interval_seconds: float = Field(default=1.0, gt=0)
     scheduler_batch_size: int = 500
     active_user_days: int = Field(default=30, description="Seat holders active within this are not idle.")
-    view_refresh_seconds: float = Field(
-        default=300.0, gt=0, description="A read replica also rebuilds its view from the database this often."
-    )
 
 
 @lru_cache

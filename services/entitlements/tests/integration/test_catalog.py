@@ -82,8 +82,8 @@ async def test_renewal_moves_to_the_latest_version_and_a_pending_plan(service: A
         1, "tangible.entitlements.v1", "tangible.entitlements.v1.license_plan_changed"
     )
     renewals = await h.wait_events(1, "tangible.entitlements.v1", "tangible.entitlements.v1.license_renewed")
-    assert [e.data.effective for e in changed] == ["at_renewal"]  # type: ignore[attr-defined]
-    assert [e.data.term_end.isoformat() for e in renewals] == ["2028-01-01"]  # type: ignore[attr-defined]
+    assert [e.data.effective for e in changed] == ["at_renewal"]
+    assert [e.data.term_end.isoformat() for e in renewals] == ["2028-01-01"]
 
 
 async def test_catalog_reads_are_paginated_and_the_glossary_is_plain_language(service: Any) -> None:

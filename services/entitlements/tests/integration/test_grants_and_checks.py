@@ -32,7 +32,7 @@ async def test_a_reward_grant_applies_once_and_expires_on_time(service: Any) -> 
     async def applied() -> dict[str, Any]:
         check = await h.check("acct-1", "sso")
         assert check["has_access"], check
-        return check
+        return dict(check)
 
     check = await eventually(applied)
     assert check["sources"] == [
@@ -42,7 +42,7 @@ async def test_a_reward_grant_applies_once_and_expires_on_time(service: Any) -> 
     grants = await h.call("GET", "/v1/accounts/acct-1/grants")
     assert grants["total"] == 2
     applied_events = await h.wait_events(2, TOPIC, "tangible.entitlements.v1.grant_applied")
-    assert sorted(e.data.source for e in applied_events) == ["reward:r1", "reward:r2"]  # type: ignore[attr-defined]
+    assert sorted(e.data.source for e in applied_events) == ["reward:r1", "reward:r2"]
 
     # expiry takes effect at its moment, with no request or event needed …
     h.clock.set(ends)

@@ -73,7 +73,7 @@ async def test_revoke_then_restore_returns_the_exact_prior_state(service: Any) -
     transitions = [
         e.data.transition
         for e in await h.wait_events(2, TOPIC, "tangible.entitlements.v1.license_status_changed")
-    ]  # type: ignore[attr-defined]
+    ]
     assert transitions == ["revoked", "restored"]
 
 
@@ -137,7 +137,7 @@ async def test_seats_are_enforced_and_the_allocation_shows_who_is_active(service
     seat_events = await h.wait_events(
         4, TOPIC, "tangible.entitlements.v1.seat_assigned", "tangible.entitlements.v1.seat_unassigned"
     )
-    assert [(e.type.rsplit(".", 1)[1], e.data.user_id, e.data.assigned) for e in seat_events] == [  # type: ignore[attr-defined]
+    assert [(e.type.rsplit(".", 1)[1], e.data.user_id, e.data.assigned) for e in seat_events] == [
         ("seat_assigned", "u1", 1),
         ("seat_assigned", "u2", 2),
         ("seat_assigned", "u3", 3),
@@ -172,4 +172,4 @@ async def test_licenses_are_listed_per_account_and_addons_come_and_go(service: A
     listed = await h.call("GET", "/v1/accounts/acct-1/licenses")
     assert listed["total"] == 1 and listed["items"][0]["id"] == license["id"]
     changed = await h.wait_events(2, TOPIC, "tangible.entitlements.v1.license_addons_changed")
-    assert [(e.data.added, e.data.removed) for e in changed] == [(["extra"], []), ([], ["extra"])]  # type: ignore[attr-defined]
+    assert [(e.data.added, e.data.removed) for e in changed] == [(["extra"], []), ([], ["extra"])]

@@ -22,7 +22,7 @@ async def _usage_is(h: Any, expected: float, account: str = "acct-1", **params: 
     async def probe() -> dict[str, Any]:
         check = await h.check(account, "reports", **params)
         assert check["usage"] == expected, check
-        return check
+        return dict(check)
 
     return await eventually(probe)
 
@@ -83,7 +83,7 @@ async def test_thresholds_fire_once_per_period_and_recover_after_the_reset(servi
     check = await _usage_is(h, 12)
     assert (check["has_access"], check["overage"], check["limit_type"]) == (True, 2, "soft")
     crossed = await h.wait_events(3, TOPIC, CROSSED)
-    assert sorted(e.data.threshold_percent for e in crossed) == [50, 80, 100]  # type: ignore[attr-defined]
+    assert sorted(e.data.threshold_percent for e in crossed) == [50, 80, 100]
     await h.produce([h.usage("acct-1") for _ in range(3)])
     await _usage_is(h, 15)
     assert len(await h.events(TOPIC, CROSSED)) == 3  # once per period, however far past
@@ -91,7 +91,7 @@ async def test_thresholds_fire_once_per_period_and_recover_after_the_reset(servi
     # the month ends: each crossing recovers once, with the December period
     h.clock.set(datetime(2026, 12, 1, 0, 5, tzinfo=UTC))
     recovered = await h.wait_events(3, TOPIC, RECOVERED)
-    assert {(e.data.threshold_percent, e.data.cause, e.data.period_start) for e in recovered} == {  # type: ignore[attr-defined]
+    assert {(e.data.threshold_percent, e.data.cause, e.data.period_start) for e in recovered} == {
         (pct, "period_reset", datetime(2026, 12, 1, tzinfo=UTC)) for pct in (50, 80, 100)
     }
     december = datetime(2026, 12, 1, 1, tzinfo=UTC)
@@ -99,7 +99,7 @@ async def test_thresholds_fire_once_per_period_and_recover_after_the_reset(servi
     check = await _usage_is(h, 5)
     assert check["period_start"] == "2026-12-01T00:00:00Z"
     crossed = await h.wait_events(4, TOPIC, CROSSED)
-    assert [e.data.period_start for e in crossed].count(datetime(2026, 12, 1, tzinfo=UTC)) == 1  # type: ignore[attr-defined]
+    assert [e.data.period_start for e in crossed].count(datetime(2026, 12, 1, tzinfo=UTC)) == 1
     h.clock.advance(timedelta(seconds=1))
     assert len(await h.events(TOPIC, RECOVERED)) == 3  # nothing recovers twice
 
@@ -116,7 +116,7 @@ async def test_a_higher_limit_recovers_crossed_thresholds_once(service: Any) -> 
     await h.call("POST", "/v1/addons/extra/versions/1/publish")
     await h.call("POST", f"/v1/licenses/{license['id']}/addons", {"addon_key": "extra"})
     recovered = await h.wait_events(2, TOPIC, RECOVERED)  # 9 of 20 is under both 50 % and 80 %
-    outcome = sorted((e.data.threshold_percent, e.data.cause, e.data.limit) for e in recovered)  # type: ignore[attr-defined]
+    outcome = sorted((e.data.threshold_percent, e.data.cause, e.data.limit) for e in recovered)
     assert outcome == [(50, "limit_increased", 20), (80, "limit_increased", 20)]
     await h.call("POST", f"/v1/licenses/{license['id']}/renew", {})
     assert len(await h.events(TOPIC, RECOVERED)) == 2

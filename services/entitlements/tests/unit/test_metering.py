@@ -26,7 +26,7 @@ from tangible_entitlements.domain.periods import period_bounds
 
 
 def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc,arg-type]
 
 
 @pytest.mark.parametrize(

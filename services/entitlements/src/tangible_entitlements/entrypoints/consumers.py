@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from tangible_entitlements.domain.commands import ApplyRewardGrants, GrantBenefit, RecordUsage
@@ -45,17 +45,30 @@ def usage_consumer(runtime: ServiceRuntime, container: Container) -> Worker:
         )
         await handlers.record_usage(command, uow=container.new_uow(), clock=container.clock)
 
+    return _worker(
+        runtime, container, USAGE_CONSUMER, USAGE.name, UsageRecorded.event_type, on_usage_recorded
+    )
+
+
+def _worker(
+    runtime: ServiceRuntime,
+    container: Container,
+    name: str,
+    topic: str,
+    event_type: str,
+    handler: Callable[[Sequence[Delivery]], Awaitable[None]],
+) -> Worker:
     runner = ConsumerRunner(
-        name=USAGE_CONSUMER,
-        topics=[USAGE.name],
-        handler=on_usage_recorded,
+        name=name,
+        topics=[topic],
+        handler=handler,
         clients=runtime.clients,
         producer=runtime.producer,
         metrics=runtime.metrics,
-        event_types={UsageRecorded.event_type},
+        event_types={event_type},
         batch_size=container.settings.consumer_batch_size,
     )
-    return Worker(USAGE_CONSUMER, runner.run, runner.request_stop)
+    return Worker(name, runner.run, runner.request_stop)
 
 
 def reward_grant(
@@ -101,14 +114,6 @@ def rewards_consumer(runtime: ServiceRuntime, container: Container) -> Worker:
         command = ApplyRewardGrants(consumer=REWARDS_CONSUMER, grants=grants)
         await handlers.apply_reward_grants(command, uow=container.new_uow(), clock=container.clock)
 
-    runner = ConsumerRunner(
-        name=REWARDS_CONSUMER,
-        topics=[REWARDS.name],
-        handler=on_reward_granted,
-        clients=runtime.clients,
-        producer=runtime.producer,
-        metrics=runtime.metrics,
-        event_types={RewardGranted.event_type},
-        batch_size=container.settings.consumer_batch_size,
+    return _worker(
+        runtime, container, REWARDS_CONSUMER, REWARDS.name, RewardGranted.event_type, on_reward_granted
     )
-    return Worker(REWARDS_CONSUMER, runner.run, runner.request_stop)

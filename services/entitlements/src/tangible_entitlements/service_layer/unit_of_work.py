@@ -8,6 +8,7 @@ from tangible_entitlements.adapters.repositories.catalog import CatalogRepositor
 from tangible_entitlements.adapters.repositories.counters import CounterRepository
 from tangible_entitlements.adapters.repositories.grants import GrantRepository
 from tangible_entitlements.adapters.repositories.licenses import LicenseRepository, SeatRepository
+from tangible_entitlements.adapters.repositories.thresholds import ThresholdRepository
 from tangible_runtime.unit_of_work import SqlUnitOfWork
 
 
@@ -17,6 +18,7 @@ class UnitOfWork(SqlUnitOfWork):
     seats: SeatRepository
     counters: CounterRepository
     grants: GrantRepository
+    thresholds: ThresholdRepository
 
     def bind(self, session: AsyncSession) -> None:
         self.catalog = CatalogRepository(session)
@@ -24,3 +26,4 @@ class UnitOfWork(SqlUnitOfWork):
         self.seats = SeatRepository(session)
         self.counters = CounterRepository(session)
         self.grants = GrantRepository(session)
+        self.thresholds = ThresholdRepository(session)

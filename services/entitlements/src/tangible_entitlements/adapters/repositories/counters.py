@@ -83,20 +83,8 @@ _LIMITS = text(
     """
 )
 
-_MARK = text(
-    """
-    INSERT INTO threshold_marks (tenant_id, account_id, feature_key, period_start, percent, period_end, limit_value)
-    SELECT * FROM unnest(
-        CAST(:tenants AS text[]), CAST(:accounts AS text[]), CAST(:features AS text[]),
-        CAST(:starts AS timestamptz[]), CAST(:percents AS int[]), CAST(:ends AS timestamptz[]),
-        CAST(:limits AS numeric[]))
-    ON CONFLICT DO NOTHING
-    RETURNING tenant_id, account_id, feature_key, period_start, percent
-    """
-)
 
-
-def _columns(keys: Sequence[CounterKey]) -> dict[str, list[object]]:
+def columns(keys: Sequence[CounterKey]) -> dict[str, list[object]]:
     return {
         "tenants": [k.tenant_id for k in keys],
         "accounts": [k.account_id for k in keys],
@@ -120,7 +108,7 @@ class CounterRepository:
         rows = await self._session.execute(
             _UPSERT_COUNTERS,
             {
-                **_columns([d.key for d in deltas]),
+                **columns([d.key for d in deltas]),
                 "ends": [d.period_end for d in deltas],
                 "aggregations": [d.aggregation.value for d in deltas],
                 "amounts": [d.amount for d in deltas],
@@ -142,7 +130,7 @@ class CounterRepository:
         if not rows:
             return set()
         inserted = await self._session.execute(
-            _INSERT_UNIQUES, {**_columns([d.key for d, _ in rows]), "values": [v for _, v in rows]}
+            _INSERT_UNIQUES, {**columns([d.key for d, _ in rows]), "values": [v for _, v in rows]}
         )
         new = {
             (CounterKey(r.tenant_id, r.account_id, r.feature_key, r.period_start), r.value) for r in inserted
@@ -187,7 +175,7 @@ class CounterRepository:
             await self._session.execute(
                 _LIMITS,
                 {
-                    **_columns(keys),
+                    **columns(keys),
                     "limits": [limits[k][0] for k in keys],
                     "softs": [not limits[k][1] for k in keys],
                 },
@@ -205,7 +193,7 @@ class CounterRepository:
                 JOIN usage_counters c USING (tenant_id, account_id, feature_key, period_start)
                 """
             ),
-            _columns(keys),
+            columns(keys),
         )
         return {
             CounterKey(r.tenant_id, r.account_id, r.feature_key, r.period_start): float(r.value) for r in rows
@@ -243,86 +231,3 @@ class CounterRepository:
         for r in rows:
             result.setdefault(r.feature_key, {})[r.day] = float(r.value)
         return result
-
-    async def mark_thresholds(
-        self, marks: Sequence[tuple[CounterKey, int, datetime | None, float]]
-    ) -> list[tuple[CounterKey, int]]:
-        """Record crossings; returns only those never recorded before (once per period)."""
-        if not marks:
-            return []
-        rows = await self._session.execute(
-            _MARK,
-            {
-                **_columns([m[0] for m in marks]),
-                "percents": [m[1] for m in marks],
-                "ends": [m[2] for m in marks],
-                "limits": [m[3] for m in marks],
-            },
-        )
-        return [
-            (CounterKey(r.tenant_id, r.account_id, r.feature_key, r.period_start), r.percent) for r in rows
-        ]
-
-    async def open_marks(
-        self, tenant_id: str, account_id: str, now: datetime
-    ) -> list[tuple[CounterKey, int]]:
-        """Crossings of the current periods not yet recovered (for a limit increase)."""
-        rows = await self._session.execute(
-            text(
-                "SELECT tenant_id, account_id, feature_key, period_start, percent FROM threshold_marks "
-                "WHERE tenant_id = :t AND account_id = :a AND recovered_at IS NULL "
-                "AND period_start <= :now AND (period_end IS NULL OR period_end > :now) FOR UPDATE"
-            ),
-            {"t": tenant_id, "a": account_id, "now": now},
-        )
-        return [
-            (CounterKey(r.tenant_id, r.account_id, r.feature_key, r.period_start), r.percent) for r in rows
-        ]
-
-    async def claim_ended_marks(
-        self, now: datetime, limit: int
-    ) -> list[tuple[CounterKey, int, datetime, float]]:
-        """Crossings whose period has ended, marked recovered here; SKIP LOCKED lets several
-        schedulers share the work and each mark is claimed once."""
-        rows = await self._session.execute(
-            text(
-                """
-                UPDATE threshold_marks m SET recovered_at = :now
-                FROM (SELECT tenant_id, account_id, feature_key, period_start, percent FROM threshold_marks
-                      WHERE recovered_at IS NULL AND period_end IS NOT NULL AND period_end <= :now
-                      ORDER BY period_end LIMIT :n FOR UPDATE SKIP LOCKED) due
-                WHERE m.tenant_id = due.tenant_id AND m.account_id = due.account_id
-                  AND m.feature_key = due.feature_key AND m.period_start = due.period_start
-                  AND m.percent = due.percent
-                RETURNING m.tenant_id, m.account_id, m.feature_key, m.period_start, m.percent,
-                          m.period_end, m.limit_value
-                """
-            ),
-            {"now": now, "n": limit},
-        )
-        return [
-            (
-                CounterKey(r.tenant_id, r.account_id, r.feature_key, r.period_start),
-                r.percent,
-                r.period_end,
-                float(r.limit_value or 0),
-            )
-            for r in rows
-        ]
-
-    async def mark_recovered(self, marks: Sequence[tuple[CounterKey, int]], now: datetime) -> None:
-        if marks:
-            await self._session.execute(
-                text(
-                    """
-                    UPDATE threshold_marks m SET recovered_at = :now
-                    FROM unnest(CAST(:tenants AS text[]), CAST(:accounts AS text[]), CAST(:features AS text[]),
-                                CAST(:starts AS timestamptz[]), CAST(:percents AS int[]))
-                        AS w(tenant_id, account_id, feature_key, period_start, percent)
-                    WHERE m.tenant_id = w.tenant_id AND m.account_id = w.account_id
-                      AND m.feature_key = w.feature_key AND m.period_start = w.period_start
-                      AND m.percent = w.percent AND m.recovered_at IS NULL
-                    """
-                ),
-                {**_columns([m[0] for m in marks]), "percents": [m[1] for m in marks], "now": now},
-            )

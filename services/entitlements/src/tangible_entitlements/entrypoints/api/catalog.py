@@ -18,7 +18,7 @@ from tangible_entitlements.domain.model import (
     Meter,
     ResetPeriod,
 )
-from tangible_entitlements.entrypoints.api.common import PagingDep
+from tangible_entitlements.entrypoints.api.common import Paging, PagingDep
 from tangible_entitlements.entrypoints.dependencies import ContainerDep
 from tangible_entitlements.entrypoints.schemas.catalog import (
     CatalogItemCreate,
@@ -165,6 +165,16 @@ def _values(features: dict[str, FeatureValueIn]) -> dict[str, FeatureValue]:
     return {k: FeatureValue(**v.model_dump()) for k, v in features.items()}
 
 
+async def _page_items(
+    container: ContainerDep, tenant_id: str, kind: str, key: str | None, paging: Paging
+) -> Page[CatalogItemRead]:
+    async with container.new_uow() as uow:
+        items, total = await uow.catalog.page_items(
+            tenant_id, kind, key=key, limit=paging.limit, offset=paging.offset
+        )
+    return Page(items=[_item_read(i) for i in items], total=total, limit=paging.limit, offset=paging.offset)
+
+
 def _item_routes(plural: Literal["plans", "addons"], kind: str, label: str) -> None:
     """The same routes for plans and add-ons."""
 
@@ -197,13 +207,7 @@ def _item_routes(plural: Literal["plans", "addons"], kind: str, label: str) -> N
     async def list_items(
         principal: AdminPrincipal, container: ContainerDep, paging: PagingDep
     ) -> Page[CatalogItemRead]:
-        async with container.new_uow() as uow:
-            items, total = await uow.catalog.page_items(
-                principal.tenant_id, kind, key=None, limit=paging.limit, offset=paging.offset
-            )
-        return Page(
-            items=[_item_read(i) for i in items], total=total, limit=paging.limit, offset=paging.offset
-        )
+        return await _page_items(container, principal.tenant_id, kind, None, paging)
 
     @router.get(
         f"/{plural}/{{key}}",
@@ -227,13 +231,7 @@ def _item_routes(plural: Literal["plans", "addons"], kind: str, label: str) -> N
     async def list_versions(
         key: str, principal: AdminPrincipal, container: ContainerDep, paging: PagingDep
     ) -> Page[CatalogItemRead]:
-        async with container.new_uow() as uow:
-            items, total = await uow.catalog.page_items(
-                principal.tenant_id, kind, key=key, limit=paging.limit, offset=paging.offset
-            )
-        return Page(
-            items=[_item_read(i) for i in items], total=total, limit=paging.limit, offset=paging.offset
-        )
+        return await _page_items(container, principal.tenant_id, kind, key, paging)
 
     @router.get(
         f"/{plural}/{{key}}/versions/{{version}}", response_model=CatalogItemRead, name=f"get_{kind}_version"

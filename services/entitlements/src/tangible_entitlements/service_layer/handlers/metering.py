@@ -53,7 +53,7 @@ async def record_usage(command: commands.RecordUsage, *, uow: UnitOfWork, clock:
                 for pct in thresholds_reached(feature, entitlement.limit, value)
             )
         await uow.counters.set_limits(limits)
-        for key, percent in await uow.counters.mark_thresholds(marks):
+        for key, percent in await uow.thresholds.mark(marks):
             uow.outbox.add(
                 translate.threshold_crossed(key, percent, values[key], limits[key][0], ends.get(key))
             )
@@ -68,7 +68,7 @@ async def record_usage(command: commands.RecordUsage, *, uow: UnitOfWork, clock:
 async def recover_after_limit_change(uow: UnitOfWork, license: License, now: datetime) -> None:
     """After a change that may raise a limit (plan, add-on, grant, restore): announce, once,
     each crossed threshold of the current period that usage is now under."""
-    marks = await uow.counters.open_marks(license.tenant_id, license.account_id, now)
+    marks = await uow.thresholds.open_marks(license.tenant_id, license.account_id, now)
     if not marks:
         return
     features = await uow.catalog.features([license.tenant_id])
@@ -98,14 +98,14 @@ async def recover_after_limit_change(uow: UnitOfWork, license: License, now: dat
                     cause="limit_increased",
                 )
             )
-    await uow.counters.mark_recovered(recovered, now)
+    await uow.thresholds.mark_recovered(recovered, now)
 
 
 async def recover_thresholds_after_reset(*, uow: UnitOfWork, clock: Clock, batch_size: int = 500) -> int:
     """Crossings of periods that have ended → one recovered event each, for the new period."""
     async with uow:
         now = clock.now()
-        ended = await uow.counters.claim_ended_marks(now, batch_size)
+        ended = await uow.thresholds.claim_ended_marks(now, batch_size)
         if not ended:
             return 0
         next_keys = [CounterKey(k.tenant_id, k.account_id, k.feature_key, end) for k, _, end, _ in ended]

@@ -31,19 +31,8 @@ async def assign_seat(command: commands.AssignSeat, *, uow: UnitOfWork, clock: C
                 purchased=license.seats,
                 assigned=len(users),
             )
-        now = clock.now()
-        await uow.seats.assign(license, command.user_id, now)
-        assigned = len(users) + 1
-        await uow.licenses.record_history(
-            license,
-            action="seat_assigned",
-            actor=command.actor,
-            reason=command.reason,
-            before={"user_id": command.user_id, "assigned": len(users)},
-            after={"user_id": command.user_id, "assigned": assigned},
-            at=now,
-        )
-        uow.outbox.add(translate.seat_changed(license, command.user_id, assigned, added=True))
+        await uow.seats.assign(license, command.user_id, clock.now())
+        assigned = await _record(uow, command, license, len(users), added=True, clock=clock)
         await uow.commit()
     return True, assigned
 
@@ -53,18 +42,31 @@ async def unassign_seat(command: commands.UnassignSeat, *, uow: UnitOfWork, cloc
         license, users = await _locked(uow, command)
         if command.user_id not in users:
             raise SeatNotAssigned(f"user '{command.user_id}' holds no seat on this license")
-        now = clock.now()
         await uow.seats.unassign(license.tenant_id, license.id, [command.user_id])
-        assigned = len(users) - 1
-        await uow.licenses.record_history(
-            license,
-            action="seat_unassigned",
-            actor=command.actor,
-            reason=command.reason,
-            before={"user_id": command.user_id, "assigned": len(users)},
-            after={"user_id": command.user_id, "assigned": assigned},
-            at=now,
-        )
-        uow.outbox.add(translate.seat_changed(license, command.user_id, assigned, added=False))
+        assigned = await _record(uow, command, license, len(users), added=False, clock=clock)
         await uow.commit()
     return assigned
+
+
+async def _record(
+    uow: UnitOfWork,
+    command: commands.AssignSeat | commands.UnassignSeat,
+    license: License,
+    before: int,
+    *,
+    added: bool,
+    clock: Clock,
+) -> int:
+    """History (seat counts before and after) and the event; returns the count after."""
+    after = before + (1 if added else -1)
+    await uow.licenses.record_history(
+        license,
+        action="seat_assigned" if added else "seat_unassigned",
+        actor=command.actor,
+        reason=command.reason,
+        before={"user_id": command.user_id, "assigned": before},
+        after={"user_id": command.user_id, "assigned": after},
+        at=clock.now(),
+    )
+    uow.outbox.add(translate.seat_changed(license, command.user_id, after, added=added))
+    return after

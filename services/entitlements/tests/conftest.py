@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import TopicPartition
+from fastapi import FastAPI
 
 from tangible_devstack.pytest_plugin import DatabaseFactory, IssueToken
 from tangible_devstack.testing import eventually, running, wait_ready
@@ -37,6 +38,7 @@ class Harness:
     tenant: str
     issue_token: IssueToken
     client: httpx.AsyncClient = field(init=False)
+    app: FastAPI = field(init=False)
 
     @property
     def kafka(self) -> KafkaClients:
@@ -48,7 +50,7 @@ class Harness:
 
     @asynccontextmanager
     async def run(self, roles: Collection[str] = ROLES) -> AsyncIterator[httpx.AsyncClient]:
-        app = bootstrap(self.settings, roles=roles, clock=self.clock, configure_logs=False)
+        app = self.app = bootstrap(self.settings, roles=roles, clock=self.clock, configure_logs=False)
         async with running(app) as client:
             await wait_ready(client)
             self.client = client

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -222,3 +223,24 @@ async def test_usage_report_has_series_totals_impact_and_benefits_in_force(servi
         "/v1/accounts/acct-1/usage?from=2026-11-30&to=2026-11-01", headers=h.headers()
     )
     assert backwards.status_code == 422
+
+
+async def test_concurrent_schedulers_announce_each_expiry_once(service: Any) -> None:
+    from tangible_entitlements.entrypoints.dependencies import Container
+    from tangible_entitlements.service_layer import handlers
+
+    h = service
+    await h.provision()
+    ends = (h.clock.now() + timedelta(days=1)).isoformat()
+    for _ in range(20):
+        await h.call(
+            "POST", "/v1/accounts/acct-1/grants", {"feature_key": "sso", "expires_at": ends}, status=201
+        )
+    container: Container = h.app.state.container
+    h.clock.advance(timedelta(days=2))
+    claimed = await asyncio.gather(
+        *(handlers.expire_grants(uow=container.new_uow(), clock=h.clock, batch_size=3) for _ in range(8))
+    )
+    expired = await h.wait_events(20, TOPIC, "tangible.entitlements.v1.grant_expired")
+    assert sum(claimed) <= 20 and len(expired) == 20
+    assert len({e.data.grant_id for e in expired}) == 20

@@ -15,6 +15,8 @@ class Settings(ServiceSettings):
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:15432/entitlements"
     port: int = 8002
+    # bigger batches coalesce more events per counter row (3000: ~1.4x the events/s of 1000)
+    consumer_batch_size: int = 3000
     restore_window_days: int = Field(
         default=30, ge=0, description="How long suspend and revoke can be undone."
     )

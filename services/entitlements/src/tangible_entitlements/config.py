@@ -17,6 +17,9 @@ class Settings(ServiceSettings):
     port: int = 8002
     # bigger batches coalesce more events per counter row (3000: ~1.4x the events/s of 1000)
     consumer_batch_size: int = 3000
+    usage_linger_ms: int = Field(
+        default=200, ge=0, le=5000, description="How long the broker may gather usage for one batch."
+    )
     restore_window_days: int = Field(
         default=30, ge=0, description="How long suspend and revoke can be undone."
     )

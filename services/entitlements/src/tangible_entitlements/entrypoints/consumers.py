@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from tangible_entitlements.domain.commands import ApplyRewardGrants, GrantBenefit, RecordUsage
 from tangible_entitlements.domain.metering import Usage
@@ -45,8 +46,11 @@ def usage_consumer(runtime: ServiceRuntime, container: Container) -> Worker:
         )
         await handlers.record_usage(command, uow=container.new_uow(), clock=container.clock)
 
+    # Let the broker gather up to `usage_linger_ms` of usage per fetch: every batch emits one
+    # usage_aggregated per counter it moved, so fewer, larger batches coalesce those events
+    options = {"fetch_max_wait_ms": container.settings.usage_linger_ms, "fetch_min_bytes": 1 << 20}
     return _worker(
-        runtime, container, USAGE_CONSUMER, USAGE.name, UsageRecorded.event_type, on_usage_recorded
+        runtime, container, USAGE_CONSUMER, USAGE.name, UsageRecorded.event_type, on_usage_recorded, options
     )
 
 
@@ -57,6 +61,7 @@ def _worker(
     topic: str,
     event_type: str,
     handler: Callable[[Sequence[Delivery]], Awaitable[None]],
+    options: dict[str, Any] | None = None,
 ) -> Worker:
     runner = ConsumerRunner(
         name=name,
@@ -67,6 +72,7 @@ def _worker(
         metrics=runtime.metrics,
         event_types={event_type},
         batch_size=container.settings.consumer_batch_size,
+        consumer_options=options,
     )
     return Worker(name, runner.run, runner.request_stop)
 

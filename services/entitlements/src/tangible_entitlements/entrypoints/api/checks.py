@@ -56,7 +56,7 @@ def _respond(request: Request, payload: dict[str, Any]) -> Response:
     etag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     wanted = request.headers.get("if-none-match")
-    if wanted is not None and etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")}:
+    if wanted is not None and ({etag, "*"} & {tag.strip().removeprefix("W/") for tag in wanted.split(",")}):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
 

@@ -8,8 +8,7 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
 from tangible_entitlements.config import Settings, get_settings
-from tangible_entitlements.entrypoints import api
-from tangible_entitlements.entrypoints.api import checks
+from tangible_entitlements.entrypoints import api, fast_lane
 from tangible_entitlements.entrypoints.consumers import rewards_consumer, usage_consumer
 from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_entitlements.entrypoints.follower import view_follower
@@ -68,5 +67,5 @@ def bootstrap(
         untraced_urls=api.UNTRACED,
     )
     if "api" in roles:
-        app.router.routes[0:0] = checks.FAST_ROUTES
+        fast_lane.install(app)
     return app

@@ -116,6 +116,11 @@ async def test_checks_have_etags_and_past_moments_read_the_history(service: Any)
         assert response.headers["etag"] != etag
 
     await eventually(changed)
+    listed = await h.client.get("/v1/accounts/acct-1/entitlements", headers=reader)
+    again = await h.client.get(
+        "/v1/accounts/acct-1/entitlements", headers={**reader, "If-None-Match": listed.headers["etag"]}
+    )
+    assert again.status_code == 304  # the list's tag covers the entitlements, not the moment
 
     before_change = h.clock.now()
     h.clock.advance(timedelta(minutes=5))

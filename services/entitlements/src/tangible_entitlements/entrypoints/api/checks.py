@@ -12,16 +12,15 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime, TypeAdapter, ValidationError
-from starlette.routing import Route
+from pydantic import AwareDatetime
 
 from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_entitlements.entrypoints.schemas.checks import EntitlementList, EntitlementRead
 from tangible_entitlements.service_layer import views
 from tangible_entitlements.service_layer.checks import CheckResult
-from tangible_runtime.app import ReadPrincipal, authenticate
+from tangible_entitlements.service_layer.live_view import LiveView
+from tangible_runtime.app import ReadPrincipal
 from tangible_runtime.auth import Principal
-from tangible_runtime.problems import ProblemError
 
 router = APIRouter(tags=["checks"])
 
@@ -51,12 +50,41 @@ def _entitlement(result: CheckResult) -> dict[str, Any]:
     }
 
 
-def _respond(request: Request, payload: dict[str, Any]) -> Response:
-    body = orjson.dumps(payload, option=orjson.OPT_UTC_Z)
-    etag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+def etag_of(body: bytes) -> str:
+    return f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+
+
+def not_modified_for(if_none_match: str, etag: str) -> bool:
+    return bool({etag, "*"} & {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")})
+
+
+def encode(
+    results: list[CheckResult], account_id: str, feature_key: str | None, moment: datetime
+) -> tuple[bytes, str]:
+    """The response bytes and their ETag: a hash of the entitlements (not of the moment, so
+    that an unchanged answer keeps its tag)."""
+    if feature_key is not None:
+        body = orjson.dumps(_entitlement(results[0]), option=orjson.OPT_UTC_Z)
+        return body, etag_of(body)
+    entitlements = orjson.dumps([_entitlement(r) for r in results], option=orjson.OPT_UTC_Z)
+    head = orjson.dumps({"account_id": account_id, "at": moment}, option=orjson.OPT_UTC_Z)
+    return head[:-1] + b',"entitlements":' + entitlements + b"}", etag_of(entitlements)
+
+
+def render(
+    view: LiveView, tenant_id: str, account_id: str, feature_key: str | None, now: datetime
+) -> tuple[bytes, str]:
+    """The answer for now, from memory."""
+    return encode(
+        view.check(tenant_id, account_id, at=now, feature_key=feature_key), account_id, feature_key, now
+    )
+
+
+def _respond(request: Request, encoded: tuple[bytes, str]) -> Response:
+    body, etag = encoded
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     wanted = request.headers.get("if-none-match")
-    if wanted is not None and ({etag, "*"} & {tag.strip().removeprefix("W/") for tag in wanted.split(",")}):
+    if wanted is not None and not_modified_for(wanted, etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
 
@@ -72,20 +100,16 @@ async def _serve(
     view = container.view
     # an account the view does not know yet (just licensed) is read from the database
     if view is not None and moment > now - PAST and (tenant_id, account_id) in view.licenses:
-        results = view.check(tenant_id, account_id, at=moment, feature_key=feature_key)
-    else:
-        results = await views.check_entitlements(
-            container.new_uow(),
-            tenant_id=tenant_id,
-            account_id=account_id,
-            at=moment,
-            now=now,
-            feature_key=feature_key,
-        )
-    if feature_key is not None:
-        return _respond(request, _entitlement(results[0]))
-    payload = {"account_id": account_id, "at": moment, "entitlements": [_entitlement(r) for r in results]}
-    return _respond(request, payload)
+        return _respond(request, render(view, tenant_id, account_id, feature_key, moment))
+    results = await views.check_entitlements(
+        container.new_uow(),
+        tenant_id=tenant_id,
+        account_id=account_id,
+        at=moment,
+        now=now,
+        feature_key=feature_key,
+    )
+    return _respond(request, encode(results, account_id, feature_key, moment))
 
 
 @router.get(
@@ -112,30 +136,3 @@ async def check_entitlement(
     at: AwareDatetime | None = AT,
 ) -> Response:
     return await _serve(request, principal, account_id, feature_key, at)
-
-
-# The same two endpoints as plain Starlette routes placed before every other route: the
-# FastAPI ones above document and validate them; these skip per-request dependency solving
-# and nested-router matching, which cost more than the check itself.
-_AT = TypeAdapter(AwareDatetime)
-
-
-async def _fast(request: Request) -> Response:
-    principal = authenticate(request)
-    principal.require("read")
-    raw = request.query_params.get("at")
-    try:
-        at = _AT.validate_python(raw) if raw is not None else None
-    except ValidationError as error:
-        detail = str(error.errors()[0]["msg"])
-        raise ProblemError(422, "invalid 'at'", type_="validation-error", detail=detail) from None
-    params = request.path_params
-    request.scope["route"] = request.scope.get("route") or _TEMPLATES[len(params)]
-    return await _serve(request, principal, params["account_id"], params.get("feature_key"), at)
-
-
-FAST_ROUTES = [
-    Route("/v1/accounts/{account_id}/entitlements", _fast, methods=["GET"]),
-    Route("/v1/accounts/{account_id}/entitlements/{feature_key}", _fast, methods=["GET"]),
-]
-_TEMPLATES = {1: FAST_ROUTES[0], 2: FAST_ROUTES[1]}

@@ -7,9 +7,10 @@ relay and scheduler roles serve only /healthz, /readyz and /metrics for their pr
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -49,16 +50,26 @@ def create_app(
                 await hook(runtime)
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    untraced = ["healthz", "readyz", "metrics", *untraced_urls]
+    patterns = [re.compile(pattern) for pattern in untraced]
+
+    def excluded(scope: MutableMapping[str, Any]) -> bool:
+        return any(p.search(scope.get("path", "")) for p in patterns)
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        telemetry={"exclude": excluded},  # FastAPI's own spans skip what the instrumentor skips
+    )
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.include_router(_operations_router(runtime))
     for router in routers:
         app.include_router(router)
     app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
-    FastAPIInstrumentor.instrument_app(
-        app, excluded_urls=",".join(["healthz", "readyz", "metrics", *untraced_urls])
-    )
+    FastAPIInstrumentor.instrument_app(app, excluded_urls=",".join(untraced))
     return app
 
 

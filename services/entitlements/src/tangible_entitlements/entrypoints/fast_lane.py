@@ -20,7 +20,10 @@ from tangible_entitlements.entrypoints.api.checks import not_modified_for, rende
 from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_runtime.auth import CredentialError
 from tangible_runtime.domain import DomainError
+from tangible_runtime.logs import get_logger
 from tangible_runtime.service import ServiceRuntime
+
+log = get_logger(__name__)
 
 PREFIX = "/v1/accounts/"
 ROUTES = {
@@ -48,7 +51,7 @@ class FastLane:
         container: Container | None = getattr(self._app.state, "container", None)
         runtime: ServiceRuntime = self._app.state.runtime
         view = container.view if container is not None else None
-        if view is None or runtime.verifier is None:
+        if view is None or not view.loaded or runtime.verifier is None:
             return False
         started = time.perf_counter()
         authorization = if_none_match = None
@@ -71,6 +74,9 @@ class FastLane:
             assert container is not None
             body, etag = render(view, principal.tenant_id, account_id, feature_key, container.clock.now())
         except (CredentialError, DomainError):
+            return False  # the regular route answers with the problem details
+        except Exception:  # never a bare 500 from here: the regular route reports it properly
+            log.warning("fast_lane_fell_through", exc_info=True)
             return False
         not_modified = if_none_match is not None and not_modified_for(if_none_match, etag)
         headers = [(b"etag", etag.encode()), (b"cache-control", b"private, no-cache")]

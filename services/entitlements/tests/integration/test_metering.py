@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 from aiokafka import TopicPartition
 
@@ -146,3 +147,36 @@ async def _dlq_reasons(h: Any) -> list[str]:
         return [dict(r.headers)["dlq_reason"].decode() for rs in batches.values() for r in rs]
     finally:
         await consumer.stop()
+
+
+async def test_a_consumer_killed_inside_its_transaction_loses_and_doubles_nothing(harness: Any) -> None:
+    """The batch's transaction (inbox claim included) is cut off before it commits: the
+    offsets were not committed either, so the restarted consumer counts that batch once."""
+    h = harness
+    database = await asyncpg.connect(h.settings.database_url.replace("+asyncpg", ""))
+    try:
+        async with h.run():
+            await h.provision(limit=1000)
+            await h.produce([h.usage("acct-1") for _ in range(50)])
+            await _usage_is(h, 50)
+            blocker = database.transaction()
+            await blocker.start()
+            await database.execute("LOCK TABLE usage_counters IN ACCESS EXCLUSIVE MODE")
+            await h.produce([h.usage("acct-1") for _ in range(40)])
+
+            async def stuck() -> None:
+                await database.execute("SELECT pg_stat_clear_snapshot()")  # fresh view inside our transaction
+                waiting = await database.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND query LIKE '%usage_counters%'"
+                )
+                assert waiting >= 1
+
+            await eventually(stuck)
+            h.app.state.runtime.shutdown_grace_seconds = 0.2
+        await blocker.rollback()  # the consumer is gone; its transaction was rolled back
+        assert await database.fetchval("SELECT value FROM usage_counters") == 50
+    finally:
+        await database.close()
+    async with h.run():
+        await _usage_is(h, 90)

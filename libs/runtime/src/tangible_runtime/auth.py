@@ -7,6 +7,7 @@ service follows into an in-memory set (see `RevocationFollower`).
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -73,14 +74,40 @@ class RevocationList:
 
 class TokenVerifier:
     def __init__(
-        self, public_key_pem: str, *, issuer: str, revocations: RevocationList, leeway_seconds: int = 30
+        self,
+        public_key_pem: str,
+        *,
+        issuer: str,
+        revocations: RevocationList,
+        leeway_seconds: int = 30,
+        cache_size: int = 10_000,
     ) -> None:
         self._key = serialization.load_pem_public_key(_read_key(public_key_pem))
         self._issuer = issuer
         self._revocations = revocations
         self._leeway = leeway_seconds
+        # token → (principal, exp): a signature check costs far more than the rest of a hot
+        # request; expiry and revocation are still checked on every use
+        self._cache: dict[str, tuple[Principal, float]] = {}
+        self._cache_size = cache_size
 
     def verify(self, token: str) -> Principal:
+        cached = self._cache.get(token)
+        if cached is not None:
+            principal, expires_at = cached
+            if (
+                time.time() < expires_at + self._leeway
+                and principal.credential_id not in self._revocations.revoked
+            ):
+                return principal
+            del self._cache[token]
+        principal, expires_at = self._verify(token)
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+        self._cache[token] = (principal, expires_at)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -101,12 +128,13 @@ class TokenVerifier:
         if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
             raise Unauthenticated("the credential is not valid")
         account = claims.get("acc")
-        return Principal(
+        principal = Principal(
             tenant_id=str(claims["sub"]),
             credential_id=credential_id,
             scopes=frozenset(scopes),
             account_id=str(account) if account is not None else None,
         )
+        return principal, float(claims["exp"])
 
 
 @dataclass(frozen=True)

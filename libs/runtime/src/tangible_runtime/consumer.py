@@ -10,8 +10,9 @@ times, then the batch is bisected to isolate the poison record for the dead-lett
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from opentelemetry.trace import SpanKind
@@ -59,7 +60,10 @@ class ConsumerRunner:
         max_attempts: int = 3,
         retry_base_seconds: float = 0.2,
         group: bool = True,
+        consumer_options: Mapping[str, Any] | None = None,
     ) -> None:
+        """`consumer_options` go to the Kafka consumer, e.g. `fetch_max_wait_ms` and
+        `fetch_min_bytes` to let the broker gather larger batches."""
         self.name = name
         self._topics = topics
         self._handler = handler
@@ -71,6 +75,7 @@ class ConsumerRunner:
         self._max_attempts = max_attempts
         self._retry_base = retry_base_seconds
         self._group = group
+        self._consumer_options = dict(consumer_options or {})
         self._stopping = asyncio.Event()
         self.assigned = asyncio.Event()
 
@@ -81,7 +86,10 @@ class ConsumerRunner:
     async def run(self) -> None:
         await self._clients.ensure_topics([dead_letter_topic(self.name)])
         consumer = self._clients.consumer(
-            *self._topics, group=self.name if self._group else None, max_poll_records=self._batch_size
+            *self._topics,
+            group=self.name if self._group else None,
+            max_poll_records=self._batch_size,
+            **self._consumer_options,
         )
         await consumer.start()
         try:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, JsonValue
 
-from tangible_schemas.base import AccountEvent, WireModel
+from tangible_schemas.base import AccountEvent, EventData, WireModel
 
 LicenseStatus = Literal["trialing", "active", "grace", "suspended", "expired", "revoked"]
 GrantKind = Literal["early_access", "support_level", "feature_override"]
@@ -40,6 +40,7 @@ class LicenseRenewed(LicenseEvent):
 
     term_start: date
     term_end: date
+    previous_term_end: date | None = None
 
 
 class LicensePlanChanged(LicenseEvent):
@@ -129,6 +130,7 @@ class GrantApplied(AccountEvent):
     value: JsonValue = None
     source: str = Field(description="reward:<reward_id> or manual:<actor>")
     expires_at: datetime | None = None
+    starts_at: datetime | None = None
 
 
 class GrantExpired(AccountEvent):
@@ -161,6 +163,8 @@ class ThresholdRecovered(AccountEvent):
     usage: float
     limit: float
     period_start: datetime
+    period_end: datetime | None = None
+    cause: Literal["period_reset", "limit_increased"] | None = None
 
 
 class RenewalDue(AccountEvent):
@@ -211,3 +215,20 @@ class UsageAggregated(AccountEvent):
     period_start: datetime
     usage: float
     config_value: JsonValue = None
+    period_end: datetime | None = None
+
+
+class CatalogChanged(EventData):
+    """Tenant-wide: read replicas reload the tenant's catalog when it arrives."""
+
+    event_type = "tangible.entitlements.v1.catalog_changed"
+    summary = "A feature was created or edited, or a plan or add-on version was published or retired."
+
+    item_kind: Literal["feature", "plan", "addon"]
+    key: str
+    version: int | None = None
+    status: Literal["draft", "published", "retired"] | None = None
+
+    @property
+    def subject(self) -> str:
+        return "catalog"

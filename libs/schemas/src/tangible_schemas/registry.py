@@ -47,6 +47,7 @@ EVENT_CLASSES: tuple[type[EventData], ...] = (
     entitlements.UpgradeSuggested,
     entitlements.RenewalAtRisk,
     entitlements.UsageAggregated,
+    entitlements.CatalogChanged,
     rewards.MilestoneReached,
     rewards.RewardGranted,
     rewards.CreditsRedeemed,

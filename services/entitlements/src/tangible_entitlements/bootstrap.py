@@ -8,9 +8,12 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
 from tangible_entitlements.config import Settings, get_settings
-from tangible_entitlements.entrypoints import api
-from tangible_entitlements.entrypoints.consumers import usage_consumer
+from tangible_entitlements.entrypoints import api, fast_lane
+from tangible_entitlements.entrypoints.consumers import rewards_consumer, usage_consumer
 from tangible_entitlements.entrypoints.dependencies import Container
+from tangible_entitlements.entrypoints.follower import view_follower
+from tangible_entitlements.entrypoints.scheduler import scheduler
+from tangible_entitlements.service_layer.live_view import LiveView
 from tangible_runtime.app import create_app
 from tangible_runtime.credentials import revocation_follower
 from tangible_runtime.domain import Clock, SystemClock
@@ -47,8 +50,13 @@ def bootstrap(
             rt.start_worker(relay.worker)
         if "api" in roles:
             rt.start_worker(revocation_follower(rt))
+            container.view = LiveView()
+            rt.start_worker(view_follower(rt, container, container.view))
         if "consumer" in roles:
             rt.start_worker(usage_consumer(rt, container))
+            rt.start_worker(rewards_consumer(rt, container))
+        if "scheduler" in roles:
+            rt.start_worker(scheduler(rt, container))
 
     app = create_app(
         runtime,
@@ -56,5 +64,8 @@ def bootstrap(
         description=DESCRIPTION,
         routers=[api.router] if "api" in roles else [],
         on_startup=[start],
+        untraced_urls=api.UNTRACED,
     )
+    if "api" in roles:
+        fast_lane.install(app)
     return app

@@ -149,3 +149,45 @@ def test_unlimited_source_makes_the_feature_unlimited() -> None:
         at=NOW,
     )
     assert result.limit is None and result.has_access and result.remaining is None
+
+
+def test_seats_come_from_the_license_and_add_ons_add_more() -> None:
+    seats = Feature("seats", "Seats", FeatureKind.SEATS)
+    full = evaluate(
+        seats,
+        license=license(),  # 5 seats bought
+        plan=plan(seats=FeatureValue(limit=1)),  # the plan's own number does not count
+        addons=[addon(seats=FeatureValue(limit=3))],
+        grants=[],
+        usage=8,
+        at=NOW,
+    )
+    assert (full.limit, full.remaining, full.has_access) == (8, 0, True)
+    over = evaluate(
+        seats, license=license(), plan=plan(seats=FeatureValue()), addons=[], grants=[], usage=6, at=NOW
+    )
+    assert not over.has_access
+
+
+def test_a_grant_that_has_not_started_does_not_apply() -> None:
+    later = Grant("g2", "sso", "early_access", None, "manual:x", NOW + timedelta(hours=1), None)
+    result = evaluate(SSO, license=license(), plan=plan(), addons=[], grants=[later], usage=0, at=NOW)
+    assert not result.has_access
+    started = evaluate(
+        SSO, license=license(), plan=plan(), addons=[], grants=[later], usage=0, at=NOW + timedelta(hours=1)
+    )
+    assert started.has_access
+
+
+def test_a_feature_override_grant_can_raise_a_hard_limit() -> None:
+    override = grant("reports", "feature_override", {"limit": 90, "hard": True})
+    result = evaluate(
+        REPORTS,
+        license=license(),
+        plan=plan(reports=FeatureValue(limit=10)),
+        addons=[],
+        grants=[override],
+        usage=50,
+        at=NOW,
+    )
+    assert (result.limit, result.has_access, result.overage) == (100, True, 0)

@@ -6,7 +6,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from tangible_entitlements.domain.metering import Usage, meter_usage, thresholds_reached
+from tangible_entitlements.domain.metering import (
+    Usage,
+    meter_usage,
+    thresholds_reached,
+    thresholds_recovered,
+    unique_day_deltas,
+)
 from tangible_entitlements.domain.model import (
     Aggregation,
     Feature,
@@ -20,7 +26,7 @@ from tangible_entitlements.domain.periods import period_bounds
 
 
 def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc,arg-type]
 
 
 @pytest.mark.parametrize(
@@ -75,9 +81,13 @@ def feature(aggregation: Aggregation, path: str | None = None, key: str = "f") -
 def test_a_batch_folds_into_one_delta_per_counter_and_period() -> None:
     features = {"t1": [feature(Aggregation.COUNT)]}
     batch = [usage("1"), usage("2"), usage("3", at=utc(2026, 10, 31, 23))]  # the last one is in October
-    deltas, refused = meter_usage(batch, LICENSES, features)
-    assert refused == []
-    assert sorted((d.key.period_start.month, d.amount) for d in deltas) == [(10, 1.0), (11, 2.0)]
+    metered = meter_usage(batch, LICENSES, features)
+    assert metered.unmetered == []
+    assert sorted((d.key.period_start.month, d.amount) for d in metered.counters) == [(10, 1.0), (11, 2.0)]
+    assert sorted((d.key.day.isoformat(), d.amount) for d in metered.days) == [
+        ("2026-10-31", 1.0),
+        ("2026-11-10", 2.0),
+    ]
 
 
 def test_sum_max_latest_and_unique_count_fold_as_their_names_say() -> None:
@@ -87,7 +97,7 @@ def test_sum_max_latest_and_unique_count_fold_as_their_names_say() -> None:
         usage("3", at=utc(2026, 11, 9), pages=5, user="x"),
     ]
     folded = {
-        agg: meter_usage(batch, LICENSES, {"t1": [feature(agg, path)]})[0][0]
+        agg: meter_usage(batch, LICENSES, {"t1": [feature(agg, path)]}).counters[0]
         for agg, path in [
             (Aggregation.SUM, "pages"),
             (Aggregation.MAX, "pages"),
@@ -100,12 +110,14 @@ def test_sum_max_latest_and_unique_count_fold_as_their_names_say() -> None:
     assert (
         folded[Aggregation.LATEST].amount == 7
     )  # the event of 11 November is the latest, not the last received
-    assert folded[Aggregation.UNIQUE_COUNT].unique_values == {"x", "y"}
+    assert set(folded[Aggregation.UNIQUE_COUNT].unique_values) == {"x", "y"}
 
 
 def test_unknown_accounts_and_unmetered_types_are_refused_with_a_reason() -> None:
     features = {"t1": [feature(Aggregation.COUNT)]}
-    _, refused = meter_usage([usage("1", account="nobody"), usage("2", kind="login")], LICENSES, features)
+    refused = meter_usage(
+        [usage("1", account="nobody"), usage("2", kind="login")], LICENSES, features
+    ).unmetered
     assert [(r.usage.event_id, r.reason) for r in refused] == [("1", "unknown_account"), ("2", "no_meter")]
 
 
@@ -114,3 +126,55 @@ def test_thresholds_reached_by_percentage_of_the_limit() -> None:
     assert thresholds_reached(f, 10, 7.9) == [50]
     assert thresholds_reached(f, 10, 10) == [50, 80, 100]
     assert thresholds_reached(f, None, 10) == []
+
+
+def test_thresholds_recovered_when_the_limit_rises_or_disappears() -> None:
+    assert thresholds_recovered([50, 80, 100], 20, 10) == [80, 100]  # 10 of 20 is still 50 %
+    assert thresholds_recovered([50, 80], None, 10) == [50, 80]  # unlimited now
+    assert thresholds_recovered([50], 10, 9) == []
+
+
+def test_day_and_period_follow_the_license_time_zone() -> None:
+    tokyo = {
+        ("t1", "a1"): License(
+            "l",
+            "t1",
+            "a1",
+            "p",
+            1,
+            LicenseStatus.ACTIVE,
+            date(2026, 1, 1),
+            date(2027, 1, 1),
+            1,
+            timezone="Asia/Tokyo",
+        )
+    }
+    # 16:00 UTC on 31 October is already 1 November in Tokyo (UTC+9)
+    metered = meter_usage([usage("1", at=utc(2026, 10, 31, 16))], tokyo, {"t1": [feature(Aggregation.COUNT)]})
+    [counter] = metered.counters
+    [day] = metered.days
+    assert counter.key.period_start == utc(2026, 10, 31, 15) and counter.period_end == utc(2026, 11, 30, 15)
+    assert day.key.day == date(2026, 11, 1)
+
+
+def test_activity_is_the_latest_event_per_user_even_out_of_order() -> None:
+    batch = [
+        Usage("1", "t1", "a1", "report.generated", utc(2026, 11, 10), 1, "u1", {}),
+        Usage("2", "t1", "a1", "report.generated", utc(2026, 11, 3), 1, "u1", {}),
+        Usage("3", "t1", "nobody", "report.generated", utc(2026, 11, 3), 1, "u2", {}),
+    ]
+    metered = meter_usage(batch, LICENSES, {"t1": [feature(Aggregation.COUNT)]})
+    assert metered.activity == {("t1", "a1", "u1"): utc(2026, 11, 10)}
+
+
+def test_unique_values_count_on_the_day_first_seen_in_the_period() -> None:
+    batch = [
+        usage("1", at=utc(2026, 11, 2), user="x"),
+        usage("2", at=utc(2026, 11, 1), user="x"),
+        usage("3", user="y"),
+    ]
+    metered = meter_usage(batch, LICENSES, {"t1": [feature(Aggregation.UNIQUE_COUNT, "user")]})
+    [counter] = metered.counters
+    days = unique_day_deltas(metered.counters, {(counter.key, "x"), (counter.key, "y")})
+    assert sorted((d.key.day.day, d.amount) for d in days) == [(1, 1.0), (10, 1.0)]
+    assert unique_day_deltas(metered.counters, {(counter.key, "y")})[0].key.day.day == 10  # x was seen before

@@ -35,6 +35,7 @@ features = Table(
     Column("impact_per_unit", Float),
     Column("thresholds", ARRAY(Integer), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 catalog_items = Table(
@@ -50,6 +51,8 @@ catalog_items = Table(
     Column("price", Float, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("published_at", DateTime(timezone=True)),
+    Column("retired_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 licenses = Table(
@@ -68,6 +71,10 @@ licenses = Table(
     Column("timezone", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("pending_plan_key", Text),
+    Column("pending_plan_version", Integer),
+    Column("prior_state", JSONB),
+    Column("status_changed_at", DateTime(timezone=True)),
 )
 
 license_history = Table(
@@ -97,6 +104,8 @@ usage_counters = Table(
     Column("value", Numeric, nullable=False),
     Column("last_event_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("limit_value", Numeric),
+    Column("overage", Numeric, nullable=False, server_default="0"),
 )
 
 usage_uniques = Table(
@@ -118,6 +127,9 @@ threshold_marks = Table(
     Column("period_start", DateTime(timezone=True), primary_key=True),
     Column("percent", Integer, primary_key=True),
     Column("crossed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("period_end", DateTime(timezone=True)),
+    Column("limit_value", Numeric),
+    Column("recovered_at", DateTime(timezone=True)),
 )
 
 grants = Table(
@@ -132,6 +144,41 @@ grants = Table(
     Column("source", Text, nullable=False),
     Column("starts_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True)),
+    Column("actor", Text, nullable=False, server_default="system"),
+    Column("reason", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expiry_announced_at", DateTime(timezone=True)),
+)
+
+seat_assignments = Table(
+    "seat_assignments",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("license_id", Text, primary_key=True),
+    Column("user_id", Text, primary_key=True),
+    Column("account_id", Text, nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+)
+
+user_activity = Table(
+    "user_activity",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("account_id", Text, primary_key=True),
+    Column("user_id", Text, primary_key=True),
+    Column("last_active_at", DateTime(timezone=True), nullable=False),
+)
+
+usage_daily = Table(
+    "usage_daily",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("account_id", Text, primary_key=True),
+    Column("feature_key", Text, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("aggregation", Text, nullable=False),
+    Column("value", Numeric, nullable=False),
+    Column("last_event_at", DateTime(timezone=True), nullable=False),
 )
 
 inbox = inbox_table(metadata)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from tangible_entitlements.domain.metering import Usage
 from tangible_entitlements.domain.model import Feature, FeatureValue
@@ -57,3 +58,114 @@ class RecordUsage:
     consumer: str
     usages: Sequence[Usage]
     raw: dict[str, tuple[bytes, bytes, list[tuple[str, bytes]]]]
+
+
+@dataclass(frozen=True)
+class UpdateFeature:
+    """Edit a feature's plain-language side (name, outcome, impact, thresholds)."""
+
+    tenant_id: str
+    key: str
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EditCatalogItem:
+    """Change a draft version in place; published and retired versions are immutable."""
+
+    tenant_id: str
+    key: str
+    kind: str
+    version: int
+    name: str | None = None
+    features: dict[str, FeatureValue] | None = None
+    price: float | None = None
+
+
+@dataclass(frozen=True)
+class RetireCatalogItem:
+    tenant_id: str
+    key: str
+    kind: str
+    version: int
+
+
+@dataclass(frozen=True)
+class LicenseChange:
+    """Base of every change to an existing license: who, why."""
+
+    tenant_id: str
+    license_id: str
+    actor: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class RenewLicense(LicenseChange):
+    term_end: date | None = None
+
+
+@dataclass(frozen=True)
+class ChangePlan(LicenseChange):
+    plan_key: str
+    plan_version: int | None = None
+    effective: str = "now"  # now | at_renewal
+
+
+@dataclass(frozen=True)
+class AddAddon(LicenseChange):
+    addon_key: str
+    addon_version: int | None = None
+
+
+@dataclass(frozen=True)
+class RemoveAddon(LicenseChange):
+    addon_key: str
+
+
+@dataclass(frozen=True)
+class ChangeStatus(LicenseChange):
+    transition: str  # suspended | reinstated | revoked | restored
+
+
+@dataclass(frozen=True)
+class AssignSeat(LicenseChange):
+    user_id: str
+
+
+@dataclass(frozen=True)
+class UnassignSeat(LicenseChange):
+    user_id: str
+
+
+@dataclass(frozen=True)
+class GrantBenefit:
+    """A time-bound grant on top of the plan: from a reward, or manual via the admin API."""
+
+    tenant_id: str
+    account_id: str
+    grant_id: str
+    feature_key: str
+    kind: str
+    value: Any
+    source: str
+    starts_at: datetime
+    expires_at: datetime | None
+    actor: str = "system"
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplyRewardGrants:
+    """A consumed batch of `reward_granted`: each becomes a grant, exactly once."""
+
+    consumer: str
+    grants: Sequence[tuple[str, GrantBenefit | None]]  # event id → grant (None: not for us)
+
+
+@dataclass(frozen=True)
+class EndGrant:
+    tenant_id: str
+    grant_id: str
+    actor: str
+    reason: str | None = None

@@ -73,7 +73,10 @@ def evaluate(
     contributions: list[tuple[Source, FeatureValue]] = []
     if license is not None and license.status.grants_access:
         if plan is not None and feature.key in plan.features:
-            contributions.append((Source("plan", plan.key, plan.version), plan.features[feature.key]))
+            value = plan.features[feature.key]
+            if feature.kind is FeatureKind.SEATS:  # the license says how many seats were bought
+                value = FeatureValue(enabled=value.enabled, limit=float(license.seats), config=value.config)
+            contributions.append((Source("plan", plan.key, plan.version), value))
         for addon in addons:
             if feature.key in addon.features:
                 contributions.append((Source("addon", addon.key, addon.version), addon.features[feature.key]))

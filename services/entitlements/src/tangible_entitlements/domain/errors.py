@@ -27,3 +27,27 @@ class AlreadyExists(Conflict):
 
 class InvalidCatalog(Rejected):
     code = "invalid-catalog"
+
+
+class LicenseStateConflict(Conflict):
+    code = "license-state-conflict"
+
+
+class RestoreWindowClosed(Conflict):
+    code = "restore-window-closed"
+
+
+class SeatsFull(Conflict):
+    code = "seats-full"
+
+
+class SeatNotAssigned(NotFound):
+    code = "seat-not-assigned"
+
+
+class GrantNotFound(NotFound):
+    code = "grant-not-found"
+
+
+class InvalidLicenseChange(Rejected):
+    code = "invalid-license-change"

@@ -1,12 +1,13 @@
-"""Metering: which counters a batch of usage moves, and which thresholds it crosses."""
+"""Metering: which counters, daily rollups and activity a batch of usage moves."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tangible_entitlements.domain.model import Aggregation, Feature, FeatureKind, License
 from tangible_entitlements.domain.periods import period_bounds
@@ -32,20 +33,49 @@ class CounterKey:
     period_start: datetime
 
 
+@dataclass(frozen=True)
+class DayKey:
+    tenant_id: str
+    account_id: str
+    feature_key: str
+    day: date
+
+
 @dataclass
-class CounterDelta:
-    key: CounterKey
-    period_end: datetime | None
+class Delta:
+    """A folded amount; `unique_values` maps each value to the local day it was first seen."""
+
     aggregation: Aggregation
     amount: float
     last_event_at: datetime
-    unique_values: set[str]
+    unique_values: dict[str, date] = field(default_factory=dict)
+
+
+@dataclass
+class CounterDelta(Delta):
+    key: CounterKey = field(kw_only=True)
+    period_end: datetime | None = field(kw_only=True)
+
+
+@dataclass
+class DayDelta(Delta):
+    key: DayKey = field(kw_only=True)
 
 
 @dataclass(frozen=True)
 class Unmetered:
     usage: Usage
     reason: str  # unknown_account | no_meter | invalid_value
+
+
+@dataclass
+class Metered:
+    """What one batch does: counter and day deltas, last activity per user, refusals."""
+
+    counters: list[CounterDelta]
+    days: list[DayDelta]
+    activity: dict[tuple[str, str, str], datetime]
+    unmetered: list[Unmetered]
 
 
 def _value(usage: Usage, feature: Feature) -> float | str | None:
@@ -71,15 +101,21 @@ def meter_usage(
     usages: Iterable[Usage],
     licenses: Mapping[tuple[str, str], License],
     features_by_tenant: Mapping[str, list[Feature]],
-) -> tuple[list[CounterDelta], list[Unmetered]]:
-    """Fold a batch into one delta per counter (set-based upsert needs one row per key)."""
-    deltas: dict[CounterKey, CounterDelta] = {}
+) -> Metered:
+    """Fold a batch into one delta per counter and per day (set-based upserts need one row
+    per key); a period or day comes from the event's own time in the license's time zone."""
+    counters: dict[CounterKey, CounterDelta] = {}
+    days: dict[DayKey, DayDelta] = {}
+    activity: dict[tuple[str, str, str], datetime] = {}
     unmetered: list[Unmetered] = []
     for usage in usages:
         license = licenses.get((usage.tenant_id, usage.account_id))
         if license is None:
             unmetered.append(Unmetered(usage, "unknown_account"))
             continue
+        if usage.user_id:
+            who = (usage.tenant_id, usage.account_id, usage.user_id)
+            activity[who] = max(activity.get(who, usage.occurred_at), usage.occurred_at)
         metered = [
             f
             for f in features_by_tenant.get(usage.tenant_id, [])
@@ -90,27 +126,36 @@ def meter_usage(
         if not metered:
             unmetered.append(Unmetered(usage, "no_meter"))
             continue
+        local_day = usage.occurred_at.astimezone(ZoneInfo(license.timezone)).date()
         for feature in metered:
             assert feature.meter is not None
             value = _value(usage, feature)
             if value is None:
                 unmetered.append(Unmetered(usage, "invalid_value"))
                 continue
+            aggregation = feature.meter.aggregation
             start, end = period_bounds(feature.meter.reset_period, usage.occurred_at, license.timezone)
             key = CounterKey(usage.tenant_id, usage.account_id, feature.key, start)
-            delta = deltas.get(key)
-            if delta is None:
-                delta = deltas[key] = CounterDelta(
-                    key, end, feature.meter.aggregation, 0.0, usage.occurred_at, set()
+            counter = counters.get(key)
+            if counter is None:
+                counter = counters[key] = CounterDelta(
+                    aggregation, 0.0, usage.occurred_at, key=key, period_end=end
                 )
-            _fold(delta, value, usage.occurred_at)
-    return list(deltas.values()), unmetered
+            _fold(counter, value, usage.occurred_at, local_day)
+            if aggregation is not Aggregation.UNIQUE_COUNT:  # unique days come from new uniques
+                day_key = DayKey(usage.tenant_id, usage.account_id, feature.key, local_day)
+                day = days.get(day_key)
+                if day is None:
+                    day = days[day_key] = DayDelta(aggregation, 0.0, usage.occurred_at, key=day_key)
+                _fold(day, value, usage.occurred_at, local_day)
+    return Metered(list(counters.values()), list(days.values()), activity, unmetered)
 
 
-def _fold(delta: CounterDelta, value: float | str, at: datetime) -> None:
+def _fold(delta: Delta, value: float | str, at: datetime, day: date) -> None:
     aggregation = delta.aggregation
     if aggregation is Aggregation.UNIQUE_COUNT:
-        delta.unique_values.add(str(value))
+        seen = delta.unique_values.get(str(value))
+        delta.unique_values[str(value)] = day if seen is None else min(seen, day)
     elif aggregation is Aggregation.MAX:
         delta.amount = max(delta.amount, float(value))
     elif aggregation is Aggregation.LATEST:
@@ -121,8 +166,33 @@ def _fold(delta: CounterDelta, value: float | str, at: datetime) -> None:
     delta.last_event_at = max(delta.last_event_at, at)
 
 
+def unique_day_deltas(
+    counters: Iterable[CounterDelta], new_values: set[tuple[CounterKey, str]]
+) -> list[DayDelta]:
+    """A unique value counts on the day it was first seen in its period, so that the days
+    of a period add up to the period's unique count."""
+    days: dict[DayKey, DayDelta] = {}
+    for counter in counters:
+        for value, day in counter.unique_values.items():
+            if (counter.key, value) not in new_values:
+                continue
+            key = DayKey(counter.key.tenant_id, counter.key.account_id, counter.key.feature_key, day)
+            delta = days.get(key)
+            if delta is None:
+                delta = days[key] = DayDelta(Aggregation.UNIQUE_COUNT, 0.0, counter.last_event_at, key=key)
+            delta.amount += 1
+    return list(days.values())
+
+
 def thresholds_reached(feature: Feature, limit: float | None, usage: float) -> list[int]:
     """Every configured percentage of the limit that `usage` has reached."""
     if limit is None or limit <= 0:
         return []
     return [pct for pct in feature.thresholds if usage >= limit * pct / 100]
+
+
+def thresholds_recovered(crossed: Iterable[int], limit: float | None, usage: float) -> list[int]:
+    """Crossed percentages that `usage` is now under (after a limit increase)."""
+    if limit is None:
+        return sorted(crossed)
+    return sorted(pct for pct in crossed if usage < limit * pct / 100)

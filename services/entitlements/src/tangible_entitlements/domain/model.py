@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -109,3 +109,7 @@ class License:
     seats: int
     addons: dict[str, int] = field(default_factory=dict)  # add-on key → version
     timezone: str = "UTC"
+    pending_plan_key: str | None = None  # a plan change that takes effect at renewal
+    pending_plan_version: int | None = None
+    prior_state: dict[str, Any] | None = None  # what restore/reinstate brings back
+    status_changed_at: datetime | None = None

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 
 from tangible_entitlements.adapters.tables import outbox
 from tangible_entitlements.config import Settings
+from tangible_entitlements.service_layer.live_view import LiveView
 from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.db import SessionFactory
 from tangible_runtime.domain import Clock
@@ -25,12 +26,14 @@ class Container:
     clock: Clock
     session_factory: SessionFactory
     on_commit: Callable[[], None] | None = None
+    view: LiveView | None = None  # the API role's in-memory entitlements
 
     def new_uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, outbox_table=outbox, source=SOURCE, on_commit=self.on_commit)
 
 
-def _container(request: Request) -> Container:
+async def _container(request: Request) -> Container:
+    """Async: a sync dependency would cost a thread-pool round trip per request."""
     container: Container = request.app.state.container
     return container
 

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tangible_entitlements.adapters.repository import (
-    CatalogRepository,
-    CounterRepository,
-    GrantRepository,
-    LicenseRepository,
-)
+from tangible_entitlements.adapters.repositories.catalog import CatalogRepository
+from tangible_entitlements.adapters.repositories.counters import CounterRepository
+from tangible_entitlements.adapters.repositories.grants import GrantRepository
+from tangible_entitlements.adapters.repositories.licenses import LicenseRepository, SeatRepository
+from tangible_entitlements.adapters.repositories.thresholds import ThresholdRepository
 from tangible_runtime.unit_of_work import SqlUnitOfWork
 
 
 class UnitOfWork(SqlUnitOfWork):
     catalog: CatalogRepository
     licenses: LicenseRepository
+    seats: SeatRepository
     counters: CounterRepository
     grants: GrantRepository
+    thresholds: ThresholdRepository
 
     def bind(self, session: AsyncSession) -> None:
         self.catalog = CatalogRepository(session)
         self.licenses = LicenseRepository(session)
+        self.seats = SeatRepository(session)
         self.counters = CounterRepository(session)
         self.grants = GrantRepository(session)
+        self.thresholds = ThresholdRepository(session)

@@ -1,0 +1,392 @@
+"""entitlements: check API throughput and latency per worker, metering consumer rate, and
+how soon usage accepted by usage-ingest is visible in a check.
+
+Processes (all real, on the shared infrastructure): an entitlements `api` worker (the one
+measured), a `relay`, later a `consumer`, and usage-ingest for the freshness run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+import uvloop
+
+from bench.harness import Bench
+from bench.http_load import Connection, closed_loop, get_request, open_loop
+from bench.report import Report
+from tangible_runtime.kafka import KafkaClients
+from tangible_schemas import KafkaRecord
+from tangible_schemas.registry import USAGE
+from tangible_schemas.usage import UsageRecorded
+
+SUITE = "entitlements"
+TENANT = "bench-entitlements"
+ACCOUNTS = 500
+CHECK_SECONDS = 10.0
+FIXED_RATE = 2000.0
+METERING_EVENTS = 60_000
+INGEST_RATE = 5000.0
+FRESHNESS_SECONDS = 20.0
+FEATURE = "reports"
+
+
+async def _provision(base: str, admin: str) -> None:
+    headers = {"Authorization": f"Bearer {admin}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
+        steps: list[tuple[str, dict[str, Any]]] = [
+            (
+                "/v1/features",
+                {
+                    "key": FEATURE,
+                    "name": "Reports",
+                    "kind": "metered",
+                    "meter": {
+                        "event_type": "report.generated",
+                        "aggregation": "count",
+                        "reset_period": "month",
+                    },
+                    "outcome": "Board-ready reports",
+                    "impact_metric": "hours saved",
+                    "impact_per_unit": 0.25,
+                },
+            ),
+            ("/v1/features", {"key": "sso", "name": "SSO", "kind": "boolean"}),
+            (
+                "/v1/plans",
+                {
+                    "key": "pro",
+                    "name": "Pro",
+                    "features": {FEATURE: {"limit": 1e9, "hard": False}, "sso": {}},
+                },
+            ),
+            ("/v1/plans/pro/versions/1/publish", {}),
+        ]
+        for path, body in steps:
+            (await client.post(path, json=body)).raise_for_status()
+        semaphore = asyncio.Semaphore(16)
+
+        async def license(i: int) -> None:
+            async with semaphore:
+                body = {
+                    "account_id": f"acct-{i}",
+                    "plan_key": "pro",
+                    "term_start": "2026-01-01",
+                    "term_end": "2027-12-31",
+                }
+                (await client.post("/v1/licenses", json=body)).raise_for_status()
+
+        await asyncio.gather(*(license(i) for i in range(ACCOUNTS)), license(ACCOUNTS))  # + the probe account
+
+
+def _add(report: Report, name: str, value: float, unit: str, **conditions: Any) -> None:
+    """Every figure also says how busy the machine was (other work shares its 2 cores)."""
+    report.add(SUITE, name, value, unit, **conditions, load_average_1m=round(os.getloadavg()[0], 1))
+
+
+def _host_port(base: str) -> tuple[str, int]:
+    parts = urlsplit(base)
+    return parts.hostname or "127.0.0.1", parts.port or 80
+
+
+def _check_requests(base: str, read: str) -> Any:
+    host, _ = _host_port(base)
+    prebuilt = [
+        get_request(
+            host, f"/v1/accounts/acct-{i}/entitlements/{FEATURE}", {"Authorization": f"Bearer {read}"}
+        )
+        for i in range(ACCOUNTS)
+    ]
+    return lambda i: prebuilt[i % ACCOUNTS]
+
+
+async def _measure_checks(base: str, read: str, report: Report) -> None:
+    host, port = _host_port(base)
+    requests = _check_requests(base, read)
+    await closed_loop(host, port, requests, connections=16, seconds=2.0)  # warm up
+    best = None
+    for connections in (8, 32):
+        result = await closed_loop(host, port, requests, connections=connections, seconds=CHECK_SECONDS)
+        assert set(result.statuses) == {200}, result.statuses
+        if best is None or result.rate > best.rate:
+            best = result
+    assert best is not None
+    _add(report, "check API max throughput (1 worker)", best.rate, "req/s", seconds=CHECK_SECONDS)
+    fixed = await open_loop(host, port, requests, rate=FIXED_RATE, seconds=CHECK_SECONDS)
+    assert set(fixed.statuses) <= {200}, fixed.statuses
+    conditions = {
+        "rate": FIXED_RATE,
+        "requests": fixed.completed,
+        "errors": fixed.errors,
+        "generator": "open loop",
+    }
+    _add(report, "check latency p50 at fixed rate", fixed.percentile(50) * 1000, "ms", **conditions)
+    _add(report, "check latency p99 at fixed rate", fixed.percentile(99) * 1000, "ms", **conditions)
+    _add(report, "check latency max at fixed rate", max(fixed.latencies) * 1000, "ms", **conditions)
+
+
+def _usage_record(account: str, at: datetime) -> KafkaRecord:
+    """A usage.v1 record as usage-ingest writes it (orjson, binary-mode headers): building it
+    through the models would make the generator, not the service, the bottleneck."""
+    event_id = str(uuid.uuid4())
+    value = orjson.dumps(
+        {
+            "tenant_id": TENANT,
+            "account_id": account,
+            "event_id": event_id,
+            "event_source": "bench",
+            "usage_type": "report.generated",
+            "occurred_at": at,
+            "quantity": 1.0,
+            "user_id": f"u{len(account) % 7}",
+            "properties": {},
+        },
+        option=orjson.OPT_UTC_Z,
+    )
+    headers = [
+        ("ce_specversion", b"1.0"),
+        ("ce_id", event_id.encode()),
+        ("ce_source", b"tangible/usage-ingest"),
+        ("ce_type", UsageRecorded.event_type.encode()),
+        ("ce_subject", account.encode()),
+        ("ce_time", at.isoformat().encode()),
+        ("ce_tenantid", TENANT.encode()),
+        ("content-type", b"application/json"),
+    ]
+    return KafkaRecord(USAGE.name, f"{TENANT}/{account}".encode(), value, headers)
+
+
+async def _produce_usage(bench: Bench, count: int) -> None:
+    clients = KafkaClients(bench.kafka_settings)
+    producer = clients.producer(linger_ms=20)
+    await producer.start()
+    try:
+        now = datetime.now(UTC)
+        futures = []
+        for i in range(count):
+            record = _usage_record(f"acct-{i % ACCOUNTS}", now)
+            futures.append(
+                await producer.send(
+                    clients.topic(record.topic), value=record.value, key=record.key, headers=record.headers
+                )
+            )
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+_HANDLED = re.compile(
+    rb'consumer_records_total\{consumer="entitlements-usage",outcome="handled"\} ([0-9.e+]+)'
+)
+
+
+async def _handled(client: httpx.AsyncClient) -> float:
+    match = _HANDLED.search((await client.get("/metrics")).content)
+    return float(match.group(1)) if match else 0.0
+
+
+async def _measure_consumer(base: str, total: int, report: Report) -> None:
+    """Records handled per second between the first poll that saw progress and the last."""
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        first: tuple[float, float] | None = None
+        deadline = time.perf_counter() + 600
+        while time.perf_counter() < deadline:
+            handled = await _handled(client)
+            now = time.perf_counter()
+            if first is None and handled > 0:
+                first = (now, handled)
+            if handled >= total:
+                break
+            await asyncio.sleep(0.1)
+        assert first is not None and handled >= total, f"consumed {handled} of {total}"
+        rate = (handled - first[1]) / max(now - first[0], 1e-9)
+    _add(report, "metering consumer throughput", rate, "events/s", events=total, batch=3000)
+
+
+async def _freshness(ingest: str, check: str, bench: Bench, report: Report) -> None:
+    """Background usage at INGEST_RATE; every 50 ms one probe event, then the time from its
+    202 until a check of the probe account shows it."""
+    ingest_headers = {
+        "Authorization": f"Bearer {bench.token(TENANT, 'ingest')}",
+        "Content-Type": "application/cloudevents-batch+json",
+    }
+    host, port = _host_port(check)
+    read = get_request(
+        host,
+        f"/v1/accounts/acct-{ACCOUNTS}/entitlements/{FEATURE}",
+        {"Authorization": f"Bearer {bench.token(TENANT, 'read')}"},
+    )
+    batch_size, samples, rates = 250, [], []
+    stop = time.perf_counter() + FRESHNESS_SECONDS
+    sent = 0
+
+    def events(n: int, account: str | None = None) -> bytes:
+        now = datetime.now(UTC).isoformat()
+        return orjson.dumps(
+            [
+                {
+                    "specversion": "1.0",
+                    "id": str(uuid.uuid4()),
+                    "source": "app://bench",
+                    "type": "report.generated",
+                    "subject": account or f"acct-{(sent + k) % ACCOUNTS}",
+                    "time": now,
+                    "data": {"user_id": f"u{k % 5}"},
+                }
+                for k in range(n)
+            ]
+        )
+
+    async with httpx.AsyncClient(
+        base_url=ingest, headers=ingest_headers, timeout=30, limits=httpx.Limits(max_connections=16)
+    ) as client:
+        accepted = 0
+
+        async def post(body: bytes) -> None:
+            nonlocal accepted
+            response = await client.post("/v1/events", content=body)
+            if response.status_code == 202:
+                accepted += int(response.json()["accepted"])
+
+        async def background() -> None:
+            nonlocal sent
+            started = time.perf_counter()
+            tasks: set[asyncio.Task[Any]] = set()
+            i = 0
+            while time.perf_counter() < stop:
+                due = started + i * batch_size / INGEST_RATE
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                task = asyncio.create_task(post(events(batch_size)))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                sent += batch_size
+                i += 1
+            await asyncio.gather(*tasks)
+            rates.append(accepted / (time.perf_counter() - started))
+
+        async def probe() -> None:
+            connection = await Connection.open(host, port)
+
+            async def usage() -> float:
+                nonlocal connection
+                for _ in range(3):  # the server closes keep-alive connections idle for 5 s
+                    try:
+                        return float(orjson.loads((await connection.request(read))[1])["usage"])
+                    except (OSError, asyncio.IncompleteReadError):
+                        connection.close()
+                        connection = await Connection.open(host, port)
+                raise RuntimeError("the check API keeps closing the connection")
+
+            expected = await usage()
+            while time.perf_counter() < stop:
+                response = await client.post("/v1/events", content=events(1, f"acct-{ACCOUNTS}"))
+                accepted = time.perf_counter()
+                if response.status_code != 202:
+                    await asyncio.sleep(0.05)
+                    continue
+                expected += 1
+                for _ in range(6000):  # poll every 5 ms, for 30 s at most
+                    if await usage() >= expected:
+                        break
+                    await asyncio.sleep(0.005)
+                samples.append(time.perf_counter() - accepted)
+                await asyncio.sleep(max(0.0, 0.05 - (time.perf_counter() - accepted)))
+            connection.close()
+
+        await asyncio.gather(background(), probe())
+    conditions = {
+        "offered_rate": INGEST_RATE,
+        "accepted_rate": round(rates[0]),
+        "probes": len(samples),
+        "events_sent": sent,
+    }
+    _add_freshness(report, "ingest-to-check", samples, conditions)
+
+
+async def _freshness_from_kafka(bench: Bench, check: str, report: Report, rate: float) -> None:
+    """The entitlements part of the path alone: usage written to Kafka at `rate` (what a 202
+    from usage-ingest means), probe events timed from their acknowledgement."""
+    clients = KafkaClients(bench.kafka_settings)
+    producer = clients.producer(linger_ms=5)
+    await producer.start()
+    host, port = _host_port(check)
+    read = get_request(
+        host,
+        f"/v1/accounts/acct-{ACCOUNTS}/entitlements/{FEATURE}",
+        {"Authorization": f"Bearer {bench.token(TENANT, 'read')}"},
+    )
+    samples: list[float] = []
+    stop = time.perf_counter() + FRESHNESS_SECONDS
+
+    async def send(account: str) -> Any:
+        record = _usage_record(account, datetime.now(UTC))
+        return await producer.send(
+            clients.topic(record.topic), value=record.value, key=record.key, headers=record.headers
+        )
+
+    async def background() -> None:
+        started, i = time.perf_counter(), 0
+        while time.perf_counter() < stop:
+            due = started + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await send(f"acct-{i % ACCOUNTS}")
+            i += 1
+
+    async def probe() -> None:
+        connection = await Connection.open(host, port)
+        expected = float(orjson.loads((await connection.request(read))[1])["usage"])
+        while time.perf_counter() < stop:
+            await (await send(f"acct-{ACCOUNTS}"))
+            acknowledged = time.perf_counter()
+            expected += 1
+            for _ in range(6000):
+                if float(orjson.loads((await connection.request(read))[1])["usage"]) >= expected:
+                    break
+                await asyncio.sleep(0.005)
+            samples.append(time.perf_counter() - acknowledged)
+            await asyncio.sleep(max(0.0, 0.05 - (time.perf_counter() - acknowledged)))
+        connection.close()
+
+    try:
+        await asyncio.gather(background(), probe())
+    finally:
+        await producer.stop()
+    _add_freshness(report, "kafka-to-check", samples, {"rate": rate, "probes": len(samples)})
+
+
+def _add_freshness(report: Report, label: str, samples: list[float], conditions: dict[str, Any]) -> None:
+    samples.sort()
+
+    def p(q: float) -> float:
+        return samples[min(len(samples) - 1, int(round(q / 100 * (len(samples) - 1))))] * 1000
+
+    _add(report, f"{label} freshness p50", p(50), "ms", **conditions)
+    _add(report, f"{label} freshness p99", p(99), "ms", **conditions)
+
+
+def run(bench: Bench, report: Report) -> None:
+    database = bench.database("entitlements")
+    api = bench.start_service("entitlements", roles="api", database_url=database)
+    bench.start_service("entitlements", roles="relay", database_url=database)
+    asyncio.run(_provision(api, bench.token(TENANT, "admin")))
+    time.sleep(2)  # the worker's view takes the new licenses from the events
+    uvloop.run(_measure_checks(api, bench.token(TENANT, "read"), report))  # a lighter generator
+
+    asyncio.run(_produce_usage(bench, METERING_EVENTS))
+    consumer = bench.start_service("entitlements", roles="consumer", database_url=database)
+    asyncio.run(_measure_consumer(consumer, METERING_EVENTS, report))
+
+    for rate in (1000.0, INGEST_RATE):
+        uvloop.run(_freshness_from_kafka(bench, api, report, rate))
+    ingest = bench.start_service("usage-ingest")
+    uvloop.run(_freshness(ingest, api, bench, report))

@@ -1,0 +1,1 @@
+"""Request and response DTOs (XCreate / XUpdate / XRead) of the entitlements API."""

@@ -1,0 +1,101 @@
+"""Catalog DTOs: features with meters and benefit mappings, plan and add-on versions."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from tangible_entitlements.entrypoints.schemas.common import KEY_PATTERN, Strict
+
+
+class MeterIn(Strict):
+    event_type: str = Field(min_length=1, max_length=256, examples=["report.generated"])
+    aggregation: Literal["count", "sum", "max", "unique_count", "latest"] = "count"
+    value_path: str | None = Field(
+        default=None, max_length=256, description="Dotted path into the event data."
+    )
+    reset_period: Literal["day", "week", "month", "quarter", "year", "never"] = "month"
+
+
+class FeatureCreate(Strict):
+    key: str = Field(min_length=1, max_length=128, pattern=KEY_PATTERN)
+    name: str = Field(min_length=1, max_length=256)
+    kind: Literal["boolean", "metered", "seats", "config"]
+    meter: MeterIn | None = None
+    outcome: str = Field(default="", max_length=1000, description="Plain-language benefit.")
+    impact_metric: str | None = Field(default=None, max_length=128, examples=["hours saved"])
+    impact_per_unit: float | None = Field(default=None, ge=0, le=1e9)
+    thresholds: list[int] = Field(default=[50, 80, 100], max_length=10)
+
+    @model_validator(mode="after")
+    def _meter_for_metered(self) -> FeatureCreate:
+        if (self.kind == "metered") != (self.meter is not None):
+            raise ValueError("metered features need a meter, and only they have one")
+        if any(not 0 < t <= 1000 for t in self.thresholds):
+            raise ValueError("thresholds are percentages between 1 and 1000")
+        return self
+
+
+class FeatureRead(FeatureCreate):
+    pass
+
+
+class FeatureValueIn(Strict):
+    enabled: bool = True
+    limit: float | None = Field(default=None, ge=0, le=1e15)
+    hard: bool = True
+    config: Any = None
+
+
+class CatalogItemCreate(Strict):
+    key: str = Field(min_length=1, max_length=128, pattern=KEY_PATTERN)
+    name: str = Field(min_length=1, max_length=256)
+    features: dict[str, FeatureValueIn] = Field(default_factory=dict, max_length=500)
+    price: float = Field(default=0.0, ge=0, le=1e12)
+
+
+class CatalogItemRead(BaseModel):
+    key: str
+    version: int
+    kind: Literal["plan", "addon"]
+    name: str
+    status: Literal["draft", "published", "retired"]
+    features: dict[str, FeatureValueIn]
+    price: float
+
+
+class FeatureUpdate(Strict):
+    """The plain-language side of a feature; kind and meter stay as created."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=256)
+    outcome: str | None = Field(default=None, max_length=1000)
+    impact_metric: str | None = Field(default=None, max_length=128)
+    impact_per_unit: float | None = Field(default=None, ge=0, le=1e9)
+    thresholds: list[int] | None = Field(default=None, max_length=10)
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> FeatureUpdate:
+        if self.thresholds is not None and any(not 0 < t <= 1000 for t in self.thresholds):
+            raise ValueError("thresholds are percentages between 1 and 1000")
+        return self
+
+
+class CatalogItemUpdate(Strict):
+    """Edit a draft version (published versions are immutable: 409)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=256)
+    features: dict[str, FeatureValueIn] | None = Field(default=None, max_length=500)
+    price: float | None = Field(default=None, ge=0, le=1e12)
+
+
+class GlossaryEntry(BaseModel):
+    """One benefit in plain language, and the business metric its usage turns into."""
+
+    feature_key: str
+    name: str
+    kind: str
+    outcome: str
+    impact_metric: str | None
+    impact_per_unit: float | None
+    unit: str | None = Field(description="What one unit of usage is (the meter's event type).")

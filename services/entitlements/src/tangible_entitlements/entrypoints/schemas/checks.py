@@ -1,0 +1,78 @@
+"""Check and report DTOs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class SourceRead(BaseModel):
+    kind: Literal["plan", "addon", "trial", "grant"]
+    key: str
+    version: int | None = None
+    expires_at: datetime | None = None
+
+
+class EntitlementRead(BaseModel):
+    feature_key: str
+    kind: Literal["boolean", "metered", "seats", "config"]
+    has_access: bool
+    limit: float | None
+    usage: float
+    remaining: float | None
+    overage: float
+    limit_type: Literal["hard", "soft"]
+    period_start: datetime | None
+    period_end: datetime | None
+    config: Any = None
+    sources: list[SourceRead]
+
+
+class EntitlementList(BaseModel):
+    account_id: str
+    at: datetime
+    entitlements: list[EntitlementRead]
+
+
+class SeriesPoint(BaseModel):
+    period_start: datetime
+    value: float
+
+
+class FeatureImpact(BaseModel):
+    metric: str
+    per_unit: float
+    value: float
+
+
+class FeatureUsage(BaseModel):
+    feature_key: str
+    name: str
+    outcome: str
+    total: float
+    series: list[SeriesPoint]
+    impact: FeatureImpact | None
+
+
+class ImpactTotal(BaseModel):
+    metric: str
+    value: float
+
+
+class BenefitInForce(BaseModel):
+    feature_key: str
+    name: str
+    outcome: str
+    sources: list[SourceRead]
+
+
+class UsageReport(BaseModel):
+    account_id: str
+    from_: date = Field(alias="from", serialization_alias="from")
+    to: date
+    granularity: Literal["day", "week", "month"]
+    features: list[FeatureUsage]
+    impact: list[ImpactTotal]
+    benefits_in_force: list[BenefitInForce]

@@ -1,0 +1,49 @@
+"""Handlers: each owns its transaction (`async with uow` … `await uow.commit()`)."""
+
+from tangible_entitlements.service_layer.handlers.catalog import (
+    create_catalog_item,
+    create_feature,
+    edit_catalog_item,
+    publish_catalog_item,
+    retire_catalog_item,
+    update_feature,
+)
+from tangible_entitlements.service_layer.handlers.grants import (
+    apply_reward_grants,
+    end_grant,
+    expire_grants,
+    grant_benefit,
+)
+from tangible_entitlements.service_layer.handlers.licenses import (
+    add_addon,
+    change_plan,
+    change_status,
+    create_license,
+    remove_addon,
+    renew_license,
+)
+from tangible_entitlements.service_layer.handlers.metering import record_usage, recover_thresholds_after_reset
+from tangible_entitlements.service_layer.handlers.seats import assign_seat, unassign_seat
+
+__all__ = [
+    "add_addon",
+    "apply_reward_grants",
+    "assign_seat",
+    "change_plan",
+    "change_status",
+    "create_catalog_item",
+    "create_feature",
+    "create_license",
+    "edit_catalog_item",
+    "end_grant",
+    "expire_grants",
+    "grant_benefit",
+    "publish_catalog_item",
+    "record_usage",
+    "recover_thresholds_after_reset",
+    "remove_addon",
+    "renew_license",
+    "retire_catalog_item",
+    "unassign_seat",
+    "update_feature",
+]

@@ -1,0 +1,71 @@
+"""Grant handlers: reward grants (consumed), manual grants, ending and expiring them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tangible_entitlements.domain import commands
+from tangible_entitlements.domain.errors import FeatureNotFound, GrantNotFound, LicenseNotFound
+from tangible_entitlements.service_layer import translate
+from tangible_entitlements.service_layer.handlers.metering import recover_after_limit_change
+from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_runtime.domain import Clock
+
+
+async def _apply(uow: UnitOfWork, grants: Sequence[commands.GrantBenefit], clock: Clock) -> list[str]:
+    new = set(await uow.grants.add_many(grants))
+    applied = [g for g in grants if g.grant_id in new]
+    for grant in applied:
+        uow.outbox.add(translate.grant_applied(grant))
+    accounts = sorted({(g.tenant_id, g.account_id) for g in applied})
+    licenses = await uow.licenses.for_accounts(accounts)
+    for license in licenses.values():
+        if license.status.grants_access:
+            await recover_after_limit_change(uow, license, clock.now())
+    return [g.grant_id for g in applied]
+
+
+async def apply_reward_grants(command: commands.ApplyRewardGrants, *, uow: UnitOfWork, clock: Clock) -> None:
+    """Exactly once: the inbox claim and the grant rows commit together (ids are also
+    deterministic per reward, so even a second delivery path could not double-apply)."""
+    async with uow:
+        fresh = await uow.inbox(command.consumer).claim(event_id for event_id, _ in command.grants)
+        grants = {event_id: g for event_id, g in command.grants if event_id in fresh and g is not None}
+        await _apply(uow, list(grants.values()), clock)
+        await uow.commit()
+
+
+async def grant_benefit(command: commands.GrantBenefit, *, uow: UnitOfWork, clock: Clock) -> None:
+    async with uow:
+        if await uow.catalog.feature(command.tenant_id, command.feature_key) is None:
+            raise FeatureNotFound(f"feature '{command.feature_key}' does not exist")
+        if await uow.licenses.for_account(command.tenant_id, command.account_id) is None:
+            raise LicenseNotFound(f"account '{command.account_id}' has no license")
+        await _apply(uow, [command], clock)
+        await uow.commit()
+
+
+async def end_grant(command: commands.EndGrant, *, uow: UnitOfWork, clock: Clock) -> None:
+    """End a grant now; the scheduler announces its expiry like any other."""
+    async with uow:
+        row = await uow.grants.get(command.tenant_id, command.grant_id)
+        if row is None:
+            raise GrantNotFound(f"grant '{command.grant_id}' does not exist")
+        now = clock.now()
+        if row["expires_at"] is None or row["expires_at"] > now:
+            await uow.grants.end(command.tenant_id, command.grant_id, now)
+        await uow.commit()
+
+
+async def expire_grants(*, uow: UnitOfWork, clock: Clock, batch_size: int = 500) -> int:
+    """Announce each grant past its expiry exactly once (claimed with SKIP LOCKED)."""
+    async with uow:
+        expired = await uow.grants.claim_expired(clock.now(), batch_size)
+        for row in expired:
+            uow.outbox.add(
+                translate.grant_expired(
+                    row["tenant_id"], row["account_id"], row["id"], row["kind"], row["feature_key"]
+                )
+            )
+        await uow.commit()
+    return len(expired)

@@ -1,0 +1,217 @@
+"""Fixtures of entitlements' tests: the service in-process on real Kafka and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import TopicPartition
+from fastapi import FastAPI
+
+from tangible_devstack.pytest_plugin import DatabaseFactory, IssueToken
+from tangible_devstack.testing import eventually, running, wait_ready
+from tangible_entitlements.bootstrap import ROLES, bootstrap
+from tangible_entitlements.config import Settings
+from tangible_runtime.domain import ManualClock
+from tangible_runtime.kafka import KafkaClients
+from tangible_runtime.settings import AuthSettings, KafkaSettings
+from tangible_schemas import TOPICS, CloudEvent, EventData, KafkaRecord, from_record, new_event, to_record
+from tangible_schemas.usage import UsageRecorded
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
+
+
+@dataclass
+class Harness:
+    """One tenant's view of a running entitlements service, plus Kafka helpers."""
+
+    settings: Settings
+    clock: ManualClock
+    tenant: str
+    issue_token: IssueToken
+    client: httpx.AsyncClient = field(init=False)
+    app: FastAPI = field(init=False)
+
+    @property
+    def kafka(self) -> KafkaClients:
+        return KafkaClients(self.settings.kafka)
+
+    def headers(self, *scopes: str, account_id: str | None = None) -> dict[str, str]:
+        token = self.issue_token(self.tenant, *(scopes or ("admin",)), account_id=account_id)
+        return {"Authorization": f"Bearer {token}"}
+
+    @asynccontextmanager
+    async def run(self, roles: Collection[str] = ROLES) -> AsyncIterator[httpx.AsyncClient]:
+        app = self.app = bootstrap(self.settings, roles=roles, clock=self.clock, configure_logs=False)
+        async with running(app) as client:
+            await wait_ready(client)
+            self.client = client
+            yield client
+
+    async def call(self, method: str, path: str, body: Any = None, *, status: int | None = None) -> Any:
+        response = await self.client.request(method, path, json=body, headers=self.headers())
+        if status is not None:
+            assert response.status_code == status, response.text
+        else:
+            assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+    async def check(self, account: str, feature: str, **params: str) -> dict[str, Any]:
+        response = await self.client.get(
+            f"/v1/accounts/{account}/entitlements/{feature}", params=params, headers=self.headers("read")
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def usage(
+        self,
+        account: str,
+        usage_type: str = "report.generated",
+        *,
+        at: datetime | None = None,
+        user_id: str | None = None,
+        quantity: float = 1.0,
+        **properties: Any,
+    ) -> KafkaRecord:
+        data = UsageRecorded(
+            tenant_id=self.tenant,
+            account_id=account,
+            event_id=str(uuid.uuid4()),
+            event_source="app://tests",
+            usage_type=usage_type,
+            occurred_at=at or datetime(2026, 11, 26, 10, tzinfo=UTC),
+            quantity=quantity,
+            user_id=user_id,
+            properties=properties,
+        )
+        return to_record(new_event(data, source="tangible/usage-ingest"))
+
+    def record(self, data: EventData) -> KafkaRecord:
+        return to_record(new_event(data, source="tests"))
+
+    async def produce(self, records: Sequence[KafkaRecord]) -> None:
+        producer = self.kafka.producer()
+        await producer.start()
+        try:
+            futures = [
+                await producer.send(self.kafka.topic(r.topic), value=r.value, key=r.key, headers=r.headers)
+                for r in records
+            ]
+            for future in futures:
+                await future
+        finally:
+            await producer.stop()
+
+    async def wait_events(self, count: int, topic: str, *types: str) -> list[CloudEvent[EventData]]:
+        """The events of these types once there are `count` of them (the relay is asynchronous)."""
+
+        async def probe() -> list[CloudEvent[EventData]]:
+            found = await self.events(topic, *types)
+            assert len(found) >= count, found
+            return found
+
+        return await eventually(probe)
+
+    async def events(self, topic: str, *types: str) -> list[CloudEvent[EventData]]:
+        """Every event of these types on the topic so far, for this tenant."""
+        clients = self.kafka
+        consumer = clients.consumer(group=None)
+        await consumer.start()
+        try:
+            name = clients.topic(topic)
+            await consumer.topics()
+            count = next((t.partitions for t in TOPICS if t.name == topic), 1)  # dead-letter topics: 1
+            partitions = [TopicPartition(name, p) for p in range(count)]
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            ends = await consumer.end_offsets(partitions)
+            found: list[CloudEvent[EventData]] = []
+            while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+                batches = await consumer.getmany(timeout_ms=200)
+                for records in batches.values():
+                    for record in records:
+                        event = from_record(list(record.headers), record.value)
+                        if event.type in types and event.tenantid == self.tenant:
+                            found.append(event)
+            return found
+        finally:
+            await consumer.stop()
+
+    async def provision(
+        self, account: str = "acct-1", *, limit: float = 10, hard: bool = True
+    ) -> dict[str, Any]:
+        """reports (metered, monthly), sso (boolean), support (config), seats; plan starter v1."""
+        features = [
+            {
+                "key": "reports",
+                "name": "Reports",
+                "kind": "metered",
+                "meter": {"event_type": "report.generated", "aggregation": "count", "reset_period": "month"},
+                "outcome": "Board-ready reports in one click",
+                "impact_metric": "hours saved",
+                "impact_per_unit": 0.25,
+            },
+            {"key": "sso", "name": "Single sign-on", "kind": "boolean", "outcome": "One login for everyone"},
+            {"key": "support", "name": "Support", "kind": "config", "outcome": "Help when you need it"},
+            {"key": "seats", "name": "Seats", "kind": "seats", "outcome": "Room for the whole team"},
+        ]
+        for feature in features:
+            await self.call("POST", "/v1/features", feature)
+        plan = {
+            "key": "starter",
+            "name": "Starter",
+            "features": {
+                "reports": {"limit": limit, "hard": hard},
+                "support": {"config": "standard"},
+                "seats": {},
+            },
+        }
+        await self.call("POST", "/v1/plans", plan)
+        await self.call("POST", "/v1/plans/starter/versions/1/publish")
+        return dict(
+            await self.call(
+                "POST",
+                "/v1/licenses",
+                {
+                    "account_id": account,
+                    "plan_key": "starter",
+                    "term_start": "2026-01-01",
+                    "term_end": "2027-01-01",
+                    "seats": 3,
+                },
+            )
+        )
+
+
+@pytest.fixture
+async def harness(
+    database_factory: DatabaseFactory,
+    kafka_settings: KafkaSettings,
+    auth_settings: AuthSettings,
+    issue_token: IssueToken,
+    tenant_id: str,
+) -> Harness:
+    url = await database_factory("entitlements", MIGRATIONS)
+    settings = Settings(
+        database_url=url,
+        kafka=kafka_settings,
+        auth=auth_settings,
+        scheduler_interval_seconds=0.05,
+        restore_window_days=30,
+    )
+    return Harness(settings, ManualClock(NOW), tenant_id, issue_token)
+
+
+@pytest.fixture
+async def service(harness: Harness) -> AsyncIterator[Harness]:
+    """The service with every role, running for the test."""
+    async with harness.run():
+        yield harness

@@ -1,0 +1,182 @@
+"""Metering on real Kafka and PostgreSQL: exactly once, thresholds once per period, DLQ."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+from aiokafka import TopicPartition
+
+from tangible_devstack.testing import eventually
+from tangible_entitlements.entrypoints.consumers import USAGE_CONSUMER
+from tangible_schemas.registry import USAGE
+
+pytestmark = pytest.mark.integration
+TOPIC = "tangible.entitlements.v1"
+CROSSED = "tangible.entitlements.v1.threshold_crossed"
+RECOVERED = "tangible.entitlements.v1.threshold_recovered"
+
+
+async def _usage_is(h: Any, expected: float, account: str = "acct-1", **params: str) -> dict[str, Any]:
+    async def probe() -> dict[str, Any]:
+        check = await h.check(account, "reports", **params)
+        assert check["usage"] == expected, check
+        return dict(check)
+
+    return await eventually(probe)
+
+
+async def _rewind_consumer_group(h: Any) -> None:
+    """As if the consumer crashed after its database commit but before committing offsets."""
+    clients = h.kafka
+    consumer = clients.consumer(group=USAGE_CONSUMER)
+    await consumer.start()
+    try:
+        topic = clients.topic(USAGE.name)
+        partitions = [TopicPartition(topic, p) for p in range(USAGE.partitions)]
+        consumer.assign(partitions)
+        await consumer.commit(dict.fromkeys(partitions, 0))
+    finally:
+        await consumer.stop()
+
+
+async def test_counters_move_exactly_once_under_redelivery_and_restarts(harness: Any) -> None:
+    h = harness
+    batch = [h.usage("acct-1", user_id=f"u{i % 3}") for i in range(30)]
+    async with h.run():
+        await h.provision(limit=1000)
+        await h.produce(batch + batch[:10])  # duplicates inside one batch, too
+        await _usage_is(h, 30)
+        await h.produce(batch)  # the same records again (a producer retry, a replay)
+        await h.produce([h.usage("acct-1")])
+        await _usage_is(h, 31)
+    # offsets lost: the whole topic is delivered again to a restarted consumer
+    await _rewind_consumer_group(h)
+    async with h.run():
+        await h.produce([h.usage("acct-1")])
+        await _usage_is(h, 32)
+    # restart while a stream is flowing: stop after part of it was consumed
+    stream = [h.usage("acct-1") for _ in range(600)]
+    async with h.run():
+        await h.produce(stream[:300])
+
+        async def some() -> None:
+            assert (await h.check("acct-1", "reports"))["usage"] > 32
+
+        await eventually(some)
+        await h.produce(stream[300:])
+    async with h.run():
+        await h.produce(stream)  # and everything once more for good measure
+        await _usage_is(h, 632)
+        report = await h.call("GET", "/v1/accounts/acct-1/usage?from=2026-11-01&to=2026-11-30")
+        assert report["features"][0]["total"] == 632  # the daily rollup moved exactly once too
+
+
+async def test_thresholds_fire_once_per_period_and_recover_after_the_reset(service: Any) -> None:
+    h = service
+    await h.provision(limit=10, hard=False)
+    first = [h.usage("acct-1") for _ in range(12)]
+    await h.produce(first[:6])
+    await _usage_is(h, 6)
+    await h.produce(first)  # 6 redelivered, 6 new
+    check = await _usage_is(h, 12)
+    assert (check["has_access"], check["overage"], check["limit_type"]) == (True, 2, "soft")
+    crossed = await h.wait_events(3, TOPIC, CROSSED)
+    assert sorted(e.data.threshold_percent for e in crossed) == [50, 80, 100]
+    await h.produce([h.usage("acct-1") for _ in range(3)])
+    await _usage_is(h, 15)
+    assert len(await h.events(TOPIC, CROSSED)) == 3  # once per period, however far past
+
+    # the month ends: each crossing recovers once, with the December period
+    h.clock.set(datetime(2026, 12, 1, 0, 5, tzinfo=UTC))
+    recovered = await h.wait_events(3, TOPIC, RECOVERED)
+    assert {(e.data.threshold_percent, e.data.cause, e.data.period_start) for e in recovered} == {
+        (pct, "period_reset", datetime(2026, 12, 1, tzinfo=UTC)) for pct in (50, 80, 100)
+    }
+    december = datetime(2026, 12, 1, 1, tzinfo=UTC)
+    await h.produce([h.usage("acct-1", at=december) for _ in range(5)])
+    check = await _usage_is(h, 5)
+    assert check["period_start"] == "2026-12-01T00:00:00Z"
+    crossed = await h.wait_events(4, TOPIC, CROSSED)
+    assert [e.data.period_start for e in crossed].count(datetime(2026, 12, 1, tzinfo=UTC)) == 1
+    h.clock.advance(timedelta(seconds=1))
+    assert len(await h.events(TOPIC, RECOVERED)) == 3  # nothing recovers twice
+
+
+async def test_a_higher_limit_recovers_crossed_thresholds_once(service: Any) -> None:
+    h = service
+    license = await h.provision(limit=10)
+    await h.produce([h.usage("acct-1") for _ in range(9)])
+    await _usage_is(h, 9)
+    await h.wait_events(2, TOPIC, CROSSED)  # 50 and 80
+    await h.call(
+        "POST", "/v1/addons", {"key": "extra", "name": "Extra", "features": {"reports": {"limit": 10}}}
+    )
+    await h.call("POST", "/v1/addons/extra/versions/1/publish")
+    await h.call("POST", f"/v1/licenses/{license['id']}/addons", {"addon_key": "extra"})
+    recovered = await h.wait_events(2, TOPIC, RECOVERED)  # 9 of 20 is under both 50 % and 80 %
+    outcome = sorted((e.data.threshold_percent, e.data.cause, e.data.limit) for e in recovered)
+    assert outcome == [(50, "limit_increased", 20), (80, "limit_increased", 20)]
+    await h.call("POST", f"/v1/licenses/{license['id']}/renew", {})
+    assert len(await h.events(TOPIC, RECOVERED)) == 2
+
+
+async def test_late_events_land_in_their_period_and_unknowns_go_to_the_dead_letter_topic(
+    service: Any,
+) -> None:
+    h = service
+    await h.provision()
+    late = h.usage("acct-1", at=datetime(2026, 10, 31, 23, 30, tzinfo=UTC))
+    await h.produce([h.usage("acct-1"), late, h.usage("nobody"), h.usage("acct-1", "login")])
+    await _usage_is(h, 1)  # November's counter
+    report = await h.call("GET", "/v1/accounts/acct-1/usage?from=2026-10-01&to=2026-11-30&granularity=month")
+    assert [p["value"] for p in report["features"][0]["series"]] == [1, 1]
+    dead = await h.wait_events(2, f"tangible.dlq.{USAGE_CONSUMER}", "tangible.usage.v1.recorded")
+    reasons = await _dlq_reasons(h)
+    assert sorted(reasons) == ["no_meter", "unknown_account"] and len(dead) == 2
+
+
+async def _dlq_reasons(h: Any) -> list[str]:
+    clients = h.kafka
+    consumer = clients.consumer(f"tangible.dlq.{USAGE_CONSUMER}", group=None)
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=2000)
+        return [dict(r.headers)["dlq_reason"].decode() for rs in batches.values() for r in rs]
+    finally:
+        await consumer.stop()
+
+
+async def test_a_consumer_killed_inside_its_transaction_loses_and_doubles_nothing(harness: Any) -> None:
+    """The batch's transaction (inbox claim included) is cut off before it commits: the
+    offsets were not committed either, so the restarted consumer counts that batch once."""
+    h = harness
+    database = await asyncpg.connect(h.settings.database_url.replace("+asyncpg", ""))
+    try:
+        async with h.run():
+            await h.provision(limit=1000)
+            await h.produce([h.usage("acct-1") for _ in range(50)])
+            await _usage_is(h, 50)
+            blocker = database.transaction()
+            await blocker.start()
+            await database.execute("LOCK TABLE usage_counters IN ACCESS EXCLUSIVE MODE")
+            await h.produce([h.usage("acct-1") for _ in range(40)])
+
+            async def stuck() -> None:
+                await database.execute("SELECT pg_stat_clear_snapshot()")  # fresh view inside our transaction
+                waiting = await database.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND query LIKE '%usage_counters%'"
+                )
+                assert waiting >= 1
+
+            await eventually(stuck)
+            h.app.state.runtime.shutdown_grace_seconds = 0.2
+        await blocker.rollback()  # the consumer is gone; its transaction was rolled back
+        assert await database.fetchval("SELECT value FROM usage_counters") == 50
+    finally:
+        await database.close()
+    async with h.run():
+        await _usage_is(h, 90)

@@ -16,9 +16,11 @@ class Settings(ServiceSettings):
     port: int = 8001
     max_events_per_request: int = 1000
     max_request_bytes: int = 1_048_576
+    # one event's JSON; under Kafka's default message.max.bytes (1 MiB) with room for headers
+    max_event_bytes: int = 1_000_000
     dedup_retention_days: int = 35  # the promise is ≥ 32 days; keep a margin
     max_clock_skew_minutes: int = 60 * 24  # events dated further in the future are rejected
-    rate_limit_events_per_second: int = 50_000
+    rate_limit_events_per_second: int = 50_000  # per tenant, per process
     retry_after_seconds: int = 5
 
 

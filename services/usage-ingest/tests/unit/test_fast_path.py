@@ -110,7 +110,7 @@ def same_time(a: datetime | None, b: datetime | None) -> bool:
     return a == b and a.utcoffset() == b.utcoffset()
 
 
-@settings(max_examples=3000)
+@settings(max_examples=1000)
 @given(items())
 def test_the_fast_path_accepts_only_what_the_model_accepts_with_the_same_values(item: dict[str, Any]) -> None:
     fast = fast_fields(item)

@@ -37,7 +37,10 @@ def bootstrap(
     clock: Clock | None = None,
     span_processors: Sequence[SpanProcessor] = (),
     configure_logs: bool = True,
+    serving_process: bool = False,
 ) -> FastAPI:
+    """The app of the given roles. `serving_process`: this process only serves the app
+    (not a test), so the garbage collector may be tuned for it (see `tune_gc`)."""
     settings = settings or get_settings()
     runtime = ServiceRuntime(
         "usage-ingest", settings, clock or SystemClock(), span_processors, configure_logs
@@ -67,6 +70,8 @@ def bootstrap(
             rt.start_worker(revocation_follower(rt))
         if "scheduler" in roles:
             rt.start_worker(dedup_pruner(rt, app.state.container, every=timedelta(hours=1)))
+        if serving_process:
+            tune_gc()
 
     app = create_app(
         runtime,
@@ -79,12 +84,14 @@ def bootstrap(
 
 
 def tune_gc() -> None:
-    """For a serving process: a request allocates a dozen objects per event, so the default
-    young-generation threshold (700) runs the collector several times per request."""
+    """A request allocates a dozen objects per event: with the default young-generation
+    threshold (700) the collector runs several times per request, and each full collection
+    walks every object of the process. Objects alive once started (modules, app, models)
+    are frozen out of collections; the threshold is raised."""
+    gc.freeze()
     gc.set_threshold(50_000, 20, 100)
 
 
 def app_from_environment() -> FastAPI:
     """One worker's app when the API runs in several processes (`USAGE_INGEST_WORKERS`)."""
-    tune_gc()
-    return bootstrap(get_settings(), roles=roles_from_environment(ROLES))
+    return bootstrap(get_settings(), roles=roles_from_environment(ROLES), serving_process=True)

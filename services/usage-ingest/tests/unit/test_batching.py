@@ -91,7 +91,7 @@ async def test_a_full_batch_goes_first_and_a_new_one_takes_the_rest() -> None:
     assert producer.sent == [(1, [b"r0", b"r1", b"r2"]), (1, [b"r3", b"r4"])]
 
 
-def events(*ids: str, quantity: int = 1) -> list[UsageEvent]:
+def events(*ids: str, quantity: int = 1, tenant: str = "t1") -> list[UsageEvent]:
     items = [
         {
             "specversion": "1.0",
@@ -103,22 +103,23 @@ def events(*ids: str, quantity: int = 1) -> list[UsageEvent]:
         }
         for i in ids
     ]
-    return to_command("t1", items, datetime(2026, 11, 26, tzinfo=UTC)).events
+    return to_command(tenant, items, datetime(2026, 11, 26, tzinfo=UTC)).events
 
 
 async def test_a_retry_waits_for_the_record_still_on_its_way_instead_of_sending_it_again() -> None:
     in_flight = InFlight()
     pending: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     a, b = events("a", "b")
-    in_flight.keep("t1", [(pending, [a, b])])
+    in_flight.keep([(pending, [a, b])])
 
     [changed_b] = events("b", quantity=5)
     [c] = events("c")
-    earlier, fresh = in_flight.take("t1", [a, changed_b, c])
+    earlier, fresh = in_flight.take([a, changed_b, c])
     assert earlier == [(pending, [a])]
     assert fresh == [changed_b, c]  # a changed payload is sent anew
-    assert in_flight.take("t1", [a]) == ([], [a])  # taken once: the retry owns it now
-    assert in_flight.take("t2", [b]) == ([], [b])  # per tenant
+    assert in_flight.take([a]) == ([], [a])  # taken once: the retry owns it now
+    [b_elsewhere] = events("b", tenant="t2")
+    assert in_flight.take([b_elsewhere]) == ([], [b_elsewhere])  # per tenant
 
 
 async def test_records_whose_batch_failed_are_forgotten_and_the_rest_is_bounded() -> None:
@@ -129,9 +130,9 @@ async def test_records_whose_batch_failed_are_forgotten_and_the_rest_is_bounded(
     landed.set_result(None)
     in_flight = InFlight(max_events=2)
     a, b, c = events("a", "b", "c")
-    in_flight.keep("t1", [(failed, [a])])
+    in_flight.keep([(failed, [a])])
     assert len(in_flight) == 0
-    in_flight.keep("t1", [(landed, [a, b, c])])
+    in_flight.keep([(landed, [a, b, c])])
     assert len(in_flight) == 2
-    earlier, fresh = in_flight.take("t1", [a, b, c])
+    earlier, fresh = in_flight.take([a, b, c])
     assert (earlier, fresh) == ([(landed, [b, c])], [a])  # the oldest went first

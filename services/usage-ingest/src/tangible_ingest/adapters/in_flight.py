@@ -20,7 +20,6 @@ from typing import Any
 from tangible_ingest.domain.model import UsageEvent
 
 Delivery = tuple[asyncio.Future[Any], list[UsageEvent]]  # a batch's future and its events
-_Key = tuple[str, str, str]  # tenant, source, id
 
 
 def _consume_exception(future: asyncio.Future[Any]) -> None:
@@ -33,26 +32,26 @@ class InFlight:
     def __init__(self, max_events: int = 200_000, keep_seconds: float = 600.0) -> None:
         self._max_events = max_events
         self._keep_seconds = keep_seconds
-        self._records: dict[_Key, tuple[bytes, asyncio.Future[Any], float]] = {}
+        self._records: dict[bytes, tuple[bytes, asyncio.Future[Any], float]] = {}  # by dedup key
 
     def __len__(self) -> int:
         return len(self._records)
 
-    def take(self, tenant_id: str, events: Sequence[UsageEvent]) -> tuple[list[Delivery], list[UsageEvent]]:
+    def take(self, events: Sequence[UsageEvent]) -> tuple[list[Delivery], list[UsageEvent]]:
         """Split `events` into deliveries already under way and events to send."""
         if not self._records:
             return [], list(events)
         by_future: dict[asyncio.Future[Any], list[UsageEvent]] = {}
         fresh: list[UsageEvent] = []
         for event in events:
-            entry = self._records.pop((tenant_id, event.source, event.id), None)
+            entry = self._records.pop(event.dedup_key, None)
             if entry is None or entry[0] != event.payload_hash or _failed(entry[1]):
                 fresh.append(event)
             else:
                 by_future.setdefault(entry[1], []).append(event)
         return list(by_future.items()), fresh
 
-    def keep(self, tenant_id: str, deliveries: Sequence[Delivery]) -> None:
+    def keep(self, deliveries: Sequence[Delivery]) -> None:
         """Remember the records of a failed publish that may still reach Kafka."""
         now = time.monotonic()
         for future, events in deliveries:
@@ -60,7 +59,7 @@ class InFlight:
                 continue
             future.add_done_callback(_consume_exception)
             for event in events:
-                self._records[(tenant_id, event.source, event.id)] = (event.payload_hash, future, now)
+                self._records[event.dedup_key] = (event.payload_hash, future, now)
         self._trim(now)
 
     def _trim(self, now: float) -> None:

@@ -144,7 +144,7 @@ class UsagePublisher:
         this waits for that record instead (see `InFlight`)."""
         if not events:
             return
-        earlier, fresh = self.in_flight.take(tenant_id, events)
+        earlier, fresh = self.in_flight.take(events)
         sent: list[Delivery] = []
         try:
             with self._metrics.publish_latency.time():
@@ -162,7 +162,7 @@ class UsagePublisher:
         except (KafkaError, TimeoutError, asyncio.CancelledError) as error:
             # Records already appended may reach Kafka later: remember them, so that the
             # producer's retry waits for them rather than sending another copy.
-            self.in_flight.keep(tenant_id, [*sent, *earlier])
+            self.in_flight.keep([*sent, *earlier])
             if isinstance(error, asyncio.CancelledError):
                 raise
             raise PublishUnavailable(

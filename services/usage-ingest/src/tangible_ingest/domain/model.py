@@ -44,11 +44,8 @@ class UsageEvent:
     quantity: float
     user_id: str | None
     properties: dict[str, Any]
-    payload_hash: bytes
-
-    @property
-    def dedup_key(self) -> tuple[str, str]:
-        return (self.source, self.id)
+    dedup_key: bytes  # see `dedup_key`
+    payload_hash: bytes  # first 16 bytes of SHA-256 over the event's canonical JSON
 
     def wire_id(self, tenant_id: str) -> str:
         """UUIDv5 of tenant, source and id: `uuid.uuid5` spelled out, at a third of its cost."""
@@ -58,6 +55,11 @@ class UsageEvent:
         digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
         h = digest.hex()
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def dedup_key(tenant_id: str, source: str, event_id: str) -> bytes:
+    """What makes an event the same event: (tenant, source, id), as 16 bytes of SHA-256."""
+    return hashlib.sha256(f"{tenant_id}\x1f{source}\x1f{event_id}".encode()).digest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,15 +92,13 @@ class Classification:
 
 def first_occurrences(events: list[UsageEvent]) -> list[UsageEvent]:
     """One event per dedup key, the first of the batch: the ones worth claiming."""
-    unique: dict[tuple[str, str], UsageEvent] = {}
+    unique: dict[bytes, UsageEvent] = {}
     for event in events:
         unique.setdefault(event.dedup_key, event)
     return list(unique.values())
 
 
-def classify(
-    events: list[UsageEvent], taken: set[tuple[str, str]], known_hashes: dict[tuple[str, str], bytes]
-) -> Classification:
+def classify(events: list[UsageEvent], taken: set[bytes], known_hashes: dict[bytes, bytes]) -> Classification:
     """Split valid events into fresh ones and duplicates / conflicts.
 
     `taken` holds the keys the store already had (the others this request claimed);
@@ -106,7 +106,7 @@ def classify(
     key wins and later ones are duplicates or conflicts of it.
     """
     outcome = Classification()
-    seen: dict[tuple[str, str], bytes] = {}
+    seen: dict[bytes, bytes] = {}
     for event in events:
         key = event.dedup_key
         previous = seen.get(key)

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request, Response
 
-from tangible_ingest.domain.errors import PublishUnavailable
+from tangible_ingest.domain.errors import PublishUnavailable, StoreUnavailable
 from tangible_ingest.domain.model import EventResult, IngestReport, Outcome
 from tangible_ingest.entrypoints.dependencies import Container, ContainerDep
 from tangible_ingest.entrypoints.schemas import IngestResponse
@@ -127,7 +127,9 @@ def _items(body: bytes, request: Request, container: Container) -> list[Any]:
         415: {"description": "Unsupported content type"},
         422: {"description": "No valid event"},
         429: {"description": "Rate limit exceeded; retry after Retry-After", "headers": _RATE_HEADERS},
-        503: {"description": "Kafka unavailable; nothing accepted; retry after Retry-After"},
+        503: {
+            "description": "Kafka or the dedup store unavailable; nothing accepted; retry after Retry-After"
+        },
     },
 )
 async def post_events(request: Request, principal: IngestPrincipal, container: ContainerDep) -> Response:
@@ -161,11 +163,11 @@ async def post_events(request: Request, principal: IngestPrincipal, container: C
         report = await ingest_batch(
             command, uow=container.new_uow(), publisher=container.publisher, clock=container.clock
         )
-    except PublishUnavailable as error:
+    except (PublishUnavailable, StoreUnavailable) as error:
         container.limiter.refund(tenant_id, len(items))  # nothing was accepted
         raise ProblemError(
             503,
-            "Events could not be stored durably; nothing was accepted",
+            "Events could not be accepted now; nothing was accepted",
             type_=error.code,
             detail=error.message,
             headers={"Retry-After": str(container.settings.retry_after_seconds)},

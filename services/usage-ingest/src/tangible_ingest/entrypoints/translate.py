@@ -11,7 +11,7 @@ import orjson
 from pydantic import ValidationError
 
 from tangible_ingest.domain.commands import IngestBatch
-from tangible_ingest.domain.model import Reason, Rejection, UsageEvent
+from tangible_ingest.domain.model import Reason, Rejection, UsageEvent, dedup_key
 from tangible_ingest.entrypoints.schemas import CloudEventIn, fast_fields, model_fields
 
 SINGLE = "application/cloudevents+json"
@@ -106,7 +106,8 @@ def to_command(
                 quantity=quantity,
                 user_id=user_id,
                 properties=properties,
-                payload_hash=hashlib.sha256(canonical).digest(),
+                dedup_key=dedup_key(tenant_id, source, event_id),
+                payload_hash=hashlib.sha256(canonical).digest()[:16],
             )
         )
     return IngestBatch(tenant_id=tenant_id, events=events, rejections=rejections)

@@ -35,8 +35,8 @@ async def ingest_batch(
     tenant_id = command.tenant_id
     async with uow:
         unique = first_occurrences(command.events)
-        taken = await uow.dedup.claim(tenant_id, unique, clock.now())
-        known = await uow.dedup.known_hashes(tenant_id, [e for e in unique if e.dedup_key in taken])
+        taken = await uow.dedup.claim(unique, clock.now())
+        known = await uow.dedup.known_hashes([e for e in unique if e.dedup_key in taken])
         batch = classify(command.events, taken, known)
         if batch.fresh:
             await publisher.publish(tenant_id, batch.fresh)

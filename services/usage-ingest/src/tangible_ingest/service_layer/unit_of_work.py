@@ -1,12 +1,18 @@
-"""Unit of work: one transaction; rolls back unless committed."""
+"""Unit of work: one transaction; rolls back unless committed.
+
+A lost or unreachable database surfaces as `StoreUnavailable` (a 503 the producer
+retries), never as an unexpected error.
+"""
 
 from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_ingest.adapters.repository import DedupRepository, Observe, no_timing
+from tangible_ingest.domain.errors import StoreUnavailable
 from tangible_runtime.db import SessionFactory
 
 
@@ -24,15 +30,27 @@ class UnitOfWork:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self, exc_type: type[BaseException] | None, exc_value: BaseException | None, tb: TracebackType | None
     ) -> None:
         assert self._session is not None
         try:
             await self._session.rollback()
+        except (exc.DBAPIError, exc.TimeoutError, OSError):
+            pass  # the connection is gone: so is the transaction
         finally:
             await self._session.close()
             self._session = None
+        if _unreachable(exc_value):
+            raise StoreUnavailable(
+                f"the dedup store is unavailable: {type(exc_value).__name__}"
+            ) from exc_value
 
     async def commit(self) -> None:
         assert self._session is not None
         await self._session.commit()
+
+
+def _unreachable(error: BaseException | None) -> bool:
+    if isinstance(error, exc.DBAPIError):
+        return error.connection_invalidated or isinstance(error, exc.OperationalError | exc.InterfaceError)
+    return isinstance(error, exc.TimeoutError | OSError)

@@ -1,7 +1,7 @@
-"""A real broker outage: 503 with Retry-After, nothing half-accepted, the retry counts once.
+"""Outages: 503 with Retry-After, nothing half-accepted, the retry counts once.
 
-This module runs its own Kafka broker (a local JVM on free ports) so that it can stop and
-restart it without disturbing the broker every other test shares.
+The broker test runs its own Kafka broker (a local JVM on free ports) so that it can stop
+and restart it without disturbing the broker every other test shares.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import pytest
 
 from tangible_devstack.kafka import KafkaBroker
 from tangible_devstack.processes import free_port
-from tangible_devstack.testing import eventually
+from tangible_devstack.testing import eventually, running
+from tangible_ingest.bootstrap import bootstrap
+from tangible_ingest.config import Settings
 from tangible_runtime.kafka import KafkaClients
 from tangible_runtime.settings import KafkaSettings
 
@@ -82,3 +84,17 @@ async def test_a_broker_outage_is_a_503_and_the_retry_is_accepted_exactly_once(
     copies = Counter(dict(record.headers)["ce_id"] for record in records)
     assert len(copies) == 1 + len(batch)
     assert set(copies.values()) == {1}  # the records the failed publish left were not sent twice
+
+
+async def test_an_unreachable_dedup_store_is_a_503_not_a_500(
+    ingest_settings: Settings, ingest_headers: dict[str, str], event: Event
+) -> None:
+    nowhere = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/usage_ingest"
+    settings = ingest_settings.model_copy(update={"database_url": nowhere, "retry_after_seconds": 3})
+    async with running(bootstrap(settings, configure_logs=False)) as ingest:
+        response = await ingest.post("/v1/events", json=[event()], headers=ingest_headers)
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"] == "3"
+        assert response.json()["type"].endswith("store-unavailable")
+        readiness = (await ingest.get("/readyz")).json()
+        assert readiness["checks"]["database"].startswith("failed")

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import uuid
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
+import orjson
 import pytest
 
+from tangible_devstack.databases import create_database, drop_database, with_database
 from tangible_devstack.pytest_plugin import IssueToken
+from tangible_runtime.migrations import upgrade
 from tangible_schemas import from_record
 from tangible_schemas.usage import UsageRecorded
 
 pytestmark = pytest.mark.integration
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 Event = Callable[..., dict[str, Any]]
 
@@ -190,3 +199,34 @@ async def test_events_dated_beyond_the_tolerated_clock_skew_are_rejected(
     )
     assert statuses(response) == ["accepted", "rejected"]
     assert response.json()["results"][1]["errors"][0]["code"] == "time-in-future"
+
+
+async def test_keys_accepted_before_the_compact_dedup_table_still_deduplicate(
+    infrastructure: Any, start_ingest: Any, ingest_headers: dict[str, str], tenant_id: str, event: Event
+) -> None:
+    """Migration 0002 carries keys over with the digest the service computes."""
+    admin = infrastructure.postgres_admin_url
+    name = f"usage_ingest_v1_{uuid.uuid4().hex[:8]}"
+    await create_database(admin, name)
+    url = with_database(admin, name)
+    await asyncio.to_thread(upgrade, MIGRATIONS, url, "0001")
+    old = event(id="é-1")
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await connection.execute(
+            "INSERT INTO dedup_keys VALUES ($1, $2, $3, $4, now())",
+            tenant_id,
+            old["source"],
+            old["id"],
+            hashlib.sha256(orjson.dumps(old, option=orjson.OPT_SORT_KEYS)).digest(),
+        )
+    finally:
+        await connection.close()
+    await asyncio.to_thread(upgrade, MIGRATIONS, url)
+    try:
+        async with start_ingest(database_url=url) as ingest:
+            changed = {**old, "data": {"quantity": 7}}
+            response = await ingest.post("/v1/events", json=[old, changed, event()], headers=ingest_headers)
+            assert statuses(response) == ["duplicate", "conflict", "accepted"]
+    finally:
+        await drop_database(admin, name)

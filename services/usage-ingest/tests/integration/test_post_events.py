@@ -46,7 +46,12 @@ async def test_single_event_is_on_kafka_with_cloudevents_headers_when_202(
     ingest: httpx.AsyncClient, ingest_headers: dict[str, str], event: Event, read_usage: Any, tenant_id: str
 ) -> None:
     sent = event()
-    headers = {**ingest_headers, "Content-Type": "application/cloudevents+json"}
+    trace_id = uuid.uuid4().hex
+    headers = {
+        **ingest_headers,
+        "Content-Type": "application/cloudevents+json",
+        "traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01",
+    }
     response = await ingest.post("/v1/events", json=sent, headers=headers)
     assert response.status_code == 202, response.text
     assert response.json()["accepted"] == 1
@@ -57,6 +62,7 @@ async def test_single_event_is_on_kafka_with_cloudevents_headers_when_202(
     assert header_map["ce_type"] == b"tangible.usage.v1.recorded"
     assert header_map["ce_tenantid"] == tenant_id.encode()
     assert header_map["ce_subject"] == b"acct-1"
+    assert header_map["traceparent"].decode().split("-")[1] == trace_id  # followable from the request
     event_in_kafka = from_record(list(record.headers), record.value)
     assert isinstance(event_in_kafka.data, UsageRecorded)
     assert event_in_kafka.data.quantity == 2

@@ -38,10 +38,11 @@ def test_keys_claimed_before_are_duplicates_or_conflicts_by_payload_hash() -> No
     assert classify([first], set(), {}).fresh == [first]
 
 
-def test_a_repeat_of_a_claimed_key_in_the_same_batch_is_judged_against_the_first() -> None:
-    first, again, changed = events(valid(), valid(), valid(data={"quantity": 9}))
-    result = classify([first, again, changed], {first.dedup_key}, {first.dedup_key: b"stored-elsewhere"})
-    assert [r.outcome for r in result.results] == [Outcome.CONFLICT, Outcome.DUPLICATE, Outcome.CONFLICT]
+def test_every_occurrence_of_a_stored_key_is_judged_against_the_stored_payload() -> None:
+    stored, changed, again = events(valid(), valid(data={"quantity": 9}), valid())
+    result = classify([changed, again], {stored.dedup_key}, {stored.dedup_key: stored.payload_hash})
+    assert [r.outcome for r in result.results] == [Outcome.CONFLICT, Outcome.DUPLICATE]
+    assert result.fresh == []
 
 
 def test_invalid_events_are_rejected_by_index_with_reasons() -> None:

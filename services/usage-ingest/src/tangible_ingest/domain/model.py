@@ -102,21 +102,24 @@ def classify(events: list[UsageEvent], taken: set[bytes], known_hashes: dict[byt
     """Split valid events into fresh ones and duplicates / conflicts.
 
     `taken` holds the keys the store already had (the others this request claimed);
-    `known_hashes` their stored payload hash. Within one batch the first occurrence of a
-    key wins and later ones are duplicates or conflicts of it.
+    `known_hashes` their stored payload hash, which every occurrence is judged against.
+    A new key is accepted at its first occurrence in the batch; later ones are duplicates
+    or conflicts of that one.
     """
     outcome = Classification()
     seen: dict[bytes, bytes] = {}
     for event in events:
         key = event.dedup_key
-        previous = seen.get(key)
-        if previous is None:
-            seen[key] = event.payload_hash
-            if key not in taken:
+        if key in taken:
+            # judged against the accepted event; a key that vanished between the claim
+            # and the lookup was pruned: it existed
+            previous = known_hashes.get(key, event.payload_hash)
+        else:
+            previous = seen.get(key)
+            if previous is None:
+                seen[key] = event.payload_hash
                 outcome.fresh.append(event)
                 continue
-            # a key that vanished between the claim and the lookup was pruned: it existed
-            previous = known_hashes.get(key, event.payload_hash)
         if previous == event.payload_hash:
             outcome.results.append(EventResult(event.index, event.id, Outcome.DUPLICATE))
         else:

@@ -55,7 +55,11 @@ def bootstrap(
             metrics=rt.metrics,
             ingest_metrics=ingest_metrics,
             publisher=UsagePublisher(
-                rt.producer, rt.clients, rt.metrics, settings.kafka.publish_timeout_seconds
+                rt.producer,
+                rt.clients,
+                rt.metrics,
+                settings.kafka.publish_timeout_seconds,
+                max_backlog=settings.max_unacknowledged_events,
             ),
             session_factory=rt.session_factory,
             limiter=TokenBucketLimiter(

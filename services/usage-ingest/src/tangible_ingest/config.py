@@ -25,6 +25,8 @@ class Settings(ServiceSettings):
     max_clock_skew_minutes: int = 60 * 24  # events dated further in the future are rejected
     rate_limit_events_per_second: int = 50_000  # per tenant, per process
     retry_after_seconds: int = 5
+    # events appended to the producer and not yet acknowledged; above it, 503 at once
+    max_unacknowledged_events: int = 100_000
 
 
 @lru_cache

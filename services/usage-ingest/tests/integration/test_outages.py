@@ -56,7 +56,9 @@ async def test_a_broker_outage_is_a_503_and_the_retry_is_accepted_exactly_once(
     await clients.ensure_topics()
     retry_after = 7
 
-    async with start_ingest(kafka=kafka, retry_after_seconds=retry_after) as ingest:
+    async with start_ingest(
+        kafka=kafka, retry_after_seconds=retry_after, max_unacknowledged_events=20
+    ) as ingest:
         warm_up = await ingest.post("/v1/events", json=[event()], headers=ingest_headers)
         assert warm_up.status_code == 202
         batch = [event(subject=f"acct-{n}") for n in range(30)]
@@ -67,6 +69,11 @@ async def test_a_broker_outage_is_a_503_and_the_retry_is_accepted_exactly_once(
         assert refused.headers["retry-after"] == str(retry_after)
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.json()["type"].endswith("broker-unavailable")
+        # 30 records now wait in the producer, over the bound of 20: other events are
+        # refused at once instead of piling up behind them
+        others = await ingest.post("/v1/events", json=[event() for _ in range(5)], headers=ingest_headers)
+        assert others.status_code == 503
+        assert "waiting for Kafka" in others.json()["detail"]
 
         await asyncio.to_thread(own_broker.start)
 

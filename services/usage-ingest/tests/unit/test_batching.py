@@ -54,6 +54,12 @@ class FakeProducer:
         return delivery
 
 
+async def settle() -> None:
+    """Let callbacks and woken tasks run."""
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
 def batcher_with(producer: FakeProducer) -> PartitionBatcher:
     return PartitionBatcher(cast(AIOKafkaProducer, producer), "topic")
 
@@ -136,3 +142,20 @@ async def test_records_whose_batch_failed_are_forgotten_and_the_rest_is_bounded(
     assert len(in_flight) == 2
     earlier, fresh = in_flight.take([a, b, c])
     assert (earlier, fresh) == ([(landed, [b, c])], [a])  # the oldest went first
+
+
+async def test_the_backlog_counts_records_until_their_batch_is_settled() -> None:
+    producer = FakeProducer()
+    batcher = batcher_with(producer)
+    for n in range(4):
+        batcher.append(2, b"k", f"r{n}".encode(), [])
+    assert batcher.backlog == 4
+    await settle()
+    producer.deliveries[0].set_result(None)  # the first batch (three records) is acknowledged
+    await settle()
+    assert batcher.backlog == 1
+    producer.drained[2].set()
+    await settle()
+    producer.deliveries[1].set_exception(RuntimeError("refused"))
+    await settle()
+    assert batcher.backlog == 0

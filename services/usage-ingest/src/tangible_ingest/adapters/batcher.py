@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 class _OpenBatch:
     builder: Any  # aiokafka BatchBuilder
     acked: asyncio.Future[None]  # Kafka acknowledged (or refused) the batch
+    records: int = 0
     queued: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -37,6 +38,7 @@ class PartitionBatcher:
         self._topic = topic
         self._open: dict[int, _OpenBatch] = {}
         self._submitters: set[asyncio.Task[None]] = set()
+        self.backlog = 0  # records appended and not yet acknowledged (or refused)
 
     def append(
         self, partition: int, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
@@ -50,12 +52,15 @@ class PartitionBatcher:
             batch = self._new_batch(partition, previous=batch)
             # a record larger than the batch size still goes, alone (as aiokafka does)
             batch.builder.append(key=key, value=value, timestamp=None, headers=headers)
+        batch.records += 1
+        self.backlog += 1
         return batch.acked
 
     def _new_batch(self, partition: int, previous: _OpenBatch | None) -> _OpenBatch:
         loop = asyncio.get_running_loop()
         batch = _OpenBatch(self._producer.create_batch(), loop.create_future())
         batch.acked.add_done_callback(_consume_exception)
+        batch.acked.add_done_callback(lambda _: self._settled(batch))
         batch.queued.add_done_callback(_consume_exception)
         self._open[partition] = batch
         task = loop.create_task(self._submit(partition, batch, previous))
@@ -89,6 +94,9 @@ class PartitionBatcher:
             batch.acked.set_exception(error)
         else:
             batch.acked.set_result(None)
+
+    def _settled(self, batch: _OpenBatch) -> None:
+        self.backlog -= batch.records
 
     def _close(self, partition: int, batch: _OpenBatch) -> None:
         batch.builder.close()

@@ -107,15 +107,22 @@ class KeyPartitioner:
 
 class UsagePublisher:
     def __init__(
-        self, producer: AIOKafkaProducer, clients: KafkaClients, metrics: RuntimeMetrics, timeout: float
+        self,
+        producer: AIOKafkaProducer,
+        clients: KafkaClients,
+        metrics: RuntimeMetrics,
+        timeout: float,
+        max_backlog: int = 100_000,
     ) -> None:
         self._producer = producer
         self._topic = clients.topic(USAGE.name)
         self._metrics = metrics
         self._timeout = timeout
+        self._max_backlog = max_backlog
         self._partitioner = KeyPartitioner()
         self._batcher = PartitionBatcher(producer, self._topic)
-        self.in_flight = InFlight()
+        # room for every record the backlog admits, and for those landed since, awaiting retries
+        self.in_flight = InFlight(max_events=2 * max_backlog)
 
     def _append(self, tenant_id: str, events: Sequence[UsageEvent], partitions: list[int]) -> list[Delivery]:
         """Encode and append every record (no await); returns the batches carrying them."""
@@ -145,6 +152,11 @@ class UsagePublisher:
         if not events:
             return
         earlier, fresh = self.in_flight.take(events)
+        if fresh and self._batcher.backlog >= self._max_backlog:
+            # Kafka has been away long enough: refuse fast rather than pile up records
+            # (aiokafka's buffer has no bound) until memory runs out.
+            self.in_flight.keep(earlier)
+            raise PublishUnavailable(f"{self._batcher.backlog} events are still waiting for Kafka")
         sent: list[Delivery] = []
         try:
             with self._metrics.publish_latency.time():

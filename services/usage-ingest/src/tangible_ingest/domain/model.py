@@ -110,6 +110,7 @@ def classify(events: list[UsageEvent], taken: set[bytes], known_hashes: dict[byt
     seen: dict[bytes, bytes] = {}
     for event in events:
         key = event.dedup_key
+        previous: bytes | None
         if key in taken:
             # judged against the accepted event; a key that vanished between the claim
             # and the lookup was pruned: it existed

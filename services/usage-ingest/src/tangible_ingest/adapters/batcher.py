@@ -102,8 +102,3 @@ class PartitionBatcher:
         batch.builder.close()
         if self._open.get(partition) is batch:
             del self._open[partition]
-
-    async def close(self) -> None:
-        """Wait for the batches handed over or about to be (on shutdown)."""
-        if self._submitters:
-            await asyncio.gather(*self._submitters, return_exceptions=True)

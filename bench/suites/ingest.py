@@ -45,7 +45,9 @@ ACCOUNTS = 2_000
 WARMUP_SECONDS = float(os.environ.get("BENCH_INGEST_WARMUP", "3"))
 DURATION_SECONDS = float(os.environ.get("BENCH_INGEST_SECONDS", "15"))
 CONNECTIONS = int(os.environ.get("BENCH_INGEST_CONNECTIONS", "8"))
-WORKERS = os.environ.get("BENCH_INGEST_WORKERS", "1")
+# the first count is the measured configuration; the others show how the API scales with
+# uvicorn workers on the same machine (USAGE_INGEST_WORKERS)
+WORKERS = [int(w) for w in os.environ.get("BENCH_INGEST_WORKERS", "1,2").split(",")]
 TARGET_EVENTS_PER_SECOND = 20_000
 TARGET_RATIO = 0.4
 
@@ -195,29 +197,37 @@ async def raw_load(bench: Bench, method: str) -> Tally:
         await producer.stop()
 
 
-def run(bench: Bench, report: Report) -> None:
+def http_run(bench: Bench, workers: int) -> Tally:
     base = bench.start_service(
         "usage-ingest",
         roles="api",
-        env={"USAGE_INGEST_WORKERS": WORKERS, "USAGE_INGEST_RATE_LIMIT_EVENTS_PER_SECOND": "100000000"},
+        env={"USAGE_INGEST_WORKERS": str(workers), "USAGE_INGEST_RATE_LIMIT_EVENTS_PER_SECOND": "100000000"},
     )
-    token = bench.token("bench-ingest", "ingest")
+    return asyncio.run(http_load(base, bench.token("bench-ingest", "ingest")))
+
+
+def run(bench: Bench, report: Report) -> None:
     conditions = {"batch": BATCH, "connections": CONNECTIONS, "seconds": DURATION_SECONDS}
     started = time.perf_counter()
 
-    http = asyncio.run(http_load(base, token))
+    http = http_run(bench, WORKERS[0])
     raw_send = asyncio.run(raw_load(bench, "send"))
     raw_batch = asyncio.run(raw_load(bench, "send_batch"))
     ratio = http.rate / raw_send.rate if raw_send.rate else 0.0
     ceiling_ratio = http.rate / raw_batch.rate if raw_batch.rate else 0.0
 
-    report.add(SUITE, "accepted events/s over HTTP", http.rate, "events/s", workers=WORKERS, **conditions)
+    report.add(SUITE, "accepted events/s over HTTP", http.rate, "events/s", workers=WORKERS[0], **conditions)
     report.add(SUITE, "HTTP request latency p50 (500 events)", http.percentile(0.5), "ms", **conditions)
     report.add(SUITE, "HTTP request latency p99 (500 events)", http.percentile(0.99), "ms", **conditions)
     report.add(SUITE, "raw aiokafka events/s, send() per record", raw_send.rate, "events/s", **conditions)
     report.add(SUITE, "raw aiokafka events/s, send_batch() ceiling", raw_batch.rate, "events/s", **conditions)
     report.add(SUITE, "HTTP / raw producer (send per record)", ratio, "ratio", target=TARGET_RATIO)
     report.add(SUITE, "HTTP / raw producer ceiling (send_batch)", ceiling_ratio, "ratio")
+    for workers in WORKERS[1:]:
+        scaled = http_run(bench, workers)
+        report.add(
+            SUITE, f"accepted events/s over HTTP, {workers} workers", scaled.rate, "events/s", **conditions
+        )
     others = {status: n for status, n in http.statuses.items() if status != 202}
     report.notes.append(
         f"ingest: {http.requests} requests measured, non-202 responses: {others or 'none'}; "

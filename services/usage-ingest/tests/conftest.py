@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 import httpx
 import pytest
+from aiokafka import TopicPartition
 
-from tangible_devstack.pytest_plugin import DatabaseFactory
+from tangible_devstack.pytest_plugin import DatabaseFactory, IssueToken
 from tangible_devstack.testing import running, wait_ready
 from tangible_ingest.bootstrap import bootstrap
 from tangible_ingest.config import Settings
+from tangible_runtime.domain import Clock, ManualClock
+from tangible_runtime.kafka import KafkaClients
 from tangible_runtime.settings import AuthSettings, KafkaSettings
+from tangible_schemas.registry import USAGE
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+StartIngest = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+class ReadUsage(Protocol):
+    def __call__(self, settings: KafkaSettings | None = None) -> Awaitable[list[Any]]: ...
 
 
 @pytest.fixture
@@ -26,7 +41,80 @@ async def ingest_settings(
 
 
 @pytest.fixture
-async def ingest(ingest_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(bootstrap(ingest_settings, configure_logs=False)) as client:
-        await wait_ready(client)
+def start_ingest(ingest_settings: Settings) -> StartIngest:
+    """`async with start_ingest(clock=..., **setting_overrides) as client:` a running service."""
+
+    @asynccontextmanager
+    async def start(clock: Clock | None = None, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+        settings = ingest_settings.model_copy(update=overrides)
+        async with running(bootstrap(settings, clock=clock, configure_logs=False)) as client:
+            await wait_ready(client)
+            yield client
+
+    return start
+
+
+@pytest.fixture
+async def ingest(start_ingest: StartIngest) -> AsyncIterator[httpx.AsyncClient]:
+    async with start_ingest() as client:
         yield client
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+def ingest_headers(issue_token: IssueToken, tenant_id: str) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {issue_token(tenant_id, 'ingest')}",
+        "Content-Type": "application/cloudevents-batch+json",
+    }
+
+
+@pytest.fixture
+def event() -> Callable[..., dict[str, Any]]:
+    """`event(**overrides)`: a valid CloudEvent with a fresh id."""
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        base: dict[str, Any] = {
+            "specversion": "1.0",
+            "id": str(uuid.uuid4()),
+            "source": "app://reports",
+            "type": "report.generated",
+            "subject": "acct-1",
+            "time": "2026-11-26T10:00:00Z",
+            "data": {"quantity": 2, "user_id": "u-1", "format": "pdf"},
+        }
+        base.update(overrides)
+        return base
+
+    return make
+
+
+@pytest.fixture
+def read_usage(kafka_settings: KafkaSettings) -> ReadUsage:
+    """Every record on the usage topic right now (read up to the end offsets)."""
+
+    async def read(settings: KafkaSettings | None = None) -> list[Any]:
+        clients = KafkaClients(settings or kafka_settings)
+        consumer = clients.consumer(group=None)
+        await consumer.start()
+        try:
+            topic = clients.topic(USAGE.name)
+            partitions = [TopicPartition(topic, p) for p in range(USAGE.partitions)]
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            ends = await consumer.end_offsets(partitions)
+            records: list[Any] = []
+            while True:
+                positions = [await consumer.position(tp) for tp in partitions]
+                if all(position >= ends[tp] for position, tp in zip(positions, partitions, strict=True)):
+                    return records
+                batches = await consumer.getmany(timeout_ms=200)
+                records.extend(r for rs in batches.values() for r in rs)
+        finally:
+            await consumer.stop()
+
+    return read

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -73,6 +73,10 @@ class RevocationList:
 
 
 class TokenVerifier:
+    """Verifies signatures once per token: a verified token is remembered (bounded) until
+    it expires, since an Ed25519 check costs more than a small request; revocation and
+    expiry are still checked on every call."""
+
     def __init__(
         self,
         public_key_pem: str,
@@ -81,33 +85,33 @@ class TokenVerifier:
         revocations: RevocationList,
         leeway_seconds: int = 30,
         cache_size: int = 10_000,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._key = serialization.load_pem_public_key(_read_key(public_key_pem))
         self._issuer = issuer
         self._revocations = revocations
         self._leeway = leeway_seconds
-        # token → (principal, exp): a signature check costs far more than the rest of a hot
-        # request; expiry and revocation are still checked on every use
-        self._cache: dict[str, tuple[Principal, float]] = {}
         self._cache_size = cache_size
+        self._clock = clock
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     def verify(self, token: str) -> Principal:
-        cached = self._cache.get(token)
-        if cached is not None:
+        cached = self._verified.get(token)
+        if cached is None:
+            principal, expires_at = self._verify_signature(token)
+            if len(self._verified) >= self._cache_size:
+                self._verified.clear()
+            self._verified[token] = (principal, expires_at)
+        else:
             principal, expires_at = cached
-            if (
-                time.time() < expires_at + self._leeway
-                and principal.credential_id not in self._revocations.revoked
-            ):
-                return principal
-            del self._cache[token]
-        principal, expires_at = self._verify(token)
-        if len(self._cache) >= self._cache_size:
-            self._cache.clear()
-        self._cache[token] = (principal, expires_at)
+            if self._clock() > expires_at + self._leeway:
+                del self._verified[token]
+                raise Unauthenticated("the credential has expired")
+        if principal.credential_id in self._revocations.revoked:
+            raise Unauthenticated("the credential has been revoked")
         return principal
 
-    def _verify(self, token: str) -> tuple[Principal, float]:
+    def _verify_signature(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -121,16 +125,13 @@ class TokenVerifier:
             raise Unauthenticated("the credential has expired") from error
         except jwt.PyJWTError as error:
             raise Unauthenticated("the credential is not valid") from error
-        credential_id = str(claims["jti"])
-        if credential_id in self._revocations.revoked:
-            raise Unauthenticated("the credential has been revoked")
         scopes = claims["scp"]
         if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
             raise Unauthenticated("the credential is not valid")
         account = claims.get("acc")
         principal = Principal(
             tenant_id=str(claims["sub"]),
-            credential_id=credential_id,
+            credential_id=str(claims["jti"]),
             scopes=frozenset(scopes),
             account_id=str(account) if account is not None else None,
         )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -13,6 +15,13 @@ from tangible_runtime.migrations import upgrade
 from tangible_runtime.settings import ServiceSettings
 
 ROLES = ("api", "consumer", "relay", "scheduler")
+ROLES_ENV = "TANGIBLE_ROLES"  # how `serve` tells worker processes which roles to run
+
+
+def roles_from_environment(default: Collection[str]) -> set[str]:
+    """The roles `serve` chose, in a worker process it started (see `app_factory`)."""
+    chosen = os.environ.get(ROLES_ENV)
+    return set(chosen.split(",")) if chosen else set(default)
 
 
 def serve(
@@ -23,7 +32,11 @@ def serve(
     migrations: Path,
     roles: Collection[str] = ROLES,
     argv: list[str] | None = None,
+    app_factory: str | None = None,
 ) -> None:
+    """Runs one role set in this process; with `<SERVICE>_WORKERS` > 1 and an `app_factory`
+    ("module:function" building the app from the environment), uvicorn runs that many
+    worker processes on one port instead, each building its own app."""
     parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("role", choices=[*roles, "all", "migrate"], help="what this process runs")
     parser.add_argument("--port", type=int, help="override the service port")
@@ -33,12 +46,15 @@ def serve(
         upgrade(migrations, settings.database_url)
         return
     chosen = set(roles) if args.role == "all" else {args.role}
-    app = bootstrap(settings, roles=chosen)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=args.port or settings.port,
-        log_config=None,  # our JSON logging is configured by the runtime
-        access_log=False,
-        timeout_graceful_shutdown=int(settings.kafka.publish_timeout_seconds) + 5,
-    )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": args.port or settings.port,
+        "log_config": None,  # our JSON logging is configured by the runtime
+        "access_log": False,
+        "timeout_graceful_shutdown": int(settings.kafka.publish_timeout_seconds) + 5,
+    }
+    if app_factory is not None and settings.workers > 1:
+        os.environ[ROLES_ENV] = ",".join(sorted(chosen))
+        uvicorn.run(app_factory, factory=True, workers=settings.workers, **options)
+        return
+    uvicorn.run(bootstrap(settings, roles=chosen), **options)

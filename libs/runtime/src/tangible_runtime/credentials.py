@@ -42,6 +42,8 @@ def revocation_follower(runtime: ServiceRuntime) -> Worker:
             consumer.assign(assignment)
             await consumer.seek_to_beginning(*assignment)
             ends = await consumer.end_offsets(assignment)
+            if all(offset == 0 for offset in ends.values()):
+                runtime.revocations.caught_up = True  # nothing was ever revoked: ready now
             while True:
                 batches = await consumer.getmany(timeout_ms=500, max_records=1000)
                 for records in batches.values():

@@ -80,7 +80,11 @@ class ServiceRuntime:
         if self.configure_logs:
             configure_logging(self.settings.telemetry, self.name)
         setup_tracing(self.settings.telemetry, self.name, self.span_processors)
-        self._engine = create_engine(self.settings.database_url, pool_size=self.settings.db_pool_size)
+        self._engine = create_engine(
+            self.settings.database_url,
+            pool_size=self.settings.db_pool_size,
+            pre_ping=self.settings.db_pool_pre_ping,
+        )
         instrument_engine(self._engine)
         self._session_factory = create_session_factory(self._engine)
         self._producer = self.clients.producer()

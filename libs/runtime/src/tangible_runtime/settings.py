@@ -65,7 +65,11 @@ class ServiceSettings(BaseSettings):
     database_url: str
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(
+        default=1, ge=1, description="Processes serving the port, where the service supports it."
+    )
     db_pool_size: int = 10
+    db_pool_pre_ping: bool = True  # test connections on checkout (see db.create_engine)
     consumer_batch_size: int = 1000
     outbox_batch_size: int = 1000
     outbox_idle_seconds: float = 0.05

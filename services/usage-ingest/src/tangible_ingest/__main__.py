@@ -1,5 +1,6 @@
 """`python -m tangible_ingest api|scheduler|all|migrate`."""
 
+from functools import partial
 from pathlib import Path
 
 from tangible_ingest.bootstrap import ROLES, bootstrap
@@ -12,7 +13,8 @@ if __name__ == "__main__":
     serve(
         prog="tangible_ingest",
         settings_factory=Settings,
-        bootstrap=bootstrap,
+        bootstrap=partial(bootstrap, serving_process=True),
         migrations=MIGRATIONS,
         roles=ROLES,
+        app_factory="tangible_ingest.bootstrap:app_from_environment",
     )

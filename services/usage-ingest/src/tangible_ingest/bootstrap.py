@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Collection, Sequence
 from datetime import timedelta
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 
+from tangible_ingest.adapters.metrics import IngestMetrics
 from tangible_ingest.adapters.publisher import UsagePublisher
 from tangible_ingest.config import Settings, get_settings
 from tangible_ingest.entrypoints import api
 from tangible_ingest.entrypoints.dependencies import Container
 from tangible_ingest.entrypoints.scheduler import dedup_pruner
+from tangible_ingest.entrypoints.translate import EventLimits
 from tangible_runtime.app import create_app
+from tangible_runtime.cli import roles_from_environment
 from tangible_runtime.credentials import revocation_follower
 from tangible_runtime.domain import Clock, SystemClock
+from tangible_runtime.ratelimit import TokenBucketLimiter
 from tangible_runtime.service import ServiceRuntime
 
 ROLES = ("api", "scheduler")
@@ -32,11 +37,15 @@ def bootstrap(
     clock: Clock | None = None,
     span_processors: Sequence[SpanProcessor] = (),
     configure_logs: bool = True,
+    serving_process: bool = False,
 ) -> FastAPI:
+    """The app of the given roles. `serving_process`: this process only serves the app
+    (not a test), so the garbage collector may be tuned for it (see `tune_gc`)."""
     settings = settings or get_settings()
     runtime = ServiceRuntime(
         "usage-ingest", settings, clock or SystemClock(), span_processors, configure_logs
     )
+    ingest_metrics = IngestMetrics(runtime.metrics)
 
     async def start(rt: ServiceRuntime) -> None:
         await rt.clients.ensure_topics()
@@ -44,15 +53,29 @@ def bootstrap(
             settings=settings,
             clock=rt.clock,
             metrics=rt.metrics,
+            ingest_metrics=ingest_metrics,
             publisher=UsagePublisher(
-                rt.producer, rt.clients, rt.metrics, settings.kafka.publish_timeout_seconds
+                rt.producer,
+                rt.clients,
+                rt.metrics,
+                settings.kafka.publish_timeout_seconds,
+                max_backlog=settings.max_unacknowledged_events,
             ),
             session_factory=rt.session_factory,
+            limiter=TokenBucketLimiter(
+                settings.rate_limit_events_per_second, policy="ingest-events", clock=rt.clock
+            ),
+            event_limits=EventLimits(
+                max_event_bytes=settings.max_event_bytes,
+                max_future=timedelta(minutes=settings.max_clock_skew_minutes),
+            ),
         )
         if "api" in roles:
             rt.start_worker(revocation_follower(rt))
         if "scheduler" in roles:
             rt.start_worker(dedup_pruner(rt, app.state.container, every=timedelta(hours=1)))
+        if serving_process:
+            tune_gc()
 
     app = create_app(
         runtime,
@@ -62,3 +85,17 @@ def bootstrap(
         on_startup=[start],
     )
     return app
+
+
+def tune_gc() -> None:
+    """A request allocates a dozen objects per event: with the default young-generation
+    threshold (700) the collector runs several times per request, and each full collection
+    walks every object of the process. Objects alive once started (modules, app, models)
+    are frozen out of collections; the threshold is raised."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
+def app_from_environment() -> FastAPI:
+    """One worker's app when the API runs in several processes (`USAGE_INGEST_WORKERS`)."""
+    return bootstrap(get_settings(), roles=roles_from_environment(ROLES), serving_process=True)

@@ -14,12 +14,19 @@ class Settings(ServiceSettings):
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:15432/usage_ingest"
     port: int = 8001
+    # a connection lost since its last use fails its request with a 503 instead (see
+    # UnitOfWork): the hot path saves three round trips per request
+    db_pool_pre_ping: bool = False
     max_events_per_request: int = 1000
     max_request_bytes: int = 1_048_576
+    # one event's JSON; under Kafka's default message.max.bytes (1 MiB) with room for headers
+    max_event_bytes: int = 1_000_000
     dedup_retention_days: int = 35  # the promise is ≥ 32 days; keep a margin
     max_clock_skew_minutes: int = 60 * 24  # events dated further in the future are rejected
-    rate_limit_events_per_second: int = 50_000
+    rate_limit_events_per_second: int = 50_000  # per tenant, per process
     retry_after_seconds: int = 5
+    # events appended to the producer and not yet acknowledged; above it, 503 at once
+    max_unacknowledged_events: int = 100_000
 
 
 @lru_cache

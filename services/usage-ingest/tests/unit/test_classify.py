@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tangible_ingest.domain.model import Outcome, UsageEvent, classify
+from tangible_ingest.domain.model import Outcome, UsageEvent, classify, first_occurrences
 from tangible_ingest.entrypoints.translate import to_command
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
@@ -20,18 +20,29 @@ def events(*items: dict[str, Any]) -> list[UsageEvent]:
 
 
 def test_first_occurrence_wins_within_a_batch() -> None:
-    batch = events(valid(), valid(), valid(data={"quantity": 2}))
-    result = classify(batch, {})
-    assert [e.index for e in result.fresh] == [0]
+    batch = events(valid(), valid(), valid(data={"quantity": 2}), valid(id="e2"))
+    unique = first_occurrences(batch)
+    assert [e.index for e in unique] == [0, 3]
+    result = classify(batch, set(), {})
+    assert [e.index for e in result.fresh] == [0, 3]
     assert [(r.index, r.outcome) for r in result.results] == [(1, Outcome.DUPLICATE), (2, Outcome.CONFLICT)]
 
 
-def test_known_keys_are_duplicates_or_conflicts_by_payload_hash() -> None:
+def test_keys_claimed_before_are_duplicates_or_conflicts_by_payload_hash() -> None:
     [first] = events(valid())
     [changed] = events(valid(data={"quantity": 2}))
     known = {first.dedup_key: first.payload_hash}
-    assert classify([first], known).results[0].outcome is Outcome.DUPLICATE
-    assert classify([changed], known).results[0].outcome is Outcome.CONFLICT
+    taken = {first.dedup_key}
+    assert classify([first], taken, known).results[0].outcome is Outcome.DUPLICATE
+    assert classify([changed], taken, known).results[0].outcome is Outcome.CONFLICT
+    assert classify([first], set(), {}).fresh == [first]
+
+
+def test_every_occurrence_of_a_stored_key_is_judged_against_the_stored_payload() -> None:
+    stored, changed, again = events(valid(), valid(data={"quantity": 9}), valid())
+    result = classify([changed, again], {stored.dedup_key}, {stored.dedup_key: stored.payload_hash})
+    assert [r.outcome for r in result.results] == [Outcome.CONFLICT, Outcome.DUPLICATE]
+    assert result.fresh == []
 
 
 def test_invalid_events_are_rejected_by_index_with_reasons() -> None:

@@ -9,3 +9,9 @@ class PublishUnavailable(DomainError):
     """Kafka did not acknowledge in time: nothing of the batch counts as accepted."""
 
     code = "broker-unavailable"
+
+
+class StoreUnavailable(DomainError):
+    """The dedup store (PostgreSQL) could not be reached: nothing of the batch counts."""
+
+    code = "store-unavailable"

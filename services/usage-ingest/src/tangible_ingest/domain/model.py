@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,6 +12,7 @@ from typing import Any
 # Stable wire ids: the same (tenant, source, id) always becomes the same Kafka event id,
 # so that even a publish repeated after a lost acknowledgement is counted once downstream.
 _EVENT_ID_NAMESPACE = uuid.UUID("6f1d3c1e-7b3a-4f43-9a55-7a2b9f3c0d11")
+_NAMESPACE_BYTES = _EVENT_ID_NAMESPACE.bytes
 
 
 class Outcome(StrEnum):
@@ -27,7 +29,9 @@ class Reason:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+# Hot-path records (hundreds per request) are plain slotted dataclasses: frozen ones cost
+# twice as much to build, and nothing mutates them after translation.
+@dataclass(slots=True)
 class UsageEvent:
     """One valid incoming CloudEvent, reduced to what Tangible keeps."""
 
@@ -40,14 +44,22 @@ class UsageEvent:
     quantity: float
     user_id: str | None
     properties: dict[str, Any]
-    payload_hash: bytes
-
-    @property
-    def dedup_key(self) -> tuple[str, str]:
-        return (self.source, self.id)
+    dedup_key: bytes  # see `dedup_key`
+    payload_hash: bytes  # first 16 bytes of SHA-256 over the event's canonical JSON
 
     def wire_id(self, tenant_id: str) -> str:
-        return str(uuid.uuid5(_EVENT_ID_NAMESPACE, f"{tenant_id}\x1f{self.source}\x1f{self.id}"))
+        """UUIDv5 of tenant, source and id: `uuid.uuid5` spelled out, at a third of its cost."""
+        name = f"{tenant_id}\x1f{self.source}\x1f{self.id}".encode()
+        digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name).digest()[:16])
+        digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+        digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+        h = digest.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def dedup_key(tenant_id: str, source: str, event_id: str) -> bytes:
+    """What makes an event the same event: (tenant, source, id), as 16 bytes of SHA-256."""
+    return hashlib.sha256(f"{tenant_id}\x1f{source}\x1f{event_id}".encode()).digest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +69,7 @@ class Rejection:
     reasons: tuple[Reason, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EventResult:
     index: int
     id: str | None
@@ -72,27 +84,44 @@ CONFLICT_REASONS = (
 
 @dataclass
 class Classification:
-    """Where each event of a batch stands before publishing."""
+    """Where each valid event of a batch stands."""
 
     fresh: list[UsageEvent] = field(default_factory=list)
     results: list[EventResult] = field(default_factory=list)
 
 
-def classify(events: list[UsageEvent], known_hashes: dict[tuple[str, str], bytes]) -> Classification:
+def first_occurrences(events: list[UsageEvent]) -> list[UsageEvent]:
+    """One event per dedup key, the first of the batch: the ones worth claiming."""
+    unique: dict[bytes, UsageEvent] = {}
+    for event in events:
+        unique.setdefault(event.dedup_key, event)
+    return list(unique.values())
+
+
+def classify(events: list[UsageEvent], taken: set[bytes], known_hashes: dict[bytes, bytes]) -> Classification:
     """Split valid events into fresh ones and duplicates / conflicts.
 
-    `known_hashes` holds the payload hash of every key already accepted. Within one batch
-    the first occurrence of a key wins and later ones are duplicates or conflicts too.
+    `taken` holds the keys the store already had (the others this request claimed);
+    `known_hashes` their stored payload hash, which every occurrence is judged against.
+    A new key is accepted at its first occurrence in the batch; later ones are duplicates
+    or conflicts of that one.
     """
     outcome = Classification()
-    seen: dict[tuple[str, str], bytes] = {}
+    seen: dict[bytes, bytes] = {}
     for event in events:
         key = event.dedup_key
-        previous = known_hashes.get(key, seen.get(key))
-        if previous is None:
-            seen[key] = event.payload_hash
-            outcome.fresh.append(event)
-        elif previous == event.payload_hash:
+        previous: bytes | None
+        if key in taken:
+            # judged against the accepted event; a key that vanished between the claim
+            # and the lookup was pruned: it existed
+            previous = known_hashes.get(key, event.payload_hash)
+        else:
+            previous = seen.get(key)
+            if previous is None:
+                seen[key] = event.payload_hash
+                outcome.fresh.append(event)
+                continue
+        if previous == event.payload_hash:
             outcome.results.append(EventResult(event.index, event.id, Outcome.DUPLICATE))
         else:
             outcome.results.append(EventResult(event.index, event.id, Outcome.CONFLICT, CONFLICT_REASONS))

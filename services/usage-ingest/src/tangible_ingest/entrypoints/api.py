@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from typing import Any
 
-from tangible_ingest.domain.errors import PublishUnavailable
+import orjson
+from fastapi import APIRouter, Request, Response
+
+from tangible_ingest.domain.errors import PublishUnavailable, StoreUnavailable
 from tangible_ingest.domain.model import EventResult, IngestReport, Outcome
-from tangible_ingest.entrypoints.dependencies import ContainerDep
-from tangible_ingest.entrypoints.schemas import EventResultOut, IngestResponse, ReasonOut
+from tangible_ingest.entrypoints.dependencies import Container, ContainerDep
+from tangible_ingest.entrypoints.schemas import IngestResponse
 from tangible_ingest.entrypoints.translate import MEDIA_TYPES, BodyError, parse_body, to_command
 from tangible_ingest.service_layer.handlers import ingest_batch
 from tangible_runtime.app import IngestPrincipal
@@ -32,42 +34,77 @@ _BODY_DOC = {
         },
     }
 }
+_RATE_HEADERS = {
+    "RateLimit-Policy": {"description": 'The tenant\'s quota in events, e.g. `"ingest-events";q=50000;w=1`'},
+    "RateLimit": {"description": 'Events left and seconds until full, e.g. `"ingest-events";r=49500;t=1`'},
+}
+
+
+def _too_large(detail: str) -> ProblemError:
+    return ProblemError(413, "Request too large", type_="payload-too-large", detail=detail)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ProblemError(
-            413, "Request too large", type_="payload-too-large", detail=f"the limit is {limit} bytes"
-        )
+        raise _too_large(f"the limit is {limit} bytes")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise ProblemError(
-                413, "Request too large", type_="payload-too-large", detail=f"the limit is {limit} bytes"
-            )
+            raise _too_large(f"the limit is {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _response(report: IngestReport) -> IngestResponse:
-    return IngestResponse(
-        accepted=report.count(Outcome.ACCEPTED),
-        duplicates=report.count(Outcome.DUPLICATE),
-        conflicts=report.count(Outcome.CONFLICT),
-        rejected=report.count(Outcome.REJECTED),
-        results=[
-            EventResultOut(
-                index=r.index,
-                id=r.id,
-                status=r.outcome.value,
-                errors=[ReasonOut(code=x.code, field=x.field, message=x.message) for x in r.reasons],
-            )
-            for r in report.results
-        ],
-    )
+_NO_ERRORS: list[dict[str, Any]] = []  # shared by every result without errors; never mutated
+
+
+def _errors(r: EventResult) -> list[dict[str, Any]]:
+    return [{"code": x.code, "field": x.field, "message": x.message} for x in r.reasons]
+
+
+def _body(report: IngestReport) -> dict[str, Any]:
+    """The `IngestResponse` document, built as plain data: a model per event costs more
+    than the rest of the request (a unit test checks it validates as `IngestResponse`)."""
+    counts = dict.fromkeys(Outcome, 0)
+    results = []
+    for r in report.results:
+        counts[r.outcome] += 1
+        errors = _errors(r) if r.reasons else _NO_ERRORS
+        results.append({"index": r.index, "id": r.id, "status": r.outcome, "errors": errors})
+    return {
+        "accepted": counts[Outcome.ACCEPTED],
+        "duplicates": counts[Outcome.DUPLICATE],
+        "conflicts": counts[Outcome.CONFLICT],
+        "rejected": counts[Outcome.REJECTED],
+        "results": results,
+    }
+
+
+def _count(container: Container, tenant_id: str, body: dict[str, Any]) -> None:
+    count = container.ingest_metrics.count
+    count(tenant_id, "accepted", body["accepted"])
+    count(tenant_id, "duplicate", body["duplicates"])
+    count(tenant_id, "conflict", body["conflicts"])
+    count(tenant_id, "rejected", body["rejected"])
+
+
+def _items(body: bytes, request: Request, container: Container) -> list[Any]:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        items = parse_body(body, media_type)
+    except BodyError as error:
+        raise ProblemError(error.status, str(error), type_=error.code) from error
+    limit = container.settings.max_events_per_request
+    if len(items) > limit:
+        raise ProblemError(
+            413, "Too many events", type_="too-many-events", detail=f"the limit is {limit} events per request"
+        )
+    if not items:
+        raise ProblemError(422, "No events in the request", type_="empty-batch")
+    return items
 
 
 @router.post(
@@ -77,53 +114,64 @@ def _response(report: IngestReport) -> IngestResponse:
     summary="Ingest one CloudEvent, a batch, or a JSON array of events",
     description=(
         "202 means durable: returned only after Kafka acknowledged every accepted event. "
-        "Per-event results report accepted, duplicate, conflict and rejected events by index."
+        "Per-event results report accepted, duplicate, conflict and rejected events by index. "
+        "Each event counts against the tenant's rate limit (a batch of 500 costs 500)."
     ),
     openapi_extra=_BODY_DOC,
     responses={
+        202: {"description": "Per-event results", "headers": _RATE_HEADERS},
+        400: {"description": "Malformed JSON, or a batch that is not an array"},
+        401: {"description": "No valid credential"},
+        403: {"description": "The credential lacks the ingest scope"},
         413: {"description": "Too many events or bytes"},
+        415: {"description": "Unsupported content type"},
         422: {"description": "No valid event"},
-        503: {"description": "Kafka unavailable; retry after Retry-After"},
+        429: {"description": "Rate limit exceeded; retry after Retry-After", "headers": _RATE_HEADERS},
+        503: {
+            "description": "Kafka or the dedup store unavailable; nothing accepted; retry after Retry-After"
+        },
     },
 )
-async def post_events(request: Request, principal: IngestPrincipal, container: ContainerDep) -> JSONResponse:
-    settings = container.settings
-    body = await _read_limited(request, settings.max_request_bytes)
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    try:
-        items = parse_body(body, media_type)
-    except BodyError as error:
-        raise ProblemError(error.status, str(error), type_=error.code) from error
-    if len(items) > settings.max_events_per_request:
+async def post_events(request: Request, principal: IngestPrincipal, container: ContainerDep) -> Response:
+    tenant_id = principal.tenant_id
+    items = _items(await _read_limited(request, container.settings.max_request_bytes), request, container)
+    decision = container.limiter.acquire(tenant_id, len(items))
+    rate_headers = decision.headers()
+    if not decision.allowed:
+        container.ingest_metrics.rate_limited.labels(tenant_id).inc()
         raise ProblemError(
-            413,
-            "Too many events",
-            type_="too-many-events",
-            detail=f"the limit is {settings.max_events_per_request} events per request",
+            429,
+            "Rate limit exceeded",
+            type_="rate-limited",
+            detail=f"this tenant may send {decision.quota} events per {decision.window_seconds} s",
+            headers=rate_headers,
         )
-    if not items:
-        raise ProblemError(422, "No events in the request", type_="empty-batch")
-    command = to_command(principal.tenant_id, items, container.clock.now())
+    command = to_command(tenant_id, items, container.clock.now(), container.event_limits)
     if not command.events:
         report = IngestReport(
             [EventResult(r.index, r.id, Outcome.REJECTED, r.reasons) for r in command.rejections]
         )
+        container.ingest_metrics.count(tenant_id, "rejected", len(report.results))
         raise ProblemError(
             422,
             "No valid event in the request",
             type_="no-valid-events",
-            errors=_response(report).model_dump()["results"],
+            headers=rate_headers,
+            errors=_body(report)["results"],
         )
     try:
         report = await ingest_batch(
             command, uow=container.new_uow(), publisher=container.publisher, clock=container.clock
         )
-    except PublishUnavailable as error:
+    except (PublishUnavailable, StoreUnavailable) as error:
+        container.limiter.refund(tenant_id, len(items))  # nothing was accepted
         raise ProblemError(
             503,
-            "Events could not be stored durably; nothing was accepted",
+            "Events could not be accepted now; nothing was accepted",
             type_=error.code,
             detail=error.message,
-            headers={"Retry-After": str(settings.retry_after_seconds)},
+            headers={"Retry-After": str(container.settings.retry_after_seconds)},
         ) from error
-    return JSONResponse(_response(report).model_dump(mode="json"), status_code=202)
+    body = _body(report)
+    _count(container, tenant_id, body)
+    return Response(orjson.dumps(body), status_code=202, media_type="application/json", headers=rate_headers)

@@ -7,12 +7,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from tangible_ingest.adapters.metrics import IngestMetrics
 from tangible_ingest.adapters.publisher import UsagePublisher
 from tangible_ingest.config import Settings
+from tangible_ingest.entrypoints.translate import EventLimits
 from tangible_ingest.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.db import SessionFactory
 from tangible_runtime.domain import Clock
 from tangible_runtime.metrics import RuntimeMetrics
+from tangible_runtime.ratelimit import TokenBucketLimiter
 
 
 @dataclass
@@ -22,14 +25,17 @@ class Container:
     settings: Settings
     clock: Clock
     metrics: RuntimeMetrics
+    ingest_metrics: IngestMetrics
     publisher: UsagePublisher
     session_factory: SessionFactory
+    limiter: TokenBucketLimiter
+    event_limits: EventLimits
 
     def new_uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory)
+        return UnitOfWork(self.session_factory, self.ingest_metrics.observe_dedup)
 
 
-def _container(request: Request) -> Container:
+async def _container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 

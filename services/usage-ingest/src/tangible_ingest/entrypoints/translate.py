@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
 
 from tangible_ingest.domain.commands import IngestBatch
-from tangible_ingest.domain.model import Reason, Rejection, UsageEvent
-from tangible_ingest.entrypoints.schemas import CloudEventIn
+from tangible_ingest.domain.model import Reason, Rejection, UsageEvent, dedup_key
+from tangible_ingest.entrypoints.schemas import CloudEventIn, fast_fields, model_fields
 
 SINGLE = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -24,6 +25,12 @@ class BodyError(ValueError):
         super().__init__(message)
         self.status = status
         self.code = code
+
+
+@dataclass(frozen=True)
+class EventLimits:
+    max_event_bytes: int = 1_000_000  # under Kafka's default message.max.bytes, with room for headers
+    max_future: timedelta = timedelta(days=1)  # clock skew tolerated on `time`
 
 
 def parse_body(body: bytes, media_type: str) -> list[Any]:
@@ -47,39 +54,60 @@ def _reasons(error: ValidationError) -> tuple[Reason, ...]:
             field=".".join(str(part) for part in item["loc"]) or None,
             message=str(item["msg"]),
         )
-        for item in error.errors(include_url=False)
+        for item in error.errors(include_url=False, include_input=False)
     )
 
 
-def to_command(tenant_id: str, items: list[Any], received_at: datetime) -> IngestBatch:
+def _reject(index: int, event_id: str | None, code: str, field: str | None, message: str) -> Rejection:
+    return Rejection(index, event_id, (Reason(code, field, message),))
+
+
+def to_command(
+    tenant_id: str, items: list[Any], received_at: datetime, limits: EventLimits | None = None
+) -> IngestBatch:
+    limits = limits or EventLimits()
+    horizon = received_at + limits.max_future
     events: list[UsageEvent] = []
     rejections: list[Rejection] = []
     for index, item in enumerate(items):
-        raw_id = item.get("id") if isinstance(item, dict) else None
-        event_id = raw_id if isinstance(raw_id, str) else None
-        if not isinstance(item, dict):
-            rejections.append(
-                Rejection(index, None, (Reason("not-an-object", None, "an event must be a JSON object"),))
-            )
+        if type(item) is not dict:
+            rejections.append(_reject(index, None, "not-an-object", None, "an event must be a JSON object"))
             continue
+        fields = fast_fields(item)
+        if fields is None:
+            try:
+                fields = model_fields(CloudEventIn.model_validate(item))
+            except ValidationError as error:
+                raw_id = item.get("id")
+                rejections.append(Rejection(index, raw_id if type(raw_id) is str else None, _reasons(error)))
+                continue
+        event_id, source, kind, subject, time, quantity, user_id, properties = fields
         try:
-            parsed = CloudEventIn.model_validate(item)
-        except ValidationError as error:
-            rejections.append(Rejection(index, event_id, _reasons(error)))
+            canonical = orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            rejections.append(_reject(index, event_id, "too-deeply-nested", "data", "data nests too deeply"))
             continue
-        data = parsed.data
+        if len(canonical) > limits.max_event_bytes:
+            message = f"an event may take at most {limits.max_event_bytes} bytes"
+            rejections.append(_reject(index, event_id, "event-too-large", None, message))
+            continue
+        if time is not None and time > horizon:
+            message = "time is further in the future than the tolerated clock skew"
+            rejections.append(_reject(index, event_id, "time-in-future", "time", message))
+            continue
         events.append(
             UsageEvent(
                 index=index,
-                id=parsed.id,
-                source=parsed.source,
-                type=parsed.type,
-                account_id=parsed.subject,
-                time=parsed.time or received_at,
-                quantity=data.quantity,
-                user_id=data.user_id,
-                properties=dict(data.model_extra or {}),
-                payload_hash=hashlib.sha256(orjson.dumps(item, option=orjson.OPT_SORT_KEYS)).digest(),
+                id=event_id,
+                source=source,
+                type=kind,
+                account_id=subject,
+                time=time or received_at,
+                quantity=quantity,
+                user_id=user_id,
+                properties=properties,
+                dedup_key=dedup_key(tenant_id, source, event_id),
+                payload_hash=hashlib.sha256(canonical).digest()[:16],
             )
         )
     return IngestBatch(tenant_id=tenant_id, events=events, rejections=rejections)

@@ -12,6 +12,7 @@ from tangible_ingest.domain.model import (
     Outcome,
     UsageEvent,
     classify,
+    first_occurrences,
 )
 from tangible_ingest.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.domain import Clock
@@ -24,33 +25,26 @@ class Publisher(Protocol):
 async def ingest_batch(
     command: IngestBatch, *, uow: UnitOfWork, publisher: Publisher, clock: Clock
 ) -> IngestReport:
-    """Publish what is new, then claim its dedup keys. Claiming after the acknowledgement
-    means a failed publish leaves the keys free, so the producer's retry counts once."""
+    """Claim the new keys, publish their events, commit only once Kafka acknowledged.
+
+    One statement claims every key of the batch; its rows stay uncommitted while the
+    events are published, so a failed publish rolls the claim back and the producer's
+    retry counts once, and a concurrent request carrying the same key waits for this
+    one instead of publishing the event a second time."""
     results = [EventResult(r.index, r.id, Outcome.REJECTED, r.reasons) for r in command.rejections]
+    tenant_id = command.tenant_id
     async with uow:
-        known = await uow.dedup.known_hashes(command.tenant_id, command.events)
-        batch = classify(command.events, known)
-        results.extend(batch.results)
-        await publisher.publish(command.tenant_id, batch.fresh)
-        claimed = await uow.dedup.claim(command.tenant_id, batch.fresh, clock.now())
-        await uow.commit()
-    raced = [e for e in batch.fresh if e.dedup_key not in claimed]
-    results.extend(
-        EventResult(e.index, e.id, Outcome.ACCEPTED) for e in batch.fresh if e.dedup_key in claimed
-    )
-    if raced:
-        results.extend(await _settle_races(command.tenant_id, raced, uow))
+        unique = first_occurrences(command.events)
+        taken = await uow.dedup.claim(unique, clock.now())
+        known = await uow.dedup.known_hashes([e for e in unique if e.dedup_key in taken])
+        batch = classify(command.events, taken, known)
+        if batch.fresh:
+            await publisher.publish(tenant_id, batch.fresh)
+            await uow.commit()
+    results.extend(batch.results)
+    results.extend(EventResult(e.index, e.id, Outcome.ACCEPTED) for e in batch.fresh)
     results.sort(key=lambda r: r.index)
     return IngestReport(results)
-
-
-async def _settle_races(tenant_id: str, raced: list[UsageEvent], uow: UnitOfWork) -> list[EventResult]:
-    """A concurrent request claimed the same key first. Our copy carries the same stable
-    wire id, so downstream keeps only one; report it as the winner's hash says."""
-    async with uow:
-        known = await uow.dedup.known_hashes(tenant_id, raced)
-    settled = classify(raced, known)
-    return settled.results + [EventResult(e.index, e.id, Outcome.DUPLICATE) for e in settled.fresh]
 
 
 async def prune_dedup_keys(command: PruneDedupKeys, *, uow: UnitOfWork, clock: Clock) -> int:

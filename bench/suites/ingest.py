@@ -1,0 +1,238 @@
+"""usage-ingest throughput: accepted events/s over HTTP against the raw aiokafka producer.
+
+Sustained load: several client connections post batches of 500 events with unique ids to a
+real usage-ingest process (`python -m tangible_ingest api`); only 202 responses count, and
+only those completed inside the measured window (after a warm-up). In the same run, the raw
+aiokafka producer sends records of the same size, with the service's producer settings
+(acks=all, idempotence, linger, lz4), to the same broker, from the same number of
+concurrent tasks, 500 records per round trip, two ways:
+
+- `send()` per record: the producer API as applications use it (the ratio the targets use);
+- `send_batch()` per partition with pre-encoded records: the ceiling of the client library,
+  a loop that does nothing but hand bytes to aiokafka's C record builder.
+
+The ratios say what HTTP, validation, deduplication in PostgreSQL and per-event results
+cost on top of Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaTimeoutError
+from aiokafka.partitioner import murmur2
+
+from bench.harness import Bench
+from bench.report import Report
+from tangible_ingest.adapters.publisher import encode_usage, usage_headers
+from tangible_ingest.entrypoints.translate import to_command
+from tangible_runtime.kafka import KafkaClients
+from tangible_schemas.registry import USAGE
+
+SUITE = "ingest"
+BATCH = 500
+ACCOUNTS = 2_000
+WARMUP_SECONDS = float(os.environ.get("BENCH_INGEST_WARMUP", "3"))
+DURATION_SECONDS = float(os.environ.get("BENCH_INGEST_SECONDS", "15"))
+CONNECTIONS = int(os.environ.get("BENCH_INGEST_CONNECTIONS", "8"))
+# the first count is the measured configuration; the others show how the API scales with
+# uvicorn workers on the same machine (USAGE_INGEST_WORKERS)
+WORKERS = [int(w) for w in os.environ.get("BENCH_INGEST_WORKERS", "1,2").split(",")]
+TARGET_EVENTS_PER_SECOND = 20_000
+TARGET_RATIO = 0.4
+
+
+def sample_event(run: str, n: int) -> dict[str, object]:
+    """A realistic producer event (~230 bytes of JSON); ids are unique across the run."""
+    return {
+        "specversion": "1.0",
+        "id": f"{run}-{n}",
+        "source": "app://reports",
+        "type": "report.generated",
+        "subject": f"acct-{n % ACCOUNTS}",
+        "time": "2026-11-26T10:00:00Z",
+        "data": {"quantity": 1, "user_id": f"user-{n % 97}", "format": "pdf", "pages": 12},
+    }
+
+
+@dataclass
+class Tally:
+    events: int = 0
+    requests: int = 0
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.events / DURATION_SECONDS
+
+    def percentile(self, p: float) -> float:
+        """Milliseconds."""
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+
+# One round trip: returns (events that count, HTTP status or 0).
+RoundTrip = Callable[[], Awaitable[tuple[int, int]]]
+
+
+async def measure(round_trip: RoundTrip, connections: int = CONNECTIONS) -> Tally:
+    """`connections` loops of round trips; counts those completed inside the window."""
+    loop = asyncio.get_running_loop()
+    window_start = loop.time() + WARMUP_SECONDS
+    window_end = window_start + DURATION_SECONDS
+    measured = Tally()
+
+    async def loop_until_done() -> None:
+        while loop.time() < window_end:
+            started = loop.time()
+            events, status = await round_trip()
+            done = loop.time()
+            if window_start <= done <= window_end:
+                measured.requests += 1
+                measured.events += events
+                measured.latencies.append(done - started)
+                measured.statuses[status] = measured.statuses.get(status, 0) + 1
+
+    await asyncio.gather(*(loop_until_done() for _ in range(connections)))
+    return measured
+
+
+async def http_load(base: str, token: str) -> Tally:
+    run = uuid.uuid4().hex[:12]
+    counter = iter(range(10**12))
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/cloudevents-batch+json"}
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+
+        async def post() -> tuple[int, int]:
+            body = orjson.dumps([sample_event(run, next(counter)) for _ in range(BATCH)])
+            response = await client.post("/v1/events", content=body, headers=headers)
+            if response.status_code != 202:
+                return 0, response.status_code
+            return int(orjson.loads(response.content)["accepted"]), 202
+
+        return await measure(post)
+
+
+@dataclass
+class RawRecords:
+    """Records as the service would publish them: same value, headers and key spread."""
+
+    topic: str
+    value: bytes
+    headers: list[tuple[str, bytes]]
+    keys: list[bytes]
+    partition_of: list[int]
+
+
+async def raw_records(producer: AIOKafkaProducer, topic: str) -> RawRecords:
+    [event] = to_command("bench-raw", [sample_event(uuid.uuid4().hex, 0)], datetime.now(UTC)).events
+    partitions = sorted(await producer.partitions_for(topic))
+    keys = [f"bench-raw/acct-{n}".encode() for n in range(ACCOUNTS)]
+    return RawRecords(
+        topic=topic,
+        value=encode_usage("bench-raw", event),
+        headers=usage_headers("bench-raw", event, datetime.now(UTC).isoformat(), []),
+        keys=keys,
+        partition_of=[partitions[(murmur2(k) & 0x7FFFFFFF) % len(partitions)] for k in keys],
+    )
+
+
+async def raw_load(bench: Bench, method: str) -> Tally:
+    settings = bench.kafka_settings.model_copy(update={"topic_prefix": f"bench.raw.{method}."})
+    clients = KafkaClients(settings)
+    await clients.ensure_topics([USAGE])
+    producer = clients.producer()
+    await producer.start()
+    try:
+        records = await raw_records(producer, clients.topic(USAGE.name))
+        counter = iter(range(10**12))
+
+        async def per_record() -> tuple[int, int]:
+            futures = []
+            for _ in range(BATCH):
+                key = records.keys[next(counter) % ACCOUNTS]
+                futures.append(
+                    await producer.send(records.topic, records.value, key, headers=records.headers)
+                )
+            await asyncio.gather(*futures)
+            return BATCH, 0
+
+        async def per_partition() -> tuple[int, int]:
+            batches: dict[int, Any] = {}
+            for _ in range(BATCH):
+                n = next(counter) % ACCOUNTS
+                partition = records.partition_of[n]
+                batch = batches.get(partition) or batches.setdefault(partition, producer.create_batch())
+                batch.append(
+                    key=records.keys[n], value=records.value, timestamp=None, headers=records.headers
+                )
+            futures = []
+            for partition, batch in batches.items():
+                batch.close()
+                while True:
+                    try:
+                        futures.append(await producer.send_batch(batch, records.topic, partition=partition))
+                        break
+                    except KafkaTimeoutError:
+                        pass  # not queued: the partition's queue stayed full (many tasks wait on it)
+            await asyncio.gather(*futures)
+            return BATCH, 0
+
+        return await measure(per_record if method == "send" else per_partition)
+    finally:
+        await producer.stop()
+
+
+def http_run(bench: Bench, workers: int) -> Tally:
+    base = bench.start_service(
+        "usage-ingest",
+        roles="api",
+        env={"USAGE_INGEST_WORKERS": str(workers), "USAGE_INGEST_RATE_LIMIT_EVENTS_PER_SECOND": "100000000"},
+    )
+    return asyncio.run(http_load(base, bench.token("bench-ingest", "ingest")))
+
+
+def run(bench: Bench, report: Report) -> None:
+    conditions = {"batch": BATCH, "connections": CONNECTIONS, "seconds": DURATION_SECONDS}
+    started = time.perf_counter()
+
+    http = http_run(bench, WORKERS[0])
+    raw_send = asyncio.run(raw_load(bench, "send"))
+    raw_batch = asyncio.run(raw_load(bench, "send_batch"))
+    ratio = http.rate / raw_send.rate if raw_send.rate else 0.0
+    ceiling_ratio = http.rate / raw_batch.rate if raw_batch.rate else 0.0
+
+    report.add(SUITE, "accepted events/s over HTTP", http.rate, "events/s", workers=WORKERS[0], **conditions)
+    report.add(SUITE, "HTTP request latency p50 (500 events)", http.percentile(0.5), "ms", **conditions)
+    report.add(SUITE, "HTTP request latency p99 (500 events)", http.percentile(0.99), "ms", **conditions)
+    report.add(SUITE, "raw aiokafka events/s, send() per record", raw_send.rate, "events/s", **conditions)
+    report.add(SUITE, "raw aiokafka events/s, send_batch() ceiling", raw_batch.rate, "events/s", **conditions)
+    report.add(SUITE, "HTTP / raw producer (send per record)", ratio, "ratio", target=TARGET_RATIO)
+    report.add(SUITE, "HTTP / raw producer ceiling (send_batch)", ceiling_ratio, "ratio")
+    for workers in WORKERS[1:]:
+        scaled = http_run(bench, workers)
+        report.add(
+            SUITE, f"accepted events/s over HTTP, {workers} workers", scaled.rate, "events/s", **conditions
+        )
+    others = {status: n for status, n in http.statuses.items() if status != 202}
+    report.notes.append(
+        f"ingest: {http.requests} requests measured, non-202 responses: {others or 'none'}; "
+        f"targets ≥ {TARGET_EVENTS_PER_SECOND:,} events/s "
+        f"({'met' if http.rate >= TARGET_EVENTS_PER_SECOND else 'missed'}) and ≥ {TARGET_RATIO} of the raw "
+        f"producer's send() ({'met' if ratio >= TARGET_RATIO else 'missed'}; "
+        f"{ceiling_ratio:.2f} of the send_batch ceiling); suite took {time.perf_counter() - started:.0f} s"
+    )

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
+from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind
 
 from tangible_runtime.errors import is_transient
 from tangible_runtime.kafka import KafkaClients
 from tangible_runtime.logs import get_logger
 from tangible_runtime.metrics import RuntimeMetrics
-from tangible_runtime.telemetry import context_from_headers, links_for, tracer
+from tangible_runtime.telemetry import context_from_headers, links_for, span_context_from_headers, tracer
 from tangible_schemas import CloudEvent, EventData, UndecodableRecord, dead_letter_topic, from_record
 from tangible_schemas.binding import event_type_of
 
@@ -43,6 +44,19 @@ class Delivery:
 
 
 BatchHandler = Callable[[Sequence[Delivery]], Awaitable[None]]
+
+
+def _shared_parent(deliveries: Sequence[Delivery]) -> Context | None:
+    """A batch whose records all belong to one trace continues it (one upstream request
+    often emits several events); a mixed batch links to its producers instead."""
+    first = span_context_from_headers(deliveries[0].headers)
+    if first is None:
+        return None
+    for delivery in deliveries[1:]:
+        other = span_context_from_headers(delivery.headers)
+        if other is None or other.trace_id != first.trace_id:
+            return None
+    return context_from_headers(deliveries[0].headers)
 
 
 class ConsumerRunner:
@@ -141,7 +155,7 @@ class ConsumerRunner:
             await self._handle(deliveries)
 
     async def _handle(self, deliveries: Sequence[Delivery]) -> None:
-        parent = context_from_headers(deliveries[0].headers) if len(deliveries) == 1 else None
+        parent = _shared_parent(deliveries)
         with (
             _tracer.start_as_current_span(
                 f"process {deliveries[0].topic}",

@@ -27,17 +27,17 @@ async def test_voiding_a_grant_takes_back_what_is_left_of_it(
     rewards = await launch()
     assert (await rewards.post("/v1/milestones", json=RULE, headers=admin)).status_code == 201
     await kafka.send([make_usage(ACCOUNT)])
-    other = {"amount": "10", "reason": "goodwill"}
-    assert (
-        await rewards.post(f"/v1/accounts/{ACCOUNT}/adjustments", json=other, headers=admin)
-    ).status_code == 201
-
     async def earned() -> dict[str, Any]:
         listed = (await rewards.get(f"/v1/accounts/{ACCOUNT}/rewards", headers=admin)).json()
         assert listed["total"] == 1
         return dict(listed["rewards"][0])
 
     reward = await eventually(earned, timeout=30)
+    # the adjustment comes after the grant, so that the grant is the oldest credit and burns first
+    other = {"amount": "10", "reason": "goodwill"}
+    assert (
+        await rewards.post(f"/v1/accounts/{ACCOUNT}/adjustments", json=other, headers=admin)
+    ).status_code == 201
     spend = await rewards.post(
         f"/v1/accounts/{ACCOUNT}/redemptions",
         json={"amount": "15"},

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from tangible_devstack.testing import eventually
+from tangible_runtime.domain import ManualClock
 from tangible_schemas.rewards import CreditsAdjusted
 
 pytestmark = pytest.mark.integration
@@ -22,7 +24,7 @@ RULE = {
 
 
 async def test_voiding_a_grant_takes_back_what_is_left_of_it(
-    launch: Any, admin: dict[str, str], kafka: Any, make_usage: Any
+    launch: Any, admin: dict[str, str], kafka: Any, make_usage: Any, clock: ManualClock
 ) -> None:
     rewards = await launch()
     assert (await rewards.post("/v1/milestones", json=RULE, headers=admin)).status_code == 201
@@ -33,7 +35,9 @@ async def test_voiding_a_grant_takes_back_what_is_left_of_it(
         return dict(listed["rewards"][0])
 
     reward = await eventually(earned, timeout=30)
-    # the adjustment comes after the grant, so that the grant is the oldest credit and burns first
+    # the adjustment comes a minute after the grant, so that the grant is the oldest credit
+    # and burns first (at the same instant the bucket id would decide)
+    clock.advance(timedelta(minutes=1))
     other = {"amount": "10", "reason": "goodwill"}
     assert (
         await rewards.post(f"/v1/accounts/{ACCOUNT}/adjustments", json=other, headers=admin)

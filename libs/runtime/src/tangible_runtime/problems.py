@@ -55,7 +55,33 @@ def _credential_handler(_eh: ExceptionHandler, _request: Request, error: Excepti
     )
 
 
+_PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Every operation may answer a 4xx problem (credentials, validation, domain rules):
+    say so in the OpenAPI document, and give documented error responses that name only a
+    description their problem content (fastapi-problem's own step expects one)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        for path_item in document.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                for status, response in responses.items():
+                    if status[:1] in ("4", "5") and "content" not in response:
+                        response["content"] = dict(_PROBLEM_CONTENT)
+                responses.setdefault(
+                    "4XX", {"description": "A problem (RFC 9457)", "content": dict(_PROBLEM_CONTENT)}
+                )
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    _document_problems(app)
     handler = new_exception_handler(
         logger=get_logger("tangible.errors"),  # type: ignore[arg-type]
         handlers={DomainError: _domain_handler, CredentialError: _credential_handler},

@@ -3,13 +3,15 @@
 Migrations run as the `migrate` role (a Helm hook Job in production); `make run` and the
 tests run the same code before starting the services. They connect as the owner of the
 tables; after every run, `secure_tenant_tables` puts each table with a `tenant_id` column
-under forced row-level security and grants the application role (which owns nothing and
-so cannot turn it off) what it needs — new tables are covered without a revision.
+under forced row-level security (a table without one that references such a table through a
+foreign key is covered through its parent's row) and grants the application role (which owns
+nothing and so cannot turn it off) what it needs — new tables are covered without a revision.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -61,11 +63,47 @@ def tenant_tables(connection: Connection) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
+def child_tables(connection: Connection, covered: Collection[str]) -> dict[str, str]:
+    """Tables without `tenant_id` whose foreign key references a covered table, transitively:
+    table → policy expression that shows a row only when the row it references is visible."""
+    rows = connection.execute(
+        text(
+            "SELECT c.relname AS child, p.relname AS parent, "
+            "ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, i) "
+            "      JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i) AS cols, "
+            "ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY u(n, i) "
+            "      JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i) AS refs "
+            "FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+            "JOIN pg_class p ON p.oid = k.confrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE k.contype = 'f' AND n.nspname = current_schema() ORDER BY c.relname, k.conname"
+        )
+    ).all()
+    children: dict[str, str] = {}
+    known = set(covered)
+    while True:
+        found = {
+            row.child: row
+            for row in rows
+            if row.parent in known and row.child not in known and row.child not in children
+        }
+        if not found:
+            return children
+        for child, row in found.items():
+            on = " AND ".join(
+                f'parent."{ref}" = "{child}"."{col}"' for col, ref in zip(row.cols, row.refs, strict=True)
+            )
+            children[child] = f'EXISTS (SELECT 1 FROM "{row.parent}" AS parent WHERE {on})'
+        known |= set(found)
+
+
 def secure_tenant_tables(connection: Connection, app_role: str | None) -> list[str]:
-    """Enable and force row-level security with the tenant policy on every tenant table,
-    and grant `app_role` its privileges. Idempotent; takes a table lock only on changes."""
-    secured = tenant_tables(connection)
-    for table in secured:
+    """Enable and force row-level security with the tenant policy on every tenant table (and
+    on tables that reference one, through their parent's row), and grant `app_role` its
+    privileges. Idempotent; takes a table lock only on changes."""
+    tenants = tenant_tables(connection)
+    policies = dict.fromkeys(tenants, _VISIBLE) | child_tables(connection, tenants)
+    for table, visible in policies.items():
         state = connection.execute(
             text(
                 "SELECT c.relrowsecurity, c.relforcerowsecurity, "
@@ -83,7 +121,7 @@ def secure_tenant_tables(connection: Connection, app_role: str | None) -> list[s
             connection.execute(text(f"ALTER TABLE {name} FORCE ROW LEVEL SECURITY"))
         if policy is None:
             connection.execute(
-                text(f"CREATE POLICY {POLICY} ON {name} USING ({_VISIBLE}) WITH CHECK ({_VISIBLE})")
+                text(f"CREATE POLICY {POLICY} ON {name} USING ({visible}) WITH CHECK ({visible})")
             )
     if app_role is not None:
         role = connection.execute(
@@ -100,7 +138,7 @@ def secure_tenant_tables(connection: Connection, app_role: str | None) -> list[s
         )
         connection.execute(text(f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {quoted}"))
         connection.execute(text(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
-    return secured
+    return list(policies)
 
 
 def run_env(target_metadata: MetaData) -> None:

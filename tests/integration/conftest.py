@@ -408,9 +408,11 @@ Seed = Callable[[Clients, str, str], Awaitable[Seeded]]
 
 @pytest.fixture
 def seed(issue_token: Callable[..., str], webhook_receiver: Receiver) -> Seed:
-    """`await seed(system, tenant, marker)`: see `seed_tenant`."""
+    """`await seed(system, tenant, marker, issue=issue_token)`: see `seed_tenant`."""
 
-    async def make(system: Clients, tenant: str, marker: str) -> Seeded:
-        return await seed_tenant(system, issue_token, tenant, webhook_receiver.url, marker)
+    async def make(
+        system: Clients, tenant: str, marker: str, issue: Callable[..., str] = issue_token
+    ) -> Seeded:
+        return await seed_tenant(system, issue, tenant, webhook_receiver.url, marker)
 
     return make

@@ -14,6 +14,8 @@ import httpx
 import pytest
 from aiokafka import TopicPartition
 from fastapi import FastAPI
+from sqlalchemy import NullPool, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from tangible_devstack.pytest_plugin import DatabaseFactory, IssueToken
 from tangible_devstack.testing import eventually, running, wait_ready
@@ -55,6 +57,24 @@ class Harness:
             await wait_ready(client)
             self.client = client
             yield client
+
+    async def sql(self, query: str, **params: Any) -> list[Any]:
+        """Run SQL on the service's database (inspecting rows, or tampering with them)."""
+        engine = create_async_engine(self.settings.database_url, poolclass=NullPool)
+        try:
+            async with engine.begin() as connection:
+                result = await connection.execute(text(query), params)
+                return list(result.mappings()) if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    async def relay_idle(self) -> None:
+        """Every event written so far has been published (the outbox is empty)."""
+
+        async def empty() -> None:
+            assert (await self.sql("SELECT count(*) AS n FROM outbox"))[0]["n"] == 0
+
+        await eventually(empty)
 
     async def call(self, method: str, path: str, body: Any = None, *, status: int | None = None) -> Any:
         response = await self.client.request(method, path, json=body, headers=self.headers())
@@ -205,6 +225,7 @@ async def harness(
         kafka=kafka_settings,
         auth=auth_settings,
         scheduler_interval_seconds=0.05,
+        lifecycle_interval_seconds=0.05,
         restore_window_days=30,
     )
     return Harness(settings, ManualClock(NOW), tenant_id, issue_token)

@@ -57,9 +57,12 @@ def _fits(
 ) -> bool:
     for key, current in now.items():  # nothing the account has now may be lost or shrink under use
         new = after[key]
-        if current.sources and not new.sources:
+        if not current.sources:
+            continue
+        if not new.sources:
             return False
-        if current.sources and new.limit is not None and usage.get(key, 0.0) > new.limit:
+        shrinks = new.limit is not None and (current.limit is None or new.limit < current.limit)
+        if shrinks and new.limit is not None and usage.get(key, 0.0) > new.limit:
             return False
     for key, need in needs.items():  # and the evidence gets room: under the near-limit mark
         new = after[key]

@@ -94,7 +94,9 @@ async def end_trial(command: commands.EndTrial, *, uow: UnitOfWork, clock: Clock
         if trial is None or trial["license_id"] != license.id:
             raise TrialNotFound(f"trial '{command.trial_id}' does not exist on this license")
         if trial["status"] != "active":
-            raise TrialNotActive(f"trial '{command.trial_id}' is {trial['status']}", status=trial["status"])
+            raise TrialNotActive(
+                f"trial '{command.trial_id}' is {trial['status']}", trial_status=trial["status"]
+            )
         outcome: Literal["cancelled", "converted"] = (
             "converted" if command.outcome == "converted" else "cancelled"
         )

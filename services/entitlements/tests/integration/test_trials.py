@@ -100,7 +100,14 @@ async def test_a_plan_trial_with_a_grant_during_it_expires_to_the_exact_pre_tria
 
     h.clock.set(datetime(2026, 11, 6, 10, tzinfo=UTC))  # 3 days before the end
     [soon] = await h.wait_events(1, TOPIC, "tangible.entitlements.v1.trial_ending_soon_announced")
-    assert (soon.data.trial_id, soon.data.days_left) == (trial["id"], 3)
+    assert (soon.data.trial_id, soon.data.days_left) == (trial["id"], 3)  # the default lead
+    [started] = await h.events(TOPIC, "tangible.entitlements.v1.trial_started")
+    assert (started.data.trial_id, started.data.target_kind, started.data.target_key) == (
+        trial["id"],
+        "plan",
+        "pro",
+    )
+    assert (started.data.target_version, started.data.ends_at.isoformat()) == (1, "2026-11-09T09:00:00+00:00")
 
     h.clock.set(datetime(2026, 11, 9, 9, tzinfo=UTC))
     [ended] = await h.wait_events(1, TOPIC, "tangible.entitlements.v1.trial_ended")
@@ -157,11 +164,18 @@ async def test_cancel_restores_exactly_and_convert_keeps_and_records(service: An
     plan_trial = {"target_kind": "plan", "target_key": "pro", "days": 14}
     refused = await h.client.post(f"/v1/licenses/{lid}/trials", json=plan_trial, headers=h.headers())
     assert refused.status_code == 409
-    await h.call("PUT", "/v1/settings/lifecycle", {"trial_eligibility": "unlimited", "trial_max_days": 10})
+    await h.call(
+        "PUT",
+        "/v1/settings/lifecycle",
+        {"trial_eligibility": "unlimited", "trial_max_days": 10, "trial_ending_soon_days": 8},
+    )
     too_long = await h.client.post(f"/v1/licenses/{lid}/trials", json=plan_trial, headers=h.headers())
     assert too_long.status_code == 422 and too_long.json()["type"].endswith("invalid-trial")
     h.clock.advance(timedelta(hours=1))
     pro = await h.call("POST", f"/v1/licenses/{lid}/trials", {**plan_trial, "days": 10}, status=201)
+    h.clock.advance(timedelta(days=2, hours=1))  # inside the tenant's lead of 8 days
+    [soon] = await h.wait_events(1, TOPIC, "tangible.entitlements.v1.trial_ending_soon_announced")
+    assert (soon.data.trial_id, soon.data.days_left) == (pro["id"], 8)
     converted = await h.call("POST", f"/v1/licenses/{lid}/trials/{pro['id']}/convert", {"reason": "signed"})
     assert (converted["plan_key"], converted["plan_version"], converted["trials"]) == ("pro", 1, [])
     assert (await entitlements(h))["reports"]["sources"] == [

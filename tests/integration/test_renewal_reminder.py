@@ -5,23 +5,19 @@ rewards (served on loopback, as in production)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
-from tangible_devstack.processes import free_port
 from tangible_devstack.pytest_plugin import DatabaseFactory, IssueToken
-from tangible_devstack.scenario import bearer
-from tangible_devstack.testing import eventually, running, wait_ready
+from tangible_devstack.scenario import Clients, bearer, provision
+from tangible_devstack.testing import eventually, running, serving, wait_ready
 from tangible_runtime.domain import ManualClock
 from tangible_runtime.settings import AuthSettings, KafkaSettings
 
@@ -29,25 +25,6 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "acct-renewal"
 RENEWAL = "tangible.entitlements.v1.renewal_due_announced"
-
-
-@asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[str]:
-    """Serve an already started app on a free loopback port (its lifespan runs elsewhere)."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def post(client: httpx.AsyncClient, token: str, path: str, body: Any) -> Any:
@@ -96,12 +73,12 @@ async def test_a_renewal_reminder_carries_the_accounts_own_impact(
             configure_logs=False,
         )
         ent = await start(ent_app)
-        ent_url = await stack.enter_async_context(serve(ent_app))
+        ent_url = await stack.enter_async_context(serving(ent_app))
         rew_app = rewards.bootstrap(
             RewardsSettings(database_url=await url("rewards"), **common), clock=clock, configure_logs=False
         )
         rew = await start(rew_app)
-        rew_url = await stack.enter_async_context(serve(rew_app))
+        rew_url = await stack.enter_async_context(serving(rew_app))
         ing = await start(
             ingest.bootstrap(
                 IngestSettings(database_url=await url("usage-ingest"), **common),
@@ -123,39 +100,12 @@ async def test_a_renewal_reminder_carries_the_accounts_own_impact(
             )
         )
 
+        # the foundation scenario: reports (0.25 hours saved each), starter, a license for
+        # 2026, a 100-credit milestone at the first report; and a rule for renewal reminders
         admin = issue_token(tenant_id, "admin")
-        feature = {
-            "key": "reports",
-            "name": "Reports",
-            "kind": "metered",
-            "meter": {"event_type": "report.generated", "aggregation": "count", "reset_period": "month"},
-            "outcome": "Board-ready reports in one click",
-            "impact_metric": "hours saved",
-            "impact_per_unit": 0.25,
-        }
-        await post(ent, admin, "/v1/features", feature)
-        await post(
-            ent, admin, "/v1/plans", {"key": "starter", "name": "Starter", "features": {"reports": {}}}
-        )
-        await post(ent, admin, "/v1/plans/starter/versions/1/publish", {})
-        license = {
-            "account_id": ACCOUNT,
-            "plan_key": "starter",
-            "term_start": "2026-01-01",
-            "term_end": "2027-01-01",
-        }
-        await post(ent, admin, "/v1/licenses", license)
-        milestone = {
-            "key": "first-report",
-            "name": "First report",
-            "kind": "usage_threshold",
-            "params": {"usage_type": "report.generated", "target": 1},
-            "reward": {"kind": "credits", "credits": "100", "credits_expire_days": 365},
-        }
-        await post(rew, admin, "/v1/milestones", milestone)
-        await post(
-            notes, admin, "/v1/rules", {"name": "Renewals", "event_types": [RENEWAL], "channels": ["inbox"]}
-        )
+        await provision(Clients(ing, ent, rew, notes), admin, ACCOUNT)
+        rule = {"name": "Renewals", "event_types": [RENEWAL], "channels": ["inbox"]}
+        await post(notes, admin, "/v1/rules", rule)
 
         # 40 reports in September, through usage-ingest
         events = [
@@ -190,9 +140,10 @@ async def test_a_renewal_reminder_carries_the_accounts_own_impact(
         await eventually(counted, timeout=20)
 
         async def inbox() -> list[dict[str, Any]]:
+            """The renewal reminders (the scenario's threshold rule fills the inbox too)."""
             response = await notes.get(f"/v1/accounts/{ACCOUNT}/inbox", headers=reader)
             assert response.status_code == 200, response.text
-            return list(response.json()["items"])
+            return [i for i in response.json()["items"] if i["title"].startswith("Your renewal")]
 
         assert await inbox() == []  # no lead time is due yet: 90 days before is 3 October
 

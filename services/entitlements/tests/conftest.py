@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from tangible_devstack.pytest_plugin import DatabaseFactory, IssueToken
 from tangible_devstack.testing import eventually, running, wait_ready
 from tangible_entitlements.bootstrap import ROLES, bootstrap
 from tangible_entitlements.config import Settings
+from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_runtime.domain import ManualClock
 from tangible_runtime.kafka import KafkaClients
 from tangible_runtime.settings import AuthSettings, KafkaSettings
@@ -57,6 +58,17 @@ class Harness:
             await wait_ready(client)
             self.client = client
             yield client
+
+    @asynccontextmanager
+    async def schedulers(self, count: int) -> AsyncIterator[list[Container]]:
+        """`count` scheduler replicas on the same database and clock (their containers)."""
+        async with AsyncExitStack() as stack:
+            containers = []
+            for _ in range(count):
+                app = bootstrap(self.settings, roles=("scheduler",), clock=self.clock, configure_logs=False)
+                await stack.enter_async_context(running(app))
+                containers.append(app.state.container)
+            yield containers
 
     async def sql(self, query: str, **params: Any) -> list[Any]:
         """Run SQL on the service's database (inspecting rows, or tampering with them)."""

@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
-from tangible_devstack.testing import running
-from tangible_entitlements.bootstrap import bootstrap
-from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_entitlements.entrypoints.scheduler import run_lifecycle
 
 pytestmark = pytest.mark.integration
 TOPIC = "tangible.entitlements.v1"
 RENEWAL = "tangible.entitlements.v1.renewal_due_announced"
-
-
-@asynccontextmanager
-async def schedulers(h: Any, count: int) -> AsyncIterator[list[Container]]:
-    """`count` scheduler replicas on the same database and clock."""
-    async with AsyncExitStack() as stack:
-        containers = []
-        for _ in range(count):
-            app = bootstrap(h.settings, roles=("scheduler",), clock=h.clock, configure_logs=False)
-            await stack.enter_async_context(running(app))
-            containers.append(app.state.container)
-        yield containers
 
 
 async def notices(h: Any, expected: int) -> list[tuple[int, bool]]:
@@ -62,7 +45,7 @@ async def test_renewal_due_once_per_lead_time_with_two_replicas_and_late_after_d
         # 90 days before, just after midnight in Berlin (still the day before in UTC); the
         # other license has renewed by then (its term ended on 2027-01-01): nothing for it
         h.clock.set(datetime(2027, 8, 2, 22, 30, tzinfo=UTC))
-        async with schedulers(h, 2) as replicas:
+        async with h.schedulers(2) as replicas:
             assert await notices(h, 1) == [(90, False)]
             # both replicas racing on the same pass, several times, change nothing
             await asyncio.gather(*(run_lifecycle(c) for c in replicas for _ in range(3)))
@@ -76,7 +59,7 @@ async def test_renewal_due_once_per_lead_time_with_two_replicas_and_late_after_d
         h.clock.set(datetime(2027, 10, 25, 8, tzinfo=UTC))
         await h.relay_idle()
         assert len(await h.events(TOPIC, RENEWAL)) == 2
-        async with schedulers(h, 2):
+        async with h.schedulers(2):
             found = await notices(h, 4)
         assert found == [(90, False), (60, False), (30, True), (14, True)]
         rows = await h.sql("SELECT lead_days, due_on, late FROM renewal_notices ORDER BY lead_days DESC")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from tangible_devstack.testing import eventually
+from tangible_entitlements.entrypoints.scheduler import run_once
 from tangible_schemas.rewards import RewardGranted
 
 pytestmark = pytest.mark.integration
@@ -204,3 +206,43 @@ async def test_cancel_restores_exactly_and_convert_keeps_and_records(service: An
     ]
     reader = await h.client.post(f"/v1/licenses/{lid}/trials", json=plan_trial, headers=h.headers("read"))
     assert reader.status_code == 403
+
+
+async def test_trials_end_once_each_with_two_scheduler_replicas_racing(harness: Any) -> None:
+    h = harness
+    h.clock.set(START)
+    async with h.run(roles=("api", "relay")):
+        await h.provision(limit=10)
+        await h.call("POST", "/v1/plans", PRO)
+        await h.call("POST", "/v1/plans/pro/versions/1/publish")
+        accounts = ["acct-1", "acct-2", "acct-3"]
+        trials = []
+        for account in accounts:
+            if account != "acct-1":
+                body = {
+                    "account_id": account,
+                    "plan_key": "starter",
+                    "term_start": "2026-01-01",
+                    "term_end": "2027-01-01",
+                }
+                await h.call("POST", "/v1/licenses", body)
+            [license] = (await h.call("GET", f"/v1/accounts/{account}/licenses"))["items"]
+            trial = {"target_kind": "plan", "target_key": "pro", "days": 7}
+            trials.append(await h.call("POST", f"/v1/licenses/{license['id']}/trials", trial, status=201))
+
+        h.clock.set(datetime(2026, 11, 9, 10, tzinfo=UTC))  # every trial is over; no scheduler ran
+        async with h.schedulers(2) as replicas:
+            await asyncio.gather(*(run_once(c) for c in replicas for _ in range(3)))
+            ended = await h.wait_events(3, TOPIC, "tangible.entitlements.v1.trial_ended")
+            await h.relay_idle()
+        ended = await h.events(TOPIC, "tangible.entitlements.v1.trial_ended")
+        assert sorted(e.data.trial_id for e in ended) == sorted(t["id"] for t in trials)
+        # downtime covered the whole lead: a notice that the trial "ends soon" would come after
+        # its end, so none is sent (a notice missed while the trial still runs comes out late)
+        assert await h.events(TOPIC, "tangible.entitlements.v1.trial_ending_soon_announced") == []
+        for account in accounts:
+            assert (await h.check(account, "reports"))["sources"][0]["key"] == "starter"
+            [license] = (await h.call("GET", f"/v1/accounts/{account}/licenses"))["items"]
+            assert (license["plan_key"], license["trials"]) == ("starter", [])
+            actions = [r["action"] for r in (await h.call("GET", f"/v1/accounts/{account}/history"))["items"]]
+            assert actions.count("trial_ended") == 1

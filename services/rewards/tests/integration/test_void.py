@@ -29,6 +29,7 @@ async def test_voiding_a_grant_takes_back_what_is_left_of_it(
     rewards = await launch()
     assert (await rewards.post("/v1/milestones", json=RULE, headers=admin)).status_code == 201
     await kafka.send([make_usage(ACCOUNT)])
+
     async def earned() -> dict[str, Any]:
         listed = (await rewards.get(f"/v1/accounts/{ACCOUNT}/rewards", headers=admin)).json()
         assert listed["total"] == 1

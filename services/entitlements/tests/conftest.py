@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,11 +14,14 @@ import httpx
 import pytest
 from aiokafka import TopicPartition
 from fastapi import FastAPI
+from sqlalchemy import NullPool, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from tangible_devstack.pytest_plugin import DatabaseFactory, IssueToken
 from tangible_devstack.testing import eventually, running, wait_ready
 from tangible_entitlements.bootstrap import ROLES, bootstrap
 from tangible_entitlements.config import Settings
+from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_runtime.domain import ManualClock
 from tangible_runtime.kafka import KafkaClients
 from tangible_runtime.settings import AuthSettings, KafkaSettings
@@ -55,6 +58,35 @@ class Harness:
             await wait_ready(client)
             self.client = client
             yield client
+
+    @asynccontextmanager
+    async def schedulers(self, count: int) -> AsyncIterator[list[Container]]:
+        """`count` scheduler replicas on the same database and clock (their containers)."""
+        async with AsyncExitStack() as stack:
+            containers = []
+            for _ in range(count):
+                app = bootstrap(self.settings, roles=("scheduler",), clock=self.clock, configure_logs=False)
+                await stack.enter_async_context(running(app))
+                containers.append(app.state.container)
+            yield containers
+
+    async def sql(self, query: str, **params: Any) -> list[Any]:
+        """Run SQL on the service's database (inspecting rows, or tampering with them)."""
+        engine = create_async_engine(self.settings.database_url, poolclass=NullPool)
+        try:
+            async with engine.begin() as connection:
+                result = await connection.execute(text(query), params)
+                return list(result.mappings()) if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    async def relay_idle(self) -> None:
+        """Every event written so far has been published (the outbox is empty)."""
+
+        async def empty() -> None:
+            assert (await self.sql("SELECT count(*) AS n FROM outbox"))[0]["n"] == 0
+
+        await eventually(empty)
 
     async def call(self, method: str, path: str, body: Any = None, *, status: int | None = None) -> Any:
         response = await self.client.request(method, path, json=body, headers=self.headers())
@@ -205,6 +237,7 @@ async def harness(
         kafka=kafka_settings,
         auth=auth_settings,
         scheduler_interval_seconds=0.05,
+        lifecycle_interval_seconds=0.05,
         restore_window_days=30,
     )
     return Harness(settings, ManualClock(NOW), tenant_id, issue_token)

@@ -8,8 +8,12 @@ from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import httpx
+import uvicorn
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from starlette.types import ASGIApp
+
+from tangible_devstack.processes import free_port
 
 T = TypeVar("T")
 
@@ -21,6 +25,26 @@ async def running(app: FastAPI, *, startup_timeout: float = 60) -> AsyncIterator
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
             yield client
+
+
+@asynccontextmanager
+async def serving(app: ASGIApp) -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port and yield its base URL, for
+    services that call it over HTTP. Its lifespan is not run here: start the app with
+    `running` first (the same app object may be both)."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 async def eventually(

@@ -94,6 +94,9 @@ class TrialEvent(AccountEvent):
     target_kind: Literal["plan", "addon"]
     target_key: str
     ends_at: datetime
+    target_version: int | None = None
+    actor: str = "system"
+    reason: str | None = None
 
 
 class TrialStarted(TrialEvent):
@@ -183,6 +186,9 @@ class Evidence(WireModel):
     limit: float | None = None
     period_start: datetime | None = None
     detail: str | None = None
+    period_end: datetime | None = None
+    previous_usage: float | None = Field(default=None, description="The period before, for declines.")
+    previous_period_start: datetime | None = None
 
 
 class UpgradeSuggested(AccountEvent):
@@ -193,6 +199,10 @@ class UpgradeSuggested(AccountEvent):
     suggestion_kind: Literal["plan", "addon"]
     suggestion_key: str
     evidence: list[Evidence]
+    license_id: str | None = None
+    suggestion_version: int | None = None
+    suggestion_name: str | None = None
+    current_plan_key: str | None = None
 
 
 class RenewalAtRisk(AccountEvent):
@@ -203,6 +213,7 @@ class RenewalAtRisk(AccountEvent):
     renewal_date: date
     decline_percent: float
     evidence: list[Evidence]
+    period: Literal["week", "month"] | None = None
 
 
 class UsageAggregated(AccountEvent):

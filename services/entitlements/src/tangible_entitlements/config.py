@@ -28,6 +28,9 @@ class Settings(ServiceSettings):
     )
     scheduler_interval_seconds: float = Field(default=1.0, gt=0)
     scheduler_batch_size: int = 500
+    lifecycle_interval_seconds: float = Field(
+        default=60.0, gt=0, description="How often renewal notices and signals are looked for."
+    )
     active_user_days: int = Field(default=30, description="Seat holders active within this are not idle.")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -75,6 +76,7 @@ licenses = Table(
     Column("pending_plan_version", Integer),
     Column("prior_state", JSONB),
     Column("status_changed_at", DateTime(timezone=True)),
+    Column("trials", JSONB, nullable=False, server_default="[]"),
 )
 
 license_history = Table(
@@ -82,7 +84,7 @@ license_history = Table(
     metadata,
     Column("id", BigInteger, Identity(always=True), primary_key=True),
     Column("tenant_id", Text, nullable=False),
-    Column("license_id", Text, nullable=False),
+    Column("license_id", Text),
     Column("account_id", Text, nullable=False),
     Column("action", Text, nullable=False),
     Column("actor", Text, nullable=False),
@@ -90,6 +92,70 @@ license_history = Table(
     Column("before", JSONB),
     Column("after", JSONB),
     Column("at", DateTime(timezone=True), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("prev_hash", Text, nullable=False),
+    Column("hash", Text, nullable=False),
+)
+
+history_heads = Table(
+    "history_heads",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("account_id", Text, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", Text, nullable=False),
+)
+
+trials = Table(
+    "trials",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("account_id", Text, nullable=False),
+    Column("license_id", Text, nullable=False),
+    Column("target_kind", Text, nullable=False),
+    Column("target_key", Text, nullable=False),
+    Column("target_version", Integer, nullable=False),
+    Column("features", ARRAY(Text), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("ending_soon_announced_at", DateTime(timezone=True)),
+    Column("actor", Text, nullable=False),
+    Column("reason", Text),
+)
+
+tenant_settings = Table(
+    "tenant_settings",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("lifecycle", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+renewal_notices = Table(
+    "renewal_notices",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("license_id", Text, primary_key=True),
+    Column("term_end", Date, primary_key=True),
+    Column("lead_days", Integer, primary_key=True),
+    Column("account_id", Text, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("announced_at", DateTime(timezone=True), nullable=False),
+    Column("late", Boolean, nullable=False),
+)
+
+signal_marks = Table(
+    "signal_marks",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("account_id", Text, primary_key=True),
+    Column("signal", Text, primary_key=True),
+    Column("evidence_key", Text, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("payload", JSONB),
 )
 
 usage_counters = Table(

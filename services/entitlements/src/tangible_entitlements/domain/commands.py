@@ -169,3 +169,17 @@ class EndGrant:
     grant_id: str
     actor: str
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class StartTrial(LicenseChange):
+    target_kind: str  # plan | addon
+    target_key: str
+    days: int
+    target_version: int | None = None  # None: the latest published
+
+
+@dataclass(frozen=True)
+class EndTrial(LicenseChange):
+    trial_id: str
+    outcome: str  # cancelled | converted | expired

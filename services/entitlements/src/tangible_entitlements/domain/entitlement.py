@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tangible_entitlements.domain.model import CatalogItem, Feature, FeatureKind, FeatureValue, License
+from tangible_entitlements.domain.trials import InForce, in_force
+
+ItemKey = tuple[str, str, int]  # tenant, key, version
 
 
 @dataclass(frozen=True)
@@ -68,18 +72,33 @@ def evaluate(
     grants: list[Grant],
     usage: float,
     at: datetime,
+    trials: InForce | None = None,
 ) -> Entitlement:
-    """Combine every source of a feature's value, in precedence order plan < add-on < grant."""
+    """Combine every source of a feature's value, in precedence order plan < add-on < grant;
+    a plan or add-on that a running trial put in force is named as a `trial` source."""
     contributions: list[tuple[Source, FeatureValue]] = []
     if license is not None and license.status.grants_access:
         if plan is not None and feature.key in plan.features:
             value = plan.features[feature.key]
             if feature.kind is FeatureKind.SEATS:  # the license says how many seats were bought
                 value = FeatureValue(enabled=value.enabled, limit=float(license.seats), config=value.config)
-            contributions.append((Source("plan", plan.key, plan.version), value))
+            plan_trial = trials.plan_trial if trials is not None else None
+            source = (
+                Source("trial", plan.key, plan.version, plan_trial.ends_at)
+                if plan_trial is not None
+                else Source("plan", plan.key, plan.version)
+            )
+            contributions.append((source, value))
+        addon_trials = (trials.addon_trials if trials is not None else None) or {}
         for addon in addons:
             if feature.key in addon.features:
-                contributions.append((Source("addon", addon.key, addon.version), addon.features[feature.key]))
+                trial = addon_trials.get(addon.key)
+                source = (
+                    Source("trial", addon.key, addon.version, trial.ends_at)
+                    if trial is not None
+                    else Source("addon", addon.key, addon.version)
+                )
+                contributions.append((source, addon.features[feature.key]))
         for grant in grants:
             if grant.feature_key == feature.key and grant.active_at(at):
                 contributions.append(
@@ -110,6 +129,27 @@ def evaluate(
         hard,
         config,
         sources,
+    )
+
+
+def evaluate_license(
+    feature: Feature,
+    *,
+    license: License | None,
+    items: Mapping[ItemKey, CatalogItem],
+    grants: list[Grant],
+    usage: float,
+    at: datetime,
+) -> Entitlement:
+    """`evaluate` with the plan and add-ons in force at `at` (running trials applied)."""
+    if license is None:
+        return evaluate(feature, license=None, plan=None, addons=[], grants=grants, usage=usage, at=at)
+    tenant = license.tenant_id
+    state = in_force(license, at)
+    plan = items.get((tenant, state.plan_key, state.plan_version))
+    addons = [item for k, v in state.addons.items() if (item := items.get((tenant, k, v))) is not None]
+    return evaluate(
+        feature, license=license, plan=plan, addons=addons, grants=grants, usage=usage, at=at, trials=state
     )
 
 

@@ -51,3 +51,27 @@ class GrantNotFound(NotFound):
 
 class InvalidLicenseChange(Rejected):
     code = "invalid-license-change"
+
+
+class TrialNotFound(NotFound):
+    code = "trial-not-found"
+
+
+class TrialNotEligible(Conflict):
+    code = "trial-not-eligible"
+
+
+class TrialConflict(Conflict):
+    code = "trial-conflict"
+
+
+class TrialNotActive(Conflict):
+    code = "trial-not-active"
+
+
+class InvalidTrial(Rejected):
+    code = "invalid-trial"
+
+
+class InvalidSettings(Rejected):
+    code = "invalid-settings"

@@ -12,7 +12,7 @@ from tangible_entitlements.domain.errors import (
     LicenseStateConflict,
     RestoreWindowClosed,
 )
-from tangible_entitlements.domain.model import CatalogItem, License, LicenseStatus
+from tangible_entitlements.domain.model import CatalogItem, License, LicenseStatus, TrialOverlay
 
 # statuses a license can be changed in (a suspended or revoked one must be brought back first)
 _CHANGEABLE = (LicenseStatus.TRIALING, LicenseStatus.ACTIVE, LicenseStatus.GRACE, LicenseStatus.EXPIRED)
@@ -37,7 +37,32 @@ def snapshot(license: License, *, users: Sequence[str] = ()) -> dict[str, Any]:
         "prior_state": license.prior_state,
         "status_changed_at": license.status_changed_at.isoformat() if license.status_changed_at else None,
         "assigned_users": sorted(users),
+        "trials": [overlay_to_json(t) for t in license.trials],
     }
+
+
+def overlay_to_json(overlay: TrialOverlay) -> dict[str, Any]:
+    return {
+        "id": overlay.id,
+        "target_kind": overlay.target_kind,
+        "target_key": overlay.target_key,
+        "target_version": overlay.target_version,
+        "ends_at": overlay.ends_at.isoformat(),
+        "restore_plan_key": overlay.restore_plan_key,
+        "restore_version": overlay.restore_version,
+    }
+
+
+def overlay_from_json(data: dict[str, Any]) -> TrialOverlay:
+    return TrialOverlay(
+        id=data["id"],
+        target_kind=data["target_kind"],
+        target_key=data["target_key"],
+        target_version=int(data["target_version"]),
+        ends_at=datetime.fromisoformat(data["ends_at"]),
+        restore_plan_key=data.get("restore_plan_key"),
+        restore_version=data.get("restore_version"),
+    )
 
 
 def from_snapshot(data: dict[str, Any]) -> License:
@@ -58,6 +83,7 @@ def from_snapshot(data: dict[str, Any]) -> License:
         pending_plan_version=data.get("pending_plan_version"),
         prior_state=data.get("prior_state"),
         status_changed_at=datetime.fromisoformat(changed) if changed else None,
+        trials=tuple(overlay_from_json(t) for t in data.get("trials") or ()),
     )
 
 

@@ -51,6 +51,9 @@ class LicenseStatus(StrEnum):
         return self in (LicenseStatus.TRIALING, LicenseStatus.ACTIVE, LicenseStatus.GRACE)
 
 
+ACCESS_STATUSES = tuple(s.value for s in LicenseStatus if s.grants_access)
+
+
 @dataclass(frozen=True)
 class Meter:
     """How usage events count toward a metered feature."""
@@ -96,6 +99,20 @@ class CatalogItem:
     price: float = 0.0
 
 
+@dataclass(frozen=True)
+class TrialOverlay:
+    """An active trial on a license: the plan or add-on version it puts in force until
+    `ends_at`, and the committed value it overrides (put back unless the trial converts)."""
+
+    id: str
+    target_kind: str  # plan | addon
+    target_key: str
+    target_version: int
+    ends_at: datetime
+    restore_plan_key: str | None = None  # plan trials: the committed plan
+    restore_version: int | None = None  # plan: its version; add-on: the add-on's (None: absent)
+
+
 @dataclass
 class License:
     id: str
@@ -113,3 +130,4 @@ class License:
     pending_plan_version: int | None = None
     prior_state: dict[str, Any] | None = None  # what restore/reinstate brings back
     status_changed_at: datetime | None = None
+    trials: tuple[TrialOverlay, ...] = ()  # active trials, applied on top in checks

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from tangible_entitlements.domain.entitlement import Entitlement, Grant, evaluate
+from tangible_entitlements.domain import trials
+from tangible_entitlements.domain.entitlement import Entitlement, Grant, evaluate_license
 from tangible_entitlements.domain.errors import LicenseNotFound
 from tangible_entitlements.domain.model import CatalogItem, Feature, License
 from tangible_entitlements.service_layer.checks import CheckResult, check
@@ -39,15 +40,14 @@ class LiveView:
     def evaluate(
         self, tenant_id: str, account_id: str, feature: Feature, *, usage: float, at: datetime
     ) -> Entitlement:
-        license = self.licenses.get((tenant_id, account_id))
-        plan = self.items.get((tenant_id, license.plan_key, license.plan_version)) if license else None
-        addons = [
-            item
-            for k, v in (license.addons.items() if license else ())
-            if (item := self.items.get((tenant_id, k, v))) is not None
-        ]
-        grants = self.grants.get((tenant_id, account_id), [])
-        return evaluate(feature, license=license, plan=plan, addons=addons, grants=grants, usage=usage, at=at)
+        return evaluate_license(
+            feature,
+            license=self.licenses.get((tenant_id, account_id)),
+            items=self.items,
+            grants=self.grants.get((tenant_id, account_id), []),
+            usage=usage,
+            at=at,
+        )
 
     def check(
         self, tenant_id: str, account_id: str, *, at: datetime, feature_key: str | None = None
@@ -100,8 +100,7 @@ class LiveView:
         async with uow:
             licenses = await uow.licenses.for_accounts(wanted)
             grants = await uow.grants.for_accounts(wanted)
-            needed = {(lic.tenant_id, lic.plan_key, lic.plan_version) for lic in licenses.values()}
-            needed |= {(lic.tenant_id, k, v) for lic in licenses.values() for k, v in lic.addons.items()}
+            needed = {(lic.tenant_id, k, v) for lic in licenses.values() for k, v in trials.item_keys(lic)}
             items = await uow.catalog.items(needed - self.items.keys())
             seats = {
                 (lic.tenant_id, lic.id): len(await uow.seats.users(lic.tenant_id, lic.id))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from tangible_entitlements.domain.entitlement import Entitlement, Grant, evaluate
+from tangible_entitlements.domain import trials
+from tangible_entitlements.domain.entitlement import Entitlement, Grant, evaluate_license
 from tangible_entitlements.domain.model import CatalogItem, Feature, License
 from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
 
@@ -28,8 +29,7 @@ class EntitlementResolver:
         cls, uow: UnitOfWork, licenses: Iterable[License], features: Mapping[str, list[Feature]]
     ) -> EntitlementResolver:
         by_account = {(lic.tenant_id, lic.account_id): lic for lic in licenses}
-        wanted = {(lic.tenant_id, lic.plan_key, lic.plan_version) for lic in by_account.values()}
-        wanted |= {(lic.tenant_id, k, v) for lic in by_account.values() for k, v in lic.addons.items()}
+        wanted = {(lic.tenant_id, k, v) for lic in by_account.values() for k, v in trials.item_keys(lic)}
         items = await uow.catalog.items(wanted)
         grants = await uow.grants.for_accounts(list(by_account))
         return cls(by_account, features, items, grants)
@@ -43,19 +43,14 @@ class EntitlementResolver:
     def evaluate(
         self, tenant_id: str, account_id: str, feature: Feature, *, usage: float, at: datetime
     ) -> Entitlement:
-        license = self._licenses.get((tenant_id, account_id))
-        plan = self._items.get((tenant_id, license.plan_key, license.plan_version)) if license else None
-        addons = [
-            item
-            for k, v in (license.addons.items() if license else ())
-            if (item := self._items.get((tenant_id, k, v))) is not None
-        ]
-        return evaluate(
+        return evaluate_license(
             feature,
-            license=license,
-            plan=plan,
-            addons=addons,
+            license=self._licenses.get((tenant_id, account_id)),
+            items=self._items,
             grants=self._grants.get((tenant_id, account_id), []),
             usage=usage,
             at=at,
         )
+
+    def item(self, tenant_id: str, key: str, version: int) -> CatalogItem | None:
+        return self._items.get((tenant_id, key, version))

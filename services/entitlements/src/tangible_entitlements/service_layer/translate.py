@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -10,6 +11,7 @@ from tangible_entitlements.domain.metering import CounterKey
 from tangible_entitlements.domain.model import CatalogItem, License, LicenseStatus
 from tangible_schemas.entitlements import (
     CatalogChanged,
+    Evidence,
     GrantApplied,
     GrantExpired,
     LicenseAddonChanged,
@@ -17,10 +19,18 @@ from tangible_schemas.entitlements import (
     LicensePlanChanged,
     LicenseRenewed,
     LicenseStatusChanged,
+    RenewalAtRisk,
+    RenewalDue,
     SeatAssigned,
     SeatUnassigned,
     ThresholdCrossed,
     ThresholdRecovered,
+    TrialConverted,
+    TrialEnded,
+    TrialEndingSoon,
+    TrialEvent,
+    TrialStarted,
+    UpgradeSuggested,
     UsageAggregated,
 )
 
@@ -187,4 +197,85 @@ def usage_aggregated(key: CounterKey, usage: float, period_end: datetime | None)
         period_start=key.period_start,
         period_end=period_end,
         usage=usage,
+    )
+
+
+def _trial_fields(trial: Mapping[Any, Any], actor: str, reason: str | None) -> dict[str, Any]:
+    return {
+        "tenant_id": trial["tenant_id"],
+        "account_id": trial["account_id"],
+        "trial_id": trial["id"],
+        "license_id": trial["license_id"],
+        "target_kind": trial["target_kind"],
+        "target_key": trial["target_key"],
+        "target_version": trial["target_version"],
+        "ends_at": trial["ends_at"],
+        "actor": actor,
+        "reason": reason,
+    }
+
+
+def trial_started(trial: Mapping[Any, Any]) -> TrialStarted:
+    return TrialStarted(**_trial_fields(trial, trial["actor"], trial["reason"]))
+
+
+def trial_ending_soon(trial: Mapping[Any, Any], days_left: int) -> TrialEndingSoon:
+    return TrialEndingSoon(**_trial_fields(trial, "system", None), days_left=days_left)
+
+
+def trial_finished(
+    trial: Mapping[Any, Any],
+    outcome: Literal["expired", "cancelled", "converted"],
+    actor: str,
+    reason: str | None,
+) -> TrialEvent:
+    fields = _trial_fields(trial, actor, reason)
+    if outcome == "converted":
+        return TrialConverted(**fields)
+    return TrialEnded(**fields, outcome=outcome)
+
+
+def renewal_due(row: Mapping[Any, Any]) -> RenewalDue:
+    return RenewalDue(
+        tenant_id=row["tenant_id"],
+        account_id=row["account_id"],
+        license_id=row["license_id"],
+        renewal_date=row["term_end"],
+        lead_days=row["lead_days"],
+        late=row["late"],
+    )
+
+
+def upgrade_suggested(
+    license: License,
+    item: CatalogItem,
+    reason: Literal["near_limit", "seats_full", "soft_limit_exceeded"],
+    evidence: list[Evidence],
+) -> UpgradeSuggested:
+    kind: Literal["plan", "addon"] = "addon" if item.kind == "addon" else "plan"
+    return UpgradeSuggested(
+        tenant_id=license.tenant_id,
+        account_id=license.account_id,
+        license_id=license.id,
+        reason=reason,
+        suggestion_kind=kind,
+        suggestion_key=item.key,
+        suggestion_version=item.version,
+        suggestion_name=item.name,
+        current_plan_key=license.plan_key,
+        evidence=evidence,
+    )
+
+
+def renewal_at_risk(
+    license: License, decline_percent: float, evidence: list[Evidence], period: Literal["week", "month"]
+) -> RenewalAtRisk:
+    return RenewalAtRisk(
+        tenant_id=license.tenant_id,
+        account_id=license.account_id,
+        license_id=license.id,
+        renewal_date=license.term_end,
+        decline_percent=decline_percent,
+        evidence=evidence,
+        period=period,
     )

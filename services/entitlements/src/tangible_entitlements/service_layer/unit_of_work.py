@@ -7,8 +7,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tangible_entitlements.adapters.repositories.catalog import CatalogRepository
 from tangible_entitlements.adapters.repositories.counters import CounterRepository
 from tangible_entitlements.adapters.repositories.grants import GrantRepository
+from tangible_entitlements.adapters.repositories.history import HistoryRepository
 from tangible_entitlements.adapters.repositories.licenses import LicenseRepository, SeatRepository
+from tangible_entitlements.adapters.repositories.lifecycle import (
+    PolicyRepository,
+    RenewalRepository,
+    SignalRepository,
+)
+from tangible_entitlements.adapters.repositories.reports import ReportRepository
 from tangible_entitlements.adapters.repositories.thresholds import ThresholdRepository
+from tangible_entitlements.adapters.repositories.trials import TrialRepository
 from tangible_runtime.unit_of_work import SqlUnitOfWork
 
 
@@ -19,6 +27,12 @@ class UnitOfWork(SqlUnitOfWork):
     counters: CounterRepository
     grants: GrantRepository
     thresholds: ThresholdRepository
+    history: HistoryRepository
+    trials: TrialRepository
+    policies: PolicyRepository
+    renewals: RenewalRepository
+    signals: SignalRepository
+    reports: ReportRepository
 
     def bind(self, session: AsyncSession) -> None:
         self.catalog = CatalogRepository(session)
@@ -27,3 +41,9 @@ class UnitOfWork(SqlUnitOfWork):
         self.counters = CounterRepository(session)
         self.grants = GrantRepository(session)
         self.thresholds = ThresholdRepository(session)
+        self.history = HistoryRepository(session)
+        self.trials = TrialRepository(session)
+        self.policies = PolicyRepository(session)
+        self.renewals = RenewalRepository(session)
+        self.signals = SignalRepository(session)
+        self.reports = ReportRepository(session)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from tangible_entitlements.domain import licensing, reports
 from tangible_entitlements.domain.errors import LicenseNotFound
 from tangible_entitlements.domain.metering import CounterKey
-from tangible_entitlements.domain.model import FeatureKind, License
+from tangible_entitlements.domain.model import Feature, FeatureKind, License
 from tangible_entitlements.domain.periods import period_bounds
 from tangible_entitlements.service_layer.checks import CheckResult, check
 from tangible_entitlements.service_layer.resolver import EntitlementResolver
@@ -25,7 +25,7 @@ async def _license_at(
     if at >= now:
         license = await uow.licenses.for_account(tenant_id, account_id)
     else:
-        state = await uow.licenses.state_at(tenant_id, account_id, at)
+        state = await uow.history.state_at(tenant_id, account_id, at)
         license = (
             licensing.from_snapshot({k: v for k, v in state.items() if k != "assigned_users"})
             if state
@@ -90,6 +90,7 @@ async def usage_report(
         features = await uow.catalog.features([tenant_id])
         resolver = await EntitlementResolver.load(uow, [license], features)
         days = await uow.counters.days(tenant_id, account_id, start, end)
+        cohorts = await _cohorts(uow, license, features.get(tenant_id, []), start, end)
     zone = ZoneInfo(license.timezone)
     in_force = check(
         resolver,
@@ -131,6 +132,7 @@ async def usage_report(
                     for bucket, value in reports.series(used, aggregation, start, end, granularity)
                 ],
                 "impact": feature_impact,
+                "cohort": cohorts.get(feature.key),
             }
         )
     by_key = {f.key: f for f in features.get(tenant_id, [])}
@@ -154,6 +156,33 @@ async def usage_report(
             for key, result in accessible.items()
         ],
     }
+
+
+async def _cohorts(
+    uow: UnitOfWork, license: License, features: list[Feature], start: date, end: date
+) -> dict[str, dict[str, Any]]:
+    """Per key feature, the account's percentile among the accounts on its plan over the same
+    days; withheld (absent) below the minimum cohort size. Only the rank leaves this function."""
+    policy = await uow.policies.get(license.tenant_id)
+    found: dict[str, dict[str, Any]] = {}
+    for feature in policy.key(features):
+        assert feature.meter is not None
+        mine, cohort = await uow.reports.cohort_totals(
+            license.tenant_id,
+            license.account_id,
+            license.plan_key,
+            feature.key,
+            feature.meter.aggregation,
+            start,
+            end,
+        )
+        if mine is not None and len(cohort) >= policy.cohort_min_size:
+            found[feature.key] = {
+                "plan_key": license.plan_key,
+                "percentile": reports.percentile_rank(mine, cohort),
+                "minimum_cohort_size": policy.cohort_min_size,
+            }
+    return found
 
 
 @dataclass(frozen=True)

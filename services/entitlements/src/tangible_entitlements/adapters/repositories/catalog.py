@@ -239,3 +239,14 @@ class CatalogRepository:
             .where(c.tenant_id == tenant_id, c.key == key, c.version == version)
             .values(**values)
         )
+
+    async def published_latest(self, tenant_id: str) -> list[CatalogItem]:
+        """The latest published version of every plan and add-on (what can be sold today)."""
+        rows = await self._session.execute(
+            text(
+                "SELECT DISTINCT ON (key) * FROM catalog_items WHERE tenant_id = :t AND status = 'published' "
+                "ORDER BY key, version DESC"
+            ),
+            {"t": tenant_id},
+        )
+        return [item_from_row(r) for r in rows.mappings()]

@@ -11,10 +11,10 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_entitlements.adapters import tables as t
+from tangible_entitlements.domain.licensing import overlay_from_json, overlay_to_json
 from tangible_entitlements.domain.model import License, LicenseStatus
 
 AccountKey = tuple[str, str]
-SEAT_ACTIONS = ("seat_assigned", "seat_unassigned")
 
 _CURRENT = """
     SELECT DISTINCT ON (l.tenant_id, l.account_id) l.*
@@ -41,6 +41,7 @@ def license_from_row(row: RowMapping) -> License:
         pending_plan_version=row["pending_plan_version"],
         prior_state=row["prior_state"],
         status_changed_at=row["status_changed_at"],
+        trials=tuple(overlay_from_json(t) for t in row["trials"] or ()),
     )
 
 
@@ -58,6 +59,7 @@ def _values(license: License) -> dict[str, Any]:
         "pending_plan_version": license.pending_plan_version,
         "prior_state": license.prior_state,
         "status_changed_at": license.status_changed_at,
+        "trials": [overlay_to_json(t) for t in license.trials],
     }
 
 
@@ -119,58 +121,6 @@ class LicenseRepository:
         )
         total = await self._session.scalar(select(func.count()).select_from(t.licenses).where(*where))
         return [license_from_row(r) for r in rows.mappings()], int(total or 0)
-
-    async def record_history(
-        self,
-        license: License,
-        *,
-        action: str,
-        actor: str,
-        reason: str | None,
-        before: dict[str, Any] | None,
-        after: dict[str, Any] | None,
-        at: datetime,
-    ) -> None:
-        await self._session.execute(
-            insert(t.license_history).values(
-                tenant_id=license.tenant_id,
-                license_id=license.id,
-                account_id=license.account_id,
-                action=action,
-                actor=actor,
-                reason=reason,
-                before=before,
-                after=after,
-                at=at,
-            )
-        )
-
-    async def history(
-        self, tenant_id: str, license_id: str, *, limit: int, offset: int
-    ) -> tuple[list[RowMapping], int]:
-        c = t.license_history.c
-        where = (c.tenant_id == tenant_id, c.license_id == license_id)
-        rows = await self._session.execute(
-            select(t.license_history).where(*where).order_by(c.id).limit(limit).offset(offset)
-        )
-        total = await self._session.scalar(select(func.count()).select_from(t.license_history).where(*where))
-        return list(rows.mappings()), int(total or 0)
-
-    async def state_at(self, tenant_id: str, account_id: str, at: datetime) -> dict[str, Any] | None:
-        """The account's license as it was at `at` (the last history snapshot before it)."""
-        c = t.license_history.c
-        return await self._session.scalar(
-            select(c.after)
-            .where(
-                c.tenant_id == tenant_id,
-                c.account_id == account_id,
-                c.at <= at,
-                c.after.is_not(None),
-                c.action.not_in(SEAT_ACTIONS),  # their snapshots are seat counts, not licenses
-            )
-            .order_by(c.id.desc())
-            .limit(1)
-        )
 
 
 class SeatRepository:

@@ -2,11 +2,19 @@
 
 from fastapi import APIRouter
 
-from tangible_entitlements.entrypoints.api import accounts, catalog, checks, licenses
+from tangible_entitlements.entrypoints.api import (
+    accounts,
+    catalog,
+    checks,
+    history,
+    licenses,
+    settings,
+    trials,
+)
 
 router = APIRouter(prefix="/v1")
 # the hot path first: routes are matched in order
-for module in (checks, catalog, licenses, accounts):
+for module in (checks, catalog, licenses, trials, accounts, history, settings):
     router.include_router(module.router)
 
 # checks are answered from memory in microseconds; a span per check would dominate them

@@ -22,6 +22,7 @@ from tangible_entitlements.entrypoints.schemas.licenses import (
     SeatAssign,
     SeatsRead,
 )
+from tangible_entitlements.entrypoints.schemas.lifecycle import TrialInForce
 from tangible_entitlements.service_layer import handlers
 from tangible_runtime.app import AdminPrincipal, ReadPrincipal
 from tangible_runtime.auth import Principal
@@ -44,6 +45,16 @@ def license_read(license: License) -> LicenseRead:
         pending_plan_key=license.pending_plan_key,
         pending_plan_version=license.pending_plan_version,
         status_changed_at=license.status_changed_at,
+        trials=[
+            TrialInForce(
+                id=t.id,
+                target_kind=t.target_kind,
+                target_key=t.target_key,
+                target_version=t.target_version,
+                ends_at=t.ends_at,
+            )
+            for t in license.trials
+        ],
     )
 
 
@@ -109,7 +120,7 @@ async def license_history(
 ) -> Page[HistoryRead]:
     await _readable(license_id, principal, container)
     async with container.new_uow() as uow:
-        rows, total = await uow.licenses.history(
+        rows, total = await uow.history.for_license(
             principal.tenant_id, license_id, limit=paging.limit, offset=paging.offset
         )
     items = [HistoryRead.model_validate(dict(r)) for r in rows]

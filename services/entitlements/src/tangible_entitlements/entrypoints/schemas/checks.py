@@ -47,6 +47,14 @@ class FeatureImpact(BaseModel):
     value: float
 
 
+class CohortRead(BaseModel):
+    plan_key: str
+    percentile: float = Field(
+        description="Share of the plan's accounts (0–100) using it less over these days."
+    )
+    minimum_cohort_size: int = Field(description="Below this many accounts the percentile is withheld.")
+
+
 class FeatureUsage(BaseModel):
     feature_key: str
     name: str
@@ -54,6 +62,9 @@ class FeatureUsage(BaseModel):
     total: float
     series: list[SeriesPoint]
     impact: FeatureImpact | None
+    cohort: CohortRead | None = Field(
+        default=None, description="Key features only; null when the plan's cohort is too small."
+    )
 
 
 class ImpactTotal(BaseModel):

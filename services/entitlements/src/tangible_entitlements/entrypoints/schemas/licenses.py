@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AwareDatetime, BaseModel, Field, JsonValue, model_validator
 
 from tangible_entitlements.entrypoints.schemas.common import Reason, Strict
+from tangible_entitlements.entrypoints.schemas.lifecycle import TrialInForce
 
 
 class LicenseCreate(Strict):
@@ -47,6 +48,7 @@ class LicenseRead(BaseModel):
     pending_plan_key: str | None = None
     pending_plan_version: int | None = None
     status_changed_at: datetime | None = None
+    trials: list[TrialInForce] = Field(default_factory=list, description="Running trials, applied in checks.")
 
 
 class LicenseRenew(Reason):
@@ -68,13 +70,16 @@ class AddonAdd(Reason):
 
 class HistoryRead(BaseModel):
     id: int
-    license_id: str
+    license_id: str | None
     action: str
     actor: str
     reason: str | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     at: datetime
+    seq: int | None = None
+    prev_hash: str | None = None
+    hash: str | None = None
 
 
 class SeatAssign(Reason):

@@ -22,11 +22,28 @@ from tangible_entitlements.service_layer.handlers.licenses import (
     remove_addon,
     renew_license,
 )
+from tangible_entitlements.service_layer.handlers.lifecycle import announce_renewals, save_policy
 from tangible_entitlements.service_layer.handlers.metering import record_usage, recover_thresholds_after_reset
+from tangible_entitlements.service_layer.handlers.risk import detect_renewal_risks
 from tangible_entitlements.service_layer.handlers.seats import assign_seat, unassign_seat
+from tangible_entitlements.service_layer.handlers.signals import suggest_upgrades
+from tangible_entitlements.service_layer.handlers.trials import (
+    announce_trials_ending,
+    end_trial,
+    expire_trials,
+    start_trial,
+)
 
 __all__ = [
     "add_addon",
+    "announce_renewals",
+    "announce_trials_ending",
+    "detect_renewal_risks",
+    "end_trial",
+    "expire_trials",
+    "save_policy",
+    "start_trial",
+    "suggest_upgrades",
     "apply_reward_grants",
     "assign_seat",
     "change_plan",

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from tangible_entitlements.domain import commands
+from tangible_entitlements.domain.audit import HistoryEntry
 from tangible_entitlements.domain.errors import FeatureNotFound, GrantNotFound, LicenseNotFound
 from tangible_entitlements.service_layer import translate
 from tangible_entitlements.service_layer.handlers.metering import recover_after_limit_change
 from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.domain import Clock
+
+
+def _grant_json(grant: commands.GrantBenefit) -> dict[str, Any]:
+    return {
+        "grant_id": grant.grant_id,
+        "feature_key": grant.feature_key,
+        "kind": grant.kind,
+        "value": grant.value,
+        "source": grant.source,
+        "starts_at": grant.starts_at.isoformat(),
+        "expires_at": grant.expires_at.isoformat() if grant.expires_at else None,
+    }
 
 
 async def _apply(uow: UnitOfWork, grants: Sequence[commands.GrantBenefit], clock: Clock) -> list[str]:
@@ -19,6 +33,23 @@ async def _apply(uow: UnitOfWork, grants: Sequence[commands.GrantBenefit], clock
         uow.outbox.add(translate.grant_applied(grant))
     accounts = sorted({(g.tenant_id, g.account_id) for g in applied})
     licenses = await uow.licenses.for_accounts(accounts)
+    now = clock.now()
+    await uow.history.append(
+        [
+            HistoryEntry(
+                g.tenant_id,
+                g.account_id,
+                lic.id if (lic := licenses.get((g.tenant_id, g.account_id))) else None,
+                "grant_applied",
+                g.actor,
+                g.reason,
+                None,
+                _grant_json(g),
+                now,
+            )
+            for g in applied
+        ]
+    )
     for license in licenses.values():
         if license.status.grants_access:
             await recover_after_limit_change(uow, license, clock.now())
@@ -54,6 +85,20 @@ async def end_grant(command: commands.EndGrant, *, uow: UnitOfWork, clock: Clock
         now = clock.now()
         if row["expires_at"] is None or row["expires_at"] > now:
             await uow.grants.end(command.tenant_id, command.grant_id, now)
+            license = await uow.licenses.for_account(command.tenant_id, row["account_id"])
+            expires = row["expires_at"].isoformat() if row["expires_at"] else None
+            entry = HistoryEntry(
+                command.tenant_id,
+                row["account_id"],
+                license.id if license else None,
+                "grant_ended",
+                command.actor,
+                command.reason,
+                {"grant_id": command.grant_id, "expires_at": expires},
+                {"grant_id": command.grant_id, "expires_at": now.isoformat()},
+                now,
+            )
+            await uow.history.append([entry])
         await uow.commit()
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
-from tangible_entitlements.domain import commands, licensing
+from tangible_entitlements.domain import audit, commands, licensing
 from tangible_entitlements.domain.errors import CatalogItemNotFound, LicenseNotFound
 from tangible_entitlements.domain.model import CatalogItem, CatalogStatus, License, LicenseStatus
 from tangible_entitlements.service_layer import translate
@@ -21,9 +21,7 @@ from tangible_runtime.domain import Clock
 from tangible_schemas import EventData
 
 
-async def _published(
-    uow: UnitOfWork, tenant_id: str, key: str, kind: str, version: int | None
-) -> CatalogItem:
+async def published(uow: UnitOfWork, tenant_id: str, key: str, kind: str, version: int | None) -> CatalogItem:
     item = await uow.catalog.item(tenant_id, key, version)
     if item is None or item.kind != kind or item.status is not CatalogStatus.PUBLISHED:
         what = f"version {version} of " if version is not None else ""
@@ -33,10 +31,10 @@ async def _published(
 
 async def create_license(command: commands.CreateLicense, *, uow: UnitOfWork, clock: Clock) -> License:
     async with uow:
-        plan = await _published(uow, command.tenant_id, command.plan_key, "plan", command.plan_version)
+        plan = await published(uow, command.tenant_id, command.plan_key, "plan", command.plan_version)
         addons: dict[str, int] = {}
         for addon_key in command.addons:
-            addon = await _published(uow, command.tenant_id, addon_key, "addon", None)
+            addon = await published(uow, command.tenant_id, addon_key, "addon", None)
             addons[addon.key] = addon.version
         license = License(
             id=str(uuid.uuid4()),
@@ -52,14 +50,18 @@ async def create_license(command: commands.CreateLicense, *, uow: UnitOfWork, cl
             timezone=command.timezone,
         )
         await uow.licenses.add(license)
-        await uow.licenses.record_history(
-            license,
-            action="created",
-            actor=command.actor,
-            reason=command.reason,
-            before=None,
-            after=licensing.snapshot(license),
-            at=clock.now(),
+        await uow.history.append(
+            [
+                audit.license_entry(
+                    license,
+                    action="created",
+                    actor=command.actor,
+                    reason=command.reason,
+                    before=None,
+                    after=licensing.snapshot(license),
+                    at=clock.now(),
+                )
+            ],
         )
         uow.outbox.add(translate.license_created(license, command.actor, command.reason))
         await uow.commit()
@@ -80,31 +82,53 @@ async def _change(
             raise LicenseNotFound(f"license '{command.license_id}' does not exist")
         users = await uow.seats.users(license.tenant_id, license.id)
         after, event, users_after = await change(license, users)
-        now = clock.now()
-        await uow.licenses.save(after)
-        if users_after is not None and sorted(users_after) != users:
-            await uow.seats.unassign(license.tenant_id, license.id, users)
-            await uow.seats.reassign(after, users_after, now)
-        await uow.licenses.record_history(
-            after,
-            action=action,
-            actor=command.actor,
-            reason=command.reason,
-            before=licensing.snapshot(license, users=users),
-            after=licensing.snapshot(after, users=users if users_after is None else users_after),
-            at=now,
+        await save_change(
+            uow, license, after, users, users_after, action, command.actor, command.reason, event, clock.now()
         )
-        uow.outbox.add(event)
-        if after.status.grants_access:
-            await recover_after_limit_change(uow, after, now)
         await uow.commit()
     return after
+
+
+async def save_change(
+    uow: UnitOfWork,
+    license: License,
+    after: License,
+    users: list[str],
+    users_after: list[str] | None,
+    action: str,
+    actor: str,
+    reason: str | None,
+    event: EventData,
+    now: datetime,
+) -> None:
+    """Write a change of a locked license: row, seats, history (before/after), event, and
+    the recoveries a raised limit allows."""
+    await uow.licenses.save(after)
+    if users_after is not None and sorted(users_after) != users:
+        await uow.seats.unassign(license.tenant_id, license.id, users)
+        await uow.seats.reassign(after, users_after, now)
+    await uow.history.append(
+        [
+            audit.license_entry(
+                after,
+                action=action,
+                actor=actor,
+                reason=reason,
+                before=licensing.snapshot(license, users=users),
+                after=licensing.snapshot(after, users=users if users_after is None else users_after),
+                at=now,
+            )
+        ],
+    )
+    uow.outbox.add(event)
+    if after.status.grants_access:
+        await recover_after_limit_change(uow, after, now)
 
 
 async def renew_license(command: commands.RenewLicense, *, uow: UnitOfWork, clock: Clock) -> License:
     async def change(license: License, _: list[str]) -> tuple[License, EventData, None]:
         if license.pending_plan_key is not None:
-            plan = await _published(
+            plan = await published(
                 uow, license.tenant_id, license.pending_plan_key, "plan", license.pending_plan_version
             )
         else:  # renewal moves to the latest published version of the same plan, if any
@@ -132,7 +156,7 @@ async def change_plan(command: commands.ChangePlan, *, uow: UnitOfWork, clock: C
     effective: Literal["now", "at_renewal"] = "at_renewal" if command.effective == "at_renewal" else "now"
 
     async def change(license: License, _: list[str]) -> tuple[License, EventData, None]:
-        plan = await _published(uow, license.tenant_id, command.plan_key, "plan", command.plan_version)
+        plan = await published(uow, license.tenant_id, command.plan_key, "plan", command.plan_version)
         after = licensing.change_plan(license, plan, effective=effective)
         return after, translate.plan_changed(license, after, effective, command.actor, command.reason), None
 
@@ -141,7 +165,7 @@ async def change_plan(command: commands.ChangePlan, *, uow: UnitOfWork, clock: C
 
 async def add_addon(command: commands.AddAddon, *, uow: UnitOfWork, clock: Clock) -> License:
     async def change(license: License, _: list[str]) -> tuple[License, EventData, None]:
-        addon = await _published(uow, license.tenant_id, command.addon_key, "addon", command.addon_version)
+        addon = await published(uow, license.tenant_id, command.addon_key, "addon", command.addon_version)
         after = licensing.add_addon(license, addon)
         event = translate.addons_changed(
             after, added=[addon.key], removed=[], actor=command.actor, reason=command.reason

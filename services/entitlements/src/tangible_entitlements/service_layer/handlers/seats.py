@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tangible_entitlements.domain import commands, licensing
+from tangible_entitlements.domain import audit, commands, licensing
 from tangible_entitlements.domain.errors import LicenseNotFound, SeatNotAssigned, SeatsFull
 from tangible_entitlements.domain.model import License
 from tangible_entitlements.service_layer import translate
@@ -59,14 +59,18 @@ async def _record(
 ) -> int:
     """History (seat counts before and after) and the event; returns the count after."""
     after = before + (1 if added else -1)
-    await uow.licenses.record_history(
-        license,
-        action="seat_assigned" if added else "seat_unassigned",
-        actor=command.actor,
-        reason=command.reason,
-        before={"user_id": command.user_id, "assigned": before},
-        after={"user_id": command.user_id, "assigned": after},
-        at=clock.now(),
+    await uow.history.append(
+        [
+            audit.license_entry(
+                license,
+                action="seat_assigned" if added else "seat_unassigned",
+                actor=command.actor,
+                reason=command.reason,
+                before={"user_id": command.user_id, "assigned": before},
+                after={"user_id": command.user_id, "assigned": after},
+                at=clock.now(),
+            )
+        ],
     )
     uow.outbox.add(translate.seat_changed(license, command.user_id, after, added=added))
     return after

@@ -1,0 +1,89 @@
+"""Trial, lifecycle settings and history DTOs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tangible_entitlements.entrypoints.schemas.common import Reason, Strict
+
+
+class TrialCreate(Reason):
+    target_kind: Literal["plan", "addon"]
+    target_key: str = Field(min_length=1, max_length=128)
+    target_version: int | None = Field(default=None, ge=1, description="Default: the latest published.")
+    days: int = Field(ge=1, le=365, description="How long the trial runs (the tenant's maximum applies).")
+
+
+class TrialRead(BaseModel):
+    id: str
+    account_id: str
+    license_id: str
+    target_kind: Literal["plan", "addon"]
+    target_key: str
+    target_version: int
+    features: list[str] = Field(description="The feature set the trial changes.")
+    started_at: datetime
+    ends_at: datetime
+    status: Literal["active", "expired", "cancelled", "converted"]
+    ended_at: datetime | None = None
+    actor: str
+    reason: str | None = None
+
+
+class TrialInForce(BaseModel):
+    id: str
+    target_kind: str
+    target_key: str
+    target_version: int
+    ends_at: datetime
+
+
+class LifecycleSettings(Strict):
+    """A tenant's lifecycle policy; every field has a default."""
+
+    renewal_lead_days: list[int] = Field(
+        default=[90, 60, 30, 7], min_length=1, max_length=20, description="Days before the renewal date."
+    )
+    trial_eligibility: Literal["once_per_account", "once_per_target", "unlimited"] = "once_per_target"
+    trial_max_days: int = 90
+    trial_ending_soon_days: int = Field(
+        default=3, description="Lead of trial_ending_soon_announced; 0: none."
+    )
+    upgrade_near_limit_percent: float = 80.0
+    upgrade_consecutive_periods: int = 2
+    risk_decline_percent: float = 30.0
+    risk_window_days: int = Field(default=90, description="At-risk signals only this close to renewal.")
+    risk_min_volume: float = Field(
+        default=20.0,
+        description="Noise rule: a feature used less than this in the earlier period never signals.",
+    )
+    risk_period: Literal["week", "month"] = "month"
+    key_features: list[str] | None = Field(default=None, description="Default: every metered feature.")
+    cohort_min_size: int = Field(default=5, ge=5, description="Percentiles are withheld in smaller cohorts.")
+
+
+class HistoryRecordRead(BaseModel):
+    seq: int = Field(description="Position in the account's chain, from 1.")
+    id: int
+    account_id: str
+    license_id: str | None
+    action: str
+    actor: str
+    reason: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    at: datetime
+    prev_hash: str
+    hash: str
+
+
+class VerifyRead(BaseModel):
+    intact: bool
+    checked: int = Field(description="Records checked.")
+    first_altered_seq: int | None = Field(
+        default=None, description="The first record that is not as written."
+    )
+    problem: str | None = None

@@ -231,6 +231,21 @@ async def seed_tenant(
         },
     )
     await _call(e, "POST", f"/v1/licenses/{license['id']}/seats", admin, {"user_id": user})
+    await _call(
+        e,
+        "POST",
+        "/v1/addons",
+        admin,
+        {"key": "extra", "name": f"Extra {marker}", "features": {"support": {"config": "extra"}}},
+    )
+    await _call(e, "POST", "/v1/addons/extra/versions/1/publish", admin)
+    trial = await _call(
+        e,
+        "POST",
+        f"/v1/licenses/{license['id']}/trials",
+        admin,
+        {"target_kind": "addon", "target_key": "extra", "days": 14, "reason": f"try {marker}"},
+    )
     grant = await _call(
         e,
         "POST",
@@ -348,6 +363,7 @@ async def seed_tenant(
         "milestones.key": "first-report",
         "version": "1",
         "license_id": license["id"],
+        "trial_id": trial["id"],
         "addon_key": "priority",
         "grant_id": grant["id"],
         "reward_id": reward["reward_id"],
@@ -362,6 +378,8 @@ async def seed_tenant(
         account,
         user,
         license["id"],
+        trial["id"],
+        f"try {marker}",
         grant["id"],
         reward["reward_id"],
         item["id"],
@@ -378,6 +396,7 @@ async def seed_tenant(
         f"Board-ready reports {marker}",
         f"Starter {marker}",
         f"Priority {marker}",
+        f"Extra {marker}",
         f"First report {marker}",
         f"Hook {marker}",
         f"hook-{marker}",

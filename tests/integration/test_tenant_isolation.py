@@ -29,10 +29,19 @@ pytestmark = pytest.mark.integration
 
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
 UNDOCUMENTED_PUBLIC = ("/openapi.json", "/docs", "/redoc")  # served outside the document
-OPAQUE_IDS = {"license_id", "grant_id", "reward_id", "channel_id", "delivery_id", "item_id", "rule_id"}
+OPAQUE_IDS = {
+    "trial_id",
+    "license_id",
+    "grant_id",
+    "reward_id",
+    "channel_id",
+    "delivery_id",
+    "item_id",
+    "rule_id",
+}
 THRESHOLD = "tangible.entitlements.v1.threshold_crossed"
 ALL_SCOPES = ("admin", "read", "ingest")
-VOLATILE = {"at", "generated_at", "as_of"}  # response fields that say when it was read
+VOLATILE = {"at", "generated_at", "as_of", "exported_at"}  # response fields that say when it was read
 
 RULE = {
     "name": "Other rule",
@@ -65,6 +74,10 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/licenses/{license_id}/revoke"): {"reason": "x"},
     ("POST", "/v1/licenses/{license_id}/restore"): {"reason": "x"},
     ("POST", "/v1/licenses/{license_id}/seats"): {"user_id": "u-x"},
+    ("POST", "/v1/licenses/{license_id}/trials"): {"target_kind": "addon", "target_key": "extra", "days": 3},
+    ("POST", "/v1/licenses/{license_id}/trials/{trial_id}/cancel"): {"reason": "x"},
+    ("POST", "/v1/licenses/{license_id}/trials/{trial_id}/convert"): {"reason": "x"},
+    ("PUT", "/v1/settings/lifecycle"): {"trial_max_days": 30},
     ("POST", "/v1/accounts/{account_id}/grants"): {"feature_key": "support", "value": "x"},
     ("POST", "/v1/milestones"): {"key": "other-rule", **RULE},
     ("PUT", "/v1/milestones/{key}"): RULE,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -11,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import SpanProcessor
 from starlette.applications import Starlette
@@ -19,10 +17,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tangible_devstack.processes import free_port
 from tangible_devstack.pytest_plugin import DatabaseFactory
 from tangible_devstack.scenario import Clients
-from tangible_devstack.testing import running, wait_ready
+from tangible_devstack.testing import running, serving, wait_ready
 from tangible_runtime.settings import AuthSettings, KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,27 +108,15 @@ class Receiver:
 
 @pytest.fixture
 async def webhook_receiver() -> AsyncIterator[Receiver]:
-    port = free_port()
-    receiver = Receiver(f"http://127.0.0.1:{port}")
+    receiver = Receiver("")
 
     async def hook(request: Request) -> Response:
         receiver.requests.append((dict(request.headers), await request.body()))
         return Response(status_code=204)
 
-    app = Starlette(routes=[Route("/{path:path}", hook, methods=["POST"])])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
+    async with serving(Starlette(routes=[Route("/{path:path}", hook, methods=["POST"])])) as url:
+        receiver.url = url
         yield receiver
-    finally:
-        server.should_exit = True
-        await task
 
 
 THRESHOLD = "tangible.entitlements.v1.threshold_crossed"

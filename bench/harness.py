@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy.engine import make_url
 
-from tangible_devstack.databases import create_database, with_database
+from tangible_devstack.databases import APP_ROLE, as_role, create_database, ensure_app_role, with_database
 from tangible_devstack.infrastructure import Infrastructure, start_infrastructure
 from tangible_devstack.processes import free_port, spawn, terminate
 from tangible_devstack.services import SERVICES, ServiceSpec
@@ -47,13 +48,21 @@ class Bench:
         return self.issuer.issue(tenant_id=tenant_id, scopes=scopes or ("admin",)).token
 
     def database(self, name: str) -> str:
-        """A fresh, migrated database for one service."""
+        """A fresh, migrated database for one service: migrated as the owner, returned for
+        the application role as in production (row-level security applies; see `owner`)."""
         spec = SPECS[name]
         database = f"bench_{spec.database}_{os.getpid()}_{free_port()}"
         asyncio.run(create_database(self.infra.postgres_admin_url, database))
         url = with_database(self.infra.postgres_admin_url, database)
-        upgrade(spec.migrations, url)
-        return url
+        role = APP_ROLE if asyncio.run(ensure_app_role(self.infra.postgres_admin_url)) else None
+        upgrade(spec.migrations, url, app_role=role)
+        return as_role(url) if role is not None else url
+
+    def owner(self, url: str) -> str:
+        """The same database as its owner: to arrange or inspect rows of any tenant."""
+        database = make_url(url).database
+        assert database is not None
+        return with_database(self.infra.postgres_admin_url, database)
 
     def start_service(
         self,

@@ -95,7 +95,7 @@ def run(bench: Bench, report: Report) -> None:
     asyncio.run(_configure(api, bench.token(TENANT, "admin")))
     asyncio.run(_produce(bench))
     bench.start_service("notifications", roles="consumer", database_url=database)
-    seconds = asyncio.run(_drain(database))
+    seconds = asyncio.run(_drain(bench.owner(database)))
     report.add(
         SUITE,
         "consumer drain rate (events → notification + delivery + inbox item + outbox event)",

@@ -51,3 +51,23 @@ def test_the_cache_is_bounded(keys: tuple[str, str]) -> None:
     tokens = [issuer.issue(tenant_id=f"t{n}", scopes=["read"]).token for n in range(5)]
     assert [verifier.verify(t).tenant_id for t in tokens] == [f"t{n}" for n in range(5)]
     assert len(verifier._verified) <= 2
+
+
+def test_no_credential_names_every_tenant(keys: tuple[str, str]) -> None:
+    """`*` is what row-level security reads as "all tenants": no token may carry it."""
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+
+    issuer = TokenIssuer(keys[0], issuer="tangible")
+    for tenant in ("*", ""):
+        with pytest.raises(ValueError, match="not a tenant id"):
+            issuer.issue(tenant_id=tenant, scopes=["admin"])
+    signing_key = serialization.load_pem_private_key(keys[0].encode(), password=None)
+    forged = jwt.encode(
+        {"iss": "tangible", "sub": "*", "jti": "x", "scp": ["admin"], "iat": 0, "exp": 4_000_000_000},
+        signing_key,  # type: ignore[arg-type]
+        algorithm="EdDSA",
+    )
+    verifier = TokenVerifier(keys[1], issuer="tangible", revocations=RevocationList())
+    with pytest.raises(Unauthenticated, match="not valid"):
+        verifier.verify(forged)

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from sqlalchemy import NullPool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tangible_devstack.pytest_plugin import DatabaseFactory, IssueToken
+from tangible_devstack.pytest_plugin import DatabaseFactory, IssueToken, OwnerUrl
 from tangible_devstack.testing import eventually, running, wait_ready
 from tangible_entitlements.bootstrap import ROLES, bootstrap
 from tangible_entitlements.config import Settings
@@ -40,6 +40,7 @@ class Harness:
     clock: ManualClock
     tenant: str
     issue_token: IssueToken
+    owner_url: str  # the database as its owner: rows of every tenant (row-level security)
     client: httpx.AsyncClient = field(init=False)
     app: FastAPI = field(init=False)
 
@@ -72,9 +73,10 @@ class Harness:
 
     async def sql(self, query: str, **params: Any) -> list[Any]:
         """Run SQL on the service's database (inspecting rows, or tampering with them)."""
-        engine = create_async_engine(self.settings.database_url, poolclass=NullPool)
+        engine = create_async_engine(self.owner_url, poolclass=NullPool)
         try:
             async with engine.begin() as connection:
+                await connection.execute(text("SELECT set_config('tangible.tenant', '*', true)"))
                 result = await connection.execute(text(query), params)
                 return list(result.mappings()) if result.returns_rows else []
         finally:
@@ -229,6 +231,7 @@ async def harness(
     kafka_settings: KafkaSettings,
     auth_settings: AuthSettings,
     issue_token: IssueToken,
+    owner_url: OwnerUrl,
     tenant_id: str,
 ) -> Harness:
     url = await database_factory("entitlements", MIGRATIONS)
@@ -240,7 +243,7 @@ async def harness(
         lifecycle_interval_seconds=0.05,
         restore_window_days=30,
     )
-    return Harness(settings, ManualClock(NOW), tenant_id, issue_token)
+    return Harness(settings, ManualClock(NOW), tenant_id, issue_token, owner_url(url))
 
 
 @pytest.fixture

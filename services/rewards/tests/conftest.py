@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from tangible_devstack.pytest_plugin import DatabaseFactory, IssueToken
+from tangible_devstack.pytest_plugin import DatabaseFactory, IssueToken, OwnerUrl
 from tangible_devstack.testing import running, wait_ready
 from tangible_rewards.bootstrap import ROLES, bootstrap
 from tangible_rewards.config import Settings
@@ -92,8 +92,8 @@ class Database:
 
 
 @pytest.fixture
-async def db(rewards_url: str) -> AsyncIterator[Database]:
-    engine = create_async_engine(rewards_url)
+async def db(rewards_url: str, owner_url: OwnerUrl) -> AsyncIterator[Database]:
+    engine = create_async_engine(owner_url(rewards_url))  # sees every tenant's rows
     yield Database(engine)
     await engine.dispose()
 

@@ -39,3 +39,35 @@ async def drop_database(admin_url: str, name: str) -> None:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await connection.close()
+
+
+# The role services connect as, locally and in tests: it owns nothing, so the forced
+# row-level security of every tenant table applies to it (production names its own role).
+APP_ROLE = "tangible_app"
+APP_PASSWORD = "tangible_app"  # local only: the embedded server trusts loopback anyway
+
+
+async def ensure_app_role(admin_url: str, role: str = APP_ROLE, password: str = APP_PASSWORD) -> bool:
+    """Create the login role if missing; False when this server does not let us (the services
+    then connect as the owner, without the defence in depth)."""
+    connection = await asyncpg.connect(_dsn(admin_url))
+    try:
+        if await connection.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
+            return True
+        quoted_password = password.replace("'", "''")
+        await connection.execute(
+            f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{quoted_password}' "
+            "NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
+        )
+        return True
+    except asyncpg.DuplicateObjectError:
+        return True  # created concurrently
+    except asyncpg.InsufficientPrivilegeError:
+        return False
+    finally:
+        await connection.close()
+
+
+def as_role(url: str, role: str = APP_ROLE, password: str = APP_PASSWORD) -> str:
+    """The same database, connected to as `role`."""
+    return make_url(url).set(username=role, password=password).render_as_string(hide_password=False)

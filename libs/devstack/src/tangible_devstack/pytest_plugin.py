@@ -12,8 +12,16 @@ from typing import Protocol
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 
-from tangible_devstack.databases import create_database, drop_database, with_database
+from tangible_devstack.databases import (
+    APP_ROLE,
+    as_role,
+    create_database,
+    drop_database,
+    ensure_app_role,
+    with_database,
+)
 from tangible_devstack.infrastructure import Infrastructure, start_infrastructure
 from tangible_runtime.auth import TokenIssuer, generate_keypair
 from tangible_runtime.kafka import KafkaClients
@@ -81,6 +89,20 @@ async def kafka_settings(infrastructure: Infrastructure) -> KafkaSettings:
 
 
 DatabaseFactory = Callable[[str, Path], Awaitable[str]]
+OwnerUrl = Callable[[str], str]
+
+
+@pytest.fixture(scope="session")
+def owner_url(infrastructure: Infrastructure) -> OwnerUrl:
+    """`owner_url(url)`: the same database as its owner, for tests that inspect or arrange
+    rows directly (the application role sees only a tenant's rows, and none by default)."""
+
+    def convert(url: str) -> str:
+        database = make_url(url).database
+        assert database is not None
+        return with_database(infrastructure.postgres_admin_url, database)
+
+    return convert
 
 
 @pytest.fixture(scope="session")
@@ -91,14 +113,21 @@ async def _migrated_templates(infrastructure: Infrastructure) -> AsyncIterator[d
         await drop_database(infrastructure.postgres_admin_url, name)
 
 
+@pytest.fixture(scope="session")
+async def app_role(infrastructure: Infrastructure) -> str | None:
+    """The non-owner role services connect as (None if the server lets us create none)."""
+    return APP_ROLE if await ensure_app_role(infrastructure.postgres_admin_url) else None
+
+
 @pytest.fixture
 async def database_factory(
-    infrastructure: Infrastructure, _migrated_templates: dict[str, str]
+    infrastructure: Infrastructure, _migrated_templates: dict[str, str], app_role: str | None
 ) -> AsyncIterator[DatabaseFactory]:
-    """`await make("entitlements", migrations_dir)` → URL of a fresh, migrated database.
+    """`await make("entitlements", migrations_dir)` → URL of a fresh, migrated database, for
+    the application role (row-level security applies to it; see `owner_url`).
 
-    Each service's migrations run once per session into a template; every test then
-    gets its own copy (CREATE DATABASE … TEMPLATE), which takes milliseconds.
+    Each service's migrations run once per session into a template, as the owner; every
+    test then gets its own copy (CREATE DATABASE … TEMPLATE), which takes milliseconds.
     """
     admin = infrastructure.postgres_admin_url
     created: list[str] = []
@@ -108,12 +137,13 @@ async def database_factory(
         if template is None:
             template = f"{service.replace('-', '_')}_template_{uuid.uuid4().hex[:6]}"
             await create_database(admin, template)
-            await upgrade_async(migrations, with_database(admin, template))
+            await upgrade_async(migrations, with_database(admin, template), app_role=app_role)
             _migrated_templates[service] = template
         name = f"{service.replace('-', '_')}_{uuid.uuid4().hex[:10]}"
         await create_database(admin, name, template=template)
         created.append(name)
-        return with_database(admin, name)
+        url = with_database(admin, name)
+        return as_role(url) if app_role is not None else url
 
     yield make
     for name in created:

@@ -15,11 +15,13 @@ import subprocess
 import sys
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy.engine import make_url
 
-from tangible_devstack.databases import create_database, with_database
+from tangible_devstack.databases import APP_ROLE, as_role, create_database, ensure_app_role, with_database
 from tangible_devstack.kafka import KafkaBroker
 from tangible_devstack.paths import data_dir
 from tangible_devstack.postgres import EmbeddedPostgres
@@ -84,13 +86,24 @@ def _kafka(stack: ExitStack, data: Path) -> str:
     return broker.bootstrap_servers
 
 
-def _databases(stack: ExitStack, data: Path) -> dict[str, str]:
-    urls = {
-        s.name: os.environ[f"{s.env_prefix}DATABASE_URL"]
-        for s in SERVICES
-        if os.environ.get(f"{s.env_prefix}DATABASE_URL")
-    }
-    missing = [s for s in SERVICES if s.name not in urls]
+@dataclass(frozen=True)
+class Database:
+    url: str  # what the service connects with (the application role)
+    migration_url: str  # the owner of the tables
+    app_role: str | None  # granted its privileges by the migrations
+
+
+def _databases(stack: ExitStack, data: Path) -> dict[str, Database]:
+    """Named in the environment (`<SERVICE>_DATABASE_URL`, and the owner's
+    `<SERVICE>_MIGRATION_DATABASE_URL` if it differs), else on the embedded server."""
+    found: dict[str, Database] = {}
+    for spec in SERVICES:
+        url = os.environ.get(f"{spec.env_prefix}DATABASE_URL")
+        if url:
+            owner = os.environ.get(f"{spec.env_prefix}MIGRATION_DATABASE_URL") or url
+            role = make_url(url).username
+            found[spec.name] = Database(url, owner, role if role != make_url(owner).username else None)
+    missing = [s for s in SERVICES if s.name not in found]
     if missing:
         postgres = EmbeddedPostgres(
             data / "postgres", port=int(os.environ.get("TANGIBLE_POSTGRES_PORT", "15432"))
@@ -99,10 +112,12 @@ def _databases(stack: ExitStack, data: Path) -> dict[str, str]:
         postgres.start()
         stack.callback(postgres.stop)
         stack.callback(_say, "PostgreSQL stopped")
+        asyncio.run(ensure_app_role(postgres.admin_url))
         for spec in missing:
             asyncio.run(create_database(postgres.admin_url, spec.database))
-            urls[spec.name] = with_database(postgres.admin_url, spec.database)
-    return urls
+            owner = with_database(postgres.admin_url, spec.database)
+            found[spec.name] = Database(as_role(owner), owner, APP_ROLE)
+    return found
 
 
 def _wait_ready(spec: ServiceSpec, process: subprocess.Popen[bytes], log: Path, deadline: float) -> None:
@@ -150,7 +165,8 @@ def run() -> int:
         asyncio.run(kafka.wait_until_reachable(timeout=120))
         asyncio.run(kafka.ensure_topics())
         for spec in SERVICES:
-            upgrade(spec.migrations, urls[spec.name])
+            database = urls[spec.name]
+            upgrade(spec.migrations, database.migration_url, app_role=database.app_role)
         _say("databases migrated, topics created")
         env = {
             **os.environ,
@@ -160,7 +176,7 @@ def run() -> int:
         processes: list[tuple[ServiceSpec, subprocess.Popen[bytes], Path]] = []
         for spec in SERVICES:
             log = data / "logs" / f"{spec.name}.log"
-            child_env = {**env, f"{spec.env_prefix}DATABASE_URL": urls[spec.name]}
+            child_env = {**env, f"{spec.env_prefix}DATABASE_URL": urls[spec.name].url}
             if spec.name == "notifications":
                 child_env = {**_notifications_env(data / "auth", private_key), **child_env}
             process = spawn([sys.executable, "-m", spec.package, "all"], log_path=log, env=child_env)

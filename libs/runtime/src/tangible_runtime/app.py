@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, 
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response, Security
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -21,6 +22,7 @@ from tangible_runtime.auth import Principal, Scope, Unauthenticated
 from tangible_runtime.metrics import HttpMetricsMiddleware
 from tangible_runtime.problems import install_problem_handlers
 from tangible_runtime.service import ServiceRuntime
+from tangible_runtime.tenancy import TenantScopeMiddleware, bind_tenant
 
 Hook = Callable[[ServiceRuntime], Awaitable[None]]
 
@@ -68,6 +70,7 @@ def create_app(
     app.include_router(_operations_router(runtime))
     for router in routers:
         app.include_router(router)
+    app.add_middleware(TenantScopeMiddleware)
     app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
     FastAPIInstrumentor.instrument_app(app, excluded_urls=",".join(untraced))
     return app
@@ -121,17 +124,38 @@ def authenticate(request: Request) -> Principal:
     return verifier.verify(token.strip())
 
 
-async def _authenticated(request: Request) -> Principal:
+# Documents the bearer scheme, and each operation's scope, in the OpenAPI document; the
+# header is read (and refused) by `authenticate`, so that every refusal is a problem.
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    bearerFormat="JWT",
+    description="A tenant-scoped credential (`tangible-credentials issue`); the scopes listed "
+    "on an operation are the ones it requires (admin also grants read).",
+)
+
+
+async def _authenticated(
+    request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
     """`authenticate` as an async dependency: it never blocks, and a sync dependency would
-    cost a thread-pool round trip on every request."""
-    return authenticate(request)
+    cost a thread-pool round trip on every request. The rest of the request runs as the
+    principal's tenant (row-level security, see `tangible_runtime.tenancy`)."""
+    principal = authenticate(request)
+    bind_tenant(principal.tenant_id)
+    return principal
 
 
 def requires(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
-    async def check(principal: Annotated[Principal, Depends(_authenticated)]) -> Principal:
+    async def check(principal: Principal) -> Principal:
         principal.require(scope)
         return principal
 
+    # set as objects: a string annotation could not name this call's `scope`
+    check.__annotations__ = {
+        "principal": Annotated[Principal, Security(_authenticated, scopes=[scope])],
+        "return": Principal,
+    }
     return check
 
 

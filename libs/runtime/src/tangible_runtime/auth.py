@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 Scope = Literal["ingest", "read", "admin"]
 SCOPES: tuple[Scope, ...] = ("ingest", "read", "admin")
 _ALGORITHM = "EdDSA"
+_NOT_TENANTS = ("", "*")  # see tangible_runtime.tenancy: `*` means every tenant there
 
 
 class CredentialError(Exception):
@@ -128,6 +129,8 @@ class TokenVerifier:
         scopes = claims["scp"]
         if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
             raise Unauthenticated("the credential is not valid")
+        if str(claims["sub"]) in _NOT_TENANTS:  # `*` would widen row-level security to all
+            raise Unauthenticated("the credential is not valid")
         account = claims.get("acc")
         principal = Principal(
             tenant_id=str(claims["sub"]),
@@ -162,6 +165,8 @@ class TokenIssuer:
         ttl: timedelta = timedelta(days=365),
         now: datetime | None = None,
     ) -> IssuedCredential:
+        if tenant_id in _NOT_TENANTS:
+            raise ValueError(f"{tenant_id!r} is not a tenant id")
         scope_list = sorted(set(scopes))
         unknown = set(scope_list) - set(SCOPES)
         if unknown:

@@ -10,6 +10,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 
 from tangible_runtime.migrations import upgrade
 from tangible_runtime.settings import ServiceSettings
@@ -22,6 +23,17 @@ def roles_from_environment(default: Collection[str]) -> set[str]:
     """The roles `serve` chose, in a worker process it started (see `app_factory`)."""
     chosen = os.environ.get(ROLES_ENV)
     return set(chosen.split(",")) if chosen else set(default)
+
+
+def migrate(migrations: Path, settings: ServiceSettings) -> None:
+    """As the owner (`<SERVICE>_MIGRATION_DATABASE_URL`) when it is set, granting the role of
+    `<SERVICE>_DATABASE_URL` what the service needs; else as that role itself."""
+    owner_url = settings.migration_database_url
+    if owner_url is None:
+        upgrade(migrations, settings.database_url)
+        return
+    app_role = make_url(settings.database_url).username
+    upgrade(migrations, owner_url, app_role=app_role if app_role != make_url(owner_url).username else None)
 
 
 def serve(
@@ -43,7 +55,7 @@ def serve(
     args = parser.parse_args(argv)
     settings = settings_factory()
     if args.role == "migrate":
-        upgrade(migrations, settings.database_url)
+        migrate(migrations, settings)
         return
     chosen = set(roles) if args.role == "all" else {args.role}
     options: dict[str, Any] = {

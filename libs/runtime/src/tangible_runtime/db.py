@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from tangible_runtime.tenancy import TenantSession
+
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
@@ -23,7 +25,8 @@ def create_engine(url: str, *, pool_size: int = 10, pre_ping: bool = True) -> As
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions that set the transaction's tenant for row-level security (see `tenancy`)."""
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TenantSession)
 
 
 async def ping(engine: AsyncEngine) -> None:

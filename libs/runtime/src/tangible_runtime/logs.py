@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
@@ -13,6 +14,15 @@ from opentelemetry import trace
 from tangible_runtime.settings import TelemetrySettings
 
 _SECRET_KEYS = ("token", "authorization", "password", "secret", "private_key", "api_key")
+# Secrets by their shape, wherever they appear in a message (an exception's text, a header
+# dump, a URL): bearer credentials and JWTs, webhook secrets, PEM keys, URL passwords.
+_SECRET_VALUES = re.compile(
+    r"(?i:bearer)\s+[A-Za-z0-9._~+/=-]+"
+    r"|eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
+    r"|whsec_[A-Za-z0-9+/=]+"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
+    r"|(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"
+)
 
 
 def _add_trace_ids(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -24,9 +34,11 @@ def _add_trace_ids(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableM
 
 
 def _redact_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    for key in list(event):
+    for key, value in list(event.items()):
         if any(marker in key.lower() for marker in _SECRET_KEYS):
             event[key] = "[redacted]"
+        elif isinstance(value, str) and value:
+            event[key] = _SECRET_VALUES.sub("[redacted]", value)
     return event
 
 
@@ -56,6 +68,7 @@ def configure_logging(settings: TelemetrySettings, service_name: str) -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            _redact_secrets,  # again: a traceback's text is rendered only now
             renderer,
         ],
     )

@@ -16,6 +16,7 @@ from tangible_runtime.kafka import KafkaClients
 from tangible_runtime.logs import get_logger
 from tangible_runtime.metrics import RuntimeMetrics
 from tangible_runtime.telemetry import current_trace_headers
+from tangible_runtime.tenancy import SESSION_KEY, UNSCOPED
 from tangible_schemas import CloudEvent, EventData, dead_letter_topic, new_event, to_record
 
 log = get_logger(__name__)
@@ -131,7 +132,8 @@ class OutboxRelay:
                     pass
 
     async def relay_once(self) -> int:
-        async with self._session_factory() as session, session.begin():
+        # the outbox has no tenant column: no row-level security, no setting to send
+        async with self._session_factory(info={SESSION_KEY: UNSCOPED}) as session, session.begin():
             locked = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
             if not locked:
                 return 0

@@ -1,6 +1,7 @@
 """RFC 9457 problem details for every error, via fastapi-problem.
 
-Domain errors map by class to a status; credential errors to 401/403. Anything
+Domain errors map by class to a status; credential errors to 401/403; a value the database
+cannot store (a data exception: NUL characters, out-of-range numbers) to 422. Anything
 unexpected becomes a 500 problem without internals (and is logged with its trace id).
 """
 
@@ -11,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi_problem.error import Problem
 from fastapi_problem.handler import ExceptionHandler, add_exception_handler, new_exception_handler
+from sqlalchemy.exc import DBAPIError
 
 from tangible_runtime.auth import CredentialError, Forbidden, Unauthenticated
 from tangible_runtime.domain import Conflict, DomainError, NotFound, Rejected
@@ -55,14 +57,78 @@ def _credential_handler(_eh: ExceptionHandler, _request: Request, error: Excepti
     )
 
 
+def _database_handler(_eh: ExceptionHandler, _request: Request, error: Exception) -> Problem:
+    """PostgreSQL refused a value of the request (SQLSTATE class 22, data exception): the
+    transaction rolled back, nothing was stored; the client can fix its input."""
+    assert isinstance(error, DBAPIError)
+    sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
+    if sqlstate.startswith("22"):
+        return Problem(
+            title="the request holds a value that cannot be stored",
+            type_="unstorable-value",
+            status=422,
+            detail="for example a NUL character, or a number out of range",
+        )
+    _log.error("database_error", sqlstate=sqlstate, error=type(error.orig).__name__)
+    return Problem(title="Server error", type_="server-error", status=500)
+
+
+_log = get_logger("tangible.errors")
+_PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Every operation may answer a 4xx problem (credentials, validation, domain rules):
+    say so in the OpenAPI document, and give documented error responses that name only a
+    description their problem content (fastapi-problem's own step expects one)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        for path_item in document.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                for status, response in responses.items():
+                    if status[:1] in ("4", "5") and "content" not in response:
+                        response["content"] = dict(_PROBLEM_CONTENT)
+                responses.setdefault(
+                    "4XX", {"description": "A problem (RFC 9457)", "content": dict(_PROBLEM_CONTENT)}
+                )
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _allow_domain_rejections(app: FastAPI) -> None:
+    """A 422 is a validation problem (with `errors`) or a domain rule's rejection (without):
+    fastapi-problem documents only the first."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        schema = document.get("components", {}).get("schemas", {}).get("HTTPValidationError", {})
+        if "errors" in schema.get("required", []):
+            schema["required"] = [name for name in schema["required"] if name != "errors"]
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    _document_problems(app)
     handler = new_exception_handler(
-        logger=get_logger("tangible.errors"),  # type: ignore[arg-type]
-        handlers={DomainError: _domain_handler, CredentialError: _credential_handler},
+        logger=_log,  # type: ignore[arg-type]
+        handlers={
+            DomainError: _domain_handler,
+            CredentialError: _credential_handler,
+            DBAPIError: _database_handler,
+        },
         documentation_uri_template="https://tangible.dev/problems/{type}",
     )
     add_exception_handler(app, handler, generic_swagger_defaults=False)
+    _allow_domain_rejections(app)
     # Registered by class as well: handlers for bare `Exception` run in Starlette's
     # ServerErrorMiddleware, which re-raises after responding (and logs a 500-style error).
     app.add_exception_handler(DomainError, handler)
     app.add_exception_handler(CredentialError, handler)
+    app.add_exception_handler(DBAPIError, handler)

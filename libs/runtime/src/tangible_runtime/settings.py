@@ -7,10 +7,18 @@ Each group reads its own prefix so that the names ops teams expect work as-is:
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/:@\s]*:)[^@\s]*@", re.IGNORECASE)
+
+
+def redact_url(url: str) -> str:
+    """`postgresql://app:s3cret@db/x` → `postgresql://app:***@db/x` (other text unchanged)."""
+    return _URL_PASSWORD.sub(r"\g<head>***@", url)
 
 
 class KafkaSettings(BaseSettings):
@@ -58,11 +66,19 @@ class AuthSettings(BaseSettings):
 
 
 class ServiceSettings(BaseSettings):
-    """Base of each service's `Settings`; subclasses set `env_prefix` and defaults."""
+    """Base of each service's `Settings`; subclasses set `env_prefix` and defaults.
+
+    Secrets are `SecretStr`; URLs stay strings (every driver takes them) but their
+    passwords never show in a repr or str of the settings."""
 
     model_config = SettingsConfigDict(extra="ignore")
 
     database_url: str
+    migration_database_url: str | None = Field(
+        default=None,
+        description="Where `migrate` connects, as the owner of the tables; the service itself then "
+        "connects with `database_url` as the application role (under row-level security).",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(
@@ -77,11 +93,17 @@ class ServiceSettings(BaseSettings):
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
 
-    @field_validator("database_url")
+    @field_validator("database_url", "migration_database_url")
     @classmethod
-    def _asyncpg_driver(cls, url: str) -> str:
+    def _asyncpg_driver(cls, url: str | None) -> str | None:
         """Accept plain `postgresql://` URLs (as ops teams write them) and use asyncpg."""
+        if url is None:
+            return None
         for prefix in ("postgresql://", "postgres://"):
             if url.startswith(prefix):
                 return "postgresql+asyncpg://" + url[len(prefix) :]
         return url
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if isinstance(value, str) else value

@@ -1,7 +1,8 @@
 """Base unit of work: one session, its outbox; rolls back unless committed.
 
 Services subclass it and bind their repositories in `bind`. Committing flushes the
-outbox rows in the same transaction as the state change, then nudges the relay.
+outbox rows in the same transaction as the state change, then nudges the relay. Each
+transaction runs as one tenant (row-level security, see `tangible_runtime.tenancy`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tangible_runtime.db import SessionFactory
 from tangible_runtime.inbox import Inbox
 from tangible_runtime.outbox import Outbox
+from tangible_runtime.tenancy import SESSION_KEY, current_tenant
 
 
 class SqlUnitOfWork:
@@ -26,11 +28,15 @@ class SqlUnitOfWork:
         outbox_table: Table,
         source: str,
         on_commit: Callable[[], None] | None = None,
+        tenant: str | None = None,
     ) -> None:
+        """`tenant`: the tenant whose rows the transaction may touch (`*` for all); by
+        default the request's principal's, or all outside requests (see `tenancy`)."""
         self._session_factory = session_factory
         self._outbox_table = outbox_table
         self._source = source
         self._on_commit = on_commit
+        self._tenant = tenant
         self._session: AsyncSession | None = None
 
     @property
@@ -43,6 +49,7 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         self._session = self._session_factory()
+        self._session.info[SESSION_KEY] = self._tenant if self._tenant is not None else current_tenant()
         self.outbox = Outbox(self._outbox_table, self._source)
         self.bind(self._session)
         return self

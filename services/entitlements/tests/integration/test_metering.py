@@ -149,11 +149,13 @@ async def _dlq_reasons(h: Any) -> list[str]:
         await consumer.stop()
 
 
-async def test_a_consumer_killed_inside_its_transaction_loses_and_doubles_nothing(harness: Any) -> None:
+async def test_a_consumer_killed_inside_its_transaction_loses_and_doubles_nothing(
+    harness: Any, owner_url: Any
+) -> None:
     """The batch's transaction (inbox claim included) is cut off before it commits: the
     offsets were not committed either, so the restarted consumer counts that batch once."""
     h = harness
-    database = await asyncpg.connect(h.settings.database_url.replace("+asyncpg", ""))
+    database = await asyncpg.connect(owner_url(h.settings.database_url).replace("+asyncpg", ""))
     try:
         async with h.run():
             await h.provision(limit=1000)

@@ -96,9 +96,9 @@ INVARIANTS = {
 
 
 @pytest.fixture
-async def ledger_db(database_factory: Any) -> Any:
+async def ledger_db(database_factory: Any, owner_url: Any) -> Any:
     url = await database_factory("rewards", MIGRATIONS)
-    engine = create_async_engine(url, pool_size=2)
+    engine = create_async_engine(owner_url(url), pool_size=2)  # the invariants read every row
     yield engine
     await engine.dispose()
 

@@ -136,3 +136,35 @@ async def test_an_oversized_event_is_rejected_alone_and_exotic_values_are_kept(
     assert response.json()["results"][1]["errors"][0]["code"] == "event-too-large"
     [record] = await read_usage()
     assert orjson.loads(record.value)["properties"] == properties
+
+
+HEAD = b'{"specversion":"1.0","source":"s","type":"t",'
+DUPLICATES = {
+    "envelope": b'[{"specversion": "1.0", "id": "d-1", "id": "d-2", "source": "s", "subject": "a"}]',
+    "data": b"[" + HEAD + b'"id":"d-3","subject":"a","data":{"quantity":1,"quantity":9}}]',
+    "pretty-printed": b'[{\n  "subject" : "a",\n  "subject" : "b"\n}]',
+    "escaped-name": b"[" + HEAD + b'"id":"d-4","subject":"a","subj\\u0065ct":"b"}]',
+    "hidden-by-an-escaped-colon": b'[{"id":"d-5","id":"d-6","x":"\\u003a"}]',
+    "deep": b'[{"data":' + b'{"a":' * 300 + b'{"q":1,"q":2}' + b"}" * 300 + b"}]",
+}
+NOT_DUPLICATES = {
+    "same-name-in-two-objects": b'[{"specversion":"1.0","id":"n-1","source":"s","type":"t","subject":"a",'
+    b'"data":{"quantity":1,"p":{"quantity":2}}}]',
+    "colons-and-quotes-in-strings": b'[{"specversion":"1.0","id":"n-2","source":"app://x","type":"t",'
+    b'"subject":"a","data":{"note":"\\":\\\\\\":\\u0022:"}}]',
+}
+
+
+async def test_duplicate_member_names_are_refused_whole(
+    ingest: httpx.AsyncClient, ingest_headers: dict[str, str], read_usage: Any
+) -> None:
+    """Parsers disagree on which duplicate wins (a smuggling vector): refuse the body."""
+    for name, body in DUPLICATES.items():
+        response = await ingest.post("/v1/events", content=body, headers=ingest_headers)
+        assert response.status_code == 400, (name, response.text)
+        assert_problem(response, 400, "duplicate-key")
+    assert await read_usage() == []
+    for name, body in NOT_DUPLICATES.items():
+        response = await ingest.post("/v1/events", content=body, headers=ingest_headers)
+        assert response.status_code == 202, (name, response.text)
+        assert response.json()["accepted"] == 1, (name, response.text)

@@ -179,7 +179,9 @@ delivery_attempts = Table(
     "delivery_attempts",
     metadata,
     Column("id", BigInteger, Identity(always=True), primary_key=True),
-    Column("delivery_id", Text, nullable=False),
+    Column(
+        "delivery_id", Text, ForeignKey("deliveries.id", name="delivery_attempts_delivery"), nullable=False
+    ),
     Column("number", Integer, nullable=False),
     Column("attempted_at", TS, nullable=False),
     Column("outcome", Text, nullable=False),

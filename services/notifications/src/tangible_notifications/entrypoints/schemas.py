@@ -4,14 +4,36 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+    field_validator,
+)
 
 EMAIL = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$"
 RuleChannel = Literal["inbox", "webhook", "email", "csm"]
 Mode = Literal["immediate", "off", "daily", "weekly"]
+
+
+def _time_text(value: Any) -> Any:
+    if not isinstance(value, str | time):  # pydantic would read a number as seconds
+        raise ValueError("a local time is written HH:MM or HH:MM:SS")
+    return value
+
+
+LocalTime = Annotated[
+    time,
+    BeforeValidator(_time_text),
+    WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"}),
+]
 
 
 class Strict(BaseModel):
@@ -28,7 +50,7 @@ class TemplateIn(Strict):
 
 class RuleFiltersIn(Strict):
     feature_key: str | None = Field(default=None, max_length=128)
-    min_threshold_percent: int | None = Field(default=None, ge=0, le=1000)
+    min_threshold_percent: StrictInt | None = Field(default=None, ge=0, le=1000)
 
 
 class RuleCreate(Strict):
@@ -49,7 +71,7 @@ class RuleCreate(Strict):
 
 
 class RuleUpdate(RuleCreate):
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class RuleRead(RuleCreate):
@@ -75,7 +97,7 @@ class ChannelCreate(Strict):
     )
     sender: str | None = Field(default=None, max_length=320, examples=["Acme <success@acme.example>"])
     recipients: list[str] = Field(default_factory=list, max_length=100)
-    to_account_contacts: bool = Field(
+    to_account_contacts: StrictBool = Field(
         default=False, description="Also email the account's contacts (from their preferences)."
     )
 
@@ -113,7 +135,7 @@ class ChannelPage(BaseModel):
 
 
 class ChannelPatch(Strict):
-    enabled: bool
+    enabled: StrictBool
 
 
 class SecretRotation(Strict):
@@ -153,15 +175,15 @@ class PreviewRead(BaseModel):
 
 
 class TenantSettingsIO(Strict):
-    inbox_enabled: bool = True
-    quarterly_summary: bool = Field(default=False, description="Opt in to quarterly impact summaries.")
+    inbox_enabled: StrictBool = True
+    quarterly_summary: StrictBool = Field(default=False, description="Opt in to quarterly impact summaries.")
     quarterly_channels: list[RuleChannel] = Field(default_factory=lambda: ["inbox"], min_length=1)  # type: ignore[arg-type]
-    digest_hour: int = Field(default=8, ge=0, le=23, description="Local hour when digests go out.")
+    digest_hour: StrictInt = Field(default=8, ge=0, le=23, description="Local hour when digests go out.")
 
 
 class QuietHoursIO(Strict):
-    start: time = Field(examples=["22:00"])
-    end: time = Field(examples=["07:00"])
+    start: LocalTime = Field(examples=["22:00"])
+    end: LocalTime = Field(examples=["07:00"])
 
 
 class PreferenceIO(Strict):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tangible_ingest.adapters.repository import DedupRepository, Observe, no_timing
 from tangible_ingest.domain.errors import StoreUnavailable
 from tangible_runtime.db import SessionFactory
+from tangible_runtime.tenancy import SESSION_KEY, UNSCOPED
 
 
 class UnitOfWork:
@@ -25,7 +26,8 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> UnitOfWork:
-        self._session = self._session_factory()
+        # dedup keys are hashes with no tenant column: nothing for row-level security to scope
+        self._session = self._session_factory(info={SESSION_KEY: UNSCOPED})
         self.dedup = DedupRepository(self._session, self._observe)
         return self
 

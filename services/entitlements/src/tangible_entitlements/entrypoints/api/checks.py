@@ -12,10 +12,10 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime
 
 from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_entitlements.entrypoints.schemas.checks import EntitlementList, EntitlementRead
+from tangible_entitlements.entrypoints.schemas.common import Rfc3339
 from tangible_entitlements.service_layer import views
 from tangible_entitlements.service_layer.checks import CheckResult
 from tangible_entitlements.service_layer.live_view import LiveView
@@ -118,7 +118,7 @@ async def _serve(
     summary="Every entitlement of an account, with usage, remaining and sources",
 )
 async def list_entitlements(
-    account_id: str, request: Request, principal: ReadPrincipal, at: AwareDatetime | None = AT
+    account_id: str, request: Request, principal: ReadPrincipal, at: Rfc3339 | None = AT
 ) -> Response:
     return await _serve(request, principal, account_id, None, at)
 
@@ -133,6 +133,6 @@ async def check_entitlement(
     feature_key: str,
     request: Request,
     principal: ReadPrincipal,
-    at: AwareDatetime | None = AT,
+    at: Rfc3339 | None = AT,
 ) -> Response:
     return await _serve(request, principal, account_id, feature_key, at)

@@ -7,12 +7,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime
 
 from tangible_entitlements.adapters.repositories.history import HistoryFilter
 from tangible_entitlements.entrypoints.api.common import PagingDep
 from tangible_entitlements.entrypoints.dependencies import ContainerDep
-from tangible_entitlements.entrypoints.schemas.common import Page
+from tangible_entitlements.entrypoints.schemas.common import Page, Rfc3339
 from tangible_entitlements.entrypoints.schemas.lifecycle import HistoryRecordRead, VerifyRead
 from tangible_entitlements.service_layer import history
 from tangible_runtime.app import ReadPrincipal
@@ -26,8 +25,8 @@ async def _filters(
     action: list[str] = Query(default=[], description="Only these actions (repeatable)."),
     license_id: str | None = None,
     actor: str | None = None,
-    from_: AwareDatetime | None = Query(default=None, alias="from", description="At or after (RFC 3339)."),
-    to: AwareDatetime | None = Query(default=None, description="Before (RFC 3339)."),
+    from_: Rfc3339 | None = Query(default=None, alias="from", description="At or after (RFC 3339)."),
+    to: Rfc3339 | None = Query(default=None, description="Before (RFC 3339)."),
 ) -> HistoryFilter:
     return HistoryFilter(tuple(action), license_id, actor, from_, to)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictInt, model_validator
 
 from tangible_entitlements.entrypoints.schemas.common import KEY_PATTERN, Strict
 
@@ -25,8 +25,8 @@ class FeatureCreate(Strict):
     meter: MeterIn | None = None
     outcome: str = Field(default="", max_length=1000, description="Plain-language benefit.")
     impact_metric: str | None = Field(default=None, max_length=128, examples=["hours saved"])
-    impact_per_unit: float | None = Field(default=None, ge=0, le=1e9)
-    thresholds: list[int] = Field(default=[50, 80, 100], max_length=10)
+    impact_per_unit: StrictFloat | None = Field(default=None, ge=0, le=1e9)
+    thresholds: list[StrictInt] = Field(default=[50, 80, 100], max_length=10)
 
     @model_validator(mode="after")
     def _meter_for_metered(self) -> FeatureCreate:
@@ -42,9 +42,9 @@ class FeatureRead(FeatureCreate):
 
 
 class FeatureValueIn(Strict):
-    enabled: bool = True
-    limit: float | None = Field(default=None, ge=0, le=1e15)
-    hard: bool = True
+    enabled: StrictBool = True
+    limit: StrictFloat | None = Field(default=None, ge=0, le=1e15)
+    hard: StrictBool = True
     config: Any = None
 
 
@@ -52,7 +52,7 @@ class CatalogItemCreate(Strict):
     key: str = Field(min_length=1, max_length=128, pattern=KEY_PATTERN)
     name: str = Field(min_length=1, max_length=256)
     features: dict[str, FeatureValueIn] = Field(default_factory=dict, max_length=500)
-    price: float = Field(default=0.0, ge=0, le=1e12)
+    price: StrictFloat = Field(default=0.0, ge=0, le=1e12)
 
 
 class CatalogItemRead(BaseModel):
@@ -71,14 +71,22 @@ class FeatureUpdate(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=256)
     outcome: str | None = Field(default=None, max_length=1000)
     impact_metric: str | None = Field(default=None, max_length=128)
-    impact_per_unit: float | None = Field(default=None, ge=0, le=1e9)
-    thresholds: list[int] | None = Field(default=None, max_length=10)
+    impact_per_unit: StrictFloat | None = Field(default=None, ge=0, le=1e9)
+    thresholds: list[StrictInt] | None = Field(default=None, max_length=10)
 
     @model_validator(mode="after")
     def _thresholds(self) -> FeatureUpdate:
+        _not_null(self, "name", "outcome", "thresholds")
         if self.thresholds is not None and any(not 0 < t <= 1000 for t in self.thresholds):
             raise ValueError("thresholds are percentages between 1 and 1000")
         return self
+
+
+def _not_null(update: BaseModel, *fields: str) -> None:
+    """Omit a field to keep it; null may only clear fields that may be empty."""
+    for field in fields:
+        if field in update.model_fields_set and getattr(update, field) is None:
+            raise ValueError(f"{field} cannot be null")
 
 
 class CatalogItemUpdate(Strict):
@@ -86,7 +94,12 @@ class CatalogItemUpdate(Strict):
 
     name: str | None = Field(default=None, min_length=1, max_length=256)
     features: dict[str, FeatureValueIn] | None = Field(default=None, max_length=500)
-    price: float | None = Field(default=None, ge=0, le=1e12)
+    price: StrictFloat | None = Field(default=None, ge=0, le=1e12)
+
+    @model_validator(mode="after")
+    def _present(self) -> CatalogItemUpdate:
+        _not_null(self, "name", "features", "price")
+        return self
 
 
 class GlossaryEntry(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictFloat, StrictInt
 
 from tangible_entitlements.entrypoints.schemas.common import Reason, Strict
 
@@ -13,8 +13,10 @@ from tangible_entitlements.entrypoints.schemas.common import Reason, Strict
 class TrialCreate(Reason):
     target_kind: Literal["plan", "addon"]
     target_key: str = Field(min_length=1, max_length=128)
-    target_version: int | None = Field(default=None, ge=1, description="Default: the latest published.")
-    days: int = Field(ge=1, le=365, description="How long the trial runs (the tenant's maximum applies).")
+    target_version: StrictInt | None = Field(default=None, ge=1, description="Default: the latest published.")
+    days: StrictInt = Field(
+        ge=1, le=365, description="How long the trial runs (the tenant's maximum applies)."
+    )
 
 
 class TrialRead(BaseModel):
@@ -44,25 +46,27 @@ class TrialInForce(BaseModel):
 class LifecycleSettings(Strict):
     """A tenant's lifecycle policy; every field has a default."""
 
-    renewal_lead_days: list[int] = Field(
+    renewal_lead_days: list[StrictInt] = Field(
         default=[90, 60, 30, 7], min_length=1, max_length=20, description="Days before the renewal date."
     )
     trial_eligibility: Literal["once_per_account", "once_per_target", "unlimited"] = "once_per_target"
-    trial_max_days: int = 90
-    trial_ending_soon_days: int = Field(
+    trial_max_days: StrictInt = 90
+    trial_ending_soon_days: StrictInt = Field(
         default=3, description="Lead of trial_ending_soon_announced; 0: none."
     )
-    upgrade_near_limit_percent: float = 80.0
-    upgrade_consecutive_periods: int = 2
-    risk_decline_percent: float = 30.0
-    risk_window_days: int = Field(default=90, description="At-risk signals only this close to renewal.")
-    risk_min_volume: float = Field(
+    upgrade_near_limit_percent: StrictFloat = 80.0
+    upgrade_consecutive_periods: StrictInt = 2
+    risk_decline_percent: StrictFloat = 30.0
+    risk_window_days: StrictInt = Field(default=90, description="At-risk signals only this close to renewal.")
+    risk_min_volume: StrictFloat = Field(
         default=20.0,
         description="Noise rule: a feature used less than this in the earlier period never signals.",
     )
     risk_period: Literal["week", "month"] = "month"
     key_features: list[str] | None = Field(default=None, description="Default: every metered feature.")
-    cohort_min_size: int = Field(default=5, ge=5, description="Percentiles are withheld in smaller cohorts.")
+    cohort_min_size: StrictInt = Field(
+        default=5, ge=5, description="Percentiles are withheld in smaller cohorts."
+    )
 
 
 class HistoryRecordRead(BaseModel):

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 Window = Literal["lifetime", "day", "week", "month", "quarter", "year"]
 RepeatPeriod = Literal["day", "week", "month", "quarter", "year"]
@@ -23,11 +23,11 @@ class RewardIn(Strict):
     kind: Literal["credits", "support_level", "early_access", "custom"]
     credits: Decimal | None = Field(default=None, gt=0, le=Decimal("1e12"), decimal_places=2)
     credits_unit: str = Field(default="credits", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
-    credits_expire_days: int | None = Field(default=None, ge=1, le=3650)
-    credits_priority: int = Field(default=0, ge=-1000, le=1000, description="Lower is spent first.")
+    credits_expire_days: StrictInt | None = Field(default=None, ge=1, le=3650)
+    credits_priority: StrictInt = Field(default=0, ge=-1000, le=1000, description="Lower is spent first.")
     support_level: str | None = Field(default=None, min_length=1, max_length=64)
     feature_key: str | None = Field(default=None, min_length=1, max_length=128)
-    duration_days: int | None = Field(default=None, ge=1, le=3650)
+    duration_days: StrictInt | None = Field(default=None, ge=1, le=3650)
     name: str | None = Field(default=None, max_length=256)
     description: str | None = Field(default=None, max_length=2000)
 
@@ -58,25 +58,27 @@ class UsageThresholdParams(Strict):
 
 class StreakParams(Strict):
     mode: Literal["consecutive_days", "days_in_weeks"]
-    days: int = Field(ge=1, le=366, description="Days in a row, or active days needed in each week.")
-    weeks: int | None = Field(default=None, ge=1, le=104, description="days_in_weeks: consecutive weeks.")
+    days: StrictInt = Field(ge=1, le=366, description="Days in a row, or active days needed in each week.")
+    weeks: StrictInt | None = Field(
+        default=None, ge=1, le=104, description="days_in_weeks: consecutive weeks."
+    )
     usage_type: UsageType = "*"
 
 
 class AdoptionParams(Strict):
     percent: float = Field(gt=0, le=100, description="Share of assigned seats active within the window.")
-    window_days: int = Field(ge=1, le=366)
+    window_days: StrictInt = Field(ge=1, le=366)
     usage_type: UsageType = "*"
-    min_seats: int = Field(default=1, ge=1, le=1_000_000)
+    min_seats: StrictInt = Field(default=1, ge=1, le=1_000_000)
 
 
 class AnniversaryParams(Strict):
-    years: int = Field(ge=1, le=100, description="The anniversary of continuous license to reward.")
+    years: StrictInt = Field(ge=1, le=100, description="The anniversary of continuous license to reward.")
 
 
 class TimeToValueParams(Strict):
     usage_type: UsageType
-    days: int = Field(ge=1, le=366, description="Window from the license's first day.")
+    days: StrictInt = Field(ge=1, le=366, description="Window from the license's first day.")
     target: float = Field(default=1, gt=0, le=1e15)
     unit_label: str | None = Field(default=None, max_length=64)
 

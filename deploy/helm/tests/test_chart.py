@@ -426,6 +426,31 @@ def test_migrations_run_as_pre_install_and_pre_upgrade_hooks(
         assert "migrate" not in pod_spec(deployment)["containers"][0]["command"]
 
 
+def test_production_migrates_as_the_owner_and_serves_as_the_application_role(
+    rendered: dict[str, list[Manifest]],
+) -> None:
+    """Only the migration Jobs get the owner's URL: a service pod must not be able to switch
+    row-level security off (the owner of a table can; `tangible_app`-like roles cannot)."""
+
+    def env(manifest: Manifest) -> dict[str, Any]:
+        return {e["name"]: e.get("valueFrom", {}) for e in pod_spec(manifest)["containers"][0].get("env", [])}
+
+    manifests = rendered["production"]
+    jobs = [j for j in of_kind(manifests, "Job") if j["metadata"]["labels"]["tangible/role"] == "migrate"]
+    assert len(jobs) == len(PACKAGES)
+    for job in jobs:
+        owner = [ref for name, ref in env(job).items() if name.endswith("_MIGRATION_DATABASE_URL")]
+        assert [ref["secretKeyRef"]["key"] for ref in owner] == ["owner-url"]
+    for deployment in of_kind(manifests, "Deployment"):
+        assert not [name for name in env(deployment) if name.endswith("_MIGRATION_DATABASE_URL")]
+    default_jobs = [
+        j
+        for j in of_kind(rendered["default"], "Job")
+        if j["metadata"]["labels"]["tangible/role"] == "migrate"
+    ]
+    assert all(not [n for n in env(j) if n.endswith("_MIGRATION_DATABASE_URL")] for j in default_jobs)
+
+
 def hook_weight(manifest: Manifest) -> int:
     return int(manifest["metadata"]["annotations"]["helm.sh/hook-weight"])
 

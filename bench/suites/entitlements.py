@@ -22,7 +22,9 @@ import uvloop
 
 from bench.harness import Bench
 from bench.http_load import Connection, closed_loop, get_request, open_loop
+from bench.ingest_load import ingest_client, offer, percentiles_ms, usage_batch
 from bench.report import Report
+from bench.resources import peak_rss
 from tangible_runtime.kafka import KafkaClients
 from tangible_schemas import KafkaRecord
 from tangible_schemas.registry import USAGE
@@ -33,13 +35,16 @@ TENANT = "bench-entitlements"
 ACCOUNTS = 500
 CHECK_SECONDS = 10.0
 FIXED_RATE = 2000.0
+LOAD_SHARES = (0.25, 0.5, 0.75, 0.9)  # open-loop check latency at these shares of the maximum
+SERIES_SECONDS = 8.0
 METERING_EVENTS = 60_000
-INGEST_RATE = 5000.0
+FRESHNESS_RATES = (1000.0, 5000.0)
 FRESHNESS_SECONDS = 20.0
 FEATURE = "reports"
 
 
-async def _provision(base: str, admin: str) -> None:
+async def provision(base: str, admin: str) -> None:
+    """The reports feature, the pro plan and licenses for acct-0…acct-ACCOUNTS (the last one probes)."""
     headers = {"Authorization": f"Bearer {admin}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
         steps: list[tuple[str, dict[str, Any]]] = [
@@ -108,7 +113,7 @@ def _check_requests(base: str, read: str) -> Any:
     return lambda i: prebuilt[i % ACCOUNTS]
 
 
-async def _measure_checks(base: str, read: str, report: Report) -> None:
+async def _measure_checks(base: str, read: str, report: Report) -> float:
     host, port = _host_port(base)
     requests = _check_requests(base, read)
     await closed_loop(host, port, requests, connections=16, seconds=2.0)  # warm up
@@ -131,6 +136,23 @@ async def _measure_checks(base: str, read: str, report: Report) -> None:
     _add(report, "check latency p50 at fixed rate", fixed.percentile(50) * 1000, "ms", **conditions)
     _add(report, "check latency p99 at fixed rate", fixed.percentile(99) * 1000, "ms", **conditions)
     _add(report, "check latency max at fixed rate", max(fixed.latencies) * 1000, "ms", **conditions)
+    return best.rate
+
+
+async def _check_latency_series(base: str, read: str, maximum: float, report: Report) -> None:
+    """p50/p99 at fixed shares of the measured maximum, open loop (no coordinated omission)."""
+    host, port = _host_port(base)
+    requests = _check_requests(base, read)
+    points = []
+    for share in LOAD_SHARES:
+        rate = round(share * maximum)
+        result = await open_loop(host, port, requests, rate=rate, seconds=SERIES_SECONDS)
+        p50, p99 = result.percentile(50) * 1000, result.percentile(99) * 1000
+        conditions = {"rate": rate, "share_of_max": share, "errors": result.errors, "generator": "open loop"}
+        _add(report, f"check latency p50 at {share:.0%} of max", p50, "ms", **conditions)
+        _add(report, f"check latency p99 at {share:.0%} of max", p99, "ms", **conditions)
+        points.append({"offered": rate, "achieved": result.rate, "p50_ms": p50, "p99_ms": p99})
+    report.add_series("entitlements: check API requests/s, 1 worker", points)
 
 
 def _usage_record(account: str, at: datetime) -> KafkaRecord:
@@ -197,10 +219,13 @@ async def _measure_consumer(base: str, total: int, report: Report) -> None:
     """Records handled per second between the first poll that saw progress and the last."""
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         first: tuple[float, float] | None = None
-        deadline = time.perf_counter() + 600
+        started = deadline = time.perf_counter()
+        deadline += 600
+        lags: list[dict[str, float]] = []
         while time.perf_counter() < deadline:
             handled = await _handled(client)
             now = time.perf_counter()
+            lags.append({"t": round(now - started, 2), "lag": total - handled})
             if first is None and handled > 0:
                 first = (now, handled)
             if handled >= total:
@@ -209,68 +234,21 @@ async def _measure_consumer(base: str, total: int, report: Report) -> None:
         assert first is not None and handled >= total, f"consumed {handled} of {total}"
         rate = (handled - first[1]) / max(now - first[0], 1e-9)
     _add(report, "metering consumer throughput", rate, "events/s", events=total, batch=3000)
+    report.add_series("entitlements_metering_lag", lags[::5])  # every 0.5 s
 
 
-async def _freshness(ingest: str, check: str, bench: Bench, report: Report) -> None:
-    """Background usage at INGEST_RATE; every 50 ms one probe event, then the time from its
+async def _freshness(ingest: str, check: str, bench: Bench, report: Report, rate: float) -> None:
+    """Background usage at `rate`; every 50 ms one probe event, then the time from its
     202 until a check of the probe account shows it."""
-    ingest_headers = {
-        "Authorization": f"Bearer {bench.token(TENANT, 'ingest')}",
-        "Content-Type": "application/cloudevents-batch+json",
-    }
     host, port = _host_port(check)
     read = get_request(
         host,
         f"/v1/accounts/acct-{ACCOUNTS}/entitlements/{FEATURE}",
         {"Authorization": f"Bearer {bench.token(TENANT, 'read')}"},
     )
-    batch_size, samples, rates = 250, [], []
+    samples: list[float] = []
     stop = time.perf_counter() + FRESHNESS_SECONDS
-    sent = 0
-
-    def events(n: int, account: str | None = None) -> bytes:
-        now = datetime.now(UTC).isoformat()
-        return orjson.dumps(
-            [
-                {
-                    "specversion": "1.0",
-                    "id": str(uuid.uuid4()),
-                    "source": "app://bench",
-                    "type": "report.generated",
-                    "subject": account or f"acct-{(sent + k) % ACCOUNTS}",
-                    "time": now,
-                    "data": {"user_id": f"u{k % 5}"},
-                }
-                for k in range(n)
-            ]
-        )
-
-    async with httpx.AsyncClient(
-        base_url=ingest, headers=ingest_headers, timeout=30, limits=httpx.Limits(max_connections=16)
-    ) as client:
-        accepted = 0
-
-        async def post(body: bytes) -> None:
-            nonlocal accepted
-            response = await client.post("/v1/events", content=body)
-            if response.status_code == 202:
-                accepted += int(response.json()["accepted"])
-
-        async def background() -> None:
-            nonlocal sent
-            started = time.perf_counter()
-            tasks: set[asyncio.Task[Any]] = set()
-            i = 0
-            while time.perf_counter() < stop:
-                due = started + i * batch_size / INGEST_RATE
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                task = asyncio.create_task(post(events(batch_size)))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-                sent += batch_size
-                i += 1
-            await asyncio.gather(*tasks)
-            rates.append(accepted / (time.perf_counter() - started))
+    async with ingest_client(ingest, bench.token(TENANT, "ingest")) as client:
 
         async def probe() -> None:
             connection = await Connection.open(host, port)
@@ -287,7 +265,8 @@ async def _freshness(ingest: str, check: str, bench: Bench, report: Report) -> N
 
             expected = await usage()
             while time.perf_counter() < stop:
-                response = await client.post("/v1/events", content=events(1, f"acct-{ACCOUNTS}"))
+                body = usage_batch(lambda _: f"acct-{ACCOUNTS}", 1)
+                response = await client.post("/v1/events", content=body)
                 accepted = time.perf_counter()
                 if response.status_code != 202:
                     await asyncio.sleep(0.05)
@@ -301,12 +280,12 @@ async def _freshness(ingest: str, check: str, bench: Bench, report: Report) -> N
                 await asyncio.sleep(max(0.0, 0.05 - (time.perf_counter() - accepted)))
             connection.close()
 
-        await asyncio.gather(background(), probe())
+        offered, _ = await asyncio.gather(offer(client, rate, stop, ACCOUNTS), probe())
     conditions = {
-        "offered_rate": INGEST_RATE,
-        "accepted_rate": round(rates[0]),
+        "offered_rate": rate,
+        "accepted_rate": round(offered.rate),
         "probes": len(samples),
-        "events_sent": sent,
+        "events_sent": offered.sent,
     }
     _add_freshness(report, "ingest-to-check", samples, conditions)
 
@@ -365,28 +344,29 @@ async def _freshness_from_kafka(bench: Bench, check: str, report: Report, rate: 
 
 
 def _add_freshness(report: Report, label: str, samples: list[float], conditions: dict[str, Any]) -> None:
-    samples.sort()
-
-    def p(q: float) -> float:
-        return samples[min(len(samples) - 1, int(round(q / 100 * (len(samples) - 1))))] * 1000
-
-    _add(report, f"{label} freshness p50", p(50), "ms", **conditions)
-    _add(report, f"{label} freshness p99", p(99), "ms", **conditions)
+    p50, p99 = percentiles_ms(samples, 50, 99)
+    _add(report, f"{label} freshness p50", p50, "ms", **conditions)
+    _add(report, f"{label} freshness p99", p99, "ms", **conditions)
 
 
 def run(bench: Bench, report: Report) -> None:
     database = bench.database("entitlements")
     api = bench.start_service("entitlements", roles="api", database_url=database)
     bench.start_service("entitlements", roles="relay", database_url=database)
-    asyncio.run(_provision(api, bench.token(TENANT, "admin")))
+    asyncio.run(provision(api, bench.token(TENANT, "admin")))
     time.sleep(2)  # the worker's view takes the new licenses from the events
-    uvloop.run(_measure_checks(api, bench.token(TENANT, "read"), report))  # a lighter generator
+    read = bench.token(TENANT, "read")
+    with peak_rss(bench, report, SUITE, {"entitlements api": api}, "check API at max requests/s"):
+        maximum = uvloop.run(_measure_checks(api, read, report))  # uvloop: a lighter generator
+    uvloop.run(_check_latency_series(api, read, maximum, report))
 
     asyncio.run(_produce_usage(bench, METERING_EVENTS))
     consumer = bench.start_service("entitlements", roles="consumer", database_url=database)
-    asyncio.run(_measure_consumer(consumer, METERING_EVENTS, report))
+    with peak_rss(bench, report, SUITE, {"entitlements consumer": consumer}, "draining 60,000 usage events"):
+        asyncio.run(_measure_consumer(consumer, METERING_EVENTS, report))
 
-    for rate in (1000.0, INGEST_RATE):
+    for rate in FRESHNESS_RATES:
         uvloop.run(_freshness_from_kafka(bench, api, report, rate))
     ingest = bench.start_service("usage-ingest")
-    uvloop.run(_freshness(ingest, api, bench, report))
+    for rate in FRESHNESS_RATES:
+        uvloop.run(_freshness(ingest, api, bench, report, rate))

@@ -33,6 +33,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
     def add(self, suite: str, name: str, value: float, unit: str, **conditions: Any) -> None:
+        # other work shares the machine: every figure says how busy it was when measured
+        conditions.setdefault("load_average_1m", round(os.getloadavg()[0], 1))
         self.figures.append(Figure(suite, name, round(value, 3), unit, conditions))
         print(f"  {suite:<14} {name:<48} {value:>14,.1f} {unit}  {conditions}", flush=True)
 

@@ -6,15 +6,11 @@ outbox) → relay → entitlements.v1 → notifications consumer (rule, inbox it
 account has a plan with a limit of one report, so its first event crosses 50, 80 and 100 %;
 a probe starts every 250 ms and polls the account's unread count until the item is there.
 Resident memory of each service is sampled during the 5,000 events/s run.
-
-The suite runs on its own topic prefix, so consumers other suites left running do not share
-its consumer groups.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from contextlib import AbstractContextManager, nullcontext
 
@@ -26,7 +22,6 @@ from bench.ingest_load import Offered, ingest_client, offer, percentiles_ms, usa
 from bench.report import Report
 from bench.resources import peak_rss
 from bench.suites.entitlements import ACCOUNTS, FEATURE, provision
-from tangible_runtime.kafka import KafkaClients
 
 SUITE = "freshness"
 TENANT = "bench-entitlements"  # provision() creates this tenant's catalog and licenses
@@ -112,12 +107,9 @@ async def _run(ingest: str, notifications: str, bench: Bench, rate: float) -> tu
 
 
 def run(bench: Bench, report: Report) -> None:
-    # its own topic prefix: no consumer group shared with processes of earlier suites
-    fresh = dataclasses.replace(bench, topic_prefix="bench.freshness.")
-    asyncio.run(KafkaClients(fresh.kafka_settings).ensure_topics())
-    entitlements = fresh.start_service("entitlements", roles="all")
-    notifications = fresh.start_service("notifications", roles="all")
-    ingest = fresh.start_service(
+    entitlements = bench.start_service("entitlements", roles="all")
+    notifications = bench.start_service("notifications", roles="all")
+    ingest = bench.start_service(
         "usage-ingest", env={"USAGE_INGEST_RATE_LIMIT_EVENTS_PER_SECOND": "100000000"}
     )
     asyncio.run(_provision(entitlements, notifications, bench.token(TENANT, "admin")))
@@ -130,9 +122,9 @@ def run(bench: Bench, report: Report) -> None:
     for rate in RATES:
         sampling: AbstractContextManager[None] = nullcontext()
         if rate == max(RATES):
-            sampling = peak_rss(fresh, report, SUITE, services, f"pipeline at {rate:.0f} events/s")
+            sampling = peak_rss(bench, report, SUITE, services, f"pipeline at {rate:.0f} events/s")
         with sampling:
-            samples, offered = uvloop.run(_run(ingest, notifications, fresh, rate))
+            samples, offered = uvloop.run(_run(ingest, notifications, bench, rate))
         p50, p99 = percentiles_ms(samples, 50, 99)
         conditions = {
             "offered_rate": rate,

@@ -53,6 +53,7 @@ class Offered:
 
     sent: int = 0
     accepted: int = 0
+    failed: int = 0  # requests without an answer
     rate: float = 0.0  # accepted events/s
 
 
@@ -62,7 +63,11 @@ async def offer(client: httpx.AsyncClient, rate: float, until: float, accounts: 
     offered = Offered()
 
     async def post(body: bytes) -> None:
-        response = await client.post("/v1/events", content=body)
+        try:
+            response = await client.post("/v1/events", content=body)
+        except httpx.HTTPError:
+            offered.failed += 1  # e.g. the server closed an idle keep-alive connection as we sent
+            return
         if response.status_code == 202:
             offered.accepted += int(response.json()["accepted"])
 

@@ -1,14 +1,13 @@
-"""entitlements: check API throughput and latency per worker, metering consumer rate, and
-how soon usage accepted by usage-ingest is visible in a check.
+"""entitlements: check API throughput and latency per worker, and the metering consumer's rate
+(how soon usage is visible in a check is in the freshness suite).
 
 Processes (all real, on the shared infrastructure): an entitlements `api` worker (the one
-measured), a `relay`, later a `consumer`, and usage-ingest for the freshness run.
+measured), a `relay`, later a `consumer`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 import uuid
@@ -21,8 +20,7 @@ import orjson
 import uvloop
 
 from bench.harness import Bench
-from bench.http_load import Connection, closed_loop, get_request, open_loop
-from bench.ingest_load import ingest_client, offer, percentiles_ms, usage_batch
+from bench.http_load import closed_loop, get_request, open_loop
 from bench.report import Report
 from bench.resources import peak_rss
 from tangible_runtime.kafka import KafkaClients
@@ -38,8 +36,6 @@ FIXED_RATE = 2000.0
 LOAD_SHARES = (0.25, 0.5, 0.75, 0.9)  # open-loop check latency at these shares of the maximum
 SERIES_SECONDS = 8.0
 METERING_EVENTS = 60_000
-FRESHNESS_RATES = (1000.0, 5000.0)
-FRESHNESS_SECONDS = 20.0
 FEATURE = "reports"
 
 
@@ -93,17 +89,16 @@ async def provision(base: str, admin: str) -> None:
 
 
 def _add(report: Report, name: str, value: float, unit: str, **conditions: Any) -> None:
-    """Every figure also says how busy the machine was (other work shares its 2 cores)."""
-    report.add(SUITE, name, value, unit, **conditions, load_average_1m=round(os.getloadavg()[0], 1))
+    report.add(SUITE, name, value, unit, **conditions)
 
 
-def _host_port(base: str) -> tuple[str, int]:
+def host_port(base: str) -> tuple[str, int]:
     parts = urlsplit(base)
     return parts.hostname or "127.0.0.1", parts.port or 80
 
 
 def _check_requests(base: str, read: str) -> Any:
-    host, _ = _host_port(base)
+    host, _ = host_port(base)
     prebuilt = [
         get_request(
             host, f"/v1/accounts/acct-{i}/entitlements/{FEATURE}", {"Authorization": f"Bearer {read}"}
@@ -114,7 +109,7 @@ def _check_requests(base: str, read: str) -> Any:
 
 
 async def _measure_checks(base: str, read: str, report: Report) -> float:
-    host, port = _host_port(base)
+    host, port = host_port(base)
     requests = _check_requests(base, read)
     await closed_loop(host, port, requests, connections=16, seconds=2.0)  # warm up
     best = None
@@ -141,7 +136,7 @@ async def _measure_checks(base: str, read: str, report: Report) -> float:
 
 async def _check_latency_series(base: str, read: str, maximum: float, report: Report) -> None:
     """p50/p99 at fixed shares of the measured maximum, open loop (no coordinated omission)."""
-    host, port = _host_port(base)
+    host, port = host_port(base)
     requests = _check_requests(base, read)
     points = []
     for share in LOAD_SHARES:
@@ -155,7 +150,7 @@ async def _check_latency_series(base: str, read: str, maximum: float, report: Re
     report.add_series("entitlements: check API requests/s, 1 worker", points)
 
 
-def _usage_record(account: str, at: datetime) -> KafkaRecord:
+def usage_record(account: str, at: datetime) -> KafkaRecord:
     """A usage.v1 record as usage-ingest writes it (orjson, binary-mode headers): building it
     through the models would make the generator, not the service, the bottleneck."""
     event_id = str(uuid.uuid4())
@@ -194,7 +189,7 @@ async def _produce_usage(bench: Bench, count: int) -> None:
         now = datetime.now(UTC)
         futures = []
         for i in range(count):
-            record = _usage_record(f"acct-{i % ACCOUNTS}", now)
+            record = usage_record(f"acct-{i % ACCOUNTS}", now)
             futures.append(
                 await producer.send(
                     clients.topic(record.topic), value=record.value, key=record.key, headers=record.headers
@@ -237,118 +232,6 @@ async def _measure_consumer(base: str, total: int, report: Report) -> None:
     report.add_series("entitlements_metering_lag", lags[::5])  # every 0.5 s
 
 
-async def _freshness(ingest: str, check: str, bench: Bench, report: Report, rate: float) -> None:
-    """Background usage at `rate`; every 50 ms one probe event, then the time from its
-    202 until a check of the probe account shows it."""
-    host, port = _host_port(check)
-    read = get_request(
-        host,
-        f"/v1/accounts/acct-{ACCOUNTS}/entitlements/{FEATURE}",
-        {"Authorization": f"Bearer {bench.token(TENANT, 'read')}"},
-    )
-    samples: list[float] = []
-    stop = time.perf_counter() + FRESHNESS_SECONDS
-    async with ingest_client(ingest, bench.token(TENANT, "ingest")) as client:
-
-        async def probe() -> None:
-            connection = await Connection.open(host, port)
-
-            async def usage() -> float:
-                nonlocal connection
-                for _ in range(3):  # the server closes keep-alive connections idle for 5 s
-                    try:
-                        return float(orjson.loads((await connection.request(read))[1])["usage"])
-                    except (OSError, asyncio.IncompleteReadError):
-                        connection.close()
-                        connection = await Connection.open(host, port)
-                raise RuntimeError("the check API keeps closing the connection")
-
-            expected = await usage()
-            while time.perf_counter() < stop:
-                body = usage_batch(lambda _: f"acct-{ACCOUNTS}", 1)
-                response = await client.post("/v1/events", content=body)
-                accepted = time.perf_counter()
-                if response.status_code != 202:
-                    await asyncio.sleep(0.05)
-                    continue
-                expected += 1
-                for _ in range(6000):  # poll every 5 ms, for 30 s at most
-                    if await usage() >= expected:
-                        break
-                    await asyncio.sleep(0.005)
-                samples.append(time.perf_counter() - accepted)
-                await asyncio.sleep(max(0.0, 0.05 - (time.perf_counter() - accepted)))
-            connection.close()
-
-        offered, _ = await asyncio.gather(offer(client, rate, stop, ACCOUNTS), probe())
-    conditions = {
-        "offered_rate": rate,
-        "accepted_rate": round(offered.rate),
-        "probes": len(samples),
-        "events_sent": offered.sent,
-    }
-    _add_freshness(report, "ingest-to-check", samples, conditions)
-
-
-async def _freshness_from_kafka(bench: Bench, check: str, report: Report, rate: float) -> None:
-    """The entitlements part of the path alone: usage written to Kafka at `rate` (what a 202
-    from usage-ingest means), probe events timed from their acknowledgement."""
-    clients = KafkaClients(bench.kafka_settings)
-    producer = clients.producer(linger_ms=5)
-    await producer.start()
-    host, port = _host_port(check)
-    read = get_request(
-        host,
-        f"/v1/accounts/acct-{ACCOUNTS}/entitlements/{FEATURE}",
-        {"Authorization": f"Bearer {bench.token(TENANT, 'read')}"},
-    )
-    samples: list[float] = []
-    stop = time.perf_counter() + FRESHNESS_SECONDS
-
-    async def send(account: str) -> Any:
-        record = _usage_record(account, datetime.now(UTC))
-        return await producer.send(
-            clients.topic(record.topic), value=record.value, key=record.key, headers=record.headers
-        )
-
-    async def background() -> None:
-        started, i = time.perf_counter(), 0
-        while time.perf_counter() < stop:
-            due = started + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            await send(f"acct-{i % ACCOUNTS}")
-            i += 1
-
-    async def probe() -> None:
-        connection = await Connection.open(host, port)
-        expected = float(orjson.loads((await connection.request(read))[1])["usage"])
-        while time.perf_counter() < stop:
-            await (await send(f"acct-{ACCOUNTS}"))
-            acknowledged = time.perf_counter()
-            expected += 1
-            for _ in range(6000):
-                if float(orjson.loads((await connection.request(read))[1])["usage"]) >= expected:
-                    break
-                await asyncio.sleep(0.005)
-            samples.append(time.perf_counter() - acknowledged)
-            await asyncio.sleep(max(0.0, 0.05 - (time.perf_counter() - acknowledged)))
-        connection.close()
-
-    try:
-        await asyncio.gather(background(), probe())
-    finally:
-        await producer.stop()
-    _add_freshness(report, "kafka-to-check", samples, {"rate": rate, "probes": len(samples)})
-
-
-def _add_freshness(report: Report, label: str, samples: list[float], conditions: dict[str, Any]) -> None:
-    p50, p99 = percentiles_ms(samples, 50, 99)
-    _add(report, f"{label} freshness p50", p50, "ms", **conditions)
-    _add(report, f"{label} freshness p99", p99, "ms", **conditions)
-
-
 def run(bench: Bench, report: Report) -> None:
     database = bench.database("entitlements")
     api = bench.start_service("entitlements", roles="api", database_url=database)
@@ -364,9 +247,3 @@ def run(bench: Bench, report: Report) -> None:
     consumer = bench.start_service("entitlements", roles="consumer", database_url=database)
     with peak_rss(bench, report, SUITE, {"entitlements consumer": consumer}, "draining 60,000 usage events"):
         asyncio.run(_measure_consumer(consumer, METERING_EVENTS, report))
-
-    for rate in FRESHNESS_RATES:
-        uvloop.run(_freshness_from_kafka(bench, api, report, rate))
-    ingest = bench.start_service("usage-ingest")
-    for rate in FRESHNESS_RATES:
-        uvloop.run(_freshness(ingest, api, bench, report, rate))

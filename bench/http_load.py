@@ -20,16 +20,20 @@ class Result:
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)  # seconds
+    # open loop: how late each request left the generator (its own lag on a busy machine;
+    # counted in the latency, so a large value says the generator, not the server, fell behind)
+    send_delays: list[float] = field(default_factory=list)
     elapsed: float = 0.0
 
     @property
     def rate(self) -> float:
         return self.completed / self.elapsed if self.elapsed else 0.0
 
-    def percentile(self, p: float) -> float:
-        if not self.latencies:
+    def percentile(self, p: float, of: str = "latencies") -> float:
+        samples: list[float] = getattr(self, of)
+        if not samples:
             return float("nan")
-        ordered = sorted(self.latencies)
+        ordered = sorted(samples)
         return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
@@ -115,7 +119,9 @@ async def open_loop(
             if connection is None:
                 opened += 1
                 connection = await Connection.open(host, port)
-            status, _ = await connection.request(requests(i))
+            raw = requests(i)
+            result.send_delays.append(time.perf_counter() - due)
+            status, _ = await connection.request(raw)
             result.latencies.append(time.perf_counter() - due)
             result.completed += 1
             result.statuses[status] = result.statuses.get(status, 0) + 1
@@ -128,6 +134,7 @@ async def open_loop(
     for i in warmup:
         await one(i, time.perf_counter())
     result.latencies.clear()
+    result.send_delays.clear()
     result.completed = 0
     result.statuses.clear()
     total = int(rate * seconds)

@@ -127,6 +127,7 @@ async def _measure_checks(base: str, read: str, report: Report) -> float:
         "requests": fixed.completed,
         "errors": fixed.errors,
         "generator": "open loop",
+        "generator_delay_p99_ms": round(fixed.percentile(99, "send_delays") * 1000, 1),
     }
     _add(report, "check latency p50 at fixed rate", fixed.percentile(50) * 1000, "ms", **conditions)
     _add(report, "check latency p99 at fixed rate", fixed.percentile(99) * 1000, "ms", **conditions)
@@ -143,7 +144,13 @@ async def _check_latency_series(base: str, read: str, maximum: float, report: Re
         rate = round(share * maximum)
         result = await open_loop(host, port, requests, rate=rate, seconds=SERIES_SECONDS)
         p50, p99 = result.percentile(50) * 1000, result.percentile(99) * 1000
-        conditions = {"rate": rate, "share_of_max": share, "errors": result.errors, "generator": "open loop"}
+        conditions = {
+            "rate": rate,
+            "share_of_max": share,
+            "errors": result.errors,
+            "generator": "open loop",
+            "generator_delay_p99_ms": round(result.percentile(99, "send_delays") * 1000, 1),
+        }
         _add(report, f"check latency p50 at {share:.0%} of max", p50, "ms", **conditions)
         _add(report, f"check latency p99 at {share:.0%} of max", p99, "ms", **conditions)
         points.append({"offered": rate, "achieved": result.rate, "p50_ms": p50, "p99_ms": p99})

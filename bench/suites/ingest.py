@@ -278,6 +278,7 @@ async def latency_at_load(base: str, token: str, maximum: float, report: Report)
             "batch": BATCH,
             "seconds": OPEN_LOOP_SECONDS,
             "generator": "open loop",
+            "generator_delay_p99_ms": round(result.percentile(99, "send_delays") * 1000, 1),
             "errors": result.errors,
         }
         report.add(SUITE, f"request latency p50 at {share:.0%} of max", p50, "ms", **conditions)

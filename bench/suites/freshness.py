@@ -16,6 +16,7 @@ Resident memory of each service is sampled during the 5,000 events/s run.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
@@ -238,6 +239,19 @@ def _add_freshness(report: Report, label: str, samples: list[float], conditions:
     report.add(SUITE, f"{label} freshness p99", p99, "ms", **conditions)
 
 
+async def _caught_up(*bases: str, timeout: float = 120.0) -> None:
+    """Wait until the consumers behind `bases` report no lag: each phase starts from an empty
+    backlog, not from what the previous phase's load left behind."""
+    lag = re.compile(rb"^consumer_lag_records\{[^}]*\} ([0-9.e+]+)$", re.MULTILINE)
+    deadline = time.perf_counter() + timeout
+    async with httpx.AsyncClient(timeout=10) as client:
+        while time.perf_counter() < deadline:
+            pages = [(await client.get(f"{base}/metrics")).content for base in bases]
+            if all(float(v) == 0 for page in pages for v in lag.findall(page)):
+                return
+            await asyncio.sleep(0.5)
+
+
 def run(bench: Bench, report: Report) -> None:
     database = bench.database("entitlements")
     entitlements = bench.start_service("entitlements", roles="api", database_url=database)
@@ -250,8 +264,10 @@ def run(bench: Bench, report: Report) -> None:
     asyncio.run(_provision(entitlements, notifications, bench.token(TENANT, "admin")))
     time.sleep(2)  # the check view and the consumers take the new licenses from the events
     for rate in RATES:
+        asyncio.run(_caught_up(metering))
         uvloop.run(_kafka_to_check(bench, entitlements, report, rate))
     for rate in RATES:
+        asyncio.run(_caught_up(metering))
         uvloop.run(_ingest_to_check(ingest, entitlements, bench, report, rate))
     services = {
         "usage-ingest (all roles)": ingest,
@@ -264,6 +280,7 @@ def run(bench: Bench, report: Report) -> None:
         sampling: AbstractContextManager[None] = nullcontext()
         if rate == max(RATES):
             sampling = peak_rss(bench, report, SUITE, services, f"pipeline at {rate:.0f} events/s")
+        asyncio.run(_caught_up(metering, notifications))
         with sampling:
             samples, offered = uvloop.run(_ingest_to_inbox(ingest, notifications, bench, rate))
         p50, p99 = percentiles_ms(samples, 50, 99)

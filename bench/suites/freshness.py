@@ -123,15 +123,17 @@ async def _ingest_to_inbox(
     return samples, offered
 
 
+def _probe_check(bench: Bench, check: str) -> tuple[str, int, bytes]:
+    """Where to check the probe account, and the raw request that does it."""
+    host, port = host_port(check)
+    path = f"/v1/accounts/acct-{ACCOUNTS}/entitlements/{FEATURE}"
+    return host, port, get_request(host, path, {"Authorization": f"Bearer {bench.token(TENANT, 'read')}"})
+
+
 async def _ingest_to_check(ingest: str, check: str, bench: Bench, report: Report, rate: float) -> None:
     """Background usage at `rate`; every 50 ms one probe event, then the time from its
     202 until a check of the probe account shows it."""
-    host, port = host_port(check)
-    read = get_request(
-        host,
-        f"/v1/accounts/acct-{ACCOUNTS}/entitlements/{FEATURE}",
-        {"Authorization": f"Bearer {bench.token(TENANT, 'read')}"},
-    )
+    host, port, read = _probe_check(bench, check)
     samples: list[float] = []
     stop = time.perf_counter() + SECONDS
     async with ingest_client(ingest, bench.token(TENANT, "ingest")) as client:
@@ -186,12 +188,7 @@ async def _kafka_to_check(bench: Bench, check: str, report: Report, rate: float)
     clients = KafkaClients(bench.kafka_settings)
     producer = clients.producer(linger_ms=5)
     await producer.start()
-    host, port = host_port(check)
-    read = get_request(
-        host,
-        f"/v1/accounts/acct-{ACCOUNTS}/entitlements/{FEATURE}",
-        {"Authorization": f"Bearer {bench.token(TENANT, 'read')}"},
-    )
+    host, port, read = _probe_check(bench, check)
     samples: list[float] = []
     stop = time.perf_counter() + SECONDS
 

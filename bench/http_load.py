@@ -106,18 +106,15 @@ async def open_loop(
     warmup: Sequence[int] = (),
 ) -> Result:
     """Request i is due at start + i / rate; latency counts from then. Idle connections are
-    reused; a new one is opened when all are busy (up to `max_connections`)."""
+    reused; a new one is opened when all are busy (up to `max_connections` requests in flight)."""
     result = Result()
     idle: list[Connection] = []
-    opened = 0
     in_flight: set[asyncio.Task[None]] = set()
 
     async def one(i: int, due: float) -> None:
-        nonlocal opened
         connection = idle.pop() if idle else None
         try:
             if connection is None:
-                opened += 1
                 connection = await Connection.open(host, port)
             raw = requests(i)
             result.send_delays.append(time.perf_counter() - due)
@@ -141,10 +138,10 @@ async def open_loop(
     started = time.perf_counter()
     for i in range(total):
         due = started + i / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        if opened - len(idle) >= max_connections and not idle:
+        # always yield, even when behind schedule: otherwise the loop queues every remaining
+        # request before any of them is sent, and the generator's lag reads as latency
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        if len(in_flight) >= max_connections:
             result.errors += 1  # the generator's own limit: count it, don't wait (no omission)
             continue
         task = asyncio.create_task(one(i, due))

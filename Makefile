@@ -9,7 +9,7 @@ export UV_SYSTEM_CERTS ?= 1
 UV_SYSTEM := $(shell command -v uv 2>/dev/null)
 UV := $(if $(UV_SYSTEM),$(UV_SYSTEM),$(CURDIR)/.cache/tools/bin/uv)
 RUN := $(UV) run --frozen
-PACKAGES := -p tangible_schemas -p tangible_runtime -p tangible_devstack -p tangible_simulator -p tangible_client \
+PACKAGES := -p tangible_schemas -p tangible_runtime -p tangible_devstack -p tangible_simulator -p tangible_client -p tangible_demo \
             -p tangible_ingest -p tangible_entitlements -p tangible_rewards -p tangible_notifications
 
 .PHONY: help
@@ -34,6 +34,10 @@ kafka: install ## fetch Apache Kafka with Maven into .cache (once)
 .PHONY: run
 run: install kafka ## run the whole system on embedded defaults (Ctrl-C stops it)
 	$(RUN) python -m tangible_devstack run
+
+.PHONY: demo
+demo: install kafka ## provision a demo tenant, replay 8 weeks of usage in a minute, print what the services made of it
+	$(RUN) python -m tangible_demo
 
 .PHONY: test
 test: install kafka helm ## run every test (unit, integration on real Kafka + PostgreSQL, contracts, chart)

@@ -2,19 +2,24 @@
 
 Each suite is a module `bench/suites/<name>.py` with `run(bench, report)`. Suites run one
 after another on the same infrastructure, so that ratios between figures hold on a noisy
-machine.
+machine. Each suite has its own topic prefix, and the processes it started are stopped when
+it ends: no suite measures while an earlier suite's consumers work off its traffic.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import importlib
 import pkgutil
 import time
+from contextlib import ExitStack
 
 from bench import suites
 from bench.harness import bench_environment
 from bench.report import Report
+from tangible_runtime.kafka import KafkaClients
 
 
 def main() -> int:
@@ -29,7 +34,10 @@ def main() -> int:
         for name in chosen:
             print(f"[bench] {name}", flush=True)
             module = importlib.import_module(f"bench.suites.{name}")
-            module.run(bench, report)
+            with ExitStack() as processes:
+                suite = dataclasses.replace(bench, stack=processes, topic_prefix=f"bench.{name}.")
+                asyncio.run(KafkaClients(suite.kafka_settings).ensure_topics())
+                module.run(suite, report)
     report.notes.append(f"whole run took {time.monotonic() - started:.0f} s")
     json_path, md_path = report.write()
     print(f"[bench] report: {md_path} and {json_path}")

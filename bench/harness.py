@@ -13,7 +13,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -39,6 +39,11 @@ class Bench:
     issuer: TokenIssuer
     public_key: Path
     topic_prefix: str = "bench."
+    pids: dict[str, int] = field(default_factory=dict)  # base URL → service process id
+
+    def pid(self, base: str) -> int:
+        """The process serving `base` (a service started with `start_service`)."""
+        return self.pids[base]
 
     @property
     def kafka_settings(self) -> KafkaSettings:
@@ -89,6 +94,7 @@ class Bench:
         process = spawn([sys.executable, "-m", spec.package, roles], log_path=log, env=child_env)
         self.stack.callback(terminate, process, 20.0)
         base = f"http://127.0.0.1:{port}"
+        self.pids[base] = process.pid
         asyncio.run(_wait_ready(base, process.poll, log))
         return base
 

@@ -20,16 +20,20 @@ class Result:
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)  # seconds
+    # open loop: how late each request left the generator (its own lag on a busy machine;
+    # counted in the latency, so a large value says the generator, not the server, fell behind)
+    send_delays: list[float] = field(default_factory=list)
     elapsed: float = 0.0
 
     @property
     def rate(self) -> float:
         return self.completed / self.elapsed if self.elapsed else 0.0
 
-    def percentile(self, p: float) -> float:
-        if not self.latencies:
+    def percentile(self, p: float, of: str = "latencies") -> float:
+        samples: list[float] = getattr(self, of)
+        if not samples:
             return float("nan")
-        ordered = sorted(self.latencies)
+        ordered = sorted(samples)
         return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
@@ -102,20 +106,19 @@ async def open_loop(
     warmup: Sequence[int] = (),
 ) -> Result:
     """Request i is due at start + i / rate; latency counts from then. Idle connections are
-    reused; a new one is opened when all are busy (up to `max_connections`)."""
+    reused; a new one is opened when all are busy (up to `max_connections` requests in flight)."""
     result = Result()
     idle: list[Connection] = []
-    opened = 0
     in_flight: set[asyncio.Task[None]] = set()
 
     async def one(i: int, due: float) -> None:
-        nonlocal opened
         connection = idle.pop() if idle else None
         try:
             if connection is None:
-                opened += 1
                 connection = await Connection.open(host, port)
-            status, _ = await connection.request(requests(i))
+            raw = requests(i)
+            result.send_delays.append(time.perf_counter() - due)
+            status, _ = await connection.request(raw)
             result.latencies.append(time.perf_counter() - due)
             result.completed += 1
             result.statuses[status] = result.statuses.get(status, 0) + 1
@@ -128,16 +131,17 @@ async def open_loop(
     for i in warmup:
         await one(i, time.perf_counter())
     result.latencies.clear()
+    result.send_delays.clear()
     result.completed = 0
     result.statuses.clear()
     total = int(rate * seconds)
     started = time.perf_counter()
     for i in range(total):
         due = started + i / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        if opened - len(idle) >= max_connections and not idle:
+        # always yield, even when behind schedule: otherwise the loop queues every remaining
+        # request before any of them is sent, and the generator's lag reads as latency
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        if len(in_flight) >= max_connections:
             result.errors += 1  # the generator's own limit: count it, don't wait (no omission)
             continue
         task = asyncio.create_task(one(i, due))

@@ -33,6 +33,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
     def add(self, suite: str, name: str, value: float, unit: str, **conditions: Any) -> None:
+        # other work shares the machine: every figure says how busy it was when measured
+        conditions.setdefault("load_average_1m", round(os.getloadavg()[0], 1))
         self.figures.append(Figure(suite, name, round(value, 3), unit, conditions))
         print(f"  {suite:<14} {name:<48} {value:>14,.1f} {unit}  {conditions}", flush=True)
 
@@ -85,12 +87,41 @@ def _markdown(document: dict[str, Any]) -> str:
         f"Run at {env['timestamp']} on {env['cpu_count']} cores ({env['cpu']}), Python {env['python']}, "
         f"{env['java']}, Kafka {env['kafka']}, PostgreSQL {env['postgresql']}.",
         "",
+        "Each figure names its conditions; `load_average_1m`, where given, says how busy the machine was.",
+        "",
         "| suite | figure | value | unit | conditions |",
         "|---|---|---:|---|---|",
     ]
     for f in document["figures"]:
         conditions = ", ".join(f"{k}={v}" for k, v in f["conditions"].items())
         lines.append(f"| {f['suite']} | {f['name']} | {f['value']:,.1f} | {f['unit']} | {conditions} |")
+    lines += _series_markdown(document["series"])
     if document["notes"]:
         lines += ["", "## Notes", "", *[f"- {n}" for n in document["notes"]]]
     return "\n".join(lines) + "\n"
+
+
+def _series_markdown(series: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Load series as tables (the plot shows them too); lag series as lag over time."""
+    lines: list[str] = []
+    for name, points in sorted(series.items()):
+        if not points:
+            continue
+        if "offered" in points[0]:
+            lines += [
+                "",
+                f"### {name}",
+                "",
+                "| offered /s | achieved /s | p50 ms | p99 ms |",
+                "|---:|---:|---:|---:|",
+            ]
+            lines += [
+                f"| {p['offered']:,.0f} | {p['achieved']:,.0f} | {p['p50_ms']:,.1f} | {p['p99_ms']:,.1f} |"
+                for p in points
+            ]
+        elif "lag" in points[0]:
+            step = max(1, len(points) // 12)  # a dozen samples are enough to read the shape
+            shown = [*points[::step], points[-1]] if (len(points) - 1) % step else points[::step]
+            lines += ["", f"### {name} (records behind, over time)", ""]
+            lines.append(", ".join(f"{p['t']:.0f} s: {p['lag']:,.0f}" for p in shown))
+    return ["", "## Series", *lines] if lines else []

@@ -1,14 +1,13 @@
-"""entitlements: check API throughput and latency per worker, metering consumer rate, and
-how soon usage accepted by usage-ingest is visible in a check.
+"""entitlements: check API throughput and latency per worker, and the metering consumer's rate
+(how soon usage is visible in a check is in the freshness suite).
 
 Processes (all real, on the shared infrastructure): an entitlements `api` worker (the one
-measured), a `relay`, later a `consumer`, and usage-ingest for the freshness run.
+measured), a `relay`, later a `consumer`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 import uuid
@@ -21,8 +20,9 @@ import orjson
 import uvloop
 
 from bench.harness import Bench
-from bench.http_load import Connection, closed_loop, get_request, open_loop
+from bench.http_load import closed_loop, get_request, open_loop
 from bench.report import Report
+from bench.resources import peak_rss
 from tangible_runtime.kafka import KafkaClients
 from tangible_schemas import KafkaRecord
 from tangible_schemas.registry import USAGE
@@ -33,13 +33,14 @@ TENANT = "bench-entitlements"
 ACCOUNTS = 500
 CHECK_SECONDS = 10.0
 FIXED_RATE = 2000.0
+LOAD_SHARES = (0.25, 0.5, 0.75, 0.9)  # open-loop check latency at these shares of the maximum
+SERIES_SECONDS = 8.0
 METERING_EVENTS = 60_000
-INGEST_RATE = 5000.0
-FRESHNESS_SECONDS = 20.0
 FEATURE = "reports"
 
 
-async def _provision(base: str, admin: str) -> None:
+async def provision(base: str, admin: str) -> None:
+    """The reports feature, the pro plan and licenses for acct-0…acct-ACCOUNTS (the last one probes)."""
     headers = {"Authorization": f"Bearer {admin}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
         steps: list[tuple[str, dict[str, Any]]] = [
@@ -88,17 +89,16 @@ async def _provision(base: str, admin: str) -> None:
 
 
 def _add(report: Report, name: str, value: float, unit: str, **conditions: Any) -> None:
-    """Every figure also says how busy the machine was (other work shares its 2 cores)."""
-    report.add(SUITE, name, value, unit, **conditions, load_average_1m=round(os.getloadavg()[0], 1))
+    report.add(SUITE, name, value, unit, **conditions)
 
 
-def _host_port(base: str) -> tuple[str, int]:
+def host_port(base: str) -> tuple[str, int]:
     parts = urlsplit(base)
     return parts.hostname or "127.0.0.1", parts.port or 80
 
 
 def _check_requests(base: str, read: str) -> Any:
-    host, _ = _host_port(base)
+    host, _ = host_port(base)
     prebuilt = [
         get_request(
             host, f"/v1/accounts/acct-{i}/entitlements/{FEATURE}", {"Authorization": f"Bearer {read}"}
@@ -108,8 +108,8 @@ def _check_requests(base: str, read: str) -> Any:
     return lambda i: prebuilt[i % ACCOUNTS]
 
 
-async def _measure_checks(base: str, read: str, report: Report) -> None:
-    host, port = _host_port(base)
+async def _measure_checks(base: str, read: str, report: Report) -> float:
+    host, port = host_port(base)
     requests = _check_requests(base, read)
     await closed_loop(host, port, requests, connections=16, seconds=2.0)  # warm up
     best = None
@@ -127,13 +127,37 @@ async def _measure_checks(base: str, read: str, report: Report) -> None:
         "requests": fixed.completed,
         "errors": fixed.errors,
         "generator": "open loop",
+        "generator_delay_p99_ms": round(fixed.percentile(99, "send_delays") * 1000, 1),
     }
     _add(report, "check latency p50 at fixed rate", fixed.percentile(50) * 1000, "ms", **conditions)
     _add(report, "check latency p99 at fixed rate", fixed.percentile(99) * 1000, "ms", **conditions)
     _add(report, "check latency max at fixed rate", max(fixed.latencies) * 1000, "ms", **conditions)
+    return best.rate
 
 
-def _usage_record(account: str, at: datetime) -> KafkaRecord:
+async def _check_latency_series(base: str, read: str, maximum: float, report: Report) -> None:
+    """p50/p99 at fixed shares of the measured maximum, open loop (no coordinated omission)."""
+    host, port = host_port(base)
+    requests = _check_requests(base, read)
+    points = []
+    for share in LOAD_SHARES:
+        rate = round(share * maximum)
+        result = await open_loop(host, port, requests, rate=rate, seconds=SERIES_SECONDS)
+        p50, p99 = result.percentile(50) * 1000, result.percentile(99) * 1000
+        conditions = {
+            "rate": rate,
+            "share_of_max": share,
+            "errors": result.errors,
+            "generator": "open loop",
+            "generator_delay_p99_ms": round(result.percentile(99, "send_delays") * 1000, 1),
+        }
+        _add(report, f"check latency p50 at {share:.0%} of max", p50, "ms", **conditions)
+        _add(report, f"check latency p99 at {share:.0%} of max", p99, "ms", **conditions)
+        points.append({"offered": rate, "achieved": result.rate, "p50_ms": p50, "p99_ms": p99})
+    report.add_series("entitlements: check API requests/s, 1 worker", points)
+
+
+def usage_record(account: str, at: datetime) -> KafkaRecord:
     """A usage.v1 record as usage-ingest writes it (orjson, binary-mode headers): building it
     through the models would make the generator, not the service, the bottleneck."""
     event_id = str(uuid.uuid4())
@@ -172,7 +196,7 @@ async def _produce_usage(bench: Bench, count: int) -> None:
         now = datetime.now(UTC)
         futures = []
         for i in range(count):
-            record = _usage_record(f"acct-{i % ACCOUNTS}", now)
+            record = usage_record(f"acct-{i % ACCOUNTS}", now)
             futures.append(
                 await producer.send(
                     clients.topic(record.topic), value=record.value, key=record.key, headers=record.headers
@@ -197,10 +221,13 @@ async def _measure_consumer(base: str, total: int, report: Report) -> None:
     """Records handled per second between the first poll that saw progress and the last."""
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         first: tuple[float, float] | None = None
-        deadline = time.perf_counter() + 600
+        started = deadline = time.perf_counter()
+        deadline += 600
+        lags: list[dict[str, float]] = []
         while time.perf_counter() < deadline:
             handled = await _handled(client)
             now = time.perf_counter()
+            lags.append({"t": round(now - started, 2), "lag": total - handled})
             if first is None and handled > 0:
                 first = (now, handled)
             if handled >= total:
@@ -209,184 +236,21 @@ async def _measure_consumer(base: str, total: int, report: Report) -> None:
         assert first is not None and handled >= total, f"consumed {handled} of {total}"
         rate = (handled - first[1]) / max(now - first[0], 1e-9)
     _add(report, "metering consumer throughput", rate, "events/s", events=total, batch=3000)
-
-
-async def _freshness(ingest: str, check: str, bench: Bench, report: Report) -> None:
-    """Background usage at INGEST_RATE; every 50 ms one probe event, then the time from its
-    202 until a check of the probe account shows it."""
-    ingest_headers = {
-        "Authorization": f"Bearer {bench.token(TENANT, 'ingest')}",
-        "Content-Type": "application/cloudevents-batch+json",
-    }
-    host, port = _host_port(check)
-    read = get_request(
-        host,
-        f"/v1/accounts/acct-{ACCOUNTS}/entitlements/{FEATURE}",
-        {"Authorization": f"Bearer {bench.token(TENANT, 'read')}"},
-    )
-    batch_size, samples, rates = 250, [], []
-    stop = time.perf_counter() + FRESHNESS_SECONDS
-    sent = 0
-
-    def events(n: int, account: str | None = None) -> bytes:
-        now = datetime.now(UTC).isoformat()
-        return orjson.dumps(
-            [
-                {
-                    "specversion": "1.0",
-                    "id": str(uuid.uuid4()),
-                    "source": "app://bench",
-                    "type": "report.generated",
-                    "subject": account or f"acct-{(sent + k) % ACCOUNTS}",
-                    "time": now,
-                    "data": {"user_id": f"u{k % 5}"},
-                }
-                for k in range(n)
-            ]
-        )
-
-    async with httpx.AsyncClient(
-        base_url=ingest, headers=ingest_headers, timeout=30, limits=httpx.Limits(max_connections=16)
-    ) as client:
-        accepted = 0
-
-        async def post(body: bytes) -> None:
-            nonlocal accepted
-            response = await client.post("/v1/events", content=body)
-            if response.status_code == 202:
-                accepted += int(response.json()["accepted"])
-
-        async def background() -> None:
-            nonlocal sent
-            started = time.perf_counter()
-            tasks: set[asyncio.Task[Any]] = set()
-            i = 0
-            while time.perf_counter() < stop:
-                due = started + i * batch_size / INGEST_RATE
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                task = asyncio.create_task(post(events(batch_size)))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-                sent += batch_size
-                i += 1
-            await asyncio.gather(*tasks)
-            rates.append(accepted / (time.perf_counter() - started))
-
-        async def probe() -> None:
-            connection = await Connection.open(host, port)
-
-            async def usage() -> float:
-                nonlocal connection
-                for _ in range(3):  # the server closes keep-alive connections idle for 5 s
-                    try:
-                        return float(orjson.loads((await connection.request(read))[1])["usage"])
-                    except (OSError, asyncio.IncompleteReadError):
-                        connection.close()
-                        connection = await Connection.open(host, port)
-                raise RuntimeError("the check API keeps closing the connection")
-
-            expected = await usage()
-            while time.perf_counter() < stop:
-                response = await client.post("/v1/events", content=events(1, f"acct-{ACCOUNTS}"))
-                accepted = time.perf_counter()
-                if response.status_code != 202:
-                    await asyncio.sleep(0.05)
-                    continue
-                expected += 1
-                for _ in range(6000):  # poll every 5 ms, for 30 s at most
-                    if await usage() >= expected:
-                        break
-                    await asyncio.sleep(0.005)
-                samples.append(time.perf_counter() - accepted)
-                await asyncio.sleep(max(0.0, 0.05 - (time.perf_counter() - accepted)))
-            connection.close()
-
-        await asyncio.gather(background(), probe())
-    conditions = {
-        "offered_rate": INGEST_RATE,
-        "accepted_rate": round(rates[0]),
-        "probes": len(samples),
-        "events_sent": sent,
-    }
-    _add_freshness(report, "ingest-to-check", samples, conditions)
-
-
-async def _freshness_from_kafka(bench: Bench, check: str, report: Report, rate: float) -> None:
-    """The entitlements part of the path alone: usage written to Kafka at `rate` (what a 202
-    from usage-ingest means), probe events timed from their acknowledgement."""
-    clients = KafkaClients(bench.kafka_settings)
-    producer = clients.producer(linger_ms=5)
-    await producer.start()
-    host, port = _host_port(check)
-    read = get_request(
-        host,
-        f"/v1/accounts/acct-{ACCOUNTS}/entitlements/{FEATURE}",
-        {"Authorization": f"Bearer {bench.token(TENANT, 'read')}"},
-    )
-    samples: list[float] = []
-    stop = time.perf_counter() + FRESHNESS_SECONDS
-
-    async def send(account: str) -> Any:
-        record = _usage_record(account, datetime.now(UTC))
-        return await producer.send(
-            clients.topic(record.topic), value=record.value, key=record.key, headers=record.headers
-        )
-
-    async def background() -> None:
-        started, i = time.perf_counter(), 0
-        while time.perf_counter() < stop:
-            due = started + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            await send(f"acct-{i % ACCOUNTS}")
-            i += 1
-
-    async def probe() -> None:
-        connection = await Connection.open(host, port)
-        expected = float(orjson.loads((await connection.request(read))[1])["usage"])
-        while time.perf_counter() < stop:
-            await (await send(f"acct-{ACCOUNTS}"))
-            acknowledged = time.perf_counter()
-            expected += 1
-            for _ in range(6000):
-                if float(orjson.loads((await connection.request(read))[1])["usage"]) >= expected:
-                    break
-                await asyncio.sleep(0.005)
-            samples.append(time.perf_counter() - acknowledged)
-            await asyncio.sleep(max(0.0, 0.05 - (time.perf_counter() - acknowledged)))
-        connection.close()
-
-    try:
-        await asyncio.gather(background(), probe())
-    finally:
-        await producer.stop()
-    _add_freshness(report, "kafka-to-check", samples, {"rate": rate, "probes": len(samples)})
-
-
-def _add_freshness(report: Report, label: str, samples: list[float], conditions: dict[str, Any]) -> None:
-    samples.sort()
-
-    def p(q: float) -> float:
-        return samples[min(len(samples) - 1, int(round(q / 100 * (len(samples) - 1))))] * 1000
-
-    _add(report, f"{label} freshness p50", p(50), "ms", **conditions)
-    _add(report, f"{label} freshness p99", p(99), "ms", **conditions)
+    report.add_series("entitlements_metering_lag", lags[::5])  # every 0.5 s
 
 
 def run(bench: Bench, report: Report) -> None:
     database = bench.database("entitlements")
     api = bench.start_service("entitlements", roles="api", database_url=database)
     bench.start_service("entitlements", roles="relay", database_url=database)
-    asyncio.run(_provision(api, bench.token(TENANT, "admin")))
+    asyncio.run(provision(api, bench.token(TENANT, "admin")))
     time.sleep(2)  # the worker's view takes the new licenses from the events
-    uvloop.run(_measure_checks(api, bench.token(TENANT, "read"), report))  # a lighter generator
+    read = bench.token(TENANT, "read")
+    with peak_rss(bench, report, SUITE, {"entitlements api": api}, "check API at max requests/s"):
+        maximum = uvloop.run(_measure_checks(api, read, report))  # uvloop: a lighter generator
+    uvloop.run(_check_latency_series(api, read, maximum, report))
 
     asyncio.run(_produce_usage(bench, METERING_EVENTS))
     consumer = bench.start_service("entitlements", roles="consumer", database_url=database)
-    asyncio.run(_measure_consumer(consumer, METERING_EVENTS, report))
-
-    for rate in (1000.0, INGEST_RATE):
-        uvloop.run(_freshness_from_kafka(bench, api, report, rate))
-    ingest = bench.start_service("usage-ingest")
-    uvloop.run(_freshness(ingest, api, bench, report))
+    with peak_rss(bench, report, SUITE, {"entitlements consumer": consumer}, "draining 60,000 usage events"):
+        asyncio.run(_measure_consumer(consumer, METERING_EVENTS, report))

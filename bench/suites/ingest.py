@@ -28,12 +28,15 @@ from typing import Any
 
 import httpx
 import orjson
+import uvloop
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaTimeoutError
 from aiokafka.partitioner import murmur2
 
 from bench.harness import Bench
+from bench.http_load import Result, closed_loop, open_loop
 from bench.report import Report
+from bench.resources import peak_rss
 from tangible_ingest.adapters.publisher import encode_usage, usage_headers
 from tangible_ingest.entrypoints.translate import to_command
 from tangible_runtime.kafka import KafkaClients
@@ -48,6 +51,12 @@ CONNECTIONS = int(os.environ.get("BENCH_INGEST_CONNECTIONS", "8"))
 # the first count is the measured configuration; the others show how the API scales with
 # uvicorn workers on the same machine (USAGE_INGEST_WORKERS)
 WORKERS = [int(w) for w in os.environ.get("BENCH_INGEST_WORKERS", "1,2").split(",")]
+# batch sizes of the sweep, each measured for SWEEP_SECONDS with the same raw-socket client
+BATCH_SIZES = [int(b) for b in os.environ.get("BENCH_INGEST_BATCHES", "1,100,500,1000").split(",")]
+SWEEP_SECONDS = float(os.environ.get("BENCH_INGEST_SWEEP_SECONDS", "6"))
+# open-loop request latency at these shares of the measured maximum (batches of BATCH)
+LOAD_SHARES = (0.25, 0.5, 0.75, 1.0)
+OPEN_LOOP_SECONDS = float(os.environ.get("BENCH_INGEST_OPEN_SECONDS", "8"))
 TARGET_EVENTS_PER_SECOND = 20_000
 TARGET_RATIO = 0.4
 
@@ -206,11 +215,94 @@ def http_run(bench: Bench, workers: int) -> Tally:
     return asyncio.run(http_load(base, bench.token("bench-ingest", "ingest")))
 
 
+def post_request(host: str, token: str, batch: int) -> Callable[[int], bytes]:
+    """Raw HTTP/1.1 POSTs of `batch` events with ids unique across the run (request i)."""
+    run = uuid.uuid4().hex[:12]
+
+    def build(i: int) -> bytes:
+        body = orjson.dumps([sample_event(run, i * batch + k) for k in range(batch)])
+        head = (
+            f"POST /v1/events HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/cloudevents-batch+json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        return head.encode() + body
+
+    return build
+
+
+def _host_port(base: str) -> tuple[str, int]:
+    host, port = base.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+async def batch_sweep(base: str, token: str, report: Report) -> dict[int, float]:
+    """Accepted events/s per batch size (closed loop: each connection posts when answered)."""
+    host, port = _host_port(base)
+    rates = {}
+    for batch in BATCH_SIZES:
+        connections = 32 if batch == 1 else CONNECTIONS
+        warm_up = post_request(host, token, batch)  # its own event ids: the measured ones are all new
+        await closed_loop(host, port, warm_up, connections=connections, seconds=1.0)
+        requests = post_request(host, token, batch)
+        result = await closed_loop(host, port, requests, connections=connections, seconds=SWEEP_SECONDS)
+        rates[batch] = accepted = result.statuses.get(202, 0) * batch / result.elapsed
+        report.add(
+            SUITE,
+            f"accepted events/s over HTTP, batch {batch}",
+            accepted,
+            "events/s",
+            batch=batch,
+            connections=connections,
+            seconds=SWEEP_SECONDS,
+            requests_per_second=round(result.rate),
+            non_202=sum(n for status, n in result.statuses.items() if status != 202),
+        )
+    return rates
+
+
+async def latency_at_load(base: str, token: str, maximum: float, report: Report) -> None:
+    """p50/p99 request latency (batches of BATCH) at fixed shares of the maximum, open loop:
+    latency counts from when a request was due, so a stalled server cannot hide it."""
+    host, port = _host_port(base)
+    points = []
+    for share in LOAD_SHARES:
+        rate = share * maximum / BATCH  # requests per second
+        result: Result = await open_loop(
+            host, port, post_request(host, token, BATCH), rate=rate, seconds=OPEN_LOOP_SECONDS
+        )
+        offered, achieved = rate * BATCH, result.statuses.get(202, 0) * BATCH / result.elapsed
+        p50, p99 = result.percentile(50) * 1000, result.percentile(99) * 1000
+        conditions = {
+            "offered_events_per_second": round(offered),
+            "share_of_max": share,
+            "batch": BATCH,
+            "seconds": OPEN_LOOP_SECONDS,
+            "generator": "open loop",
+            "generator_delay_p99_ms": round(result.percentile(99, "send_delays") * 1000, 1),
+            "errors": result.errors,
+        }
+        report.add(SUITE, f"request latency p50 at {share:.0%} of max", p50, "ms", **conditions)
+        report.add(SUITE, f"request latency p99 at {share:.0%} of max", p99, "ms", **conditions)
+        points.append({"offered": offered, "achieved": achieved, "p50_ms": p50, "p99_ms": p99})
+    report.add_series("ingest: events/s over HTTP, batches of 500", points)
+
+
+def start_ingest(bench: Bench, workers: int) -> str:
+    return bench.start_service(
+        "usage-ingest",
+        roles="api",
+        env={"USAGE_INGEST_WORKERS": str(workers), "USAGE_INGEST_RATE_LIMIT_EVENTS_PER_SECOND": "100000000"},
+    )
+
+
 def run(bench: Bench, report: Report) -> None:
     conditions = {"batch": BATCH, "connections": CONNECTIONS, "seconds": DURATION_SECONDS}
     started = time.perf_counter()
+    token = bench.token("bench-ingest", "ingest")
 
-    http = http_run(bench, WORKERS[0])
+    base = start_ingest(bench, WORKERS[0])
+    with peak_rss(bench, report, SUITE, {"usage-ingest api": base}, "max accepted events/s, batches of 500"):
+        http = asyncio.run(http_load(base, token))
     raw_send = asyncio.run(raw_load(bench, "send"))
     raw_batch = asyncio.run(raw_load(bench, "send_batch"))
     ratio = http.rate / raw_send.rate if raw_send.rate else 0.0
@@ -223,8 +315,11 @@ def run(bench: Bench, report: Report) -> None:
     report.add(SUITE, "raw aiokafka events/s, send_batch() ceiling", raw_batch.rate, "events/s", **conditions)
     report.add(SUITE, "HTTP / raw producer (send per record)", ratio, "ratio", target=TARGET_RATIO)
     report.add(SUITE, "HTTP / raw producer ceiling (send_batch)", ceiling_ratio, "ratio")
+    sweep = uvloop.run(batch_sweep(base, token, report))  # uvloop: a lighter generator
+    # shares of the maximum the same raw-socket client reached just before (same generator cost)
+    uvloop.run(latency_at_load(base, token, sweep.get(BATCH) or http.rate, report))
     for workers in WORKERS[1:]:
-        scaled = http_run(bench, workers)
+        scaled = asyncio.run(http_load(start_ingest(bench, workers), token))
         report.add(
             SUITE, f"accepted events/s over HTTP, {workers} workers", scaled.rate, "events/s", **conditions
         )

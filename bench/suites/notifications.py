@@ -16,6 +16,7 @@ import httpx
 
 from bench.harness import Bench
 from bench.report import Report
+from bench.resources import peak_rss
 from tangible_runtime.kafka import KafkaClients
 from tangible_schemas import new_event, to_record
 from tangible_schemas.entitlements import ThresholdCrossed
@@ -72,13 +73,17 @@ async def _count(url: str) -> int:
         await connection.close()
 
 
-async def _drain(url: str, timeout: float = 600) -> float:
-    """Seconds between the first and the last notification written (their created_at)."""
+async def _drain(url: str, report: Report, timeout: float = 600) -> float:
+    """Seconds between the first and the last notification written (their created_at); the
+    backlog left over time goes to the report as a series."""
     started = time.monotonic()
-    while await _count(url) < EVENTS:
+    lags: list[dict[str, float]] = []
+    while (count := await _count(url)) < EVENTS:
+        lags.append({"t": round(time.monotonic() - started, 2), "lag": EVENTS - count})
         if time.monotonic() - started > timeout:
             raise TimeoutError("the consumer did not drain the backlog")
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.5)
+    report.add_series("notifications_drain_lag", lags)
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         span = await connection.fetchval(
@@ -94,8 +99,9 @@ def run(bench: Bench, report: Report) -> None:
     api = bench.start_service("notifications", roles="api", database_url=database)
     asyncio.run(_configure(api, bench.token(TENANT, "admin")))
     asyncio.run(_produce(bench))
-    bench.start_service("notifications", roles="consumer", database_url=database)
-    seconds = asyncio.run(_drain(bench.owner(database)))
+    consumer = bench.start_service("notifications", roles="consumer", database_url=database)
+    with peak_rss(bench, report, SUITE, {"notifications consumer": consumer}, f"draining {EVENTS:,} events"):
+        seconds = asyncio.run(_drain(bench.owner(database), report))
     report.add(
         SUITE,
         "consumer drain rate (events → notification + delivery + inbox item + outbox event)",

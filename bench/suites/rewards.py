@@ -20,6 +20,7 @@ from aiokafka.errors import GroupCoordinatorNotAvailableError
 
 from bench.harness import Bench
 from bench.report import Report
+from bench.resources import peak_rss
 from tangible_runtime.kafka import KafkaClients
 from tangible_schemas import new_event, to_record
 from tangible_schemas.binding import KafkaRecord
@@ -229,9 +230,12 @@ def run(bench: Bench, report: Report) -> None:
             client.post("/v1/milestones", json=rule).raise_for_status()
     asyncio.run(backlog(bench))
     # started from the main thread: a child started from a worker thread dies with that thread
-    bench.start_service("rewards", roles="consumer", database_url=database_url)
+    consumer = bench.start_service("rewards", roles="consumer", database_url=database_url)
     asyncio.run(evaluation_throughput(bench, report))
-    asyncio.run(sustained(bench, report))
+    with peak_rss(
+        bench, report, SUITE, {"rewards consumer": consumer}, f"{TARGET_RATE:,} events/s sustained"
+    ):
+        asyncio.run(sustained(bench, report))
     for concurrency in (1, 16):
         asyncio.run(balance_reads(api, token, report, concurrency=concurrency))
     report.notes.append(

@@ -69,6 +69,15 @@ def _notifications_env(folder: Path, private_key: Path) -> dict[str, str]:
     }
 
 
+def _rewards_env() -> dict[str, str]:
+    """`make demo` replays weeks of usage in a minute: events dated weeks ago must still count
+    toward their days and months, so the local system accepts late usage for 70 days (the
+    service's default is 48 hours)."""
+    return {
+        "REWARDS_LATE_EVENT_WINDOW_HOURS": os.environ.get("REWARDS_LATE_EVENT_WINDOW_HOURS", str(70 * 24))
+    }
+
+
 def _kafka(stack: ExitStack, data: Path) -> str:
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if external:
@@ -179,6 +188,8 @@ def run() -> int:
             child_env = {**env, f"{spec.env_prefix}DATABASE_URL": urls[spec.name].url}
             if spec.name == "notifications":
                 child_env = {**_notifications_env(data / "auth", private_key), **child_env}
+            if spec.name == "rewards":
+                child_env = {**child_env, **_rewards_env()}
             process = spawn([sys.executable, "-m", spec.package, "all"], log_path=log, env=child_env)
             processes.append((spec, process, log))
             stack.callback(terminate, process, 20.0)

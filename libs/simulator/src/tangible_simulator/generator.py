@@ -15,14 +15,17 @@ from tangible_simulator.population import Account
 
 EVENT_TYPES = (("report.generated", 0.7), ("export.created", 0.2), ("dashboard.shared", 0.1))
 SOURCE = "app://simulator"
+SLICE = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
 class Options:
     late_rate: float = 0.02  # share of events sent hours after they happened
+    late_hours: tuple[float, float] = (1.0, 6.0)  # how late, at least and at most
     duplicate_rate: float = 0.0  # share of sends that repeat an earlier event unchanged
     conflict_rate: float = 0.0  # share of sends that reuse an earlier id with another payload
     burst_probability: float = 0.01  # chance per account-hour of a 5x burst
+    volume: float = 1.0  # scales every account's events per day (a demo wants fewer than a load test)
 
 
 @dataclass
@@ -68,21 +71,37 @@ class UsageStream:
         }
 
     def window(self, begin: datetime, end: datetime) -> Iterator[Sent]:
-        """Events that happen in [begin, end) of simulated time, in time order per account."""
+        """Events that happen in [begin, end) of simulated time, in time order (the late ones
+        among them dated hours earlier). A long window is taken an hour at a time, so that
+        the rhythm of the day holds however fast simulated time runs."""
+        cursor = begin
+        while cursor < end:
+            stop = min(cursor + SLICE, end)
+            yield from self._slice(cursor, stop)
+            cursor = stop
+
+    def _slice(self, begin: datetime, end: datetime) -> Iterator[Sent]:
         rng = self._rng
-        hours = (end - begin).total_seconds() / 3600
-        weeks = (begin - self.start).total_seconds() / (7 * 86400)
+        seconds = (end - begin).total_seconds()
+        hours = seconds / 3600
+        middle = begin + (end - begin) / 2
+        weeks = (middle - self.start).total_seconds() / (7 * 86400)
+        happened: list[tuple[datetime, Account]] = []
         for account in self.accounts:
-            local = begin + timedelta(hours=account.timezone_offset_hours)
-            expected = account.rate_per_day(weeks) / 24 * hours
+            local = middle + timedelta(hours=account.timezone_offset_hours)
+            expected = account.rate_per_day(weeks) * self.options.volume / 24 * hours
             expected *= daily_rhythm(local.hour + local.minute / 60) * weekly_rhythm(local.weekday())
             if rng.random() < self.options.burst_probability * hours:
                 expected *= 5
-            for _ in range(_poisson(rng, expected)):
-                at = begin + timedelta(seconds=rng.random() * (end - begin).total_seconds())
-                if rng.random() < self.options.late_rate:
-                    at -= timedelta(hours=rng.uniform(1, 6))
-                yield from self._send(self._event(account, at))
+            happened.extend(
+                (begin + timedelta(seconds=rng.random() * seconds), account)
+                for _ in range(_poisson(rng, expected))
+            )
+        happened.sort(key=lambda item: item[0])
+        for at, account in happened:
+            if rng.random() < self.options.late_rate:
+                at -= timedelta(hours=rng.uniform(*self.options.late_hours))
+            yield from self._send(self._event(account, at))
 
     def _send(self, event: dict[str, Any]) -> Iterator[Sent]:
         rng = self._rng

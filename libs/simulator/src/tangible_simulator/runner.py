@@ -1,22 +1,33 @@
 """Drives the usage stream into usage-ingest through the producer client, at a target rate,
-with simulated time running `speed` times faster than the wall clock."""
+with simulated time running `speed` times faster than the wall clock.
+
+Above what one Python process can generate and send (~20,000 events/s), `processes` splits
+the accounts into shards, each driven by its own process with its share of the rate; their
+tallies are merged at the end. An account always belongs to one shard and one client, so its
+events keep their order.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import time
 from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
-from tangible_client import TangibleClient
+from tangible_client import Batching, TangibleClient
 from tangible_client.reports import DeliveryReport
 from tangible_simulator.generator import SOURCE, Options, UsageStream
-from tangible_simulator.population import build_population
+from tangible_simulator.population import Account, build_population
 from tangible_simulator.tally import Tally
+
+TICK = 0.1  # real seconds of simulated time generated at once
 
 
 @dataclass
@@ -28,11 +39,16 @@ class Plan:
     start: datetime = field(default_factory=lambda: datetime.fromisoformat("2026-09-01T00:00:00+00:00"))
     speed: float = 3600.0  # simulated seconds per real second
     duration: float = 60.0  # real seconds
-    rate: float = 1000.0  # at most this many events per real second
+    rate: float = 1000.0  # at most this many events per real second (all processes together)
     max_events: int | None = None
-    connections: int = 4  # parallel clients; an account always uses the same one (order)
+    connections: int = 4  # parallel clients per process; an account always uses the same one (order)
     options: Options = field(default_factory=Options)
     transport: httpx.AsyncBaseTransport | None = None
+    until: datetime | None = None  # stop once simulated time reaches this (a replayed history ends now)
+    processes: int = 1  # shards of the accounts, each in its own process
+    batching: Batching | None = None
+    # called about once a second with (simulated time, events sent); in-process runs only
+    progress: Callable[[datetime, int], None] | None = None
 
 
 class _Lane:
@@ -45,6 +61,7 @@ class _Lane:
             plan.url,
             token=plan.token,
             source=SOURCE,
+            batching=plan.batching,
             on_delivery=self._settle,
             keep_reports=0,
             transport=plan.transport,
@@ -68,33 +85,86 @@ class _Lane:
         )
 
 
-async def simulate(plan: Plan) -> Tally:
-    tally = Tally()
-    accounts = build_population(plan.accounts, seed=plan.seed)
-    stream = UsageStream(accounts, plan.start, plan.seed, plan.options)
+def shard_accounts(plan: Plan, shard: int) -> list[Account]:
+    """The accounts shard `shard` of `plan.processes` drives (every n-th of the population)."""
+    population = build_population(plan.accounts, seed=plan.seed)
+    return population[shard :: plan.processes]
+
+
+def _share(total: int, shard: int, shards: int) -> int:
+    return total // shards + (1 if shard < total % shards else 0)
+
+
+async def simulate(plan: Plan, tally: Tally | None = None) -> Tally:
+    """`tally`: a subclass that keeps more (the chaos run's per-period counts)."""
+    tally = tally if tally is not None else Tally()
+    if plan.processes > 1:
+        await _simulate_sharded(plan, tally)
+    else:
+        await run_shard(plan, tally, 0)
+    return tally
+
+
+async def _simulate_sharded(plan: Plan, tally: Tally) -> None:
+    if plan.transport is not None or plan.progress is not None:
+        raise ValueError("a transport or a progress callback cannot cross into shard processes")
+    loop = asyncio.get_running_loop()
+    # spawn, not fork: a forked child would inherit this process's running event loop
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(plan.processes, mp_context=context) as pool:
+        shards = [
+            loop.run_in_executor(pool, _shard_main, plan, shard, type(tally))
+            for shard in range(plan.processes)
+        ]
+        for part in await asyncio.gather(*shards):
+            tally.merge(part)
+
+
+def _shard_main(plan: Plan, shard: int, tally_class: type[Tally]) -> Tally:
+    tally = tally_class()
+    asyncio.run(run_shard(plan, tally, shard))
+    return tally
+
+
+async def run_shard(plan: Plan, tally: Tally, shard: int) -> None:
+    """Generate and send one shard's usage (the whole population when `processes` is 1)."""
+    shards = plan.processes
+    accounts = shard_accounts(plan, shard)
+    # shard 0 of an unsharded run keeps the seed, so a single-process run is what it always was
+    stream = UsageStream(accounts, plan.start, plan.seed + 1_000_003 * shard, plan.options)
+    rate = plan.rate / shards
+    max_events = None if plan.max_events is None else _share(plan.max_events, shard, shards)
     lanes = [_Lane(plan, tally) for _ in range(plan.connections)]
     lane_of = {account.id: lanes[i % len(lanes)] for i, account in enumerate(accounts)}
-    tick = 0.1
     began = time.monotonic()
+    reported = began
     simulated = plan.start
     sent = 0
+
+    def more() -> bool:
+        if plan.until is not None and simulated >= plan.until:
+            return False
+        return time.monotonic() - began < plan.duration and (max_events is None or sent < max_events)
+
     try:
-        while time.monotonic() - began < plan.duration and (
-            plan.max_events is None or sent < plan.max_events
-        ):
-            step_end = simulated + timedelta(seconds=plan.speed * tick)
+        while more():
+            step_end = simulated + timedelta(seconds=plan.speed * TICK)
+            if plan.until is not None:
+                step_end = min(step_end, plan.until)
             for item in stream.window(simulated, step_end):
                 await lane_of[item.event["subject"]].send(item.kind, item.event)
                 sent += 1
-                ahead = sent / plan.rate - (time.monotonic() - began)
+                ahead = sent / rate - (time.monotonic() - began)
                 if ahead > 0:
                     await asyncio.sleep(ahead)
-                if plan.max_events is not None and sent >= plan.max_events:
+                if max_events is not None and sent >= max_events:
                     break
             simulated = step_end
+            if plan.progress is not None and time.monotonic() - reported >= 1:
+                reported = time.monotonic()
+                plan.progress(simulated, sent)
             await asyncio.sleep(
                 max(0.0, began + (simulated - plan.start).total_seconds() / plan.speed - time.monotonic())
             )
     finally:
         await asyncio.gather(*(lane.client.aclose() for lane in lanes))
-    return tally

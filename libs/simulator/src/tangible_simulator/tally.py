@@ -12,15 +12,17 @@ from typing import Any
 from tangible_client.reports import DeliveryReport, DeliveryStatus
 
 
+def _quantities() -> defaultdict[str, float]:
+    return defaultdict(float)  # a named factory, not a lambda: tallies of shards are pickled
+
+
 @dataclass
 class Tally:
     sent: Counter[str] = field(default_factory=Counter)  # by intended kind
     outcomes: Counter[str] = field(default_factory=Counter)  # by server outcome
     accepted_ids: set[str] = field(default_factory=set)
     # account → event type → summed quantity, and → number of events; account → active users
-    usage: dict[str, dict[str, float]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(float))
-    )
+    usage: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(_quantities))
     events: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     users: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
@@ -48,3 +50,16 @@ class Tally:
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(self.as_dict(), indent=2) + "\n")
+
+    def merge(self, other: Tally) -> None:
+        """Add a shard's tally (shards own disjoint accounts); subclasses merge what they add."""
+        self.sent.update(other.sent)
+        self.outcomes.update(other.outcomes)
+        self.accepted_ids |= other.accepted_ids
+        for account, quantities in other.usage.items():
+            for event_type, quantity in quantities.items():
+                self.usage[account][event_type] += quantity
+        for account, counts in other.events.items():
+            self.events[account].update(counts)
+        for account, users in other.users.items():
+            self.users[account] |= users

@@ -1,0 +1,291 @@
+"""End-to-end freshness under background load of 1,000 and 5,000 events/s: how soon usage is
+visible in an entitlement check (from its Kafka acknowledgement, and from usage-ingest's 202),
+and how soon a threshold it crosses becomes an in-app inbox item.
+
+Processes: usage-ingest; entitlements as `api`, `consumer` and `relay` on one database (as
+deployed: the check API is not slowed by metering); notifications with all roles.
+
+
+Inbox path: usage-ingest → usage.v1 → entitlements consumer (meters, crosses the threshold,
+outbox) → relay → entitlements.v1 → notifications consumer (rule, inbox item). Each probe
+account has a plan with a limit of one report, so its first event crosses 50, 80 and 100 %;
+a probe starts every 250 ms and polls the account's unread count until the item is there.
+Resident memory of each service is sampled during the 5,000 events/s run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import orjson
+import uvloop
+
+from bench.harness import Bench
+from bench.http_load import Connection, get_request
+from bench.ingest_load import Offered, ingest_client, offer, percentiles_ms, usage_batch
+from bench.report import Report
+from bench.resources import peak_rss
+from bench.suites.entitlements import ACCOUNTS, FEATURE, host_port, provision, usage_record
+from tangible_runtime.kafka import KafkaClients
+
+SUITE = "freshness"
+TENANT = "bench-entitlements"  # provision() creates this tenant's catalog and licenses
+RATES = (1000.0, 5000.0)
+SECONDS = 20.0
+PROBE_EVERY = 0.25
+PROBES = int(SECONDS / PROBE_EVERY) + 10  # probe accounts per rate
+THRESHOLD_RULE = {
+    "name": "usage alerts",
+    "event_types": ["tangible.entitlements.v1.threshold_crossed"],
+    "channels": ["inbox"],
+    "template": {"title": "{{ data.feature_key }} at {{ data.threshold_percent }} %", "body": ""},
+}
+
+
+async def _provision(entitlements: str, notifications: str, admin: str) -> None:
+    await provision(entitlements, admin)
+    headers = {"Authorization": f"Bearer {admin}"}
+    async with httpx.AsyncClient(base_url=entitlements, headers=headers, timeout=30) as client:
+        plan = {"key": "probe", "name": "Probe", "features": {FEATURE: {"limit": 1, "hard": False}}}
+        (await client.post("/v1/plans", json=plan)).raise_for_status()
+        (await client.post("/v1/plans/probe/versions/1/publish", json={})).raise_for_status()
+        semaphore = asyncio.Semaphore(16)
+
+        async def license(account: str) -> None:
+            async with semaphore:
+                body = {
+                    "account_id": account,
+                    "plan_key": "probe",
+                    "term_start": "2026-01-01",
+                    "term_end": "2027-12-31",
+                }
+                (await client.post("/v1/licenses", json=body)).raise_for_status()
+
+        await asyncio.gather(*(license(_probe(rate, k)) for rate in RATES for k in range(PROBES)))
+    async with httpx.AsyncClient(base_url=notifications, headers=headers, timeout=30) as client:
+        (await client.post("/v1/rules", json=THRESHOLD_RULE)).raise_for_status()
+
+
+def _probe(rate: float, k: int) -> str:
+    return f"probe-{rate:.0f}-{k}"
+
+
+async def _ingest_to_inbox(
+    ingest: str, notifications: str, bench: Bench, rate: float
+) -> tuple[list[float], Offered]:
+    """Seconds from each probe's 202 to its first inbox item, and the background load."""
+    samples: list[float] = []
+    missed = 0
+    stop = time.perf_counter() + SECONDS
+    read = {"Authorization": f"Bearer {bench.token(TENANT, 'read')}"}
+    async with (
+        ingest_client(ingest, bench.token(TENANT, "ingest")) as client,
+        httpx.AsyncClient(base_url=notifications, headers=read, timeout=30) as inbox,
+    ):
+
+        async def probe(account: str) -> None:
+            nonlocal missed
+            try:
+                response = await client.post("/v1/events", content=usage_batch(lambda _: account, 1))
+            except httpx.HTTPError:
+                missed += 1
+                return
+            accepted = time.perf_counter()
+            if response.status_code != 202:
+                missed += 1
+                return
+            while time.perf_counter() - accepted < 30:
+                count = await inbox.get(f"/v1/accounts/{account}/inbox/unread-count")
+                if count.status_code == 200 and count.json()["unread"] > 0:
+                    samples.append(time.perf_counter() - accepted)
+                    return
+                await asyncio.sleep(0.02)
+            missed += 1
+
+        async def probes() -> None:
+            tasks = []
+            for k in range(PROBES):
+                if time.perf_counter() >= stop:
+                    break
+                tasks.append(asyncio.create_task(probe(_probe(rate, k))))
+                await asyncio.sleep(PROBE_EVERY)
+            await asyncio.gather(*tasks)
+
+        offered, _ = await asyncio.gather(offer(client, rate, stop, ACCOUNTS), probes())
+    if missed:
+        print(f"  {missed} probes saw no inbox item within 30 s", flush=True)
+    return samples, offered
+
+
+def _probe_check(bench: Bench, check: str) -> tuple[str, int, bytes]:
+    """Where to check the probe account, and the raw request that does it."""
+    host, port = host_port(check)
+    path = f"/v1/accounts/acct-{ACCOUNTS}/entitlements/{FEATURE}"
+    return host, port, get_request(host, path, {"Authorization": f"Bearer {bench.token(TENANT, 'read')}"})
+
+
+async def _ingest_to_check(ingest: str, check: str, bench: Bench, report: Report, rate: float) -> None:
+    """Background usage at `rate`; every 50 ms one probe event, then the time from its
+    202 until a check of the probe account shows it."""
+    host, port, read = _probe_check(bench, check)
+    samples: list[float] = []
+    stop = time.perf_counter() + SECONDS
+    async with ingest_client(ingest, bench.token(TENANT, "ingest")) as client:
+
+        async def probe() -> None:
+            connection = await Connection.open(host, port)
+
+            async def usage() -> float:
+                nonlocal connection
+                for _ in range(3):  # the server closes keep-alive connections idle for 5 s
+                    try:
+                        return float(orjson.loads((await connection.request(read))[1])["usage"])
+                    except (OSError, asyncio.IncompleteReadError):
+                        connection.close()
+                        connection = await Connection.open(host, port)
+                raise RuntimeError("the check API keeps closing the connection")
+
+            expected = await usage()
+            while time.perf_counter() < stop:
+                body = usage_batch(lambda _: f"acct-{ACCOUNTS}", 1)
+                try:
+                    response = await client.post("/v1/events", content=body)
+                except httpx.HTTPError:
+                    continue  # an idle keep-alive connection closed as we sent: next probe
+                accepted = time.perf_counter()
+                if response.status_code != 202:
+                    await asyncio.sleep(0.05)
+                    continue
+                expected += 1
+                for _ in range(6000):  # poll every 5 ms, for 30 s at most
+                    if await usage() >= expected:
+                        break
+                    await asyncio.sleep(0.005)
+                samples.append(time.perf_counter() - accepted)
+                await asyncio.sleep(max(0.0, 0.05 - (time.perf_counter() - accepted)))
+            connection.close()
+
+        offered, _ = await asyncio.gather(offer(client, rate, stop, ACCOUNTS), probe())
+    conditions = {
+        "offered_rate": rate,
+        "accepted_rate": round(offered.rate),
+        "probes": len(samples),
+        "events_sent": offered.sent,
+        "failed_requests": offered.failed,
+    }
+    _add_freshness(report, "ingest-to-check", samples, conditions)
+
+
+async def _kafka_to_check(bench: Bench, check: str, report: Report, rate: float) -> None:
+    """The entitlements part of the path alone: usage written to Kafka at `rate` (what a 202
+    from usage-ingest means), probe events timed from their acknowledgement."""
+    clients = KafkaClients(bench.kafka_settings)
+    producer = clients.producer(linger_ms=5)
+    await producer.start()
+    host, port, read = _probe_check(bench, check)
+    samples: list[float] = []
+    stop = time.perf_counter() + SECONDS
+
+    async def send(account: str) -> Any:
+        record = usage_record(account, datetime.now(UTC))
+        return await producer.send(
+            clients.topic(record.topic), value=record.value, key=record.key, headers=record.headers
+        )
+
+    async def background() -> None:
+        started, i = time.perf_counter(), 0
+        while time.perf_counter() < stop:
+            due = started + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await send(f"acct-{i % ACCOUNTS}")
+            i += 1
+
+    async def probe() -> None:
+        connection = await Connection.open(host, port)
+        expected = float(orjson.loads((await connection.request(read))[1])["usage"])
+        while time.perf_counter() < stop:
+            await (await send(f"acct-{ACCOUNTS}"))
+            acknowledged = time.perf_counter()
+            expected += 1
+            for _ in range(6000):
+                if float(orjson.loads((await connection.request(read))[1])["usage"]) >= expected:
+                    break
+                await asyncio.sleep(0.005)
+            samples.append(time.perf_counter() - acknowledged)
+            await asyncio.sleep(max(0.0, 0.05 - (time.perf_counter() - acknowledged)))
+        connection.close()
+
+    try:
+        await asyncio.gather(background(), probe())
+    finally:
+        await producer.stop()
+    _add_freshness(report, "kafka-to-check", samples, {"rate": rate, "probes": len(samples)})
+
+
+def _add_freshness(report: Report, label: str, samples: list[float], conditions: dict[str, Any]) -> None:
+    p50, p99 = percentiles_ms(samples, 50, 99)
+    report.add(SUITE, f"{label} freshness p50", p50, "ms", **conditions)
+    report.add(SUITE, f"{label} freshness p99", p99, "ms", **conditions)
+
+
+async def _caught_up(*bases: str, timeout: float = 120.0) -> None:
+    """Wait until the consumers behind `bases` report no lag: each phase starts from an empty
+    backlog, not from what the previous phase's load left behind."""
+    lag = re.compile(rb"^consumer_lag_records\{[^}]*\} ([0-9.e+]+)$", re.MULTILINE)
+    deadline = time.perf_counter() + timeout
+    async with httpx.AsyncClient(timeout=10) as client:
+        while time.perf_counter() < deadline:
+            pages = [(await client.get(f"{base}/metrics")).content for base in bases]
+            if all(float(v) == 0 for page in pages for v in lag.findall(page)):
+                return
+            await asyncio.sleep(0.5)
+
+
+def run(bench: Bench, report: Report) -> None:
+    database = bench.database("entitlements")
+    entitlements = bench.start_service("entitlements", roles="api", database_url=database)
+    metering = bench.start_service("entitlements", roles="consumer", database_url=database)
+    relay = bench.start_service("entitlements", roles="relay", database_url=database)
+    notifications = bench.start_service("notifications", roles="all")
+    ingest = bench.start_service(
+        "usage-ingest", env={"USAGE_INGEST_RATE_LIMIT_EVENTS_PER_SECOND": "100000000"}
+    )
+    asyncio.run(_provision(entitlements, notifications, bench.token(TENANT, "admin")))
+    time.sleep(2)  # the check view and the consumers take the new licenses from the events
+    for rate in RATES:
+        asyncio.run(_caught_up(metering))
+        uvloop.run(_kafka_to_check(bench, entitlements, report, rate))
+    for rate in RATES:
+        asyncio.run(_caught_up(metering))
+        uvloop.run(_ingest_to_check(ingest, entitlements, bench, report, rate))
+    services = {
+        "usage-ingest (all roles)": ingest,
+        "entitlements api": entitlements,
+        "entitlements consumer": metering,
+        "entitlements relay": relay,
+        "notifications (all roles)": notifications,
+    }
+    for rate in RATES:
+        sampling: AbstractContextManager[None] = nullcontext()
+        if rate == max(RATES):
+            sampling = peak_rss(bench, report, SUITE, services, f"pipeline at {rate:.0f} events/s")
+        asyncio.run(_caught_up(metering, notifications))
+        with sampling:
+            samples, offered = uvloop.run(_ingest_to_inbox(ingest, notifications, bench, rate))
+        p50, p99 = percentiles_ms(samples, 50, 99)
+        conditions = {
+            "offered_rate": rate,
+            "accepted_rate": round(offered.rate),
+            "failed_requests": offered.failed,
+            "probes": len(samples),
+        }
+        report.add(SUITE, "ingest-to-inbox (threshold) freshness p50", p50, "ms", **conditions)
+        report.add(SUITE, "ingest-to-inbox (threshold) freshness p99", p99, "ms", **conditions)

@@ -1,0 +1,1 @@
+"""`make demo`: Tangible working end to end in about a minute."""

@@ -1,0 +1,3 @@
+from tangible_demo.cli import main
+
+raise SystemExit(main())

@@ -49,7 +49,11 @@ def _senders(settings: Settings, client: httpx.AsyncClient, box: SecretBox) -> S
         webhook=WebhookSender(client, allow_private=settings.allow_private_targets),
         email=EmailSender(smtp),
         secrets=box,
-        policy=RetryPolicy(window=timedelta(hours=settings.retry_window_hours)),
+        policy=RetryPolicy(
+            window=timedelta(hours=settings.retry_window_hours),
+            base=timedelta(seconds=settings.retry_base_seconds),
+            cap=timedelta(seconds=settings.retry_cap_seconds),
+        ),
         smtp_from=settings.smtp_from,
         disable_after=timedelta(days=settings.disable_after_failing_days),
         lease=timedelta(seconds=settings.delivery_lease_seconds),

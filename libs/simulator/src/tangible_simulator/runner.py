@@ -68,8 +68,9 @@ class _Lane:
         )
 
 
-async def simulate(plan: Plan) -> Tally:
-    tally = Tally()
+async def simulate(plan: Plan, tally: Tally | None = None) -> Tally:
+    """`tally`: a subclass that keeps more (the chaos run's per-period counts)."""
+    tally = tally if tally is not None else Tally()
     accounts = build_population(plan.accounts, seed=plan.seed)
     stream = UsageStream(accounts, plan.start, plan.seed, plan.options)
     lanes = [_Lane(plan, tally) for _ in range(plan.connections)]

@@ -172,7 +172,8 @@ def _notifications(expected: Expected, observed: Observed, channels: dict[str, l
             want[(account, "rewards", channel)] += 1
     got = Counter((a, r, c) for a, r, c, _ in observed.notifications)
     problems = [
-        f"{'duplicated' if got[k] > want[k] else 'missing'}: {k[0]} rule {k[1]} {k[2]}: {got[k]}, expected {want[k]}"
+        f"{'duplicated' if got[k] > want[k] else 'missing'}: {k[0]} rule {k[1]} {k[2]}: "
+        f"{got[k]}, expected {want[k]}"
         for k in sorted(set(want) | set(got))
         if got[k] != want[k]
     ]

@@ -88,7 +88,7 @@ def build_expected(
     return Expected(
         usage=licensed,
         event_ids=set(tally.wire_ids),
-        dead_letters={w: "unknown_account" for w in unknown},
+        dead_letters=dict.fromkeys(unknown, "unknown_account"),
         rewards=expected_rewards(rewards_usage),
         crossings=expected_crossings(tally.monthly, plan_of),
         sends_failed=tally.outcomes.get("failed", 0),

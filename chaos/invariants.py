@@ -48,6 +48,7 @@ class Observed:
     lag: dict[str, int] = field(default_factory=dict)  # consumer group → records behind
     outbox: dict[str, int] = field(default_factory=dict)  # service → rows waiting
     unsettled_deliveries: int = 0
+    usage_topic_ids: set[str] | None = None  # wire ids on the usage topic (None: not read)
 
 
 @dataclass
@@ -85,6 +86,21 @@ def _usage(name: str, expected: Expected, observed: dict[str, dict[str, float]],
     if problems:
         detail = f"{len(problems)} mismatches: {extra:g} counted twice, {lost:g} lost ({source})"
     return Result(name, not problems, detail, problems[:50])
+
+
+def _durable(expected: Expected, observed: Observed) -> Result:
+    """202 means durable: every accepted event (and each unknown-account one) is in Kafka."""
+    if observed.usage_topic_ids is None:
+        return Result("accepted_events_in_kafka", True, "not checked")
+    missing = (expected.event_ids | set(expected.dead_letters)) - observed.usage_topic_ids
+    extra = observed.usage_topic_ids - expected.event_ids - set(expected.dead_letters)
+    problems = (
+        [f"{len(missing)} accepted events are not on the usage topic (lost after 202)"] if missing else []
+    )
+    if extra:
+        problems.append(f"{len(extra)} events on the usage topic were never accepted")
+    detail = f"{len(observed.usage_topic_ids)} distinct events on the usage topic, as accepted"
+    return Result("accepted_events_in_kafka", not problems, "; ".join(problems) or detail, problems)
 
 
 def _consumed(expected: Expected, observed: Observed) -> Result:
@@ -257,6 +273,7 @@ def check(expected: Expected, observed: Observed, *, rule_channels: dict[str, li
     return [
         judged,
         _converged(observed),
+        _durable(expected, observed),
         _usage("usage_counted_exactly_once_api", expected, observed.usage_api, "usage report"),
         _usage("usage_counted_exactly_once_db", expected, observed.usage_db, "counters"),
         _consumed(expected, observed),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -64,18 +65,24 @@ async def _fetch(stack: ChaosStack, service: str, sql: str, *args: Any) -> list[
         await connection.close()
 
 
+async def _partitions(admin: AIOKafkaAdminClient, topics: list[str]) -> list[TopicPartition]:
+    """From the broker, not a client's cache (a fresh client knows no topic yet)."""
+    described = await admin.describe_topics(topics)
+    return sorted(TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"])
+
+
 async def consumer_lag(stack: ChaosStack) -> dict[str, int]:
     """Records behind per group: end offsets minus committed offsets over every partition."""
     consumer = AIOKafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, enable_auto_commit=False)
-    await consumer.start()
     admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    await consumer.start()
     await admin.start()
     try:
         lag: dict[str, int] = {}
         for group, topics in GROUPS.items():
-            partitions = [
-                TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])
-            ]
+            partitions = await _partitions(admin, list(topics))
+            if not partitions:
+                raise RuntimeError(f"no partitions found for {topics}")
             ends = await consumer.end_offsets(partitions)
             committed = await admin.list_consumer_group_offsets(group)
             lag[group] = sum(
@@ -100,12 +107,19 @@ async def backlog(stack: ChaosStack) -> tuple[dict[str, int], int]:
 
 
 async def dead_letters(stack: ChaosStack) -> dict[str, list[tuple[str, str]]]:
+    return await read_topics(stack, lambda topic: topic.startswith("tangible.dlq."))
+
+
+async def read_topics(stack: ChaosStack, wanted: Callable[[str], bool]) -> dict[str, list[tuple[str, str]]]:
+    """Every record of the matching topics, from the start: (ce_id, dlq_reason) each."""
     consumer = AIOKafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
     await consumer.start()
+    await admin.start()
     try:
-        topics = sorted(t for t in await consumer.topics() if t.startswith("tangible.dlq."))
+        topics = sorted(t for t in await admin.list_topics() if wanted(t))
         found: dict[str, list[tuple[str, str]]] = {t: [] for t in topics}
-        partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or []]
+        partitions = await _partitions(admin, topics) if topics else []
         if not partitions:
             return found
         consumer.assign(partitions)
@@ -122,6 +136,7 @@ async def dead_letters(stack: ChaosStack) -> dict[str, list[tuple[str, str]]]:
                         remaining.discard(tp)
         return found
     finally:
+        await admin.close()
         await consumer.stop()
 
 
@@ -233,6 +248,12 @@ async def observe(
         acknowledged=dict(receiver.acknowledged),
         bad_signatures=receiver.bad_signatures,
         dead_letters=await dead_letters(stack),
+        usage_topic_ids={
+            e
+            for e, _ in (await read_topics(stack, lambda t: t == "tangible.usage.v1")).get(
+                "tangible.usage.v1", []
+            )
+        },
         lag=await consumer_lag(stack),
         outbox=outbox,
         unsettled_deliveries=unsettled,

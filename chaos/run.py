@@ -181,6 +181,9 @@ def run_chaos(profile: Profile, workdir: Path | None = None) -> ChaosReport:
             kept = REPORTS / f"{profile.name}-logs"
             shutil.rmtree(kept, ignore_errors=True)
             shutil.copytree(folder / "logs", kept)
+            for log in (stack.broker.log_path, stack.postgres.data_dir / "server.log"):
+                if log.exists():
+                    shutil.copy(log, kept / f"{log.parent.name}-{log.name}")
             report.notes.append(f"logs of every role process: {kept}")
     report.timings["total"] = time.monotonic() - began
     return report

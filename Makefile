@@ -36,8 +36,12 @@ run: install kafka ## run the whole system on embedded defaults (Ctrl-C stops it
 	$(RUN) python -m tangible_devstack run
 
 .PHONY: test
-test: install kafka helm ## run every test (unit, integration on real Kafka + PostgreSQL, contracts, chart)
+test: install kafka helm toxiproxy ## run every test (unit, integration on real Kafka + PostgreSQL, contracts, chart, short chaos run)
 	$(RUN) pytest
+
+.PHONY: chaos
+chaos: install kafka toxiproxy ## chaos run, full profile (100k events under faults); writes chaos/reports/full-latest.{json,md}
+	$(RUN) python -m chaos --profile full
 
 .PHONY: bench
 bench: install kafka ## run every benchmark; writes bench/reports/latest.{json,md}
@@ -46,6 +50,10 @@ bench: install kafka ## run every benchmark; writes bench/reports/latest.{json,m
 .PHONY: helm
 helm: ## build helm from the Go module proxy into .cache/bin (once)
 	bash scripts/ensure-helm.sh
+
+.PHONY: toxiproxy
+toxiproxy: ## build toxiproxy from the Go module proxy into .cache/bin (once; chaos runs inject faults with it)
+	bash scripts/ensure-toxiproxy.sh >/dev/null
 
 .PHONY: helm-lint
 helm-lint: install helm ## lint, render and validate the Helm chart offline

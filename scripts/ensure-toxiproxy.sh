@@ -19,6 +19,10 @@ if [[ -x "$server" && -f "$stamp" && "$(cat "$stamp")" == "$TOXIPROXY_VERSION" ]
   exit 0
 fi
 
+# a Go installed from go.dev's tarball is often not on a non-login shell's PATH
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+  export PATH="/usr/local/go/bin:$PATH"
+fi
 if ! command -v go >/dev/null 2>&1; then
   echo "ensure-toxiproxy: 'go' is not on PATH; install Go >= 1.22 to build toxiproxy $TOXIPROXY_VERSION" >&2
   exit 1

@@ -71,7 +71,7 @@ lint: install ## ruff and mypy (strict)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy $(PACKAGES)
-	$(RUN) mypy bench
+	$(RUN) mypy bench chaos
 
 .PHONY: format
 format: install ## apply ruff's formatting and fixes

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import RowMapping
+from tenacity import AsyncRetrying, retry_if_exception, stop_before_delay, wait_exponential_jitter
 
 from tangible_notifications.adapters.secrets import SecretBox
 from tangible_notifications.adapters.smtp import EmailSender, build_message
@@ -26,6 +27,7 @@ from tangible_notifications.service_layer import translate
 from tangible_notifications.service_layer.endpoints import disable_endpoint
 from tangible_notifications.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.domain import Clock
+from tangible_runtime.errors import is_transient
 
 
 @dataclass
@@ -239,5 +241,15 @@ async def deliver_due(
     if not jobs:
         return 0
     results = list(await asyncio.gather(*(_send(job, senders) for job in jobs)))
-    await _record(new_uow(), senders, jobs, results, clock.now())
+    # the receivers have answered: a database blip must not throw their answers away (each
+    # acknowledged webhook would be sent again once the lease lapses), so retry the record
+    # while the lease still fences it; the attempt number fences a late record anyway
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception(is_transient),
+        wait=wait_exponential_jitter(multiplier=0.2, max=2),
+        stop=stop_before_delay(senders.lease.total_seconds() / 2),
+        reraise=True,
+    ):
+        with attempt:
+            await _record(new_uow(), senders, jobs, results, clock.now())
     return len(jobs)

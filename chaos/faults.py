@@ -136,3 +136,20 @@ class FaultInjector:
                 self.stack.toxiproxy.remove_toxic(fault.target, f"{name}-{stream}")
             detail = f"{fault.kind} {attributes} both directions"
         self.log.append(Injected(fault.kind, fault.target, started, self._now(), detail))
+
+
+def sender_outages(log: list[Injected], lease: float) -> list[tuple[float, float, str]]:
+    """Windows in which the webhook sender could lose a receiver's answer before recording it:
+    the lease before each SIGKILL of the sender, and a PostgreSQL outage (crash or connection
+    resets) with the lease before it. An acknowledgement in such a window may be sent again."""
+    windows: list[tuple[float, float, str]] = []
+    for fault in log:
+        if fault.kind == "kill" and fault.target == "notifications-delivery":
+            windows.append(
+                (fault.started - lease, fault.started, f"sender SIGKILLed at {fault.started:.1f}s")
+            )
+        elif fault.target == POSTGRES_PROXY and fault.kind in ("postgres_restart", "reset_peer"):
+            windows.append(
+                (fault.started - lease, fault.ended, f"PostgreSQL {fault.kind} at {fault.started:.1f}s")
+            )
+    return windows

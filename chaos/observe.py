@@ -233,6 +233,14 @@ async def observe(
             stack, "notifications", "SELECT id, status FROM deliveries WHERE channel = 'webhook'"
         )
     }
+    successes = {
+        r[0]: int(r[1])
+        for r in await _fetch(
+            stack,
+            "notifications",
+            "SELECT delivery_id, count(*) FROM delivery_attempts WHERE outcome = 'succeeded' GROUP BY 1",
+        )
+    }
     outbox, unsettled = await backlog(stack)
     return Observed(
         usage_api=usage_api,
@@ -246,6 +254,7 @@ async def observe(
         notification_keys_repeated=int(repeated[0][0]),
         webhook_deliveries=deliveries,
         acknowledged=dict(receiver.acknowledged),
+        recorded_successes=successes,
         bad_signatures=receiver.bad_signatures,
         dead_letters=await dead_letters(stack),
         usage_topic_ids={

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ class WebhookReceiver:
     seed: int = 7
     port: int = field(default_factory=free_port)
     acknowledged: Counter[str] = field(default_factory=Counter)
+    acknowledged_at: dict[str, list[float]] = field(default_factory=dict)  # webhook-id → monotonic times
     requests: int = 0
     failed: int = 0
     bad_signatures: int = 0
@@ -56,8 +58,14 @@ class WebhookReceiver:
         if self._rng.random() < self.failure_rate:
             self.failed += 1
             return Response(status_code=503)
-        self.acknowledged[request.headers["webhook-id"]] += 1
+        webhook_id = request.headers["webhook-id"]
+        self.acknowledged[webhook_id] += 1
+        self.acknowledged_at.setdefault(webhook_id, []).append(time.monotonic())
         return Response(status_code=204)
+
+    def acknowledgements_since(self, began: float) -> dict[str, list[float]]:
+        """Each webhook-id's acknowledgement times, in seconds since `began` (monotonic)."""
+        return {w: [round(t - began, 2) for t in times] for w, times in self.acknowledged_at.items()}
 
     async def start(self) -> None:
         app = Starlette(routes=[Route("/hooks/tangible", self._hook, methods=["POST"])])

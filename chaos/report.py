@@ -86,6 +86,8 @@ class ChaosReport:
         for result in self.results:
             if result.problems:
                 lines += [f"### {result.name}", "", *[f"- {p}" for p in result.problems[:20]], ""]
+            if result.explained:
+                lines += [f"### {result.name}: allowed", "", *[f"- {e}" for e in result.explained[:20]], ""]
         lines += [f"- {note}" for note in self.notes]
         return "\n".join(lines) + "\n"
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from cryptography.fernet import Fernet
 
-from chaos.faults import FaultInjector, Profile, schedule
+from chaos.faults import FaultInjector, Profile, schedule, sender_outages
 from chaos.invariants import check
 from chaos.observe import backlog, consumer_lag, observe
 from chaos.receiver import WebhookReceiver
@@ -30,6 +30,7 @@ from tangible_simulator.population import build_population
 from tangible_simulator.runner import Plan, simulate
 
 EVENTS_PER_ACCOUNT_DAY = 225  # the simulator's population, on average (see population.PLANS)
+LEASE_SECONDS = 15  # a killed sender's deliveries are sent again this soon
 
 
 def _say(message: str) -> None:
@@ -45,7 +46,7 @@ def _service_env(stack: ChaosStack, receiver: WebhookReceiver) -> dict[str, dict
             # retries in seconds, and a killed sender's lease back soon, so the run converges
             "NOTIFICATIONS_RETRY_BASE_SECONDS": "0.3",
             "NOTIFICATIONS_RETRY_CAP_SECONDS": "4",
-            "NOTIFICATIONS_DELIVERY_LEASE_SECONDS": "15",
+            "NOTIFICATIONS_DELIVERY_LEASE_SECONDS": str(LEASE_SECONDS),
             "NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS": "5",
         },
     }
@@ -142,6 +143,8 @@ async def _run(stack: ChaosStack, profile: Profile, receiver: WebhookReceiver, r
         observed = await observe(
             stack, receiver, accounts=[a.id for a in accounts], rule_keys=provisioned.rule_keys
         )
+        observed.acknowledged_at = receiver.acknowledgements_since(injector.began)
+        observed.sender_outages = sender_outages(injector.log, LEASE_SECONDS)
         report.results = check(expected, observed, rule_channels=RULE_CHANNELS)
         report.events = {**tally.as_dict(), "unknown_account": len(unknown)}
         for key in ("usage", "events", "active_users"):

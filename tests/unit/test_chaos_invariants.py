@@ -151,6 +151,31 @@ def test_duplicated_notifications_and_webhooks_acknowledged_twice_are_caught(
     ]
 
 
+def test_a_webhook_sent_again_is_allowed_only_when_a_fault_took_the_senders_record(
+    scenario: tuple[Expected, Observed],
+) -> None:
+    expected, observed = scenario
+    observed.webhook_deliveries["d2"] = "succeeded"
+    observed.acknowledged.update({"d1": 2, "d2": 2})
+    observed.acknowledged_at = {"d1": [10.0, 31.0], "d2": [40.0, 58.0]}
+    observed.recorded_successes = {"d1": 1, "d2": 1}
+    observed.sender_outages = [(-5.0, 12.0, "sender SIGKILLed at 12.0s")]
+    result = {r.name: r for r in check(expected, observed, rule_channels=RULE_CHANNELS)}[
+        "webhooks_delivered_until_acknowledged_once"
+    ]
+    assert not result.passed
+    assert result.problems == ["webhook-id d2 acknowledged 2 times"]  # no fault near 40 s
+    assert result.explained == [
+        "webhook-id d1 acknowledged at 10.0s, answer lost (sender SIGKILLed at 12.0s), sent again"
+    ]
+    observed.sender_outages.append((30.0, 45.0, "PostgreSQL postgres_restart at 45.0s"))
+    observed.recorded_successes["d2"] = 2  # the service itself recorded the success twice
+    problems = _failed(expected, observed)["webhooks_delivered_until_acknowledged_once"].problems
+    assert problems == ["delivery d2: success recorded 2 times"]
+    observed.recorded_successes["d2"] = 1
+    assert _failed(expected, observed) == {}
+
+
 def test_dead_letters_that_do_not_belong_or_are_missing_are_caught(
     scenario: tuple[Expected, Observed],
 ) -> None:

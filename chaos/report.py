@@ -65,6 +65,9 @@ class ChaosReport:
             "",
             *[f"- {name}: {seconds:.1f} s" for name, seconds in self.timings.items()],
             "",
+            "(`converge_after_faults`: from the end of the load and of the last fault until every"
+            " consumer group is at lag 0, every outbox empty and every delivery settled.)",
+            "",
             f"## Faults ({len(self.faults)}: {kinds})",
             "",
             "| at (s) | until (s) | kind | target | detail |",
@@ -75,6 +78,8 @@ class ChaosReport:
             ],
             "",
             f"Webhook receiver: {self.receiver}.",
+            "",
+            f"Role processes started (1 + SIGKILLs survived): {self.processes}.",
             "",
             "## Invariants",
             "",

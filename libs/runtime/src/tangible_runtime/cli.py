@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import STARTUP_FAILURE
 
 from tangible_runtime.migrations import upgrade
 from tangible_runtime.settings import ServiceSettings
 
 ROLES = ("api", "consumer", "relay", "scheduler")
 ROLES_ENV = "TANGIBLE_ROLES"  # how `serve` tells worker processes which roles to run
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises the SIGTERM it handled once it has shut down, so a role that drained
+    its batch and stopped cleanly would still die of the signal (exit -15, like an abrupt
+    kill); here a graceful stop exits 0, and only an interrupted shutdown does not."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals.clear()  # uvicorn's own list of signals to re-raise
 
 
 def roles_from_environment(default: Collection[str]) -> set[str]:
@@ -57,4 +73,8 @@ def serve(
         os.environ[ROLES_ENV] = ",".join(sorted(chosen))
         uvicorn.run(app_factory, factory=True, workers=settings.workers, **options)
         return
-    uvicorn.run(bootstrap(settings, roles=chosen), **options)
+    server = _Server(uvicorn.Config(bootstrap(settings, roles=chosen), **options))
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:  # as uvicorn.run: a failed startup is a failed process
+        raise SystemExit(STARTUP_FAILURE)

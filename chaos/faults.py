@@ -21,6 +21,8 @@ KILL_TARGETS = (
     "notifications-relay",
     "notifications-delivery",
 )
+# and, once each after the kill rounds, a graceful stop and restart, the ingest API's too
+TERM_TARGETS = ("usage-ingest-api", *KILL_TARGETS)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ PROFILES = {
 @dataclass(frozen=True)
 class Fault:
     at: float  # seconds after the load starts
-    kind: str  # kill | broker_restart | postgres_restart | latency | reset_peer
+    kind: str  # kill | term | broker_restart | postgres_restart | latency | reset_peer
     target: str
     duration: float = 0.0
 
@@ -62,6 +64,7 @@ class Injected:
     started: float
     ended: float
     detail: str = ""
+    exit_code: int | None = None  # of a SIGTERMed process (None: it had to be SIGKILLed)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,6 +78,8 @@ def schedule(profile: Profile) -> list[Fault]:
         for target in KILL_TARGETS:
             at = window * (round_ + rng.uniform(0.1, 0.9)) / profile.kill_rounds
             faults.append(Fault(round(at, 2), "kill", target, rng.uniform(0.5, 3.0)))
+    for target in TERM_TARGETS:  # after the kill rounds, so that no SIGKILL cuts a shutdown short
+        faults.append(Fault(round(window + rng.uniform(4, 10), 2), "term", target, rng.uniform(0.5, 2.0)))
     for n in range(profile.broker_restarts):
         faults.append(Fault(window * (0.35 + 0.3 * n), "broker_restart", "kafka", 2.0))
     for n in range(profile.postgres_restarts):
@@ -114,6 +119,23 @@ class FaultInjector:
             await asyncio.sleep(fault.duration)
             await asyncio.to_thread(process.start)
             detail = f"SIGKILL pid {pid}, restarted after {fault.duration:.1f}s"
+        elif fault.kind == "term":
+            process = self.stack.processes[fault.target]
+            pid = process.process.pid if process.process else None
+            exit_code = await asyncio.to_thread(process.terminate)
+            await asyncio.sleep(fault.duration)
+            await asyncio.to_thread(process.start)
+            self.log.append(
+                Injected(
+                    fault.kind,
+                    fault.target,
+                    started,
+                    self._now(),
+                    f"SIGTERM pid {pid}: exit {exit_code}, restarted after {fault.duration:.1f}s",
+                    exit_code,
+                )
+            )
+            return
         elif fault.kind == "broker_restart":
             await asyncio.to_thread(self.stack.broker.kill)
             await asyncio.sleep(fault.duration)

@@ -53,6 +53,7 @@ class Observed:
     recorded_successes: dict[str, int] = field(default_factory=dict)  # delivery → succeeded attempts
     # (from, to, what): a fault in which the sender may lose a receiver's answer unrecorded
     sender_outages: list[tuple[float, float, str]] = field(default_factory=list)
+    sigterm_exits: list[tuple[str, int | None]] = field(default_factory=list)  # (process, exit code)
 
 
 @dataclass
@@ -295,6 +296,18 @@ def _converged(observed: Observed) -> Result:
     return Result("converged", not problems, detail, problems)
 
 
+def _sigterm(observed: Observed) -> Result:
+    """A SIGTERMed role finishes or abandons its batch and exits 0 by itself (no SIGKILL);
+    that nothing was lost or doubled by it, the other invariants say."""
+    problems = [
+        f"{name}: {'had to be SIGKILLed' if code is None else f'exit code {code}'} after SIGTERM"
+        for name, code in observed.sigterm_exits
+        if code != 0
+    ]
+    detail = f"{len(observed.sigterm_exits)} processes stopped by SIGTERM under load, each exit 0"
+    return Result("sigterm_stops_cleanly", not problems, "; ".join(problems) or detail, problems)
+
+
 def check(expected: Expected, observed: Observed, *, rule_channels: dict[str, list[str]]) -> list[Result]:
     """Every invariant, in the order the report lists them."""
     judged = Result(
@@ -317,4 +330,5 @@ def check(expected: Expected, observed: Observed, *, rule_channels: dict[str, li
         _notifications(expected, observed, rule_channels),
         _webhooks(observed),
         _dead_letters(expected, observed),
+        _sigterm(observed),
     ]

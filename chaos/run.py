@@ -145,6 +145,7 @@ async def _run(stack: ChaosStack, profile: Profile, receiver: WebhookReceiver, r
         )
         observed.acknowledged_at = receiver.acknowledgements_since(injector.began)
         observed.sender_outages = sender_outages(injector.log, LEASE_SECONDS)
+        observed.sigterm_exits = [(f.target, f.exit_code) for f in injector.log if f.kind == "term"]
         report.results = check(expected, observed, rule_channels=RULE_CHANNELS)
         report.events = {**tally.as_dict(), "unknown_account": len(unknown)}
         for key in ("usage", "events", "active_users"):

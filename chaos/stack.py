@@ -73,6 +73,18 @@ class ServiceProcess:
             self.process.kill()
             self.process.wait(10)
 
+    def terminate(self, timeout: float = 30) -> int | None:
+        """SIGTERM and wait: the exit code, or None if it had to be SIGKILLed after `timeout`."""
+        if self.process is None or self.process.poll() is not None:
+            return None
+        self.process.terminate()
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+            return None
+
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 

@@ -189,6 +189,17 @@ def test_dead_letters_that_do_not_belong_or_are_missing_are_caught(
     ]
 
 
+def test_a_role_that_does_not_exit_cleanly_on_sigterm_fails_the_run(
+    scenario: tuple[Expected, Observed],
+) -> None:
+    expected, observed = scenario
+    observed.sigterm_exits = [("rewards-relay", 0), ("entitlements-consumer", None), ("usage-ingest-api", 1)]
+    assert _failed(expected, observed)["sigterm_stops_cleanly"].problems == [
+        "entitlements-consumer: had to be SIGKILLed after SIGTERM",
+        "usage-ingest-api: exit code 1 after SIGTERM",
+    ]
+
+
 def test_unsettled_state_and_failed_sends_fail_the_run(scenario: tuple[Expected, Observed]) -> None:
     expected, observed = scenario
     expected.sends_failed = 3

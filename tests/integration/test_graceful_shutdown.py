@@ -219,3 +219,26 @@ async def test_a_consumer_started_while_kafka_is_unreachable_waits_for_it(
             assert (await client.get("/readyz")).status_code == 200
     finally:
         toxiproxy.stop()
+
+
+async def test_sigterm_while_waiting_for_kafka_at_startup_stops_the_process_at_once(
+    entitlements_db: str, spawn: Spawn, tmp_path: Path
+) -> None:
+    """Found by the chaos run: a role restarted during the broker restart ignored SIGTERM
+    until Kafka came back (uvicorn only notes a signal during startup)."""
+    toxiproxy = Toxiproxy(tmp_path / "toxiproxy.log")
+    toxiproxy.start()
+    try:
+        listen = free_port()
+        toxiproxy.create_proxy("kafka", listen_port=listen, upstream_port=free_port())  # nothing there
+        consumer = spawn(entitlements_db, bootstrap_servers=f"127.0.0.1:{listen}")
+
+        async def waiting_for_kafka() -> None:
+            assert "kafka_unreachable_at_start" in consumer.log_path.read_text()
+
+        await eventually(waiting_for_kafka, timeout=60)
+        assert consumer.process is not None
+        consumer.process.send_signal(signal.SIGTERM)
+        assert await _wait_exit(consumer, timeout=10) == 0
+    finally:
+        toxiproxy.stop()

@@ -7,6 +7,7 @@ import contextlib
 import os
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -23,7 +24,13 @@ ROLES_ENV = "TANGIBLE_ROLES"  # how `serve` tells worker processes which roles t
 class _Server(uvicorn.Server):
     """uvicorn re-raises the SIGTERM it handled once it has shut down, so a role that drained
     its batch and stopped cleanly would still die of the signal (exit -15, like an abrupt
-    kill); here a graceful stop exits 0, and only an interrupted shutdown does not."""
+    kill); here a graceful stop exits 0. And uvicorn only notes a SIGTERM that arrives during
+    startup, which may wait minutes for Kafka: here such a process exits at once."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        if not self.started:  # still starting (waiting for Kafka, say): nothing to drain yet
+            raise SystemExit(0)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:

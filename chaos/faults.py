@@ -9,6 +9,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import httpx
+
 from chaos.stack import KAFKA_PROXY, POSTGRES_PROXY, ChaosStack
 
 # every consumer and relay process (and notifications' sender), each killed per round
@@ -92,6 +94,19 @@ def schedule(profile: Profile) -> list[Fault]:
     return sorted(faults, key=lambda f: f.at)
 
 
+async def _serving(base_url: str, timeout: float = 120) -> None:
+    """Until the process answers /healthz (started: past its imports and startup)."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get("/healthz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.25)
+
+
 @dataclass
 class FaultInjector:
     stack: ChaosStack
@@ -121,6 +136,7 @@ class FaultInjector:
             detail = f"SIGKILL pid {pid}, restarted after {fault.duration:.1f}s"
         elif fault.kind == "term":
             process = self.stack.processes[fault.target]
+            await _serving(process.base_url)  # a graceful stop of a running role, not of its imports
             pid = process.process.pid if process.process else None
             exit_code = await asyncio.to_thread(process.terminate)
             await asyncio.sleep(fault.duration)

@@ -1,8 +1,8 @@
 """The chaos run's short profile inside the test suite: the whole system as separate role
-processes on its own Kafka and PostgreSQL, SIGKILLs of every consumer, relay and sender, a
-SIGTERM of each of them and of the ingest API, a broker and a PostgreSQL restart, latency and connection resets, a webhook receiver failing
-half the time; then every invariant against the run's own tally (`make chaos` runs the full
-profile)."""
+processes on its own Kafka and PostgreSQL; SIGKILLs of every consumer, relay and sender, then
+a SIGTERM of each and of the ingest API; a broker and a PostgreSQL restart; latency and
+connection resets; a webhook receiver failing half the time. Then every invariant against the
+run's own tally (`make chaos` runs the full profile)."""
 
 from __future__ import annotations
 

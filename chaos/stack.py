@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
+import socket
 import subprocess
 import sys
 import time
@@ -24,7 +26,7 @@ from chaos.toxiproxy import Toxiproxy
 from tangible_devstack.databases import create_database, with_database
 from tangible_devstack.kafka import KafkaBroker
 from tangible_devstack.postgres import EmbeddedPostgres
-from tangible_devstack.processes import free_port, spawn, terminate
+from tangible_devstack.processes import spawn, terminate
 from tangible_devstack.services import SERVICES
 from tangible_runtime.auth import TokenIssuer, generate_keypair
 from tangible_runtime.kafka import KafkaClients
@@ -42,6 +44,22 @@ ROLES: dict[str, tuple[str, ...]] = {
 KAFKA_PROXY, POSTGRES_PROXY = "kafka", "postgres"
 
 
+def stable_port() -> int:
+    """A free port below Linux's ephemeral range (32768+): a process restarted on its port
+    must not find it taken as the local port of some outgoing connection meanwhile (a port
+    from bind(0) is ephemeral, and the run churns thousands of connections)."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(20000, 32000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 20000-32000")
+
+
 @dataclass
 class ServiceProcess:
     """One role of one service; `kill` is SIGKILL, `start` starts a fresh process."""
@@ -50,7 +68,7 @@ class ServiceProcess:
     role: str
     env: dict[str, str]
     log_path: Path
-    port: int = field(default_factory=free_port)
+    port: int = field(default_factory=stable_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
@@ -75,8 +93,10 @@ class ServiceProcess:
 
     def terminate(self, timeout: float = 30) -> int | None:
         """SIGTERM and wait: the exit code, or None if it had to be SIGKILLed after `timeout`."""
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return None
+        if self.process.poll() is not None:  # already gone: say how it ended
+            return self.process.returncode
         self.process.terminate()
         try:
             return self.process.wait(timeout)
@@ -102,14 +122,14 @@ class ChaosStack:
 
     def __post_init__(self) -> None:
         self.toxiproxy = Toxiproxy(self.workdir / "toxiproxy.log")
-        self.kafka_proxy_port, self.postgres_proxy_port = free_port(), free_port()
+        self.kafka_proxy_port, self.postgres_proxy_port = stable_port(), stable_port()
         self.broker = KafkaBroker(
             self.workdir / "kafka",
-            port=free_port(),
-            controller_port=free_port(),
+            port=stable_port(),
+            controller_port=stable_port(),
             advertised_port=self.kafka_proxy_port,
         )
-        self.postgres = EmbeddedPostgres(self.workdir / "postgres", port=free_port())
+        self.postgres = EmbeddedPostgres(self.workdir / "postgres", port=stable_port())
         private, public = generate_keypair()
         self.issuer = TokenIssuer(private, issuer="tangible")
         (self.workdir / "auth").mkdir(parents=True, exist_ok=True)

@@ -108,6 +108,9 @@ def bootstrap(
             rt.start_worker(schedule_worker(container))
 
     async def stop(rt: ServiceRuntime) -> None:
+        # workers first (stopping twice is harmless): the sender finishes its round in hand
+        # while its HTTP clients are still open
+        await rt.stop()
         for client in clients:
             await client.aclose()
         clients.clear()

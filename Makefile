@@ -40,8 +40,12 @@ demo: install kafka ## provision a demo tenant, replay 8 weeks of usage in a min
 	$(RUN) python -m tangible_demo
 
 .PHONY: test
-test: install kafka helm ## run every test (unit, integration on real Kafka + PostgreSQL, contracts, chart)
+test: install kafka helm toxiproxy ## run every test (unit, integration on real Kafka + PostgreSQL, contracts, chart, short chaos run)
 	$(RUN) pytest
+
+.PHONY: chaos
+chaos: install kafka toxiproxy ## chaos run, full profile (100k events under faults); writes chaos/reports/full-latest.{json,md}
+	$(RUN) python -m chaos --profile full
 
 .PHONY: bench
 bench: install kafka ## run every benchmark; writes bench/reports/latest.{json,md}
@@ -50,6 +54,10 @@ bench: install kafka ## run every benchmark; writes bench/reports/latest.{json,m
 .PHONY: helm
 helm: ## build helm from the Go module proxy into .cache/bin (once)
 	bash scripts/ensure-helm.sh
+
+.PHONY: toxiproxy
+toxiproxy: ## build toxiproxy from the Go module proxy into .cache/bin (once; chaos runs inject faults with it)
+	bash scripts/ensure-toxiproxy.sh >/dev/null
 
 .PHONY: helm-lint
 helm-lint: install helm ## lint, render and validate the Helm chart offline
@@ -67,7 +75,7 @@ lint: install ## ruff and mypy (strict)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy $(PACKAGES)
-	$(RUN) mypy bench
+	$(RUN) mypy bench chaos
 
 .PHONY: format
 format: install ## apply ruff's formatting and fixes

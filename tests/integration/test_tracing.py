@@ -1,17 +1,19 @@
 """One usage event followed by its trace: ingest request → Kafka → entitlements consumer →
-outbox → Kafka → notifications consumer → inbox item, in a single trace."""
+outbox → Kafka → notifications consumer → inbox item and webhook delivery, in a single trace."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from chaos.receiver import WebhookReceiver
 from tangible_devstack.pytest_plugin import IssueToken
-from tangible_devstack.scenario import Clients, inbox_items, provision, send_report_generated
+from tangible_devstack.scenario import Clients, bearer, inbox_items, provision, send_report_generated
 from tangible_devstack.testing import eventually
 
 pytestmark = pytest.mark.integration
@@ -23,20 +25,50 @@ def _attribute(span: ReadableSpan, name: str) -> Any:
     return (span.attributes or {}).get(name)
 
 
+async def _webhook_rule(system: Clients, admin: str, url: str) -> str:
+    """A webhook channel and a rule sending threshold crossings to it; returns its secret."""
+    channel = await system.notifications.post(
+        "/v1/channels", json={"kind": "webhook", "name": "ops", "url": url}, headers=bearer(admin)
+    )
+    assert channel.status_code == 201, channel.text
+    rule = await system.notifications.post(
+        "/v1/rules",
+        json={
+            "name": "thresholds to ops",
+            "event_types": ["tangible.entitlements.v1.threshold_crossed"],
+            "channels": ["webhook"],
+        },
+        headers=bearer(admin),
+    )
+    assert rule.status_code == 201, rule.text
+    return str(channel.json()["secret"])
+
+
 async def test_one_usage_event_can_be_followed_by_its_trace_across_services(
-    start_system: Any, issue_token: IssueToken, tenant_id: str
+    start_system: Any, issue_token: IssueToken, tenant_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("NOTIFICATIONS_SECRETS_KEY", Fernet.generate_key().decode())
+    monkeypatch.setenv("NOTIFICATIONS_ALLOW_PRIVATE_TARGETS", "true")  # the receiver is on loopback
     exporter = InMemorySpanExporter()
     system: Clients = await start_system(span_processors=[SimpleSpanProcessor(exporter)])
-    await provision(system, issue_token(tenant_id, "admin"), ACCOUNT)
-    exporter.clear()
-    assert (await send_report_generated(system, issue_token(tenant_id, "ingest"), ACCOUNT)).status_code == 202
-    reader = issue_token(tenant_id, "read")
+    admin = issue_token(tenant_id, "admin")
+    await provision(system, admin, ACCOUNT)
+    receiver = WebhookReceiver(failure_rate=0.0)
+    await receiver.start()
+    try:
+        receiver.trust(await _webhook_rule(system, admin, receiver.url))
+        exporter.clear()
+        response = await send_report_generated(system, issue_token(tenant_id, "ingest"), ACCOUNT)
+        assert response.status_code == 202
+        reader = issue_token(tenant_id, "read")
 
-    async def delivered() -> None:
-        assert len(await inbox_items(system, reader, ACCOUNT)) == 1
+        async def delivered() -> None:
+            assert len(await inbox_items(system, reader, ACCOUNT)) == 1
+            assert len(receiver.acknowledged) == 1
 
-    await eventually(delivered, timeout=10)
+        await eventually(delivered, timeout=15)
+    finally:
+        await receiver.stop()
     spans = exporter.get_finished_spans()
     [ingest_request] = [s for s in spans if s.name == "POST /v1/events" and s.kind.name == "SERVER"]
     trace_id = ingest_request.context.trace_id
@@ -51,3 +83,8 @@ async def test_one_usage_event_can_be_followed_by_its_trace_across_services(
     assert "INSERT INTO usage_counters" in statements
     assert "INSERT INTO outbox" in statements
     assert "INSERT INTO inbox_items" in statements
+    [webhook_id] = receiver.acknowledged
+    [sent] = [s for s in in_trace if s.name == "send webhook"]
+    assert _attribute(sent, "tangible.delivery.id") == webhook_id
+    assert _attribute(sent, "tangible.delivery.outcome") == "succeeded"
+    assert _attribute(sent, "http.response.status_code") == 204

@@ -86,6 +86,9 @@ class KafkaBroker:
     controller_port: int = 19093
     heap_mb: int = 512
     version: str = KAFKA_VERSION
+    # what the broker tells clients to connect to (default: its own port); a proxy in front
+    # of the broker (fault injection) must be advertised, or clients bypass it after bootstrap
+    advertised_port: int | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -105,7 +108,7 @@ class KafkaBroker:
                     "node.id=1",
                     f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}",
                     f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.advertised_port or self.port}",
                     "controller.listener.names=CONTROLLER",
                     "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
                     f"log.dirs={self.data_dir / 'logs'}",

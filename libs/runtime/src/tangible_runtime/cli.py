@@ -3,20 +3,43 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
+from uvicorn.config import STARTUP_FAILURE
 
 from tangible_runtime.migrations import upgrade
 from tangible_runtime.settings import ServiceSettings
 
 ROLES = ("api", "consumer", "relay", "scheduler")
 ROLES_ENV = "TANGIBLE_ROLES"  # how `serve` tells worker processes which roles to run
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises the SIGTERM it handled once it has shut down, so a role that drained
+    its batch and stopped cleanly would still die of the signal (exit -15, like an abrupt
+    kill); here a graceful stop exits 0. And uvicorn only notes a SIGTERM that arrives during
+    startup, which may wait minutes for Kafka: here such a process exits at once."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        if not self.started:  # still starting (waiting for Kafka, say): nothing to drain yet
+            raise SystemExit(0)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals.clear()  # uvicorn's own list of signals to re-raise
 
 
 def roles_from_environment(default: Collection[str]) -> set[str]:
@@ -69,4 +92,8 @@ def serve(
         os.environ[ROLES_ENV] = ",".join(sorted(chosen))
         uvicorn.run(app_factory, factory=True, workers=settings.workers, **options)
         return
-    uvicorn.run(bootstrap(settings, roles=chosen), **options)
+    server = _Server(uvicorn.Config(bootstrap(settings, roles=chosen), **options))
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:  # as uvicorn.run: a failed startup is a failed process
+        raise SystemExit(STARTUP_FAILURE)

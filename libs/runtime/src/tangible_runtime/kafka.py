@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from tangible_runtime.errors import is_transient
 from tangible_runtime.settings import KafkaSettings
 from tangible_schemas import TOPICS, Topic
 
@@ -78,8 +79,23 @@ class KafkaClients:
     def admin(self) -> AIOKafkaAdminClient:
         return AIOKafkaAdminClient(**self.common_config())
 
-    async def ensure_topics(self, topics: Iterable[Topic] = TOPICS, *, replication_factor: int = 1) -> None:
-        """Create missing topics with their explicit partition counts."""
+    async def ensure_topics(
+        self, topics: Iterable[Topic] = TOPICS, *, replication_factor: int = 1, wait_seconds: float = 300.0
+    ) -> None:
+        """Create missing topics with their explicit partition counts; waits out a broker
+        that is briefly unreachable (a process started during a broker restart)."""
+        topics = list(topics)
+        deadline = asyncio.get_running_loop().time() + wait_seconds
+        while True:
+            try:
+                await self._ensure_topics(topics, replication_factor)
+                return
+            except Exception as error:
+                if not is_transient(error) or asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(1.0)
+
+    async def _ensure_topics(self, topics: list[Topic], replication_factor: int) -> None:
         admin = self.admin()
         await admin.start()
         try:

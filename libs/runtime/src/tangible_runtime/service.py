@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tangible_runtime.auth import RevocationList, TokenVerifier
 from tangible_runtime.db import SessionFactory, create_engine, create_session_factory, ping
 from tangible_runtime.domain import Clock, SystemClock
+from tangible_runtime.errors import is_transient
 from tangible_runtime.kafka import KafkaClients
 from tangible_runtime.logs import configure_logging, get_logger
 from tangible_runtime.metrics import RuntimeMetrics, new_metrics
@@ -48,6 +49,9 @@ class ServiceRuntime:
     span_processors: Sequence[SpanProcessor] = ()
     configure_logs: bool = True
     shutdown_grace_seconds: float = 10.0
+    # a process (re)started while the broker is briefly away waits for it instead of exiting
+    # (a crash loop's growing back-off would keep it down long after the broker is back)
+    kafka_startup_wait_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         self.metrics: RuntimeMetrics = new_metrics()
@@ -87,8 +91,7 @@ class ServiceRuntime:
         )
         instrument_engine(self._engine)
         self._session_factory = create_session_factory(self._engine)
-        self._producer = self.clients.producer()
-        await self._producer.start()
+        self._producer = await self._start_producer()
         public_key = self.settings.auth.public_key
         if public_key is not None:
             self.verifier = TokenVerifier(
@@ -99,6 +102,21 @@ class ServiceRuntime:
             )
         self.readiness_checks.setdefault("database", lambda: ping(self.engine))
         self.readiness_checks.setdefault("kafka", self._kafka_ready)
+
+    async def _start_producer(self) -> AIOKafkaProducer:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.kafka_startup_wait_seconds
+        while True:
+            producer = self.clients.producer()
+            try:
+                await producer.start()
+                return producer
+            except Exception as error:
+                await producer.stop()
+                if not is_transient(error) or loop.time() > deadline:
+                    raise
+                log.warning("kafka_unreachable_at_start", error=repr(error))
+                await asyncio.sleep(1.0)
 
     async def _kafka_ready(self) -> None:
         await self.producer.client.fetch_all_metadata()

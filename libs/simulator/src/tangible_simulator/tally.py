@@ -30,13 +30,21 @@ class Tally:
         """Count an event once, by the payload the server accepted (reports arrive in send order)."""
         self.sent[kind] += 1
         self.outcomes[report.status.value] += 1
-        if report.status is DeliveryStatus.ACCEPTED and event["id"] not in self.accepted_ids:
+        if self.counted(kind, report) and event["id"] not in self.accepted_ids:
             self.accepted_ids.add(event["id"])
             account, data = event["subject"], event["data"]
             self.usage[account][event["type"]] += float(data.get("quantity", 1))
             self.events[account][event["type"]] += 1
             if data.get("user_id"):
                 self.users[account].add(data["user_id"])
+
+    @staticmethod
+    def counted(kind: str, report: DeliveryReport) -> bool:
+        """Accepted now, or by an earlier attempt of the same send: an original whose first
+        response was lost (timeout, restart) comes back `duplicate` on the client's retry."""
+        if report.status is DeliveryStatus.ACCEPTED:
+            return True
+        return report.status is DeliveryStatus.DUPLICATE and kind == "original" and report.attempts > 1
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -49,7 +49,11 @@ def _senders(settings: Settings, client: httpx.AsyncClient, box: SecretBox) -> S
         webhook=WebhookSender(client, allow_private=settings.allow_private_targets),
         email=EmailSender(smtp),
         secrets=box,
-        policy=RetryPolicy(window=timedelta(hours=settings.retry_window_hours)),
+        policy=RetryPolicy(
+            window=timedelta(hours=settings.retry_window_hours),
+            base=timedelta(seconds=settings.retry_base_seconds),
+            cap=timedelta(seconds=settings.retry_cap_seconds),
+        ),
         smtp_from=settings.smtp_from,
         disable_after=timedelta(days=settings.disable_after_failing_days),
         lease=timedelta(seconds=settings.delivery_lease_seconds),
@@ -104,6 +108,9 @@ def bootstrap(
             rt.start_worker(schedule_worker(container))
 
     async def stop(rt: ServiceRuntime) -> None:
+        # workers first (stopping twice is harmless): the sender finishes its round in hand
+        # while its HTTP clients are still open
+        await rt.stop()
         for client in clients:
             await client.aclose()
         clients.clear()

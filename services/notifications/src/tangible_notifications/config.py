@@ -31,6 +31,9 @@ class Settings(ServiceSettings):
     )
     webhook_timeout_seconds: float = 10.0
     retry_window_hours: float = 24.0
+    # the backoff's first delay and ceiling (test rigs and chaos runs shorten them)
+    retry_base_seconds: float = Field(default=5.0, gt=0)
+    retry_cap_seconds: float = Field(default=5 * 3600.0, gt=0)
     disable_after_failing_days: float = 5.0
     rotation_overlap_hours: float = 24.0
 

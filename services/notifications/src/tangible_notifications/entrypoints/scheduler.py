@@ -41,9 +41,17 @@ def delivery_worker(container: Container, senders: Senders, fetch: FetchFacts) -
     wake = asyncio.Event()
     container.wake_delivery = wake.set
     settings = container.settings
+    stopping = False
+
+    def stop() -> None:
+        """Finish the round in hand: its webhooks may already be acknowledged, and a round
+        cancelled before recording them would send each again once its lease lapses."""
+        nonlocal stopping
+        stopping = True
+        wake.set()
 
     async def run() -> None:
-        while True:
+        while not stopping:
             composed = await _guarded(
                 "compose",
                 lambda: compose_pending(
@@ -62,10 +70,10 @@ def delivery_worker(container: Container, senders: Senders, fetch: FetchFacts) -
                     limit=settings.delivery_batch_size,
                 ),
             )
-            if not composed and sent < settings.delivery_batch_size:
+            if not stopping and not composed and sent < settings.delivery_batch_size:
                 await _nap(wake, settings.delivery_poll_seconds)
 
-    return Worker("delivery", run)
+    return Worker("delivery", run, stop)
 
 
 def schedule_worker(container: Container) -> Worker:

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy.engine import RowMapping
+from tenacity import AsyncRetrying, retry_if_exception, stop_before_delay, wait_exponential_jitter
 
 from tangible_notifications.adapters.secrets import SecretBox
 from tangible_notifications.adapters.smtp import EmailSender, build_message
@@ -26,6 +28,8 @@ from tangible_notifications.service_layer import translate
 from tangible_notifications.service_layer.endpoints import disable_endpoint
 from tangible_notifications.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.domain import Clock
+from tangible_runtime.errors import is_transient
+from tangible_runtime.telemetry import context_from_headers, tracer
 
 
 @dataclass
@@ -96,6 +100,22 @@ async def _send(job: Job, senders: Senders) -> AttemptResult:
         )
         return await senders.email.send(message)
     return AttemptResult(Outcome.REJECTED, error=f"unknown channel {d['channel']}")
+
+
+async def _traced_send(job: Job, senders: Senders) -> AttemptResult:
+    """One attempt as a span in the trace of the event that made the notification."""
+    d, n = job.delivery, job.notification
+    carrier = (n["context"] or {}).get("trace") or {}
+    parent = context_from_headers((k, str(v).encode()) for k, v in carrier.items())
+    attributes = {"tangible.delivery.id": d["id"], "tangible.delivery.attempt": d["attempts"]}
+    with tracer(__name__).start_as_current_span(
+        f"send {d['channel']}", context=parent, kind=SpanKind.CLIENT, attributes=attributes
+    ) as span:
+        result = await _send(job, senders)
+        span.set_attribute("tangible.delivery.outcome", result.outcome.value)
+        if result.status_code is not None:
+            span.set_attribute("http.response.status_code", result.status_code)
+        return result
 
 
 async def _claim(uow: UnitOfWork, senders: Senders, now: datetime, limit: int) -> list[Job]:
@@ -238,6 +258,16 @@ async def deliver_due(
     jobs = await _claim(new_uow(), senders, now, limit)
     if not jobs:
         return 0
-    results = list(await asyncio.gather(*(_send(job, senders) for job in jobs)))
-    await _record(new_uow(), senders, jobs, results, clock.now())
+    results = list(await asyncio.gather(*(_traced_send(job, senders) for job in jobs)))
+    # the receivers have answered: a database blip must not throw their answers away (each
+    # acknowledged webhook would be sent again once the lease lapses), so retry the record
+    # while the lease still fences it; the attempt number fences a late record anyway
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception(is_transient),
+        wait=wait_exponential_jitter(multiplier=0.2, max=2),
+        stop=stop_before_delay(senders.lease.total_seconds() / 2),
+        reraise=True,
+    ):
+        with attempt:
+            await _record(new_uow(), senders, jobs, results, clock.now())
     return len(jobs)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_notifications.adapters import tables as t
 from tangible_notifications.domain.model import Notification
+from tangible_runtime.telemetry import current_trace_headers
 
 _INSERT = text(
     """
@@ -36,6 +37,13 @@ _INSERT = text(
 
 def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, default=str)
+
+
+def _traced(context: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The facts plus the W3C trace context of the work that made the notification, so that
+    its delivery, later and in another process, continues the source event's trace."""
+    trace = {key: value.decode() for key, value in current_trace_headers()}
+    return {**(context or {}), "trace": trace} if trace else context
 
 
 class NotificationRepository:
@@ -66,7 +74,7 @@ class NotificationRepository:
                 "categories": [n.category for n in ns],
                 "priorities": [n.priority.value for n in ns],
                 "statuses": [n.status.value for n in ns],
-                "contexts": [_json(n.context) for n in ns],
+                "contexts": [_json(_traced(n.context)) for n in ns],
                 "templates": [_json(asdict(n.template)) if n.template else None for n in ns],
                 "digest_keys": [n.digest_key for n in ns],
                 "digest_dues": [n.digest_due_at for n in ns],

@@ -1,0 +1,193 @@
+"""Profiles and the fault schedule: what is broken when, drawn from a seed, and the log of
+what was actually done (with times since the load started)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import httpx
+
+from chaos.stack import KAFKA_PROXY, POSTGRES_PROXY, ChaosStack
+
+# every consumer and relay process (and notifications' sender), each killed per round
+KILL_TARGETS = (
+    "entitlements-consumer",
+    "entitlements-relay",
+    "rewards-consumer",
+    "rewards-relay",
+    "notifications-consumer",
+    "notifications-relay",
+    "notifications-delivery",
+)
+# and, once each after the kill rounds, a graceful stop and restart, the ingest API's too
+TERM_TARGETS = ("usage-ingest-api", *KILL_TARGETS)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    accounts: int
+    events: int  # sends, duplicates and conflicts included
+    rate: float  # sends per second at most
+    duplicate_rate: float
+    conflict_rate: float
+    unknown_events: int  # for accounts without a license: the entitlements dead-letter topic
+    kill_rounds: int  # SIGKILLs of each process in KILL_TARGETS
+    broker_restarts: int
+    postgres_restarts: int
+    toxics: int  # latency and connection-reset windows on each proxy
+    fault_window: float  # seconds over which faults are spread
+    converge_timeout: float
+    seed: int = 42
+
+
+PROFILES = {
+    "full": Profile("full", 200, 100_000, 1_500, 0.11, 0.01, 5, 3, 1, 1, 2, 75, 900),
+    "short": Profile("short", 60, 5_000, 1_000, 0.11, 0.02, 3, 1, 1, 1, 1, 12, 300),
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    at: float  # seconds after the load starts
+    kind: str  # kill | term | broker_restart | postgres_restart | latency | reset_peer
+    target: str
+    duration: float = 0.0
+
+
+@dataclass
+class Injected:
+    kind: str
+    target: str
+    started: float
+    ended: float
+    detail: str = ""
+    exit_code: int | None = None  # of a SIGTERMed process (None: it had to be SIGKILLed)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def schedule(profile: Profile) -> list[Fault]:
+    rng = random.Random(profile.seed)
+    window = profile.fault_window
+    faults: list[Fault] = []
+    for round_ in range(profile.kill_rounds):
+        for target in KILL_TARGETS:
+            at = window * (round_ + rng.uniform(0.1, 0.9)) / profile.kill_rounds
+            faults.append(Fault(round(at, 2), "kill", target, rng.uniform(0.5, 3.0)))
+    for target in TERM_TARGETS:  # after the kill rounds, so that no SIGKILL cuts a shutdown short
+        faults.append(Fault(round(window + rng.uniform(4, 10), 2), "term", target, rng.uniform(0.5, 2.0)))
+    for n in range(profile.broker_restarts):
+        faults.append(Fault(window * (0.35 + 0.3 * n), "broker_restart", "kafka", 2.0))
+    for n in range(profile.postgres_restarts):
+        faults.append(Fault(window * (0.7 - 0.3 * n), "postgres_restart", "postgres", 2.0))
+    for n in range(profile.toxics):
+        for proxy in (KAFKA_PROXY, POSTGRES_PROXY):
+            slot = window * (n + rng.uniform(0.05, 0.25)) / profile.toxics
+            faults.append(Fault(round(slot, 2), "latency", proxy, rng.uniform(4, 8)))
+            faults.append(Fault(round(slot + window * 0.5 / profile.toxics, 2), "reset_peer", proxy, 2.0))
+    return sorted(faults, key=lambda f: f.at)
+
+
+async def _serving(base_url: str, timeout: float = 120) -> None:
+    """Until the process answers /healthz (started: past its imports and startup)."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get("/healthz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.25)
+
+
+@dataclass
+class FaultInjector:
+    stack: ChaosStack
+    began: float = field(default_factory=time.monotonic)
+    log: list[Injected] = field(default_factory=list)
+
+    def _now(self) -> float:
+        return round(time.monotonic() - self.began, 2)
+
+    async def run(self, faults: list[Fault]) -> None:
+        tasks = []
+        for fault in faults:
+            await asyncio.sleep(max(0.0, fault.at - (time.monotonic() - self.began)))
+            tasks.append(asyncio.create_task(self._inject(fault)))
+        await asyncio.gather(*tasks)
+        self.stack.toxiproxy.reset()
+
+    async def _inject(self, fault: Fault) -> None:
+        started = self._now()
+        detail = ""
+        if fault.kind == "kill":
+            process = self.stack.processes[fault.target]
+            pid = process.process.pid if process.process else None
+            await asyncio.to_thread(process.kill)
+            await asyncio.sleep(fault.duration)
+            await asyncio.to_thread(process.start)
+            detail = f"SIGKILL pid {pid}, restarted after {fault.duration:.1f}s"
+        elif fault.kind == "term":
+            process = self.stack.processes[fault.target]
+            await _serving(process.base_url)  # a graceful stop of a running role, not of its imports
+            pid = process.process.pid if process.process else None
+            exit_code = await asyncio.to_thread(process.terminate)
+            await asyncio.sleep(fault.duration)
+            await asyncio.to_thread(process.start)
+            self.log.append(
+                Injected(
+                    fault.kind,
+                    fault.target,
+                    started,
+                    self._now(),
+                    f"SIGTERM pid {pid}: exit {exit_code}, restarted after {fault.duration:.1f}s",
+                    exit_code,
+                )
+            )
+            return
+        elif fault.kind == "broker_restart":
+            await asyncio.to_thread(self.stack.broker.kill)
+            await asyncio.sleep(fault.duration)
+            await asyncio.to_thread(self.stack.broker.start)
+            detail = "SIGKILL of the broker JVM, started again"
+        elif fault.kind == "postgres_restart":
+            await asyncio.to_thread(self.stack.postgres.stop, "immediate")
+            await asyncio.sleep(fault.duration)
+            await asyncio.to_thread(self.stack.postgres.start)
+            detail = "pg_ctl stop -m immediate (crash), started again"
+        else:
+            name = f"{fault.kind}-{fault.target}-{started}"
+            attributes = {"latency": 150, "jitter": 100} if fault.kind == "latency" else {"timeout": 0}
+            for stream in ("upstream", "downstream"):
+                self.stack.toxiproxy.add_toxic(
+                    fault.target, f"{name}-{stream}", fault.kind, attributes, stream=stream
+                )
+            await asyncio.sleep(fault.duration)
+            for stream in ("upstream", "downstream"):
+                self.stack.toxiproxy.remove_toxic(fault.target, f"{name}-{stream}")
+            detail = f"{fault.kind} {attributes} both directions"
+        self.log.append(Injected(fault.kind, fault.target, started, self._now(), detail))
+
+
+def sender_outages(log: list[Injected], lease: float) -> list[tuple[float, float, str]]:
+    """Windows in which the webhook sender could lose a receiver's answer before recording it:
+    the lease before each SIGKILL of the sender, and a PostgreSQL outage (crash or connection
+    resets) with the lease before it. An acknowledgement in such a window may be sent again."""
+    windows: list[tuple[float, float, str]] = []
+    for fault in log:
+        if fault.kind == "kill" and fault.target == "notifications-delivery":
+            windows.append(
+                (fault.started - lease, fault.started, f"sender SIGKILLed at {fault.started:.1f}s")
+            )
+        elif fault.target == POSTGRES_PROXY and fault.kind in ("postgres_restart", "reset_peer"):
+            windows.append(
+                (fault.started - lease, fault.ended, f"PostgreSQL {fault.kind} at {fault.started:.1f}s")
+            )
+    return windows

@@ -18,6 +18,10 @@ if [[ -x "$helm" && -f "$stamp" && "$(cat "$stamp")" == "$HELM_VERSION" ]]; then
   exit 0
 fi
 
+# a Go installed from go.dev's tarball is often not on a non-login shell's PATH
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+  export PATH="/usr/local/go/bin:$PATH"
+fi
 if ! command -v go >/dev/null 2>&1; then
   echo "ensure-helm: 'go' is not on PATH; install Go >= 1.24 to build helm $HELM_VERSION" >&2
   exit 1

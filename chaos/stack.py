@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from chaos.toxiproxy import Toxiproxy
-from tangible_devstack.databases import create_database, with_database
+from tangible_devstack.databases import APP_ROLE, as_role, create_database, ensure_app_role, with_database
 from tangible_devstack.kafka import KafkaBroker
 from tangible_devstack.postgres import EmbeddedPostgres
 from tangible_devstack.processes import spawn, terminate
@@ -118,7 +118,8 @@ class ChaosStack:
     workdir: Path
     tenant_id: str = field(default_factory=lambda: f"chaos-{uuid.uuid4().hex[:6]}")
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
-    database_urls: dict[str, str] = field(default_factory=dict)  # direct, for the run's reads
+    database_urls: dict[str, str] = field(default_factory=dict)  # direct, as the owner, for the run's reads
+    app_role: str | None = None  # what the services connect as (row-level security binds it)
 
     def __post_init__(self) -> None:
         self.toxiproxy = Toxiproxy(self.workdir / "toxiproxy.log")
@@ -171,17 +172,21 @@ class ChaosStack:
         clients = KafkaClients(self.kafka_settings)
         asyncio.run(clients.wait_until_reachable(timeout=120))
         asyncio.run(clients.ensure_topics())
+        # the services run as in production: as a role that owns no table, under row-level security
+        self.app_role = APP_ROLE if asyncio.run(ensure_app_role(self.postgres.admin_url)) else None
         for service in ROLES:
             spec = SPECS[service]
             asyncio.run(create_database(self.postgres.admin_url, spec.database))
             self.database_urls[service] = with_database(self.postgres.admin_url, spec.database)
-            upgrade(spec.migrations, self.database_urls[service])
+            upgrade(spec.migrations, self.database_urls[service], app_role=self.app_role)
 
     def _env(self, service: str, extra: dict[str, str]) -> dict[str, str]:
         spec = SPECS[service]
         proxied = with_database(
             f"postgresql+asyncpg://postgres@127.0.0.1:{self.postgres_proxy_port}/postgres", spec.database
         )
+        if self.app_role is not None:
+            proxied = as_role(proxied, self.app_role)
         return {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,

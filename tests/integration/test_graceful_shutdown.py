@@ -136,6 +136,8 @@ async def _counted(database_url: str, tenant_id: str) -> int:
     dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     connection = await asyncpg.connect(dsn)
     try:
+        # the services' role reads under row-level security: only the tenant it names
+        await connection.execute("SELECT set_config('tangible.tenant', $1, false)", tenant_id)
         total = await connection.fetchval(
             "SELECT coalesce(sum(value), 0) FROM usage_counters WHERE tenant_id = $1", tenant_id
         )

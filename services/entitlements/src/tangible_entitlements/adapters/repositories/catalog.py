@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -220,7 +221,12 @@ class CatalogRepository:
         if key is not None:
             query = select(t.catalog_items).where(*where, c.key == key).order_by(c.version.desc())
         else:
-            query = select(t.catalog_items).distinct(c.key).where(*where).order_by(c.key, c.version.desc())
+            query = (
+                select(t.catalog_items)
+                .ext(distinct_on(c.key))
+                .where(*where)
+                .order_by(c.key, c.version.desc())
+            )
         total = await self._session.scalar(select(func.count()).select_from(query.subquery()))
         rows = (await self._session.execute(query.limit(limit).offset(offset))).mappings()
         return [item_from_row(r) for r in rows], int(total or 0)

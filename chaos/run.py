@@ -47,7 +47,7 @@ def _service_env(stack: ChaosStack, receiver: WebhookReceiver) -> dict[str, dict
             "NOTIFICATIONS_RETRY_BASE_SECONDS": "0.3",
             "NOTIFICATIONS_RETRY_CAP_SECONDS": "4",
             "NOTIFICATIONS_DELIVERY_LEASE_SECONDS": str(LEASE_SECONDS),
-            "NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS": "5",
+            "NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS": "10",  # under the lease: a slow answer is not sent twice
         },
     }
 

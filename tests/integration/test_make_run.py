@@ -100,7 +100,7 @@ async def test_make_run_serves_the_flow_and_stops_cleanly_on_ctrl_c() -> None:
                 assert (await first_milestone(clients, tokens["read"], ACCOUNT))["reached"]
                 assert len(await inbox_items(clients, tokens["read"], ACCOUNT)) == 1
 
-            await eventually(everything_visible, timeout=5)
+            await eventually(everything_visible, timeout=5)  # the foundation issue's promise
     finally:
         process.send_signal(signal.SIGINT)
         raw, _ = await asyncio.wait_for(process.communicate(), 90)

@@ -109,13 +109,16 @@ def copy_as(table: str) -> str:
     return f'INSERT INTO "{table}" OVERRIDING SYSTEM VALUE SELECT ({row}).* FROM "{table}" x LIMIT 1'
 
 
-async def visible(connection: asyncpg.Connection, table: str, tenant: str | None) -> int:
-    async with connection.transaction():
-        if tenant is not None:
-            await connection.execute("SELECT set_config('tangible.tenant', $1, true)", tenant)
-        count = await connection.fetchval(f'SELECT count(*) FROM "{table}"')
-    assert isinstance(count, int)
-    return count
+async def visible(connection: asyncpg.Connection, table: str, *tenants: str | None) -> list[int]:
+    """The table's row count as each tenant sees it (None: no tenant set), all in one snapshot:
+    the seeded tenants' services are still at work and may add rows between two counts."""
+    counts = []
+    async with connection.transaction(isolation="repeatable_read", readonly=True):
+        for tenant in tenants:
+            await connection.execute("SELECT set_config('tangible.tenant', $1, true)", tenant or "")
+            counts.append(await connection.fetchval(f'SELECT count(*) FROM "{table}"'))
+    assert all(isinstance(count, int) for count in counts)
+    return counts
 
 
 async def test_a_transaction_sees_and_writes_only_its_tenants_rows(
@@ -136,9 +139,9 @@ async def test_a_transaction_sees_and_writes_only_its_tenants_rows(
             shared = {**SHARED[name], **RUNTIME_TABLES}
             found = {t: info for t, info in (await tables(app)).items() if t not in shared}
             for table, info in found.items():
-                mine, theirs = await visible(app, table, victim), await visible(app, table, attacker)
-                assert await visible(app, table, None) == 0, f"{name}.{table}: seen without a tenant"
-                assert mine + theirs == await visible(app, table, "*"), f"{name}.{table}"
+                mine, theirs, untenanted, everyone = await visible(app, table, victim, attacker, None, "*")
+                assert untenanted == 0, f"{name}.{table}: seen without a tenant"
+                assert mine + theirs == everyone, f"{name}.{table}"
                 if mine and theirs:
                     populated.add(f"{name}.{table}")
                 if not info["has_tenant"] or not mine:

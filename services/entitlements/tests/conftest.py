@@ -12,20 +12,19 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import TopicPartition
 from fastapi import FastAPI
 from sqlalchemy import NullPool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tangible_devstack.pytest_plugin import DatabaseFactory, IssueToken, OwnerUrl
-from tangible_devstack.testing import eventually, running, wait_ready
+from tangible_devstack.testing import eventually, read_topic, running, wait_ready
 from tangible_entitlements.bootstrap import ROLES, bootstrap
 from tangible_entitlements.config import Settings
 from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_runtime.domain import ManualClock
 from tangible_runtime.kafka import KafkaClients
 from tangible_runtime.settings import AuthSettings, KafkaSettings
-from tangible_schemas import TOPICS, CloudEvent, EventData, KafkaRecord, from_record, new_event, to_record
+from tangible_schemas import CloudEvent, EventData, KafkaRecord, from_record, new_event, to_record
 from tangible_schemas.usage import UsageRecorded
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -98,6 +97,12 @@ class Harness:
             assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
         return response.json() if response.content else None
 
+    def in_view(self, account: str) -> bool:
+        """Whether checks for the account are served from the in-memory view (else, until the
+        view has followed the license's event, from the database)."""
+        view = self.app.state.container.view
+        return view is not None and (self.tenant, account) in view.licenses
+
     async def check(self, account: str, feature: str, **params: str) -> dict[str, Any]:
         response = await self.client.get(
             f"/v1/accounts/{account}/entitlements/{feature}", params=params, headers=self.headers("read")
@@ -156,28 +161,8 @@ class Harness:
 
     async def events(self, topic: str, *types: str) -> list[CloudEvent[EventData]]:
         """Every event of these types on the topic so far, for this tenant."""
-        clients = self.kafka
-        consumer = clients.consumer(group=None)
-        await consumer.start()
-        try:
-            name = clients.topic(topic)
-            await consumer.topics()
-            count = next((t.partitions for t in TOPICS if t.name == topic), 1)  # dead-letter topics: 1
-            partitions = [TopicPartition(name, p) for p in range(count)]
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
-            found: list[CloudEvent[EventData]] = []
-            while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-                batches = await consumer.getmany(timeout_ms=200)
-                for records in batches.values():
-                    for record in records:
-                        event = from_record(list(record.headers), record.value)
-                        if event.type in types and event.tenantid == self.tenant:
-                            found.append(event)
-            return found
-        finally:
-            await consumer.stop()
+        events = [from_record(list(r.headers), r.value) for r in await read_topic(self.kafka, topic)]
+        return [e for e in events if e.type in types and e.tenantid == self.tenant]
 
     async def provision(
         self, account: str = "acct-1", *, limit: float = 10, hard: bool = True

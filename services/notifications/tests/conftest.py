@@ -75,7 +75,7 @@ async def start(
             "delivery_poll_seconds": 0.05,
             "scheduler_interval_seconds": 0.1,
             "http_attempts": 2,
-            "http_timeout_seconds": 1.0,
+            "http_timeout_seconds": 10.0,  # the stubs share this event loop: a stall is not an outage
         }
         values.update(overrides)
         settings = Settings(**values)

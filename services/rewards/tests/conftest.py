@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tangible_devstack.pytest_plugin import DatabaseFactory, IssueToken, OwnerUrl
-from tangible_devstack.testing import running, wait_ready
+from tangible_devstack.testing import read_topic, running, wait_ready
 from tangible_rewards.bootstrap import ROLES, bootstrap
 from tangible_rewards.config import Settings
 from tangible_runtime.domain import ManualClock
@@ -128,18 +128,7 @@ class Kafka:
 
     async def rewards_events(self, event_type: str | None = None) -> list[EventData]:
         """Everything on rewards.v1 so far (optionally of one type)."""
-        clients = KafkaClients(self.settings)
-        consumer = clients.consumer(REWARDS.name, group=None)
-        await consumer.start()
-        try:
-            records: list[Any] = []
-            while True:
-                batches = await consumer.getmany(timeout_ms=300)
-                if not batches:
-                    break
-                records.extend(r for rs in batches.values() for r in rs)
-        finally:
-            await consumer.stop()
+        records = await read_topic(KafkaClients(self.settings), REWARDS.name)
         events = [from_record(list(r.headers), r.value).data for r in records]
         return [e for e in events if event_type is None or e.event_type == event_type]
 

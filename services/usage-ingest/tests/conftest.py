@@ -11,10 +11,9 @@ from typing import Any, Protocol
 
 import httpx
 import pytest
-from aiokafka import TopicPartition
 
 from tangible_devstack.pytest_plugin import DatabaseFactory, IssueToken
-from tangible_devstack.testing import running, wait_ready
+from tangible_devstack.testing import read_topic, running, wait_ready
 from tangible_ingest.bootstrap import bootstrap
 from tangible_ingest.config import Settings
 from tangible_runtime.domain import Clock, ManualClock
@@ -98,23 +97,6 @@ def read_usage(kafka_settings: KafkaSettings) -> ReadUsage:
     """Every record on the usage topic right now (read up to the end offsets)."""
 
     async def read(settings: KafkaSettings | None = None) -> list[Any]:
-        clients = KafkaClients(settings or kafka_settings)
-        consumer = clients.consumer(group=None)
-        await consumer.start()
-        try:
-            topic = clients.topic(USAGE.name)
-            partitions = [TopicPartition(topic, p) for p in range(USAGE.partitions)]
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
-            records: list[Any] = []
-            while True:
-                positions = [await consumer.position(tp) for tp in partitions]
-                if all(position >= ends[tp] for position, tp in zip(positions, partitions, strict=True)):
-                    return records
-                batches = await consumer.getmany(timeout_ms=200)
-                records.extend(r for rs in batches.values() for r in rs)
-        finally:
-            await consumer.stop()
+        return await read_topic(KafkaClients(settings or kafka_settings), USAGE.name)
 
     return read

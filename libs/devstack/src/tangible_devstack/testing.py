@@ -9,11 +9,13 @@ from typing import TypeVar
 
 import httpx
 import uvicorn
+from aiokafka import ConsumerRecord, TopicPartition
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from tangible_devstack.processes import free_port
+from tangible_runtime.kafka import KafkaClients
 
 T = TypeVar("T")
 
@@ -68,3 +70,31 @@ async def wait_ready(client: httpx.AsyncClient, *, timeout: float = 60.0) -> Non
         assert response.status_code == 200, response.text
 
     await eventually(probe, timeout=timeout, interval=0.1)
+
+
+async def read_topic(clients: KafkaClients, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on the topic right now, read up to the end offsets of all its partitions:
+    unlike polling until an empty fetch, a consumer slow to start cannot return a short read."""
+    name = clients.topic(topic)
+    admin = clients.admin()
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([name])
+    finally:
+        await admin.close()
+    partitions = sorted(TopicPartition(name, p["partition"]) for p in described["partitions"])
+    if not partitions:  # the topic does not exist (yet)
+        return []
+    consumer = clients.consumer(group=None)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            batches = await consumer.getmany(timeout_ms=200)
+            records.extend(r for rs in batches.values() for r in rs)
+        return records
+    finally:
+        await consumer.stop()

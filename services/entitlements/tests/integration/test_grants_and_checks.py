@@ -115,6 +115,7 @@ async def test_checks_have_etags_and_past_moments_read_the_history(service: Any)
         )
         assert response.status_code == 200 and response.json()["usage"] == 1
         assert response.headers["etag"] != etag
+        assert h.in_view("acct-1")  # the next two reads come from the same source
 
     await eventually(changed)
     listed = await h.client.get("/v1/accounts/acct-1/entitlements", headers=reader)

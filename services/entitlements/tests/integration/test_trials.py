@@ -42,6 +42,8 @@ async def setup(h: Any) -> str:
     await h.produce([h.usage("acct-1", at=START) for _ in range(3)])
 
     async def counted() -> None:
+        # from the view: a trial refreshes the account's license in it, not its counters
+        assert h.in_view("acct-1")
         assert (await h.check("acct-1", "reports"))["usage"] == 3
 
     await eventually(counted)

@@ -52,13 +52,15 @@ async def serving(app: ASGIApp) -> AsyncIterator[str]:
 async def eventually(
     probe: Callable[[], Awaitable[T]], *, timeout: float = 15.0, interval: float = 0.05
 ) -> T:
-    """Retry `probe` until it stops raising AssertionError; re-raise the last one on timeout."""
+    """Retry `probe` until it stops failing; re-raise the last failure on timeout. A probe of
+    something not there yet fails with an assertion, or reading it: a missing key or index
+    (a 404 problem instead of the resource), a short unpacking (`[only] = found`)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         try:
             return await probe()
-        except AssertionError:
+        except (AssertionError, LookupError, ValueError):
             if loop.time() > deadline:
                 raise
             await asyncio.sleep(interval)

@@ -40,7 +40,7 @@ demo: install kafka ## provision a demo tenant, replay 8 weeks of usage in a min
 	$(RUN) python -m tangible_demo
 
 .PHONY: test
-test: install kafka helm toxiproxy ## run every test (unit, integration on real Kafka + PostgreSQL, contracts, chart, short chaos run)
+test: install kafka helm toxiproxy test-packages ## run every test (unit, integration on real Kafka + PostgreSQL, contracts, chart, short chaos run, the date-sensitive tests as if on other days)
 	$(RUN) pytest
 
 .PHONY: chaos
@@ -50,6 +50,10 @@ chaos: install kafka toxiproxy ## chaos run, full profile (100k events under fau
 .PHONY: bench
 bench: install kafka ## run every benchmark; writes bench/reports/latest.{json,md}
 	$(RUN) python -m bench
+
+.PHONY: test-packages
+test-packages: ## install the Debian packages the tests use (libfaketime) when missing
+	bash scripts/ensure-debian-packages.sh faketime
 
 .PHONY: helm
 helm: ## build helm from the Go module proxy into .cache/bin (once)

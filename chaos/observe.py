@@ -30,6 +30,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "rewards-entitlements": ("tangible.entitlements.v1",),
     "notifications-events": ("tangible.entitlements.v1", "tangible.rewards.v1"),
 }
+HISTORY = timedelta(days=62)  # the usage report's window: covers the run's week of usage
 USAGE_CONSUMERS = {"entitlements": "entitlements-usage", "rewards": "rewards-usage"}
 OUTBOXES = ("entitlements", "rewards", "notifications")
 TYPE_OF_FEATURE = {key: f["meter"]["event_type"] for key, f in FEATURES.items()}
@@ -155,7 +156,11 @@ async def _api_reads(
 
         async def read(account: str) -> None:
             async with semaphore:
-                params = {"from": "2026-01-01", "to": str(today + timedelta(days=2)), "granularity": "month"}
+                params = {
+                    "from": str(today - HISTORY),
+                    "to": str(today + timedelta(days=2)),
+                    "granularity": "month",
+                }
                 report = await ent.get(f"/v1/accounts/{account}/usage", params=params)
                 report.raise_for_status()
                 usage[account] = {

@@ -25,6 +25,8 @@ class ChaosReport:
     receiver: dict[str, int] = field(default_factory=dict)
     results: list[Result] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # the run's dates: license terms and the usage window, all relative to when it ran
+    dates: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -34,6 +36,7 @@ class ChaosReport:
         return {
             "profile": self.profile.__dict__,
             "started_at": self.started_at,
+            "dates": self.dates,
             "passed": self.passed,
             "events": self.events,
             "faults": [f.as_dict() for f in self.faults],
@@ -53,6 +56,8 @@ class ChaosReport:
             f"# Chaos run `{self.profile.name}`: {'PASSED' if self.passed else 'FAILED'}",
             "",
             f"Started {self.started_at}; {self.profile.accounts} accounts, seed {self.profile.seed}.",
+            "",
+            "Dates used: " + (", ".join(f"{k} {v}" for k, v in self.dates.items()) or "none recorded") + ".",
             "",
             "## Events",
             "",

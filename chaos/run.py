@@ -24,7 +24,7 @@ from chaos.report import REPORTS, ChaosReport
 from chaos.stack import ChaosStack
 from chaos.tally import ChaosTally, build_expected, wire_id
 from chaos.tenant import RULE_CHANNELS, Provisioned, provision
-from tangible_devstack.scenario import bearer
+from tangible_devstack.scenario import bearer, term_around
 from tangible_simulator.generator import SOURCE, Options
 from tangible_simulator.population import build_population
 from tangible_simulator.runner import Plan, simulate
@@ -115,13 +115,18 @@ async def _run(stack: ChaosStack, profile: Profile, receiver: WebhookReceiver, r
         _say(f"provisioned tenant {stack.tenant_id}: {len(accounts)} licenses")
         unknown = await _send_unknown(stack, profile.unknown_events)
         density = profile.accounts * EVENTS_PER_ACCOUNT_DAY / 86400  # events per simulated second
+        start = (datetime.now(UTC) - timedelta(days=7)).replace(minute=0, second=0, microsecond=0)
+        report.dates = {
+            "licenses": " to ".join(term_around(datetime.now(UTC))),
+            "usage from": start.isoformat(),
+        }
         plan = Plan(
             url=stack.url("usage-ingest"),
             token=stack.token("ingest"),
             accounts=profile.accounts,
             seed=profile.seed,
             # a week back: however weekends slow the stream, no event lands in the future
-            start=(datetime.now(UTC) - timedelta(days=7)).replace(minute=0, second=0, microsecond=0),
+            start=start,
             speed=4 * profile.rate / density,
             duration=3600,
             rate=profile.rate,
@@ -134,6 +139,7 @@ async def _run(stack: ChaosStack, profile: Profile, receiver: WebhookReceiver, r
         tally = ChaosTally(stack.tenant_id)
         await simulate(plan, tally)
         report.timings["load"] = time.monotonic() - injector.began
+        report.dates["usage to"] = datetime.now(UTC).isoformat(timespec="seconds")
         _say(f"load done in {report.timings['load']:.0f}s: {dict(tally.outcomes)}")
         await faults
         report.faults = injector.log

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from tangible_devstack.scenario import bearer
+from tangible_devstack.scenario import bearer, term_around
 from tangible_simulator.population import Account
 
 FEATURES: dict[str, dict[str, Any]] = {
@@ -108,13 +109,14 @@ async def provision(
             await _post(ent, f"/v1/plans/{plan}/versions/1/publish", {}, admin_token)
         plan_of = {account.id: account.plan.key for account in accounts}
         semaphore = asyncio.Semaphore(8)
+        term_start, term_end = term_around(datetime.now(UTC))
 
         async def license_for(account: Account) -> None:
             body = {
                 "account_id": account.id,
                 "plan_key": account.plan.key,
-                "term_start": "2026-01-01",
-                "term_end": "2028-01-01",
+                "term_start": term_start,
+                "term_end": term_end,
                 "seats": len(account.users),
             }
             async with semaphore:

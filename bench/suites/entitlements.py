@@ -23,6 +23,7 @@ from bench.harness import Bench
 from bench.http_load import closed_loop, get_request, open_loop
 from bench.report import Report
 from bench.resources import peak_rss
+from tangible_devstack.scenario import term_around
 from tangible_runtime.kafka import KafkaClients
 from tangible_schemas import KafkaRecord
 from tangible_schemas.registry import USAGE
@@ -31,6 +32,7 @@ from tangible_schemas.usage import UsageRecorded
 SUITE = "entitlements"
 TENANT = "bench-entitlements"
 ACCOUNTS = 500
+TERM = term_around(datetime.now(UTC))  # the services run on the wall clock
 CHECK_SECONDS = 10.0
 FIXED_RATE = 2000.0
 LOAD_SHARES = (0.25, 0.5, 0.75, 0.9)  # open-loop check latency at these shares of the maximum
@@ -80,8 +82,8 @@ async def provision(base: str, admin: str) -> None:
                 body = {
                     "account_id": f"acct-{i}",
                     "plan_key": "pro",
-                    "term_start": "2026-01-01",
-                    "term_end": "2027-12-31",
+                    "term_start": TERM[0],
+                    "term_end": TERM[1],
                 }
                 (await client.post("/v1/licenses", json=body)).raise_for_status()
 

@@ -32,11 +32,13 @@ from bench.ingest_load import Offered, ingest_client, offer, percentiles_ms, usa
 from bench.report import Report
 from bench.resources import peak_rss
 from bench.suites.entitlements import ACCOUNTS, FEATURE, host_port, provision, usage_record
+from tangible_devstack.scenario import term_around
 from tangible_runtime.kafka import KafkaClients
 
 SUITE = "freshness"
 TENANT = "bench-entitlements"  # provision() creates this tenant's catalog and licenses
 RATES = (1000.0, 5000.0)
+TERM = term_around(datetime.now(UTC))  # the services run on the wall clock
 SECONDS = 20.0
 PROBE_EVERY = 0.25
 PROBES = int(SECONDS / PROBE_EVERY) + 10  # probe accounts per rate
@@ -62,8 +64,8 @@ async def _provision(entitlements: str, notifications: str, admin: str) -> None:
                 body = {
                     "account_id": account,
                     "plan_key": "probe",
-                    "term_start": "2026-01-01",
-                    "term_end": "2027-12-31",
+                    "term_start": TERM[0],
+                    "term_end": TERM[1],
                 }
                 (await client.post("/v1/licenses", json=body)).raise_for_status()
 

@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -45,6 +45,8 @@ from tangible_schemas.registry import USAGE
 SUITE = "ingest"
 BATCH = 500
 ACCOUNTS = 2_000
+# an hour ago: usage-ingest refuses events dated too far ahead of its (wall) clock
+MOMENT = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
 WARMUP_SECONDS = float(os.environ.get("BENCH_INGEST_WARMUP", "3"))
 DURATION_SECONDS = float(os.environ.get("BENCH_INGEST_SECONDS", "15"))
 CONNECTIONS = int(os.environ.get("BENCH_INGEST_CONNECTIONS", "8"))
@@ -69,7 +71,7 @@ def sample_event(run: str, n: int) -> dict[str, object]:
         "source": "app://reports",
         "type": "report.generated",
         "subject": f"acct-{n % ACCOUNTS}",
-        "time": "2026-11-26T10:00:00Z",
+        "time": MOMENT,
         "data": {"quantity": 1, "user_id": f"user-{n % 97}", "format": "pdf", "pages": 12},
     }
 

@@ -24,6 +24,7 @@ from tangible_schemas.entitlements import ThresholdCrossed
 SUITE = "notifications"
 TENANT = "bench-notifications"
 EVENTS = 20_000
+PERIOD = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 ACCOUNTS = 1_000
 
 
@@ -52,7 +53,7 @@ async def _produce(bench: Bench) -> None:
                 threshold_percent=50 + i % 50,
                 usage=i,
                 limit=EVENTS,
-                period_start=datetime(2026, 11, 1, tzinfo=UTC),
+                period_start=PERIOD,
             )
             record = to_record(new_event(data, source="bench"))
             futures.append(

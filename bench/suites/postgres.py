@@ -52,7 +52,7 @@ DO UPDATE SET value = c.value + EXCLUDED.value, updated_at = now()
 async def _rate(url: str, batch: int, *, upsert: bool) -> tuple[float, int]:
     """(events/s, transactions) for SECONDS of back-to-back batches."""
     connection = await asyncpg.connect(url)
-    period = datetime(2026, 11, 1, tzinfo=UTC)
+    period = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     try:
         events, transactions, n = 0, 0, 0
         stop = time.perf_counter() + SECONDS

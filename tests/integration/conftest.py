@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tangible_devstack.pytest_plugin import DatabaseFactory
-from tangible_devstack.scenario import Clients
+from tangible_devstack.scenario import Clients, term_around
 from tangible_devstack.testing import running, serving, wait_ready
 from tangible_runtime.settings import AuthSettings, KafkaSettings
 
@@ -200,6 +201,7 @@ async def seed_tenant(
         {"key": "priority", "name": f"Priority {marker}", "features": {"support": {"config": "priority"}}},
     )
     await _call(e, "POST", "/v1/addons/priority/versions/1/publish", admin)
+    term_start, term_end = term_around(datetime.now(UTC))
     license = await _call(
         e,
         "POST",
@@ -208,8 +210,8 @@ async def seed_tenant(
         {
             "account_id": account,
             "plan_key": "starter",
-            "term_start": "2026-01-01",
-            "term_end": "2027-01-01",
+            "term_start": term_start,
+            "term_end": term_end,
             "seats": 5,
             "addons": ["priority"],
             "reason": f"signed {marker}",

@@ -19,6 +19,7 @@ from tangible_devstack.scenario import (
     provision,
     report_usage,
     send_report_generated,
+    usage_counted_for,
 )
 from tangible_devstack.testing import eventually
 
@@ -32,12 +33,12 @@ async def test_one_usage_event_reaches_entitlements_rewards_and_the_inbox(
 ) -> None:
     system: Clients = await start_system()
     await provision(system, issue_token(tenant_id, "admin"), ACCOUNT)
-    accepted = await send_report_generated(system, issue_token(tenant_id, "ingest"), ACCOUNT)
-    assert accepted.status_code == 202 and accepted.json()["accepted"] == 1
+    sent = await send_report_generated(system, issue_token(tenant_id, "ingest"), ACCOUNT)
+    assert sent.response.status_code == 202 and sent.response.json()["accepted"] == 1
     reader = issue_token(tenant_id, "read", account_id=ACCOUNT)
 
     async def counter_moved() -> dict[str, Any]:
-        check = await report_usage(system, reader, ACCOUNT)
+        check = await usage_counted_for(system, reader, ACCOUNT, sent)
         assert check["usage"] == 1
         return check
 
@@ -65,7 +66,8 @@ async def test_without_the_entitlements_consumer_the_counter_and_inbox_stay_empt
     """The end-to-end path really depends on the entitlements hop (no shortcut exists)."""
     system: Clients = await start_system(entitlements_roles=("api", "relay"))
     await provision(system, issue_token(tenant_id, "admin"), ACCOUNT)
-    assert (await send_report_generated(system, issue_token(tenant_id, "ingest"), ACCOUNT)).status_code == 202
+    sent = await send_report_generated(system, issue_token(tenant_id, "ingest"), ACCOUNT)
+    assert sent.response.status_code == 202
     reader = issue_token(tenant_id, "read")
 
     async def progress_moved() -> None:
@@ -73,5 +75,6 @@ async def test_without_the_entitlements_consumer_the_counter_and_inbox_stay_empt
 
     await eventually(progress_moved, timeout=30)  # the event did flow through Kafka
     await asyncio.sleep(2)
+    assert (await report_usage(system, reader, ACCOUNT, at=sent.at))["usage"] == 0
     assert (await report_usage(system, reader, ACCOUNT))["usage"] == 0
     assert await inbox_items(system, reader, ACCOUNT) == []

@@ -21,7 +21,7 @@ from chaos.stack import ServiceProcess
 from chaos.toxiproxy import Toxiproxy
 from tangible_devstack.processes import free_port
 from tangible_devstack.pytest_plugin import DatabaseFactory, IssueToken
-from tangible_devstack.scenario import bearer
+from tangible_devstack.scenario import bearer, term_around
 from tangible_devstack.testing import eventually, running
 from tangible_entitlements.bootstrap import bootstrap
 from tangible_entitlements.config import Settings
@@ -65,12 +65,13 @@ async def entitlements_db(
         plan = {"key": "p", "name": "P", "features": {"reports": {"limit": 1e9, "hard": False}}}
         assert (await client.post("/v1/plans", json=plan, headers=admin)).status_code == 201
         assert (await client.post("/v1/plans/p/versions/1/publish", headers=admin)).status_code == 200
+        term_start, term_end = term_around(datetime.now(UTC))
         for account in ACCOUNTS:
             body = {
                 "account_id": account,
                 "plan_key": "p",
-                "term_start": "2026-01-01",
-                "term_end": "2028-01-01",
+                "term_start": term_start,
+                "term_end": term_end,
             }
             assert (await client.post("/v1/licenses", json=body, headers=admin)).status_code == 201
     return url

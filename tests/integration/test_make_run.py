@@ -25,8 +25,8 @@ from tangible_devstack.scenario import (
     first_milestone,
     inbox_items,
     provision,
-    report_usage,
     send_report_generated,
+    usage_counted_for,
 )
 from tangible_devstack.services import SERVICES
 from tangible_devstack.testing import eventually
@@ -93,10 +93,11 @@ async def test_make_run_serves_the_flow_and_stops_cleanly_on_ctrl_c() -> None:
                 assert (await client.get("/readyz")).status_code == 200
                 assert (await client.get("/docs")).status_code == 200
             await provision(clients, tokens["admin"], ACCOUNT)
-            assert (await send_report_generated(clients, tokens["ingest"], ACCOUNT)).status_code == 202
+            sent = await send_report_generated(clients, tokens["ingest"], ACCOUNT)
+            assert sent.response.status_code == 202
 
             async def everything_visible() -> None:
-                assert (await report_usage(clients, tokens["read"], ACCOUNT))["usage"] == 1
+                assert (await usage_counted_for(clients, tokens["read"], ACCOUNT, sent))["usage"] == 1
                 assert (await first_milestone(clients, tokens["read"], ACCOUNT))["reached"]
                 assert len(await inbox_items(clients, tokens["read"], ACCOUNT)) == 1
 

@@ -49,7 +49,7 @@ async def test_a_renewal_reminder_carries_the_accounts_own_impact(
     from tangible_rewards import bootstrap as rewards
     from tangible_rewards.config import Settings as RewardsSettings
 
-    clock = ManualClock(datetime(2026, 9, 25, 9, tzinfo=UTC))
+    clock = ManualClock(datetime(2026, 9, 25, 9, tzinfo=UTC))  # fixed date: every service on it
     common: dict[str, Any] = {"kafka": kafka_settings, "auth": auth_settings}
 
     async def url(name: str) -> str:
@@ -103,7 +103,8 @@ async def test_a_renewal_reminder_carries_the_accounts_own_impact(
         # the foundation scenario: reports (0.25 hours saved each), starter, a license for
         # 2026, a 100-credit milestone at the first report; and a rule for renewal reminders
         admin = issue_token(tenant_id, "admin")
-        await provision(Clients(ing, ent, rew, notes), admin, ACCOUNT)
+        term = ("2026-01-01", "2027-01-01")  # fixed date: a term around the manual clock's day
+        await provision(Clients(ing, ent, rew, notes), admin, ACCOUNT, term=term)
         rule = {"name": "Renewals", "event_types": [RENEWAL], "channels": ["inbox"]}
         await post(notes, admin, "/v1/rules", rule)
 
@@ -115,7 +116,7 @@ async def test_a_renewal_reminder_carries_the_accounts_own_impact(
                 "source": "app://reports",
                 "type": "report.generated",
                 "subject": ACCOUNT,
-                "time": f"2026-09-{1 + i % 20:02d}T10:00:00Z",
+                "time": f"2026-09-{1 + i % 20:02d}T10:00:00Z",  # fixed date: September on the clock
                 "data": {"quantity": 1, "user_id": f"u-{i % 3}"},
             }
             for i in range(40)
@@ -147,7 +148,7 @@ async def test_a_renewal_reminder_carries_the_accounts_own_impact(
 
         assert await inbox() == []  # no lead time is due yet: 90 days before is 3 October
 
-        clock.set(datetime(2026, 10, 3, 8, tzinfo=UTC))
+        clock.set(datetime(2026, 10, 3, 8, tzinfo=UTC))  # fixed date: the manual clock
 
         async def reminded() -> dict[str, Any]:
             items = await inbox()
@@ -157,6 +158,6 @@ async def test_a_renewal_reminder_carries_the_accounts_own_impact(
         item = await eventually(reminded, timeout=30)
         assert item["title"] == "Your renewal is 90 days away"
         body = item["body"]
-        assert "Your license renews on 2027-01-01." in body
+        assert "Your license renews on 2027-01-01." in body  # fixed date: the term above
         assert "This term your team generated 40 reports, ~10 hours saved, and earned 1 reward." in body, body
         assert "You have 100 credits to spend." in body and "Renewing keeps Reports." in body, body

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from tangible_devstack.scenario import term_around
 from tangible_devstack.testing import eventually
 from tangible_runtime.auth import TokenIssuer
 from tangible_runtime.credentials import publish_revocation
@@ -40,6 +41,7 @@ OPAQUE_IDS = {
     "rule_id",
 }
 THRESHOLD = "tangible.entitlements.v1.threshold_crossed"
+TERM = term_around(datetime.now(UTC))  # the services run on the wall clock
 ALL_SCOPES = ("admin", "read", "ingest")
 VOLATILE = {"at", "generated_at", "as_of", "exported_at"}  # response fields that say when it was read
 
@@ -63,8 +65,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/licenses"): {
         "account_id": "acct-x",
         "plan_key": "starter",
-        "term_start": "2026-01-01",
-        "term_end": "2027-01-01",
+        "term_start": TERM[0],
+        "term_end": TERM[1],
     },  # fmt: skip
     ("POST", "/v1/licenses/{license_id}/renew"): {"reason": "x"},
     ("POST", "/v1/licenses/{license_id}/plan"): {"plan_key": "starter"},
@@ -102,7 +104,7 @@ HEADERS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/v1/accounts/{account_id}/redemptions"): {"Idempotency-Key": "isolation-matrix"},
 }
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
-    ("GET", "/v1/accounts/{account_id}/usage"): {"from": "2026-01-01", "to": "2027-01-01"},
+    ("GET", "/v1/accounts/{account_id}/usage"): {"from": TERM[0], "to": TERM[1]},
 }
 
 

@@ -59,8 +59,8 @@ async def test_one_usage_event_can_be_followed_by_its_trace_across_services(
     try:
         receiver.trust(await _webhook_rule(system, admin, receiver.url))
         exporter.clear()
-        response = await send_report_generated(system, issue_token(tenant_id, "ingest"), ACCOUNT)
-        assert response.status_code == 202
+        sent = await send_report_generated(system, issue_token(tenant_id, "ingest"), ACCOUNT)
+        assert sent.response.status_code == 202
         reader = issue_token(tenant_id, "read")
 
         async def delivered() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,7 +22,6 @@ from tangible_runtime.settings import AuthSettings, KafkaSettings
 from tangible_schemas.registry import USAGE
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 StartIngest = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
@@ -61,7 +60,8 @@ async def ingest(start_ingest: StartIngest) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock(NOW)
+    # now, not a fixed day: the events these tests send are dated relative to now too
+    return ManualClock(datetime.now(UTC).replace(microsecond=0))
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def event() -> Callable[..., dict[str, Any]]:
             "source": "app://reports",
             "type": "report.generated",
             "subject": "acct-1",
-            "time": "2026-11-26T10:00:00Z",
+            "time": (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds"),
             "data": {"quantity": 2, "user_id": "u-1", "format": "pdf"},
         }
         base.update(overrides)

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -26,7 +26,8 @@ from tangible_schemas.usage import UsageRecorded
 pytestmark = pytest.mark.integration
 
 SOURCE = "app://reports"
-MOMENT = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+# an hour ago, to the second: usage-ingest runs on the wall clock and refuses future events
+MOMENT = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
 
 
 class KafkaLink(Protocol):

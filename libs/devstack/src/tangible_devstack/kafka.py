@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tangible_devstack.paths import cache_dir
-from tangible_devstack.processes import spawn, terminate, wait_for_port
+from tangible_devstack.processes import real_clock_env, spawn, terminate, wait_for_port
 
 KAFKA_VERSION = os.environ.get("TANGIBLE_KAFKA_VERSION", "4.4.0")
 LOG4J_VERSION = "2.25.5"
@@ -72,6 +72,7 @@ def ensure_kafka_jars(version: str = KAFKA_VERSION) -> Path:
             "-DincludeScope=runtime",
         ],
         check=True,
+        env=real_clock_env(),  # TLS to the registry needs the real date
     )
     marker.write_text(version)
     return libs
@@ -124,6 +125,10 @@ class KafkaBroker:
                     "share.coordinator.state.topic.min.isr=1",
                     "group.initial.rebalance.delay.ms=0",
                     "log.retention.hours=1000",
+                    # records carry their producer's time; under a faked date (the suite's
+                    # any-date run) the Python side is years ahead of the broker, which by
+                    # default refuses timestamps more than an hour in its future
+                    "log.message.timestamp.after.max.ms=9223372036854775807",
                     "",
                 ]
             )
@@ -173,8 +178,13 @@ class KafkaBroker:
                 ),
                 check=True,
                 stdout=subprocess.DEVNULL,
+                env=real_clock_env(),
             )
-        self._process = spawn(self._java(libs, "kafka.Kafka", str(config), heap=True), log_path=self.log_path)
+        self._process = spawn(
+            self._java(libs, "kafka.Kafka", str(config), heap=True),
+            log_path=self.log_path,
+            env=real_clock_env(),
+        )
         if wait:
             self.wait_ready(timeout)
 

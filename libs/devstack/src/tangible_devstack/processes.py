@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import socket
 import subprocess
@@ -20,6 +21,23 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
         pass
+
+
+def real_clock_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment without libfaketime, for the infrastructure (Kafka, PostgreSQL).
+
+    The suite can run as if it were another day (`tests/integration/test_any_date.py`):
+    the Python processes then carry libfaketime in `LD_PRELOAD`. The broker and the
+    database keep the real clock, as they would in production, where only the services'
+    clock is an input."""
+    env = dict(os.environ if base is None else base)
+    preload = [lib for lib in env.get("LD_PRELOAD", "").split() if "faketime" not in lib]
+    env = {name: value for name, value in env.items() if not name.startswith("FAKETIME")}
+    if preload:
+        env["LD_PRELOAD"] = " ".join(preload)
+    else:
+        env.pop("LD_PRELOAD", None)
+    return env
 
 
 def spawn(

@@ -19,7 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, default=50)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
-        "--start", type=datetime.fromisoformat, default=datetime.fromisoformat("2026-09-01T00:00:00+00:00")
+        "--start",
+        type=datetime.fromisoformat,
+        help="simulated start (RFC 3339); default: speed × duration before now, so the run ends now",
     )
     parser.add_argument("--speed", type=float, default=3600, help="simulated seconds per real second")
     parser.add_argument("--duration", type=float, default=60, help="real seconds to run")
@@ -43,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         until = datetime.now(UTC)
         args.start = until - timedelta(days=args.history_days)
         args.speed = args.history_days * 86400 / args.duration
+    elif args.start is None:
+        until = datetime.now(UTC)
+        args.start = until - timedelta(seconds=args.speed * args.duration)
     plan = Plan(
         url=args.url,
         token=args.token,
@@ -67,9 +72,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.tally:
         tally.write(args.tally)
     summary = tally.as_dict()
+    ends = until or args.start + timedelta(seconds=args.speed * args.duration)
     print(
         json.dumps(
-            {"sent": summary["sent"], "outcomes": summary["outcomes"], "accepted": summary["accepted"]}
+            {
+                "simulated": {"from": args.start.isoformat(), "until": ends.isoformat()},
+                "sent": summary["sent"],
+                "outcomes": summary["outcomes"],
+                "accepted": summary["accepted"],
+            }
         )
     )
     return 0

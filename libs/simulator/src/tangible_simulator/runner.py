@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -36,7 +36,8 @@ class Plan:
     token: str
     accounts: int = 50
     seed: int = 42
-    start: datetime = field(default_factory=lambda: datetime.fromisoformat("2026-09-01T00:00:00+00:00"))
+    # simulated time starts a week back by default: events are never dated in the future
+    start: datetime = field(default_factory=lambda: datetime.now(UTC) - timedelta(days=7))
     speed: float = 3600.0  # simulated seconds per real second
     duration: float = 60.0  # real seconds
     rate: float = 1000.0  # at most this many events per real second (all processes together)

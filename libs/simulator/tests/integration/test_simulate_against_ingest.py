@@ -19,6 +19,10 @@ from tangible_runtime.settings import AuthSettings, KafkaSettings
 from tangible_simulator.generator import Options
 from tangible_simulator.runner import Plan, shard_accounts, simulate
 
+# usage-ingest runs on the wall clock: the simulated weeks start a month back, on a Monday
+_MONTH_AGO = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=30)
+MONDAY_A_MONTH_AGO = _MONTH_AGO - timedelta(days=_MONTH_AGO.weekday())
+
 pytestmark = pytest.mark.integration
 
 MIGRATIONS = Path(__file__).resolve().parents[4] / "services" / "usage-ingest" / "migrations"
@@ -41,7 +45,7 @@ async def test_tally_counts_each_accepted_event_once_and_sees_duplicates_and_con
             token=issue_token(tenant_id, "ingest"),
             accounts=10,
             seed=5,
-            start=datetime(2026, 9, 7, 9, tzinfo=UTC),
+            start=MONDAY_A_MONTH_AGO,
             speed=36_000,
             duration=30,
             rate=5_000,

@@ -7,6 +7,7 @@ import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -220,11 +221,12 @@ async def test_keys_accepted_before_the_compact_dedup_table_still_deduplicate(
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
     try:
         await connection.execute(
-            "INSERT INTO dedup_keys VALUES ($1, $2, $3, $4, now())",
+            "INSERT INTO dedup_keys VALUES ($1, $2, $3, $4, $5)",
             tenant_id,
             old["source"],
             old["id"],
             hashlib.sha256(orjson.dumps(old, option=orjson.OPT_SORT_KEYS)).digest(),
+            datetime.now(UTC),  # the service's clock, not the database's: they differ under faketime
         )
     finally:
         await connection.close()

@@ -29,10 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 LIBFAKETIME = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
 
 # the tests that meet services on the wall clock: the whole flow in process and through
-# `make run`'s processes, and usage-ingest's own time rules
+# `make run`'s processes, usage-ingest's own time rules, and `make demo`
 FLOW = "tests/integration/test_end_to_end.py::test_one_usage_event_reaches_entitlements_rewards_and_the_inbox"
 MAKE_RUN = "tests/integration/test_make_run.py"
 INGEST_TIME = "services/usage-ingest/tests/integration/test_post_events.py"
+DEMO = "libs/demo/tests/integration/test_make_demo.py"  # `make demo`'s history ends "now"
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def moments(now: datetime) -> list[Moment]:
         ),
         Moment("29 February 2028", datetime(2028, 2, 29, 12, tzinfo=UTC), (FLOW,)),  # fixed date: leap day
         Moment("31 December 23:59:30", new_year_eve, (FLOW,)),
-        Moment("two years ahead", now + timedelta(days=730), (FLOW, MAKE_RUN, INGEST_TIME)),
+        Moment("two years ahead", now + timedelta(days=730), (FLOW, MAKE_RUN, INGEST_TIME, DEMO)),
     ]
 
 

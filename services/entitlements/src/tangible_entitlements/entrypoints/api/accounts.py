@@ -13,7 +13,6 @@ from tangible_entitlements.domain.errors import GrantNotFound
 from tangible_entitlements.entrypoints.api.common import PagingDep, actor
 from tangible_entitlements.entrypoints.dependencies import ContainerDep
 from tangible_entitlements.entrypoints.schemas.checks import UsageReport
-from tangible_entitlements.entrypoints.schemas.common import Page
 from tangible_entitlements.entrypoints.schemas.licenses import (
     AllocationRead,
     GrantCreate,
@@ -22,6 +21,7 @@ from tangible_entitlements.entrypoints.schemas.licenses import (
 )
 from tangible_entitlements.service_layer import handlers, views
 from tangible_runtime.app import AdminPrincipal, ReadPrincipal
+from tangible_runtime.paging import Page
 from tangible_runtime.problems import ProblemError
 
 router = APIRouter()

@@ -31,9 +31,9 @@ from tangible_entitlements.entrypoints.schemas.catalog import (
     GlossaryEntry,
     MeterIn,
 )
-from tangible_entitlements.entrypoints.schemas.common import Page
 from tangible_entitlements.service_layer import handlers
 from tangible_runtime.app import AdminPrincipal, ReadPrincipal
+from tangible_runtime.paging import Page
 
 router = APIRouter(tags=["catalog"])
 

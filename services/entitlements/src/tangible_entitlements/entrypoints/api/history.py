@@ -11,10 +11,11 @@ from fastapi.responses import StreamingResponse
 from tangible_entitlements.adapters.repositories.history import HistoryFilter
 from tangible_entitlements.entrypoints.api.common import PagingDep
 from tangible_entitlements.entrypoints.dependencies import ContainerDep
-from tangible_entitlements.entrypoints.schemas.common import Page, Rfc3339
+from tangible_entitlements.entrypoints.schemas.common import Rfc3339
 from tangible_entitlements.entrypoints.schemas.lifecycle import HistoryRecordRead, VerifyRead
 from tangible_entitlements.service_layer import history
 from tangible_runtime.app import ReadPrincipal
+from tangible_runtime.paging import Page
 from tangible_runtime.problems import ProblemError
 
 router = APIRouter(tags=["history"])

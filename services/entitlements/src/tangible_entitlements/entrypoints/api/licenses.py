@@ -11,7 +11,7 @@ from tangible_entitlements.domain.errors import LicenseNotFound
 from tangible_entitlements.domain.model import License
 from tangible_entitlements.entrypoints.api.common import PagingDep, actor
 from tangible_entitlements.entrypoints.dependencies import ContainerDep
-from tangible_entitlements.entrypoints.schemas.common import Page, Reason
+from tangible_entitlements.entrypoints.schemas.common import Reason
 from tangible_entitlements.entrypoints.schemas.licenses import (
     AddonAdd,
     HistoryRead,
@@ -26,6 +26,7 @@ from tangible_entitlements.entrypoints.schemas.lifecycle import TrialInForce
 from tangible_entitlements.service_layer import handlers
 from tangible_runtime.app import AdminPrincipal, ReadPrincipal
 from tangible_runtime.auth import Principal
+from tangible_runtime.paging import Page
 
 router = APIRouter(tags=["licenses"])
 

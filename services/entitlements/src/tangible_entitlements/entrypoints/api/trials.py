@@ -10,11 +10,12 @@ from tangible_entitlements.domain import commands
 from tangible_entitlements.entrypoints.api.common import PagingDep, actor, refresh_view
 from tangible_entitlements.entrypoints.api.licenses import license_read
 from tangible_entitlements.entrypoints.dependencies import ContainerDep
-from tangible_entitlements.entrypoints.schemas.common import Page, Reason
+from tangible_entitlements.entrypoints.schemas.common import Reason
 from tangible_entitlements.entrypoints.schemas.licenses import LicenseRead
 from tangible_entitlements.entrypoints.schemas.lifecycle import TrialCreate, TrialRead
 from tangible_entitlements.service_layer import handlers
 from tangible_runtime.app import AdminPrincipal, ReadPrincipal
+from tangible_runtime.paging import Page
 
 router = APIRouter(tags=["trials"])
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
-
-T = TypeVar("T")
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
@@ -25,13 +23,6 @@ Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
 
 
 class Reason(Strict):

@@ -181,3 +181,64 @@ async def test_a_consumer_killed_inside_its_transaction_loses_and_doubles_nothin
         await database.close()
     async with h.run():
         await _usage_is(h, 90)
+
+
+DOCUMENTED_METERS = {
+    "sum-quantity": ("sum", "quantity", 14),
+    "sum-data-quantity": ("sum", "data.quantity", 14),
+    "max-quantity": ("max", "quantity", 6),
+    "latest-quantity": ("latest", "data.quantity", 6),
+    "count-quantity": ("count", "quantity", 3),
+    "users": ("unique_count", "user_id", 2),
+    "data-users": ("unique_count", "data.user_id", 2),
+}
+
+
+async def test_meters_over_the_documented_fields_count_them(service: Any) -> None:
+    """quantity and user_id travel beside the properties; a meter naming them used to count
+    zero and dead-letter every event as invalid_value."""
+    h = service
+    for key, (aggregation, path, _) in DOCUMENTED_METERS.items():
+        meter = {"event_type": "probe.meter", "aggregation": aggregation, "value_path": path}
+        await h.call("POST", "/v1/features", {"key": key, "name": key, "kind": "metered", "meter": meter})
+    features = {key: {"limit": 1000} for key in DOCUMENTED_METERS}
+    await h.call("POST", "/v1/plans", {"key": "probe", "name": "Probe", "features": features})
+    await h.call("POST", "/v1/plans/probe/versions/1/publish")
+    license = {
+        "account_id": "acct-1",
+        "plan_key": "probe",
+        "term_start": "2026-01-01",
+        "term_end": "2027-01-01",
+    }
+    await h.call("POST", "/v1/licenses", {**license, "seats": 1})
+    moments = [datetime(2026, 11, 26, hour, tzinfo=UTC) for hour in (8, 10, 9)]  # the 6 is the latest
+    await h.produce(
+        [
+            h.usage("acct-1", "probe.meter", at=at, quantity=quantity, user_id=user)
+            for at, quantity, user in zip(moments, [4, 6, 4], ["u-1", "u-2", "u-1"], strict=True)
+        ]
+    )
+
+    async def counted() -> None:
+        usage = {key: (await h.check("acct-1", key))["usage"] for key in DOCUMENTED_METERS}
+        assert usage == {key: expected for key, (_, _, expected) in DOCUMENTED_METERS.items()}
+
+    await eventually(counted)
+    assert await _dlq_reasons(h) == []
+
+
+async def test_a_value_path_that_can_never_resolve_is_refused_when_the_feature_is_created(
+    service: Any,
+) -> None:
+    h = service
+    for aggregation, path in [
+        ("sum", "user_id"),
+        ("max", "data.user_id"),
+        ("sum", "quantity.x"),
+        ("sum", "a..b"),
+    ]:
+        meter = {"event_type": "probe.meter", "aggregation": aggregation, "value_path": path}
+        body = {"key": "probe", "name": "Probe", "kind": "metered", "meter": meter}
+        problem = await h.call("POST", "/v1/features", body, status=422)
+        assert problem["status"] == 422, (aggregation, path)
+    await h.call("GET", "/v1/features/probe", status=404)

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aiokafka import TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 
 from tangible_devstack.testing import eventually, read_topic
 from tangible_entitlements.entrypoints.consumers import USAGE_CONSUMER
@@ -123,7 +124,7 @@ async def test_a_higher_limit_recovers_crossed_thresholds_once(service: Any) -> 
     assert len(await h.events(TOPIC, RECOVERED)) == 2
 
 
-async def test_late_events_land_in_their_period_and_unknowns_go_to_the_dead_letter_topic(
+async def test_late_events_land_in_their_period_and_unknown_accounts_go_to_the_dead_letter_topic(
     service: Any,
 ) -> None:
     h = service
@@ -138,9 +139,35 @@ async def test_late_events_land_in_their_period_and_unknowns_go_to_the_dead_lett
         assert [p["value"] for p in report["features"][0]["series"]] == [1, 1]
 
     await eventually(both_months)
-    dead = await h.wait_events(2, f"tangible.dlq.{USAGE_CONSUMER}", "tangible.usage.v1.recorded")
-    reasons = await _dlq_reasons(h)
-    assert sorted(reasons) == ["no_meter", "unknown_account"] and len(dead) == 2
+    dead = await h.wait_events(1, f"tangible.dlq.{USAGE_CONSUMER}", "tangible.usage.v1.recorded")
+    assert await _dlq_reasons(h) == ["unknown_account"] and len(dead) == 1
+
+
+async def test_an_event_type_no_feature_meters_is_counted_and_skipped_not_dead_lettered(
+    service: Any,
+) -> None:
+    """A vendor sends more kinds of usage than it meters: that is normal traffic, which a
+    dead-letter topic (what needs a person) should not hold."""
+    h = service
+    await h.provision()
+    await h.produce([h.usage("acct-1", "login.happened") for _ in range(3)] + [h.usage("acct-1")])
+    await _usage_is(h, 1)
+    series = ("entitlements_usage_unmetered_total", (("tenant", h.tenant), ("type", "login.happened")))
+
+    async def counted() -> None:
+        assert _samples((await h.client.get("/metrics")).text).get(series) == 3
+
+    await eventually(counted)
+    await h.relay_idle()
+    assert await _dlq_reasons(h) == []
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 async def _dlq_reasons(h: Any) -> list[str]:

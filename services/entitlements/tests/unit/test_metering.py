@@ -199,12 +199,13 @@ def test_documented_fields_and_properties_are_valid_paths(aggregation: Aggregati
     assert value_path_problem(aggregation, path) is None
 
 
-def test_unknown_accounts_and_unmetered_types_are_refused_with_a_reason() -> None:
+def test_unknown_accounts_are_refused_and_unmetered_types_counted_and_skipped() -> None:
     features = {"t1": [feature(Aggregation.COUNT)]}
-    refused = meter_usage(
-        [usage("1", account="nobody"), usage("2", kind="login")], LICENSES, features
-    ).unmetered
-    assert [(r.usage.event_id, r.reason) for r in refused] == [("1", "unknown_account"), ("2", "no_meter")]
+    batch = [usage("1", account="nobody"), usage("2", kind="login"), usage("3", kind="login"), usage("4")]
+    metered = meter_usage(batch, LICENSES, features)
+    assert [(r.usage.event_id, r.reason) for r in metered.unmetered] == [("1", "unknown_account")]
+    assert metered.no_meter == {("t1", "login"): 2}
+    assert [c.amount for c in metered.counters] == [1.0]
 
 
 def test_thresholds_reached_by_percentage_of_the_limit() -> None:

@@ -64,18 +64,23 @@ class DayDelta(Delta):
 
 @dataclass(frozen=True)
 class Unmetered:
+    """Usage refused for a person to look at (the dead-letter topic)."""
+
     usage: Usage
-    reason: str  # unknown_account | no_meter | invalid_value
+    reason: str  # unknown_account | invalid_value
 
 
 @dataclass
 class Metered:
-    """What one batch does: counter and day deltas, last activity per user, refusals."""
+    """What one batch does: counter and day deltas, last activity per user, refusals, and
+    how many events of each (tenant, type) no feature meters (normal traffic: counted and
+    skipped, since a vendor sends more kinds of usage than it meters)."""
 
     counters: list[CounterDelta]
     days: list[DayDelta]
     activity: dict[tuple[str, str, str], datetime]
     unmetered: list[Unmetered]
+    no_meter: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 # The fields ingest lifts out of an event's data: a meter names them like any other field
@@ -148,6 +153,7 @@ def meter_usage(
     days: dict[DayKey, DayDelta] = {}
     activity: dict[tuple[str, str, str], datetime] = {}
     unmetered: list[Unmetered] = []
+    no_meter: dict[tuple[str, str], int] = {}
     for usage in usages:
         license = licenses.get((usage.tenant_id, usage.account_id))
         if license is None:
@@ -164,7 +170,8 @@ def meter_usage(
             and f.meter.event_type == usage.usage_type
         ]
         if not metered:
-            unmetered.append(Unmetered(usage, "no_meter"))
+            kind = (usage.tenant_id, usage.usage_type)
+            no_meter[kind] = no_meter.get(kind, 0) + 1
             continue
         local_day = usage.occurred_at.astimezone(ZoneInfo(license.timezone)).date()
         for feature in metered:
@@ -188,7 +195,7 @@ def meter_usage(
                 if day is None:
                     day = days[day_key] = DayDelta(aggregation, 0.0, usage.occurred_at, key=day_key)
                 _fold(day, value, usage.occurred_at, local_day)
-    return Metered(list(counters.values()), list(days.values()), activity, unmetered)
+    return Metered(list(counters.values()), list(days.values()), activity, unmetered, no_meter)
 
 
 def _fold(delta: Delta, value: float | str, at: datetime, day: date) -> None:

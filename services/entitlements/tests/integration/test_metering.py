@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aiokafka import TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 
 from tangible_devstack.testing import eventually, read_topic
 from tangible_entitlements.entrypoints.consumers import USAGE_CONSUMER
@@ -123,7 +124,7 @@ async def test_a_higher_limit_recovers_crossed_thresholds_once(service: Any) -> 
     assert len(await h.events(TOPIC, RECOVERED)) == 2
 
 
-async def test_late_events_land_in_their_period_and_unknowns_go_to_the_dead_letter_topic(
+async def test_late_events_land_in_their_period_and_unknown_accounts_go_to_the_dead_letter_topic(
     service: Any,
 ) -> None:
     h = service
@@ -138,9 +139,35 @@ async def test_late_events_land_in_their_period_and_unknowns_go_to_the_dead_lett
         assert [p["value"] for p in report["features"][0]["series"]] == [1, 1]
 
     await eventually(both_months)
-    dead = await h.wait_events(2, f"tangible.dlq.{USAGE_CONSUMER}", "tangible.usage.v1.recorded")
-    reasons = await _dlq_reasons(h)
-    assert sorted(reasons) == ["no_meter", "unknown_account"] and len(dead) == 2
+    dead = await h.wait_events(1, f"tangible.dlq.{USAGE_CONSUMER}", "tangible.usage.v1.recorded")
+    assert await _dlq_reasons(h) == ["unknown_account"] and len(dead) == 1
+
+
+async def test_an_event_type_no_feature_meters_is_counted_and_skipped_not_dead_lettered(
+    service: Any,
+) -> None:
+    """A vendor sends more kinds of usage than it meters: that is normal traffic, which a
+    dead-letter topic (what needs a person) should not hold."""
+    h = service
+    await h.provision()
+    await h.produce([h.usage("acct-1", "login.happened") for _ in range(3)] + [h.usage("acct-1")])
+    await _usage_is(h, 1)
+    series = ("entitlements_usage_unmetered_total", (("tenant", h.tenant), ("type", "login.happened")))
+
+    async def counted() -> None:
+        assert _samples((await h.client.get("/metrics")).text).get(series) == 3
+
+    await eventually(counted)
+    await h.relay_idle()
+    assert await _dlq_reasons(h) == []
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 async def _dlq_reasons(h: Any) -> list[str]:
@@ -181,3 +208,64 @@ async def test_a_consumer_killed_inside_its_transaction_loses_and_doubles_nothin
         await database.close()
     async with h.run():
         await _usage_is(h, 90)
+
+
+DOCUMENTED_METERS = {
+    "sum-quantity": ("sum", "quantity", 14),
+    "sum-data-quantity": ("sum", "data.quantity", 14),
+    "max-quantity": ("max", "quantity", 6),
+    "latest-quantity": ("latest", "data.quantity", 6),
+    "count-quantity": ("count", "quantity", 3),
+    "users": ("unique_count", "user_id", 2),
+    "data-users": ("unique_count", "data.user_id", 2),
+}
+
+
+async def test_meters_over_the_documented_fields_count_them(service: Any) -> None:
+    """quantity and user_id travel beside the properties; a meter naming them used to count
+    zero and dead-letter every event as invalid_value."""
+    h = service
+    for key, (aggregation, path, _) in DOCUMENTED_METERS.items():
+        meter = {"event_type": "probe.meter", "aggregation": aggregation, "value_path": path}
+        await h.call("POST", "/v1/features", {"key": key, "name": key, "kind": "metered", "meter": meter})
+    features = {key: {"limit": 1000} for key in DOCUMENTED_METERS}
+    await h.call("POST", "/v1/plans", {"key": "probe", "name": "Probe", "features": features})
+    await h.call("POST", "/v1/plans/probe/versions/1/publish")
+    license = {
+        "account_id": "acct-1",
+        "plan_key": "probe",
+        "term_start": "2026-01-01",
+        "term_end": "2027-01-01",
+    }
+    await h.call("POST", "/v1/licenses", {**license, "seats": 1})
+    moments = [datetime(2026, 11, 26, hour, tzinfo=UTC) for hour in (8, 10, 9)]  # the 6 is the latest
+    await h.produce(
+        [
+            h.usage("acct-1", "probe.meter", at=at, quantity=quantity, user_id=user)
+            for at, quantity, user in zip(moments, [4, 6, 4], ["u-1", "u-2", "u-1"], strict=True)
+        ]
+    )
+
+    async def counted() -> None:
+        usage = {key: (await h.check("acct-1", key))["usage"] for key in DOCUMENTED_METERS}
+        assert usage == {key: expected for key, (_, _, expected) in DOCUMENTED_METERS.items()}
+
+    await eventually(counted)
+    assert await _dlq_reasons(h) == []
+
+
+async def test_a_value_path_that_can_never_resolve_is_refused_when_the_feature_is_created(
+    service: Any,
+) -> None:
+    h = service
+    for aggregation, path in [
+        ("sum", "user_id"),
+        ("max", "data.user_id"),
+        ("sum", "quantity.x"),
+        ("sum", "a..b"),
+    ]:
+        meter = {"event_type": "probe.meter", "aggregation": aggregation, "value_path": path}
+        body = {"key": "probe", "name": "Probe", "kind": "metered", "meter": meter}
+        problem = await h.call("POST", "/v1/features", body, status=422)
+        assert problem["status"] == 422, (aggregation, path)
+    await h.call("GET", "/v1/features/probe", status=404)

@@ -12,6 +12,7 @@ from tangible_entitlements.domain.metering import (
     thresholds_reached,
     thresholds_recovered,
     unique_day_deltas,
+    value_path_problem,
 )
 from tangible_entitlements.domain.model import (
     Aggregation,
@@ -113,12 +114,98 @@ def test_sum_max_latest_and_unique_count_fold_as_their_names_say() -> None:
     assert set(folded[Aggregation.UNIQUE_COUNT].unique_values) == {"x", "y"}
 
 
-def test_unknown_accounts_and_unmetered_types_are_refused_with_a_reason() -> None:
+def documented(event_id: str, quantity: float, user_id: str | None, at: datetime | None = None) -> Usage:
+    """An event as ingest publishes it: quantity and user_id beside the properties."""
+    return Usage(event_id, "t1", "a1", "report.generated", at or utc(2026, 11, 10), quantity, user_id, {})
+
+
+DOCUMENTED_BATCH = [
+    documented("1", 4.0, "u-1"),
+    documented("2", 6.0, "u-2", at=utc(2026, 11, 12)),  # the latest event
+    documented("3", 4.0, "u-1", at=utc(2026, 11, 11)),
+]
+
+
+@pytest.mark.parametrize("prefix", ["", "data."])
+@pytest.mark.parametrize(
+    ("aggregation", "field", "expected"),
+    [
+        (Aggregation.COUNT, "quantity", 3.0),
+        (Aggregation.SUM, "quantity", 14.0),
+        (Aggregation.MAX, "quantity", 6.0),
+        (Aggregation.LATEST, "quantity", 6.0),
+        (Aggregation.UNIQUE_COUNT, "quantity", {"4.0", "6.0"}),
+        (Aggregation.COUNT, "user_id", 3.0),
+        (Aggregation.UNIQUE_COUNT, "user_id", {"u-1", "u-2"}),
+    ],
+)
+def test_every_aggregation_reads_the_documented_fields(
+    prefix: str, aggregation: Aggregation, field: str, expected: float | set[str]
+) -> None:
+    """quantity and user_id travel beside the properties; a meter names them all the same."""
+    metered = meter_usage(DOCUMENTED_BATCH, LICENSES, {"t1": [feature(aggregation, prefix + field)]})
+    assert metered.unmetered == []
+    [counter] = metered.counters
+    folded = set(counter.unique_values) if aggregation is Aggregation.UNIQUE_COUNT else counter.amount
+    assert folded == expected
+
+
+def test_a_metered_property_out_of_the_counters_range_is_refused_not_summed() -> None:
+    batch = [
+        usage("1", pages=1e308),
+        usage("2", pages=1e308),
+        usage("3", pages=-(10**16)),
+        usage("4", pages=2),
+    ]
+    metered = meter_usage(batch, LICENSES, {"t1": [feature(Aggregation.SUM, "pages")]})
+    assert [(r.usage.event_id, r.reason) for r in metered.unmetered] == [
+        ("1", "invalid_value"),
+        ("2", "invalid_value"),
+        ("3", "invalid_value"),
+    ]
+    assert metered.counters[0].amount == 2
+
+
+@pytest.mark.parametrize(
+    ("aggregation", "path"),
+    [
+        (Aggregation.SUM, "user_id"),
+        (Aggregation.MAX, "data.user_id"),
+        (Aggregation.LATEST, "user_id"),
+        (Aggregation.SUM, "quantity.value"),
+        (Aggregation.UNIQUE_COUNT, "data.user_id.name"),
+        (Aggregation.SUM, "data."),
+        (Aggregation.SUM, "pages..count"),
+        (Aggregation.SUM, ".pages"),
+        (Aggregation.SUM, "pa\x00ges"),
+    ],
+)
+def test_a_value_path_that_can_never_resolve_is_named(aggregation: Aggregation, path: str) -> None:
+    assert value_path_problem(aggregation, path) is not None
+
+
+@pytest.mark.parametrize(
+    ("aggregation", "path"),
+    [
+        (Aggregation.SUM, "quantity"),
+        (Aggregation.LATEST, "data.quantity"),
+        (Aggregation.UNIQUE_COUNT, "user_id"),
+        (Aggregation.COUNT, "data.user_id"),
+        (Aggregation.SUM, "data.doc.pages"),
+        (Aggregation.MAX, "pages"),
+    ],
+)
+def test_documented_fields_and_properties_are_valid_paths(aggregation: Aggregation, path: str) -> None:
+    assert value_path_problem(aggregation, path) is None
+
+
+def test_unknown_accounts_are_refused_and_unmetered_types_counted_and_skipped() -> None:
     features = {"t1": [feature(Aggregation.COUNT)]}
-    refused = meter_usage(
-        [usage("1", account="nobody"), usage("2", kind="login")], LICENSES, features
-    ).unmetered
-    assert [(r.usage.event_id, r.reason) for r in refused] == [("1", "unknown_account"), ("2", "no_meter")]
+    batch = [usage("1", account="nobody"), usage("2", kind="login"), usage("3", kind="login"), usage("4")]
+    metered = meter_usage(batch, LICENSES, features)
+    assert [(r.usage.event_id, r.reason) for r in metered.unmetered] == [("1", "unknown_account")]
+    assert metered.no_meter == {("t1", "login"): 2}
+    assert [c.amount for c in metered.counters] == [1.0]
 
 
 def test_thresholds_reached_by_percentage_of_the_limit() -> None:

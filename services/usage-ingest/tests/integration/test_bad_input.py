@@ -128,7 +128,8 @@ async def test_an_oversized_event_is_rejected_alone_and_exotic_values_are_kept(
     ingest: httpx.AsyncClient, ingest_headers: dict[str, str], event: Event, read_usage: Any
 ) -> None:
     big = event(data={"blob": "é" * 500_100})  # 1,000,200 bytes of UTF-8, under the 1 MiB body
-    properties = {"big": 18446744073709551615, "tiny": 5e-324, "text": "🦄\u0000\u2028", "list": [None, True]}
+    text = "🦄\u2028\\u0000"  # a backslash and "u0000" are six storable characters
+    properties = {"big": 18446744073709551615, "tiny": 5e-324, "text": text, "list": [None, True]}
     exotic = event(data=properties)
     response = await ingest.post("/v1/events", content=orjson.dumps([exotic, big]), headers=ingest_headers)
     assert response.status_code == 202, response.text
@@ -136,6 +137,61 @@ async def test_an_oversized_event_is_rejected_alone_and_exotic_values_are_kept(
     assert response.json()["results"][1]["errors"][0]["code"] == "event-too-large"
     [record] = await read_usage()
     assert orjson.loads(record.value)["properties"] == properties
+
+
+# Well-formed events that a consumer could not apply (PostgreSQL text and jsonb refuse U+0000;
+# consumers parse at most 200 levels and do calendar arithmetic that overflows near year 1):
+# each was accepted, then failed in entitlements and rewards and was dead-lettered.
+UNSTORABLE: dict[str, tuple[dict[str, Any], str, str]] = {
+    "nul-in-subject": ({"subject": "acct\u0000"}, "nul-character", "subject"),
+    "nul-in-id": ({"id": "e\u0000"}, "nul-character", "id"),
+    "nul-in-source": ({"source": "app://\u0000"}, "nul-character", "source"),
+    "nul-in-type": ({"type": "report\u0000"}, "nul-character", "type"),
+    "nul-in-user-id": ({"data": {"user_id": "u\u0000"}}, "nul-character", "data.user_id"),
+    "nul-in-a-property": ({"data": {"note": "x\u0000"}}, "nul-character", "data.note"),
+    "nul-in-a-nested-key": ({"data": {"a": [{"k\u0000": 1}]}}, "nul-character", "data.a[0].k\\u0000"),
+    "nul-in-an-extension": ({"traceid": "\u0000"}, "nul-character", "traceid"),
+    "data-129-deep": ({"data": {"deep": nested(128)}}, "too-deeply-nested", "data"),
+    "time-in-year-1": ({"time": "0001-01-01T00:00:00+14:00"}, "time-before-1970", "time"),
+    "time-before-1970": ({"time": "1969-12-31T23:59:59Z"}, "time-before-1970", "time"),
+}
+
+
+async def test_what_a_consumer_could_not_apply_is_refused_at_the_door(
+    ingest: httpx.AsyncClient, ingest_headers: dict[str, str], event: Event, read_usage: Any
+) -> None:
+    single = {**ingest_headers, "Content-Type": "application/cloudevents+json"}
+    for name, (overrides, code, field) in UNSTORABLE.items():
+        response = await ingest.post("/v1/events", content=dumps(event(**overrides)), headers=single)
+        problem = assert_problem(response, 422, "no-valid-events")
+        [result] = problem["errors"]
+        assert result["status"] == "rejected", name
+        assert [(e["code"], e["field"]) for e in result["errors"]] == [(code, field)], name
+        assert "\x00" not in str(problem), name  # the reason names the place, never echoes a NUL
+
+    batch = [event(), *(event(**overrides) for overrides, _, _ in UNSTORABLE.values())]
+    response = await ingest.post("/v1/events", content=dumps(batch), headers=ingest_headers)
+    assert response.status_code == 202, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["accepted"] + ["rejected"] * len(UNSTORABLE)
+    reasons = [(e["code"], e["field"]) for r in results[1:] for e in r["errors"]]
+    assert reasons == [(code, field) for _, code, field in UNSTORABLE.values()]
+    assert len(await read_usage()) == 1
+
+
+async def test_events_at_the_edges_of_the_door_rules_are_accepted(
+    ingest: httpx.AsyncClient, ingest_headers: dict[str, str], event: Event, read_usage: Any
+) -> None:
+    edges = [
+        event(data={"deep": nested(127)}),  # data itself is the 128th level
+        event(time="1970-01-01T00:00:00Z"),
+        event(time="1970-01-01T01:00:00+01:00"),
+        event(data={"escaped": "\\u0000 is six characters here", "control": "\u0001\u001f"}),
+    ]
+    response = await ingest.post("/v1/events", content=dumps(edges), headers=ingest_headers)
+    assert response.status_code == 202, response.text
+    assert response.json()["accepted"] == len(edges), response.text
+    assert len(await read_usage()) == len(edges)
 
 
 HEAD = b'{"specversion":"1.0","source":"s","type":"t",'

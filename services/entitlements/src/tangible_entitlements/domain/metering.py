@@ -64,18 +64,65 @@ class DayDelta(Delta):
 
 @dataclass(frozen=True)
 class Unmetered:
+    """Usage refused for a person to look at (the dead-letter topic)."""
+
     usage: Usage
-    reason: str  # unknown_account | no_meter | invalid_value
+    reason: str  # unknown_account | invalid_value
 
 
 @dataclass
 class Metered:
-    """What one batch does: counter and day deltas, last activity per user, refusals."""
+    """What one batch does: counter and day deltas, last activity per user, refusals, and
+    how many events of each (tenant, type) no feature meters (normal traffic: counted and
+    skipped, since a vendor sends more kinds of usage than it meters)."""
 
     counters: list[CounterDelta]
     days: list[DayDelta]
     activity: dict[tuple[str, str, str], datetime]
     unmetered: list[Unmetered]
+    no_meter: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+# The fields ingest lifts out of an event's data: a meter names them like any other field
+# ("quantity" or "data.quantity"), but they travel beside the properties, not in them.
+QUANTITY, USER_ID = "quantity", "user_id"
+# Counters are designed for amounts up to ingest's quantity limit; a metered property beyond
+# it is refused (invalid_value) rather than summed toward an infinite counter.
+MAX_METERED_VALUE = 1e15
+_NUMERIC = (Aggregation.SUM, Aggregation.MAX, Aggregation.LATEST)
+_MISSING = object()
+
+
+def value_path_problem(aggregation: Aggregation, path: str) -> str | None:
+    """Why a meter's `value_path` could never resolve to a value it can fold, or None.
+
+    Paths are dotted, with an optional `data.` prefix; `quantity` and `user_id` are the
+    documented fields (a number, and a string when present), anything else a property."""
+    parts = path.removeprefix("data.").split(".")
+    if any(not part for part in parts) or "\x00" in path:
+        return "value_path must be dotted names, such as data.pages or quantity"
+    head, nested = parts[0], len(parts) > 1
+    if head in (QUANTITY, USER_ID) and nested:
+        return f"{head} has no fields"
+    if head == USER_ID and aggregation in _NUMERIC:
+        return f"user_id is text: {aggregation.value} needs a number (count or unique_count it)"
+    return None
+
+
+def _resolve(usage: Usage, path: str) -> Any:
+    head, *rest = path.removeprefix("data.").split(".")
+    current: Any
+    if head == QUANTITY:
+        current = usage.quantity
+    elif head == USER_ID:
+        current = usage.user_id
+    else:
+        current = usage.properties.get(head, _MISSING)
+    for part in rest:
+        if not isinstance(current, Mapping) or part not in current:
+            return _MISSING
+        current = current[part]
+    return current
 
 
 def _value(usage: Usage, feature: Feature) -> float | str | None:
@@ -83,16 +130,14 @@ def _value(usage: Usage, feature: Feature) -> float | str | None:
     path = feature.meter.value_path
     if feature.meter.aggregation is Aggregation.COUNT:
         return 1.0
-    if not path:
-        return usage.quantity
-    current: Any = usage.properties
-    for part in path.removeprefix("data.").split("."):
-        if not isinstance(current, Mapping) or part not in current:
-            return None
-        current = current[part]
+    current = _resolve(usage, path) if path else usage.quantity
+    if current is _MISSING or current is None:
+        return None
     if feature.meter.aggregation is Aggregation.UNIQUE_COUNT:
-        return None if current is None or isinstance(current, dict | list) else str(current)
-    if isinstance(current, bool) or not isinstance(current, int | float) or not math.isfinite(current):
+        return None if isinstance(current, dict | list) else str(current)
+    if isinstance(current, bool) or not isinstance(current, int | float):
+        return None
+    if not math.isfinite(current) or abs(current) > MAX_METERED_VALUE:
         return None
     return float(current)
 
@@ -108,6 +153,7 @@ def meter_usage(
     days: dict[DayKey, DayDelta] = {}
     activity: dict[tuple[str, str, str], datetime] = {}
     unmetered: list[Unmetered] = []
+    no_meter: dict[tuple[str, str], int] = {}
     for usage in usages:
         license = licenses.get((usage.tenant_id, usage.account_id))
         if license is None:
@@ -124,7 +170,8 @@ def meter_usage(
             and f.meter.event_type == usage.usage_type
         ]
         if not metered:
-            unmetered.append(Unmetered(usage, "no_meter"))
+            kind = (usage.tenant_id, usage.usage_type)
+            no_meter[kind] = no_meter.get(kind, 0) + 1
             continue
         local_day = usage.occurred_at.astimezone(ZoneInfo(license.timezone)).date()
         for feature in metered:
@@ -148,7 +195,7 @@ def meter_usage(
                 if day is None:
                     day = days[day_key] = DayDelta(aggregation, 0.0, usage.occurred_at, key=day_key)
                 _fold(day, value, usage.occurred_at, local_day)
-    return Metered(list(counters.values()), list(days.values()), activity, unmetered)
+    return Metered(list(counters.values()), list(days.values()), activity, unmetered, no_meter)
 
 
 def _fold(delta: Delta, value: float | str, at: datetime, day: date) -> None:

@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from prometheus_client import CollectorRegistry, Counter
+
 from tangible_entitlements.domain.commands import ApplyRewardGrants, GrantBenefit, RecordUsage
 from tangible_entitlements.domain.metering import Usage
 from tangible_entitlements.entrypoints.dependencies import Container
@@ -37,14 +39,44 @@ def _usage(delivery: Delivery) -> Usage:
     )
 
 
+class UnmeteredUsage:
+    """`entitlements_usage_unmetered_total{tenant, type}`: events of a type no feature meters.
+
+    Producers choose the type, so the series are bounded: past `max_series` (tenant, type)
+    pairs per process, further types are counted under `type="_other"`."""
+
+    OTHER = "_other"
+
+    def __init__(self, registry: CollectorRegistry, max_series: int = 1000) -> None:
+        self._counter = Counter(
+            "entitlements_usage_unmetered_total",
+            "Usage events of a type no feature meters (counted and skipped, not dead-lettered).",
+            ["tenant", "type"],
+            registry=registry,
+        )
+        self._max_series = max_series
+        self._seen: set[tuple[str, str]] = set()
+
+    def count(self, unmetered: dict[tuple[str, str], int]) -> None:
+        for (tenant, kind), events in unmetered.items():
+            if (tenant, kind) not in self._seen:
+                if len(self._seen) >= self._max_series:
+                    kind = self.OTHER
+                else:
+                    self._seen.add((tenant, kind))
+            self._counter.labels(tenant, kind).inc(events)
+
+
 def usage_consumer(runtime: ServiceRuntime, container: Container) -> Worker:
+    unmetered = UnmeteredUsage(runtime.metrics.registry)
+
     async def on_usage_recorded(deliveries: Sequence[Delivery]) -> None:
         command = RecordUsage(
             consumer=USAGE_CONSUMER,
             usages=[_usage(d) for d in deliveries],
             raw={d.event.id: (d.key, d.value, d.headers) for d in deliveries},
         )
-        await handlers.record_usage(command, uow=container.new_uow(), clock=container.clock)
+        unmetered.count(await handlers.record_usage(command, uow=container.new_uow(), clock=container.clock))
 
     # Let the broker gather up to `usage_linger_ms` of usage per fetch: every batch emits one
     # usage_aggregated per counter it moved, so fewer, larger batches coalesce those events

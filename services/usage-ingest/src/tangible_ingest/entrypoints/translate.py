@@ -13,6 +13,13 @@ from pydantic import ValidationError
 
 from tangible_ingest.domain.commands import IngestBatch
 from tangible_ingest.domain.model import Reason, Rejection, UsageEvent, dedup_key
+from tangible_ingest.domain.storable import (
+    EARLIEST_TIME,
+    ESCAPED_NUL,
+    MAX_DATA_DEPTH,
+    nests_deeper_than,
+    nul_field,
+)
 from tangible_ingest.entrypoints.schemas import CloudEventIn, fast_fields, model_fields
 
 SINGLE = "application/cloudevents+json"
@@ -129,9 +136,9 @@ def to_command(
             message = f"an event may take at most {limits.max_event_bytes} bytes"
             rejections.append(_reject(index, event_id, "event-too-large", None, message))
             continue
-        if time is not None and time > horizon:
-            message = "time is further in the future than the tolerated clock skew"
-            rejections.append(_reject(index, event_id, "time-in-future", "time", message))
+        refusal = _unstorable(item, canonical, time, horizon)
+        if refusal is not None:
+            rejections.append(Rejection(index, event_id, (refusal,)))
             continue
         events.append(
             UsageEvent(
@@ -149,3 +156,24 @@ def to_command(
             )
         )
     return IngestBatch(tenant_id=tenant_id, events=events, rejections=rejections)
+
+
+def _unstorable(
+    item: dict[str, Any], canonical: bytes, time: datetime | None, horizon: datetime
+) -> Reason | None:
+    """Why a consumer could not apply this well-formed event (see `domain.storable`), or None.
+
+    Both content checks first look at the canonical bytes, which settle the common case
+    without walking the event: no escaped NUL in them, or fewer brackets than the limit."""
+    if ESCAPED_NUL in canonical:
+        field = nul_field(item)
+        if field is not None:
+            return Reason("nul-character", field, "text may not contain U+0000 (PostgreSQL cannot store it)")
+    brackets = canonical.count(b"{") + canonical.count(b"[")  # at least the depth
+    if brackets > MAX_DATA_DEPTH and nests_deeper_than(item.get("data"), MAX_DATA_DEPTH):
+        return Reason("too-deeply-nested", "data", f"data may nest at most {MAX_DATA_DEPTH} levels")
+    if time is not None and time > horizon:
+        return Reason("time-in-future", "time", "time is further in the future than the tolerated clock skew")
+    if time is not None and time < EARLIEST_TIME:
+        return Reason("time-before-1970", "time", "time may not be earlier than 1970-01-01T00:00:00Z")
+    return None

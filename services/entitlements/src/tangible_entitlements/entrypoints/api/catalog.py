@@ -44,7 +44,8 @@ def _feature_read(feature: Feature) -> FeatureRead:
         key=feature.key,
         name=feature.name,
         kind=feature.kind.value,
-        meter=MeterIn(
+        # as stored: a meter created before a rule was tightened must still be readable
+        meter=MeterIn.model_construct(
             event_type=meter.event_type,
             aggregation=meter.aggregation.value,
             value_path=meter.value_path,

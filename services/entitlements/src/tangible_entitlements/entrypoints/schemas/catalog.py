@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictInt, model_validator
 
+from tangible_entitlements.domain.metering import value_path_problem
+from tangible_entitlements.domain.model import Aggregation
 from tangible_entitlements.entrypoints.schemas.common import KEY_PATTERN, Strict
 
 
@@ -13,9 +15,22 @@ class MeterIn(Strict):
     event_type: str = Field(min_length=1, max_length=256, examples=["report.generated"])
     aggregation: Literal["count", "sum", "max", "unique_count", "latest"] = "count"
     value_path: str | None = Field(
-        default=None, max_length=256, description="Dotted path into the event data."
+        default=None,
+        max_length=256,
+        description="Dotted path into the event data (`data.` optional): `quantity` (the default "
+        "for sum, max and latest), `user_id` (count or unique_count), or a property such as "
+        "`data.pages` or `data.doc.pages`.",
     )
     reset_period: Literal["day", "week", "month", "quarter", "year", "never"] = "month"
+
+    @model_validator(mode="after")
+    def _path_can_resolve(self) -> MeterIn:
+        # refused now rather than accepted and then counting zero, every event dead-lettered
+        if self.value_path is not None:
+            problem = value_path_problem(Aggregation(self.aggregation), self.value_path)
+            if problem is not None:
+                raise ValueError(problem)
+        return self
 
 
 class FeatureCreate(Strict):

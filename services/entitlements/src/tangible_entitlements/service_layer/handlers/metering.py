@@ -20,9 +20,14 @@ from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.domain import Clock
 
 
-async def record_usage(command: commands.RecordUsage, *, uow: UnitOfWork, clock: Clock) -> None:
+async def record_usage(
+    command: commands.RecordUsage, *, uow: UnitOfWork, clock: Clock
+) -> dict[tuple[str, str], int]:
     """Meter a consumed batch exactly once: inbox, counters, daily rollup, activity, threshold
-    marks and outbox rows commit together; set-based statements, no round trip per event."""
+    marks and outbox rows commit together; set-based statements, no round trip per event.
+
+    Returns how many fresh events of each (tenant, usage type) no feature meters: they are
+    skipped, not dead-lettered, and the caller counts them."""
     async with uow:
         fresh = await uow.inbox(command.consumer).claim(u.event_id for u in command.usages)
         # one delivery per fresh id: a batch may hold the same record twice (producer retry)
@@ -63,6 +68,7 @@ async def record_usage(command: commands.RecordUsage, *, uow: UnitOfWork, clock:
                 command.consumer, key=record_key, value=record_value, headers=headers, reason=refused.reason
             )
         await uow.commit()
+    return metered.no_meter
 
 
 async def recover_after_limit_change(uow: UnitOfWork, license: License, now: datetime) -> None:

@@ -25,7 +25,7 @@ from bench.report import Report
 from bench.resources import peak_rss
 from tangible_devstack.scenario import term_around
 from tangible_runtime.kafka import KafkaClients
-from tangible_schemas import KafkaRecord
+from tangible_schemas import KafkaRecord, record_key
 from tangible_schemas.registry import USAGE
 from tangible_schemas.usage import UsageRecorded
 
@@ -187,7 +187,7 @@ def usage_record(account: str, at: datetime) -> KafkaRecord:
         ("ce_tenantid", TENANT.encode()),
         ("content-type", b"application/json"),
     ]
-    return KafkaRecord(USAGE.name, f"{TENANT}/{account}".encode(), value, headers)
+    return KafkaRecord(USAGE.name, record_key(TENANT, account), value, headers)
 
 
 async def _produce_usage(bench: Bench, count: int) -> None:

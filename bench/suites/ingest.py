@@ -40,6 +40,7 @@ from bench.resources import peak_rss
 from tangible_ingest.adapters.publisher import encode_usage, usage_headers
 from tangible_ingest.entrypoints.translate import to_command
 from tangible_runtime.kafka import KafkaClients
+from tangible_schemas.binding import record_key
 from tangible_schemas.registry import USAGE
 
 SUITE = "ingest"
@@ -152,7 +153,7 @@ class RawRecords:
 async def raw_records(producer: AIOKafkaProducer, topic: str) -> RawRecords:
     [event] = to_command("bench-raw", [sample_event(uuid.uuid4().hex, 0)], datetime.now(UTC)).events
     partitions = sorted(await producer.partitions_for(topic))
-    keys = [f"bench-raw/acct-{n}".encode() for n in range(ACCOUNTS)]
+    keys = [record_key("bench-raw", f"acct-{n}") for n in range(ACCOUNTS)]
     return RawRecords(
         topic=topic,
         value=encode_usage("bench-raw", event),

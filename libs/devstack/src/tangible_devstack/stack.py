@@ -2,7 +2,10 @@
 
 Starts what is not provided (Apache Kafka from Maven Central, embedded PostgreSQL),
 creates one database per service, migrates, creates topics, starts every service with
-all its roles, waits until each `/readyz` answers 200, and stops everything on Ctrl-C.
+all its roles, waits until each `/readyz` answers 200, and then keeps them up: a service
+that exits is restarted with backoff (supervisor.py), as the chart's pods would be. It
+stops everything on Ctrl-C, on SIGTERM, and when the `make` that started it is told to
+stop or goes away (watchdog.py).
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from tangible_devstack.databases import APP_ROLE, as_role, create_database, ensu
 from tangible_devstack.kafka import KafkaBroker
 from tangible_devstack.paths import data_dir
 from tangible_devstack.postgres import EmbeddedPostgres
-from tangible_devstack.processes import spawn, terminate
 from tangible_devstack.services import SERVICES, ServiceSpec
+from tangible_devstack.supervisor import Supervisor
+from tangible_devstack.watchdog import ParentWatchdog
 from tangible_runtime.auth import TokenIssuer, generate_keypair
 from tangible_runtime.kafka import KafkaClients
 from tangible_runtime.migrations import upgrade
@@ -76,6 +80,33 @@ def _rewards_env() -> dict[str, str]:
     return {
         "REWARDS_LATE_EVENT_WINDOW_HOURS": os.environ.get("REWARDS_LATE_EVENT_WINDOW_HOURS", str(70 * 24))
     }
+
+
+def relaxed_switches(env: dict[str, str], *, local_kafka: bool, embedded_postgres: bool) -> list[str]:
+    """The safety switches `make run` relaxes (or runs without) for a developer's machine,
+    each with what production does instead: printed at start so nobody mistakes it for
+    a production-like setup."""
+    relaxed: list[str] = []
+    if env.get("NOTIFICATIONS_ALLOW_PRIVATE_TARGETS", "").lower() == "true":
+        relaxed.append(
+            "webhook targets on loopback and private networks are allowed "
+            "(NOTIFICATIONS_ALLOW_PRIVATE_TARGETS=true; production refuses them, SSRF guard)"
+        )
+    hours = env.get("REWARDS_LATE_EVENT_WINDOW_HOURS")
+    if hours is not None:
+        relaxed.append(
+            f"rewards counts usage arriving up to {int(hours) // 24} days late "
+            f"(REWARDS_LATE_EVENT_WINDOW_HOURS={hours}; the service's default is 48 hours)"
+        )
+    if local_kafka:
+        relaxed.append("the local Kafka broker speaks PLAINTEXT without authentication (loopback only)")
+    if embedded_postgres:
+        relaxed.append("the embedded PostgreSQL trusts local connections without a password (loopback only)")
+    relaxed.append(
+        "the token signing key, the webhook secrets key and admin/ingest/read tokens for tenant "
+        f"'{DEV_TENANT}' are stored unencrypted under the data folder"
+    )
+    return relaxed
 
 
 def _kafka(stack: ExitStack, data: Path) -> str:
@@ -182,7 +213,8 @@ def run() -> int:
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "TANGIBLE_AUTH_PUBLIC_KEY": str(public_key),
         }
-        processes: list[tuple[ServiceSpec, subprocess.Popen[bytes], Path]] = []
+        supervisor = Supervisor(say=_say)
+        stack.callback(supervisor.stop_all)
         for spec in SERVICES:
             log = data / "logs" / f"{spec.name}.log"
             child_env = {**env, f"{spec.env_prefix}DATABASE_URL": urls[spec.name].url}
@@ -190,26 +222,34 @@ def run() -> int:
                 child_env = {**_notifications_env(data / "auth", private_key), **child_env}
             if spec.name == "rewards":
                 child_env = {**child_env, **_rewards_env()}
-            process = spawn([sys.executable, "-m", spec.package, "all"], log_path=log, env=child_env)
-            processes.append((spec, process, log))
-            stack.callback(terminate, process, 20.0)
+            supervisor.start(spec, [sys.executable, "-m", spec.package, "all"], child_env, log)
         deadline = time.monotonic() + 120
-        for spec, process, log in processes:
-            _wait_ready(spec, process, log, deadline)
+        for service in supervisor.services:
+            _wait_ready(service.spec, service.process, service.log, deadline)
         tokens = _dev_tokens(private_key, data)
         _say(f"ready in {time.monotonic() - started:.1f}s")
-        for spec, _, log in processes:
-            base = f"http://127.0.0.1:{spec.listen_port}"
-            print(f"  {spec.name:<14} {base}   docs: {base}/docs   log: {log}")
+        for service in supervisor.services:
+            base = f"http://127.0.0.1:{service.spec.listen_port}"
+            print(f"  {service.spec.name:<14} {base}   docs: {base}/docs   log: {service.log}")
         print(f"\n  tenant '{DEV_TENANT}' tokens (also in {data / 'dev-tokens.json'}):")
         for scope, token in tokens.items():
             print(f"  {scope:<7} {token}")
-        print("\n  Ctrl-C stops everything.", flush=True)
+        relaxed = relaxed_switches(
+            {**_notifications_env(data / "auth", private_key), **_rewards_env()},
+            local_kafka=not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
+            embedded_postgres=any(os.environ.get(f"{s.env_prefix}DATABASE_URL") is None for s in SERVICES),
+        )
+        print("\n  Relaxed for local use (never do this in production):")
+        for line in relaxed:
+            print(f"  - {line}")
+        print("\n  A service that exits is restarted, with backoff. Ctrl-C stops everything.", flush=True)
+        watchdog = ParentWatchdog()
         while not stopping:
-            for spec, process, log in processes:
-                if process.poll() is not None:
-                    _say(f"{spec.name} exited with {process.returncode}; stopping (see {log})")
-                    stopping = True
+            supervisor.tick()
+            reason = watchdog.reason_to_stop()
+            if reason is not None:
+                _say(f"{reason}; stopping")
+                stopping = True
             time.sleep(0.5)
         _say("stopping services")
     _say("stopped")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
@@ -100,3 +101,24 @@ async def read_topic(clients: KafkaClients, topic: str) -> list[ConsumerRecord[b
         return records
     finally:
         await consumer.stop()
+
+
+# W3C trace context, version 00: neither id may be all zeros
+_TRACEPARENT = re.compile(r"00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}")
+
+
+def traceparent_of(record: ConsumerRecord[bytes, bytes]) -> str:
+    """The record's one `traceparent` header, asserted to be a valid W3C trace context."""
+    values = [value for name, value in record.headers if name == "traceparent"]
+    assert len(values) == 1, (record.topic, record.offset, record.headers)
+    value: str = values[0].decode("latin-1")
+    assert _TRACEPARENT.fullmatch(value), value
+    return value
+
+
+def records_of_type(
+    records: list[ConsumerRecord[bytes, bytes]], event_type: str
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """The records whose CloudEvents `ce_type` header is `event_type`."""
+    wanted = event_type.encode()
+    return [r for r in records if ("ce_type", wanted) in r.headers]

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer, TopicPartition
+from opentelemetry.trace import SpanKind
 
 from tangible_runtime.kafka import KafkaClients
 from tangible_runtime.logs import get_logger
 from tangible_runtime.service import ServiceRuntime, Worker
+from tangible_runtime.telemetry import current_trace_headers, tracer
 from tangible_schemas import from_record, new_event, to_record
 from tangible_schemas.credentials import CredentialRevoked
 from tangible_schemas.registry import CREDENTIALS
@@ -19,11 +21,17 @@ log = get_logger(__name__)
 async def publish_revocation(
     producer: AIOKafkaProducer, clients: KafkaClients, *, tenant_id: str, credential_id: str
 ) -> None:
+    """In a span (its own trace when nothing else is current), so the record carries a
+    `traceparent` like every other event; the process must have set up tracing (services
+    do at bootstrap, the CLI before calling this), or the span, and the header, is a no-op."""
     data = CredentialRevoked(tenant_id=tenant_id, credential_id=credential_id, revoked_at=datetime.now(UTC))
-    record = to_record(new_event(data, source="tangible/credentials"))
-    await producer.send_and_wait(
-        clients.topic(record.topic), value=record.value, key=record.key, headers=record.headers
-    )
+    with tracer(__name__).start_as_current_span(
+        f"publish {CREDENTIALS.name}", kind=SpanKind.PRODUCER, attributes={"tangible.tenant": tenant_id}
+    ):
+        record = to_record(new_event(data, source="tangible/credentials"), current_trace_headers())
+        await producer.send_and_wait(
+            clients.topic(record.topic), value=record.value, key=record.key, headers=record.headers
+        )
 
 
 def revocation_follower(runtime: ServiceRuntime) -> Worker:

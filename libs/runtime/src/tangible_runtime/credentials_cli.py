@@ -15,7 +15,8 @@ from datetime import timedelta
 from tangible_runtime.auth import SCOPES, TokenIssuer
 from tangible_runtime.credentials import publish_revocation
 from tangible_runtime.kafka import KafkaClients
-from tangible_runtime.settings import AuthSettings, KafkaSettings
+from tangible_runtime.settings import AuthSettings, KafkaSettings, TelemetrySettings
+from tangible_runtime.telemetry import setup_tracing
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _revoke(tenant: str, credential_id: str) -> None:
+    # tracing as the services have it, so the revocation record carries a traceparent
+    provider = setup_tracing(TelemetrySettings(), "tangible-credentials")
     clients = KafkaClients(KafkaSettings())
     producer = clients.producer()
     await producer.start()
@@ -40,6 +43,7 @@ async def _revoke(tenant: str, credential_id: str) -> None:
         await publish_revocation(producer, clients, tenant_id=tenant, credential_id=credential_id)
     finally:
         await producer.stop()
+        provider.force_flush()  # the process ends now: export the span if an exporter is set
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,10 +31,17 @@ class Outbox:
         self._pending: list[dict[str, Any]] = []
 
     def add(
-        self, data: EventData, *, event_id: str | None = None, time: datetime | None = None
+        self,
+        data: EventData,
+        *,
+        event_id: str | None = None,
+        time: datetime | None = None,
+        trace_headers: Sequence[tuple[str, bytes]] | None = None,
     ) -> CloudEvent[EventData]:
+        """`trace_headers`: the span the event belongs to when it is not the current one
+        (e.g. a delivery's send span, recorded later in the round's transaction)."""
         event: CloudEvent[EventData] = new_event(data, source=self._source, event_id=event_id, time=time)
-        record = to_record(event, current_trace_headers())
+        record = to_record(event, current_trace_headers() if trace_headers is None else trace_headers)
         self._pending.append(
             {
                 "topic": record.topic,

@@ -8,14 +8,15 @@ Each record still carries its own `traceparent`, so a single event can be follow
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
-from opentelemetry.trace import Link, SpanContext
+from opentelemetry.trace import Link, Span, SpanContext, SpanKind
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tangible_runtime.settings import TelemetrySettings
@@ -55,6 +56,18 @@ def setup_tracing(
 
 def tracer(name: str) -> trace.Tracer:
     return trace.get_tracer(name)
+
+
+@contextmanager
+def scheduled_span(name: str, attributes: Mapping[str, str | int] | None = None) -> Iterator[Span]:
+    """A new trace for one round of scheduled work (a scheduler tick's job, a delivery
+    round). Nothing caused it but the clock, so it has no parent, and without it the events
+    the round writes to the outbox would carry no `traceparent` at all (the outbox copies
+    the current span's context into every record)."""
+    with tracer("tangible.scheduled").start_as_current_span(
+        name, context=otel_context.Context(), kind=SpanKind.INTERNAL, attributes=attributes
+    ) as span:
+        yield span
 
 
 def current_trace_headers() -> list[tuple[str, bytes]]:

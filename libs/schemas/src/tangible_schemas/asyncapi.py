@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from tangible_schemas.binding import KEY_ENCODING
 from tangible_schemas.registry import EVENT_CLASSES, TOPICS, topic_for
 
 PRODUCERS = {
@@ -69,7 +70,7 @@ def build_document() -> dict[str, Any]:
             "contentType": "application/json",
             "headers": _CE_HEADERS,
             "payload": {"$ref": f"#/components/schemas/{name}"},
-            "bindings": {"kafka": {"key": {"type": "string", "description": "tenant/subject"}}},
+            "bindings": {"kafka": {"key": {"type": "string", "description": KEY_ENCODING}}},
         }
         channels[channel]["messages"][name] = {"$ref": f"#/components/messages/{name}"}
     for topic in TOPICS:
@@ -89,7 +90,8 @@ def build_document() -> dict[str, Any]:
             "description": (
                 "Every event the Tangible services exchange. CloudEvents 1.0 in Kafka binary "
                 "content mode: attributes in ce_* headers, data as the JSON value, records "
-                "keyed by tenant/subject."
+                "keyed by tenant and subject, so that one account's events stay in order on "
+                f"one partition. Record key: {KEY_ENCODING}"
             ),
             "license": {"name": "Apache-2.0"},
         },

@@ -6,6 +6,7 @@ names, and the SDK's generic conversion costs more than the rest of the ingest h
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,49 @@ from tangible_schemas.registry import EVENT_TYPES, topic_for
 Headers = list[tuple[str, bytes]]
 
 _ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "tenantid")
+
+
+# Record keys. `<tenant>/<subject>`, each part with `%` and `/` percent-encoded (`%25`, `%2F`)
+# and nothing else changed, so the one unencoded `/` separates the parts and the key splits
+# back to exactly what was joined. Ids are the vendor's own (an account may well be
+# `org/team`), so refusing `/` would reject valid usage at ingest and strand existing
+# accounts; and a key of parts with neither character is byte-identical to the former
+# plain join, so every existing account keeps its partition (and its order) across the
+# change. Every producer builds keys with `record_key`; consumers that need the parts use
+# `parse_record_key` (never `split("/")`).
+KEY_SEPARATOR = "/"
+KEY_ENCODING = (
+    "UTF-8 `<tenant>/<subject>`; in each part `%` is written `%25` and `/` is written `%2F` "
+    "(nothing else is encoded), so the key splits back at its one unencoded `/`."
+)
+
+
+_KEY_ESCAPE = re.compile("%25|%2F")
+_STRAY_PERCENT = re.compile("%(?!25|2F)")
+
+
+def _escape_key_part(part: str) -> str:
+    return part.replace("%", "%25").replace("/", "%2F")
+
+
+def _unescape_key_part(part: str) -> str:
+    # one pass, so `%252F` reads back as `%2F`; any other `%` is not a key `record_key` made
+    if _STRAY_PERCENT.search(part):
+        raise ValueError(f"{part!r}: only %25 and %2F may appear in a record key part")
+    return _KEY_ESCAPE.sub(lambda m: "%" if m.group() == "%25" else "/", part)
+
+
+def record_key(tenant_id: str, subject: str) -> bytes:
+    """The Kafka record key of an event about `subject` (an account, credential …)."""
+    return f"{_escape_key_part(tenant_id)}{KEY_SEPARATOR}{_escape_key_part(subject)}".encode()
+
+
+def parse_record_key(key: bytes) -> tuple[str, str]:
+    """(tenant, subject) from a record key; ValueError if it is not one `record_key` makes."""
+    tenant, separator, subject = key.decode("utf-8").partition(KEY_SEPARATOR)
+    if not separator or KEY_SEPARATOR in subject:
+        raise ValueError(f"{key!r} is not a <tenant>/<subject> record key")
+    return _unescape_key_part(tenant), _unescape_key_part(subject)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +97,7 @@ def to_record(event: CloudEvent[EventData], extra_headers: Iterable[tuple[str, b
     ]
     return KafkaRecord(
         topic=topic_for(event.type).name,
-        key=event.record_key.encode(),
+        key=record_key(event.tenantid, event.subject),
         value=event.data.__pydantic_serializer__.to_json(event.data),
         headers=headers,
     )

@@ -26,11 +26,6 @@ class CloudEvent(WireModel, Generic[DataT]):
     tenantid: str = Field(description="Extension attribute: the owning tenant.")
     data: DataT
 
-    @property
-    def record_key(self) -> str:
-        """Kafka record key: keeps one account's events in order on one partition."""
-        return f"{self.tenantid}/{self.subject}"
-
 
 def new_event(
     data: DataT,

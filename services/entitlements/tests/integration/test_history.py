@@ -7,6 +7,7 @@ import io
 import json
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -174,3 +175,26 @@ async def test_altering_one_stored_history_row_is_detected_by_verify(service: An
     await h.sql("DELETE FROM license_history WHERE account_id = 'acct-1' AND seq = 2")
     verdict = await h.call("GET", "/v1/accounts/acct-1/history/verify")
     assert (verdict["intact"], verdict["first_altered_seq"]) == (False, 2)
+
+
+@pytest.mark.parametrize("account_id", ["😀-acct", "café", 'a"b\r\nSet-Cookie: x=1'])
+async def test_export_names_any_account_in_an_ascii_content_disposition(
+    service: Any, account_id: str
+) -> None:
+    """Account ids are any Unicode: the download name travels as RFC 6266 `filename*`
+    (percent-encoded UTF-8) with an ASCII `filename` fallback, never as raw bytes."""
+    h = service
+    for format in ("json", "csv"):
+        response = await h.client.get(
+            f"/v1/accounts/{quote(account_id, safe='')}/history/export",
+            params={"format": format},
+            headers=h.headers("read"),
+        )
+        assert response.status_code == 200, response.text
+        raw = dict(response.headers.raw)[b"content-disposition"]
+        assert raw.isascii() and b"\r" not in raw and b"\n" not in raw
+        disposition, fallback, extended = raw.decode().split("; ")
+        assert disposition == "attachment"
+        assert fallback.startswith('filename="history-') and fallback.count('"') == 2
+        charset, _, encoded = extended.removeprefix("filename*=").partition("''")
+        assert (charset, unquote(encoded, encoding="utf-8")) == ("UTF-8", f"history-{account_id}.{format}")

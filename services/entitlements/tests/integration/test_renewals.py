@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tangible_devstack.testing import read_topic, records_of_type, traceparent_of
 from tangible_entitlements.entrypoints.scheduler import run_lifecycle
 
 pytestmark = pytest.mark.integration
@@ -69,3 +70,17 @@ async def test_renewal_due_once_per_lead_time_with_two_replicas_and_late_after_d
             (30, date(2027, 10, 2), True),
             (14, date(2027, 10, 18), True),
         ]
+
+
+async def test_renewal_notices_on_kafka_carry_the_scheduled_rounds_trace_context(harness: Any) -> None:
+    """The scheduler has no request or record to continue: each round starts its own trace,
+    so the events it emits can be followed like any other."""
+    h = harness
+    async with h.run():
+        await h.provision()  # renews on 2027-01-01: 36 days after NOW, the 90 and 60 are late
+        await h.wait_events(2, TOPIC, RENEWAL)
+        records = records_of_type(await read_topic(h.kafka, TOPIC), RENEWAL)
+    mine = [r for r in records if ("ce_tenantid", h.tenant.encode()) in r.headers]
+    assert len(mine) >= 2
+    for record in mine:
+        traceparent_of(record)

@@ -4,7 +4,7 @@ from the entitlements and rewards contracts (served on loopback), or a fallback 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -36,13 +36,15 @@ def license_created(tenant_id: str, account: str = "acct-1") -> LicenseCreated:
     )
 
 
-def renewal_due(tenant_id: str) -> RenewalDue:
+def renewal_due(tenant_id: str, renewal_date: date = date(2026, 12, 26), lead_days: int = 30) -> RenewalDue:
+    """By default announced on time: NOW is 30 days before the renewal."""
     return RenewalDue(
         tenant_id=tenant_id,
         account_id="acct-1",
         license_id="lic-1",
-        renewal_date=date(2027, 1, 1),
-        lead_days=30,
+        renewal_date=renewal_date,
+        lead_days=lead_days,
+        late=(renewal_date - NOW.date()).days < lead_days,
     )
 
 
@@ -111,9 +113,24 @@ async def test_the_reminder_falls_back_to_plain_text_when_entitlements_is_down(
     await publish(renewal_due(tenant_id))
     [item] = await eventually(lambda: inbox(api, issue_token(tenant_id, "read"), 1), timeout=20)
     assert item["title"] == "Your renewal is 30 days away"
-    assert "Your license renews on 2027-01-01." in item["body"]
+    assert "Your license renews on 2026-12-26." in item["body"]
     assert "We could not gather your figures just now." in item["body"]
     assert "reports" not in item["body"]
+
+
+async def test_a_late_reminder_states_the_days_really_left_not_its_lead_time(
+    start: Any, contracts: Any, publish: Any, issue_token: IssueToken, tenant_id: str
+) -> None:
+    """Announced late (renewal in 20 days, lead time 30): the message counts from the
+    renewal date and the service's clock, and from the moment it is composed."""
+    _, entitlements_url, rewards_url = contracts
+    api = await start(clock=ManualClock(NOW), entitlements_url=entitlements_url, rewards_url=rewards_url)
+    admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}
+    await setup_rule(api, admin, ["inbox"])
+    await publish(renewal_due(tenant_id, renewal_date=NOW.date() + timedelta(days=20), lead_days=30))
+    [item] = await eventually(lambda: inbox(api, issue_token(tenant_id, "read"), 1), timeout=20)
+    assert item["title"] == "Your renewal is 20 days away"
+    assert f"Your license renews on {(NOW.date() + timedelta(days=20)).isoformat()}." in item["body"]
 
 
 async def test_quarterly_summaries_go_once_per_account_for_opted_in_tenants_even_after_downtime(

@@ -11,8 +11,10 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from tangible_devstack.pytest_plugin import IssueToken
-from tangible_devstack.testing import eventually
+from tangible_devstack.testing import eventually, read_topic, records_of_type, traceparent_of
 from tangible_runtime.domain import ManualClock
+from tangible_runtime.kafka import KafkaClients
+from tangible_runtime.settings import KafkaSettings
 from tangible_schemas.entitlements import Evidence, RenewalAtRisk
 
 pytestmark = pytest.mark.integration
@@ -24,6 +26,8 @@ def only(items: list[Any]) -> Any:
 
 
 THRESHOLD = "tangible.entitlements.v1.threshold_crossed"
+NOTIFICATIONS = "tangible.notifications.v1"
+DELIVERED = "tangible.notifications.v1.notification_delivered"
 
 
 async def webhook_setup(api: httpx.AsyncClient, admin: dict[str, str], url: str) -> dict[str, Any]:
@@ -226,3 +230,35 @@ async def test_two_delivery_replicas_send_each_message_once(
     await eventually(all_sent, timeout=30)
     ids = [r.headers["webhook-id"] for r in hook.requests]
     assert len(ids) == 30 and len(set(ids)) == 30
+
+
+async def test_a_webhook_is_stamped_by_the_service_clock_and_its_delivered_event_carries_a_trace(
+    crossed: Any,
+    start: Any,
+    receiver: Any,
+    publish: Any,
+    issue_token: IssueToken,
+    tenant_id: str,
+    clock: ManualClock,
+    kafka_settings: KafkaSettings,
+) -> None:
+    """The delivery worker is scheduled work: its round starts a trace and each send a span,
+    whose context the `notification_delivered` record carries (published here without any
+    traceparent on the source event, as a producer that traces nothing would)."""
+    clock.advance(timedelta(minutes=2))  # within the receiver's tolerance, but not the wall clock
+    api = await start()
+    admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}
+    hook, url = await receiver()
+    await webhook_setup(api, admin, url)
+    await publish(crossed(tenant_id))
+    await eventually(lambda: _count(hook, 1), timeout=20)
+    assert hook.requests[0].headers["webhook-timestamp"] == str(int(clock.now().timestamp()))
+
+    async def delivered() -> list[Any]:
+        records = records_of_type(await read_topic(KafkaClients(kafka_settings), NOTIFICATIONS), DELIVERED)
+        mine = [r for r in records if ("ce_tenantid", tenant_id.encode()) in r.headers]
+        assert len(mine) == 1, mine
+        return mine
+
+    [record] = await eventually(delivered, timeout=20)
+    traceparent_of(record)

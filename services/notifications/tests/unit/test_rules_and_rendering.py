@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tangible_notifications.domain.defaults import RENEWAL_DUE, default_template
 from tangible_notifications.domain.errors import InvalidTemplate
 from tangible_notifications.domain.model import (
     Channel,
@@ -19,7 +20,7 @@ from tangible_notifications.domain.model import (
     Template,
 )
 from tangible_notifications.domain.planning import TenantConfig, plan
-from tangible_notifications.domain.rendering import render, render_strict, uses_impact, validate
+from tangible_notifications.domain.rendering import days_left, render, render_strict, uses_impact, validate
 
 NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)
 EVENT = SourceEvent(
@@ -58,6 +59,7 @@ def test_templates_render_event_data_and_html_is_escaped() -> None:
             "<b>{{ data.feature_key }}</b>",
         ),
         SourceEvent("e", "x", "t", "a1", {"feature_key": "<script>", "threshold_percent": 80}),
+        NOW,
     )
     assert (title, body, html) == ("<script> at 80 %", "for a1", "<b>&lt;script&gt;</b>")
     _, _, escaped = render_strict(
@@ -67,9 +69,9 @@ def test_templates_render_event_data_and_html_is_escaped() -> None:
 
 
 def test_templates_cannot_reach_python_internals_and_fall_back_to_plain_text() -> None:
-    title, _, _ = render(Template("{{ ''.__class__.__mro__[1].__subclasses__() }}", ""), EVENT)
+    title, _, _ = render(Template("{{ ''.__class__.__mro__[1].__subclasses__() }}", ""), EVENT, NOW)
     assert title == "Update about your account: threshold crossed"
-    title, _, _ = render(Template("{{ data.missing_field }}", ""), EVENT)
+    title, _, _ = render(Template("{{ data.missing_field }}", ""), EVENT, NOW)
     assert title == "Update about your account: threshold crossed"
 
 
@@ -147,3 +149,39 @@ def test_personalised_templates_are_composed_later() -> None:
         renewal, config(rules=(NotificationRule("r", "n", (renewal.type,), (Channel.INBOX,)),)), [], NOW
     )
     assert n.status is Status.COMPOSING and n.title == "" and n.template is not None
+
+
+def test_days_left_counts_from_the_events_date_to_the_render_clock() -> None:
+    today = NOW.date()
+    assert days_left({"renewal_date": "2026-12-16", "lead_days": 30}, today) == 20
+    assert days_left({"ends_at": "2026-11-27T00:00:00Z", "days_left": 7}, today) == 1
+    assert days_left({"expires_at": "2026-11-20T00:00:00+00:00"}, today) == -6
+    assert days_left({"feature_key": "reports"}, today) is None
+    assert days_left({"renewal_date": "not a date"}, today) is None
+
+
+@pytest.mark.parametrize(
+    ("left", "title"),
+    [
+        (20, "Your renewal is 20 days away"),
+        (1, "Your renewal is tomorrow"),
+        (0, "Your renewal is today"),
+        (-2, "Your renewal date has passed"),
+    ],
+)
+def test_the_default_renewal_reminder_states_the_true_remaining_time(left: int, title: str) -> None:
+    """Announced with a 30-day lead time but rendered `left` days before the renewal (late
+    catch-up, quiet hours, composing): the title says what is true when it is written."""
+    renewal = (NOW + timedelta(days=left)).date()
+    event = SourceEvent(
+        "e", RENEWAL_DUE, "t1", "a1", {"renewal_date": renewal.isoformat(), "lead_days": 30, "late": True}
+    )
+    rendered, _, _ = render(default_template(RENEWAL_DUE), event, NOW, {"note": ""})
+    assert rendered == title
+
+
+def test_the_default_trial_reminder_counts_from_its_end_not_the_announced_days_left() -> None:
+    trial = "tangible.entitlements.v1.trial_ending_soon_announced"
+    ends_at = datetime.combine(NOW.date() + timedelta(days=3), datetime.min.time(), UTC).isoformat()
+    event = SourceEvent("e", trial, "t1", "a1", {"target_key": "growth", "ends_at": ends_at, "days_left": 7})
+    assert render(default_template(trial), event, NOW)[0] == "Your trial of growth ends in 3 days"

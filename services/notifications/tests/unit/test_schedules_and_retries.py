@@ -7,7 +7,9 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from tangible_notifications.adapters.ssrf import is_public
+import httpx
+
+from tangible_notifications.adapters.ssrf import Target, is_public
 from tangible_notifications.domain.impact import FeatureUsage, ImpactFacts, RewardsSummary, UsageReport, note
 from tangible_notifications.domain.model import QuietHours
 from tangible_notifications.domain.preferences import digest_slot, quiet_until
@@ -97,3 +99,14 @@ def test_only_public_addresses_are_webhook_targets() -> None:
     assert not any(is_public(ipaddress.ip_address(a)) for a in private)
     assert is_public(ipaddress.ip_address("93.184.216.34"))
     assert is_public(ipaddress.ip_address("2606:2800:220:1:248:1893:25c8:1946"))
+
+
+def test_a_pinned_target_names_an_internationalised_host_in_ascii() -> None:
+    """A tenant may register `https://café.example`: Host and SNI carry the IDNA form, so the
+    request can be built (a Unicode Host header makes httpx raise before sending)."""
+    target = Target(httpx.URL("https://café.example:8443/hook"), ipaddress.IPv4Address("93.184.216.34"))
+    url, host, extensions = target.pinned()
+    assert host == {"Host": "xn--caf-dma.example:8443"}
+    assert extensions == {"sni_hostname": "xn--caf-dma.example"}
+    request = httpx.Request("POST", url, headers=host, extensions=extensions)
+    assert request.headers["host"] == "xn--caf-dma.example:8443" and url.host == "93.184.216.34"

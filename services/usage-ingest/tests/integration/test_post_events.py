@@ -19,7 +19,7 @@ import pytest
 from tangible_devstack.databases import create_database, drop_database, with_database
 from tangible_devstack.pytest_plugin import IssueToken
 from tangible_runtime.migrations import upgrade
-from tangible_schemas import from_record
+from tangible_schemas import from_record, parse_record_key
 from tangible_schemas.usage import UsageRecorded
 
 pytestmark = pytest.mark.integration
@@ -69,6 +69,18 @@ async def test_single_event_is_on_kafka_with_cloudevents_headers_when_202(
     assert event_in_kafka.data.quantity == 2
     assert event_in_kafka.data.event_id == sent["id"]
     assert event_in_kafka.data.properties == {"format": "pdf"}
+
+
+async def test_an_account_id_with_a_slash_is_keyed_so_that_it_splits_back(
+    ingest: httpx.AsyncClient, ingest_headers: dict[str, str], event: Event, read_usage: Any, tenant_id: str
+) -> None:
+    """`tenant/a/b` could be tenant `tenant/a` and account `b`: the parts are encoded."""
+    headers = {**ingest_headers, "Content-Type": "application/cloudevents+json"}
+    response = await ingest.post("/v1/events", json=event(subject="a/b%"), headers=headers)
+    assert response.status_code == 202, response.text
+    [record] = await read_usage()
+    assert record.key == f"{tenant_id}/a%2Fb%25".encode()
+    assert parse_record_key(record.key) == (tenant_id, "a/b%")
 
 
 @pytest.mark.parametrize("content_type", ["application/cloudevents-batch+json", "application/json"])

@@ -20,13 +20,26 @@ from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_entitlements.service_layer import handlers
 from tangible_runtime.logs import get_logger
 from tangible_runtime.service import ServiceRuntime, Worker
+from tangible_runtime.telemetry import scheduled_span
 
 log = get_logger(__name__)
 DEFAULTS = LifecyclePolicy()
 
 
 async def run_once(container: Container) -> int:
-    """Everything due now that the frequent pass handles."""
+    """Everything due now that the frequent pass handles, as one trace."""
+    with scheduled_span("entitlements scheduled round"):
+        return await _run_once(container)
+
+
+async def run_lifecycle(container: Container) -> int:
+    """Renewal notices and customer-success signals, as one trace: the events a round emits
+    carry its traceparent (nothing else is current in a scheduler)."""
+    with scheduled_span("entitlements lifecycle round"):
+        return await _run_lifecycle(container)
+
+
+async def _run_once(container: Container) -> int:
     size = container.settings.scheduler_batch_size
     clock = container.clock
     done = 0
@@ -49,8 +62,7 @@ async def run_once(container: Container) -> int:
             return done
 
 
-async def run_lifecycle(container: Container) -> int:
-    """Renewal notices and customer-success signals."""
+async def _run_lifecycle(container: Container) -> int:
     size = container.settings.scheduler_batch_size
     clock = container.clock
     done = 0

@@ -28,10 +28,11 @@ class Target:
         """(URL with the checked address, Host header, TLS server name) for httpx."""
         host = f"[{self.address}]" if self.address.version == 6 else str(self.address)
         default_port = {"http": 80, "https": 443}[self.url.scheme]
-        host_header = (
-            self.url.host if self.url.port in (None, default_port) else f"{self.url.host}:{self.url.port}"
-        )
-        extensions = {"sni_hostname": self.url.host} if self.url.scheme == "https" else {}
+        # The tenant's URL may name an internationalised host: `url.host` is its Unicode form,
+        # which no header can carry (httpx refuses it); the wire form is the IDNA A-label.
+        name = self.url.raw_host.decode("ascii")
+        host_header = name if self.url.port in (None, default_port) else f"{name}:{self.url.port}"
+        extensions = {"sni_hostname": name} if self.url.scheme == "https" else {}
         return self.url.copy_with(host=host), {"Host": host_header}, extensions
 
 

@@ -22,7 +22,11 @@ DEFAULTS: dict[str, Template] = {
         "Usage is now {{ data.usage | int }} of {{ data.limit | int }}.",
     ),
     RENEWAL_DUE: Template(
-        "Your renewal is {{ data.lead_days }} days away",
+        # days_left, not data.lead_days: a late or held reminder is nearer than its lead time
+        "{% if days_left > 1 %}Your renewal is {{ days_left }} days away"
+        "{% elif days_left == 1 %}Your renewal is tomorrow"
+        "{% elif days_left == 0 %}Your renewal is today"
+        "{% else %}Your renewal date has passed{% endif %}",
         "Your license renews on {{ data.renewal_date }}.\n\n{{ impact.note }}",
     ),
     QUARTERLY_SUMMARY: Template(
@@ -34,7 +38,9 @@ DEFAULTS: dict[str, Template] = {
         "It runs until {{ data.ends_at[:10] }}.",
     ),
     "tangible.entitlements.v1.trial_ending_soon_announced": Template(
-        "Your trial of {{ data.target_key }} ends in {{ data.days_left }} days",
+        "Your trial of {{ data.target_key }} "
+        "{% if days_left > 1 %}ends in {{ days_left }} days{% elif days_left == 1 %}ends tomorrow"
+        "{% elif days_left == 0 %}ends today{% else %}has ended{% endif %}",
         "Convert it to keep what you have been using.",
     ),
     "tangible.entitlements.v1.grant_applied": Template(

@@ -134,7 +134,7 @@ def _notification(
     title = body = ""
     html: str | None = None
     if not composing:
-        title, body, html = render(template, event)
+        title, body, html = render(template, event, now)
     status = Status.COMPOSING if composing else Status.PENDING
     deliver_at: datetime | None = now
     digest_key = digest_due_at = None
@@ -168,6 +168,6 @@ def _notification(
         digest_key=digest_key,
         digest_due_at=digest_due_at,
         # webhooks carry the source event; composing renders later from it
-        context=context_for(event) if composing or recipient.channel is Channel.WEBHOOK else None,
+        context=context_for(event, now) if composing or recipient.channel is Channel.WEBHOOK else None,
         template=template if composing else None,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as html_lib
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -25,13 +26,39 @@ def _compiled(source: str, html: bool) -> Compiled:
     return (_HTML if html else _TEXT).from_string(source)
 
 
-def context_for(event: SourceEvent, impact: dict[str, Any] | None = None) -> dict[str, Any]:
+# The date an event is about, in order of preference: what `days_left` counts down to.
+_DEADLINES = ("renewal_date", "ends_at", "expires_at")
+
+
+def days_left(data: dict[str, Any], today: date) -> int | None:
+    """Whole days from `today` to the event's renewal, trial end or expiry (negative once
+    past), or None when it names none. Counted when the message is written, not taken from
+    the event: a reminder announced late (renewal in 20 days, lead time 30) or held back
+    (quiet hours, composing) must not repeat the lead time as if it were the truth."""
+    for field in _DEADLINES:
+        value = data.get(field)
+        if not value:
+            continue
+        try:
+            deadline = date.fromisoformat(str(value)[:10])
+        except ValueError:
+            continue
+        return (deadline - today).days
+    return None
+
+
+def context_for(event: SourceEvent, now: datetime, impact: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What templates see. `data` is the event as it was published; `today` and `days_left`
+    are computed from the service's clock when the message is rendered."""
+    today = now.date()
     return {
         "event": {"id": event.id, "type": event.type, "time": event.time.isoformat() if event.time else None},
         "data": event.data,
         "account_id": event.account_id,
         "user_id": event.user_id,
         "impact": impact or {},
+        "today": today.isoformat(),
+        "days_left": days_left(event.data, today),
     }
 
 
@@ -82,11 +109,11 @@ def render_strict(template: Template, context: dict[str, Any]) -> tuple[str, str
 
 
 def render(
-    template: Template, event: SourceEvent, impact: dict[str, Any] | None = None
+    template: Template, event: SourceEvent, now: datetime, impact: dict[str, Any] | None = None
 ) -> tuple[str, str, str]:
-    """(title, body, html); a template that fails renders as a plain fallback, never an error."""
+    """(title, body, html) as of `now`; a template that fails renders as a plain fallback."""
     try:
-        return render_strict(template, context_for(event, impact))
+        return render_strict(template, context_for(event, now, impact))
     except InvalidTemplate:
         title = f"Update about your account: {event.type.rsplit('.', 1)[-1].replace('_', ' ')}"
         return title, "", text_to_html(title, "")

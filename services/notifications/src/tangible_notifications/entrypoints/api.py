@@ -167,7 +167,9 @@ async def preview_template(
             stored = await uow.templates.for_tenants([principal.tenant_id])
         config = TenantConfig(templates=stored.get(principal.tenant_id, {}))
         template = stored_or_default(body.event_type, Channel(body.channel), config)
-    title, text, html, data = preview(template, body.event_type, data=body.data, account_id="acct-sample")
+    title, text, html, data = preview(
+        template, body.event_type, data=body.data, account_id="acct-sample", now=container.clock.now()
+    )
     return PreviewRead(title=title, body=text, html=html, data=data)
 
 

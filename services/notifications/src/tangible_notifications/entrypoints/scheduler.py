@@ -12,6 +12,7 @@ from tangible_notifications.service_layer.schedules import send_digests, send_qu
 from tangible_runtime.errors import is_transient
 from tangible_runtime.logs import get_logger
 from tangible_runtime.service import Worker
+from tangible_runtime.telemetry import scheduled_span
 
 log = get_logger(__name__)
 
@@ -25,9 +26,11 @@ async def _nap(wake: asyncio.Event, seconds: float) -> None:
 
 
 async def _guarded(name: str, step: Callable[[], Awaitable[int]]) -> int:
-    """A failed round is logged and retried on the next tick; the loop never dies of it."""
+    """A failed round is logged and retried on the next tick; the loop never dies of it.
+    Each round is its own trace, so the events it emits carry a traceparent."""
     try:
-        return await step()
+        with scheduled_span(f"notifications {name}"):
+            return await step()
     except asyncio.CancelledError:
         raise
     except Exception as error:

@@ -77,7 +77,7 @@ async def compose_pending(*, uow: UnitOfWork, fetch: FetchFacts, clock: Clock, l
                 facts[key] = await fetch(row["tenant_id"], row["account_id"], start, end, period)
             spec = row["template"] or {}
             template = Template(spec.get("title", ""), spec.get("body", ""), spec.get("html"))
-            title, body, html = render(template, event, impact_context(facts[key]))
+            title, body, html = render(template, event, now, impact_context(facts[key]))
             is_inbox = row["channel"] == "inbox"
             composed.append(
                 {"id": row["id"], "title": title, "body": body, "html": html}

@@ -29,7 +29,7 @@ from tangible_notifications.service_layer.endpoints import disable_endpoint
 from tangible_notifications.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.domain import Clock
 from tangible_runtime.errors import is_transient
-from tangible_runtime.telemetry import context_from_headers, tracer
+from tangible_runtime.telemetry import context_from_headers, current_trace_headers, tracer
 
 
 @dataclass
@@ -73,18 +73,25 @@ def webhook_body(notification: RowMapping) -> str:
     return json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str)
 
 
-async def _send(job: Job, senders: Senders) -> AttemptResult:
+@dataclass(frozen=True)
+class Sent:
+    result: AttemptResult
+    trace_headers: list[tuple[str, bytes]]  # of the send span: its outcome event follows it
+
+
+async def _send(job: Job, senders: Senders, now: datetime) -> AttemptResult:
     d, n, endpoint = job.delivery, job.notification, job.endpoint
     if d["channel"] == "webhook":
         if endpoint is None or not endpoint.enabled or not endpoint.url:
             return AttemptResult(Outcome.REJECTED, error="endpoint disabled or deleted")
         if not job.secrets:
             return AttemptResult(Outcome.FAILED, error="no active secret could be decrypted")
-        # wall-clock on purpose: receivers check webhook-timestamp against their own clock
+        # the service clock (the wall clock in production): receivers check webhook-timestamp
+        # against their own clock, so it is read at the attempt, not when the round began
         return await senders.webhook.send(
             url=endpoint.url,
             msg_id=d["id"],
-            timestamp=datetime.now(UTC),
+            timestamp=now,
             body=webhook_body(n),
             secrets=job.secrets,
         )
@@ -102,7 +109,7 @@ async def _send(job: Job, senders: Senders) -> AttemptResult:
     return AttemptResult(Outcome.REJECTED, error=f"unknown channel {d['channel']}")
 
 
-async def _traced_send(job: Job, senders: Senders) -> AttemptResult:
+async def _traced_send(job: Job, senders: Senders, clock: Clock) -> Sent:
     """One attempt as a span in the trace of the event that made the notification."""
     d, n = job.delivery, job.notification
     carrier = (n["context"] or {}).get("trace") or {}
@@ -111,11 +118,11 @@ async def _traced_send(job: Job, senders: Senders) -> AttemptResult:
     with tracer(__name__).start_as_current_span(
         f"send {d['channel']}", context=parent, kind=SpanKind.CLIENT, attributes=attributes
     ) as span:
-        result = await _send(job, senders)
+        result = await _send(job, senders, clock.now())
         span.set_attribute("tangible.delivery.outcome", result.outcome.value)
         if result.status_code is not None:
             span.set_attribute("http.response.status_code", result.status_code)
-        return result
+        return Sent(result, current_trace_headers())
 
 
 async def _claim(uow: UnitOfWork, senders: Senders, now: datetime, limit: int) -> list[Job]:
@@ -155,8 +162,10 @@ def _finish_row(
 
 
 async def _record(
-    uow: UnitOfWork, senders: Senders, jobs: list[Job], results: list[AttemptResult], now: datetime
+    uow: UnitOfWork, senders: Senders, jobs: list[Job], sent: list[Sent], now: datetime
 ) -> None:
+    results = [s.result for s in sent]
+    traces = {job.delivery["id"]: s.trace_headers for job, s in zip(jobs, sent, strict=True)}
     async with uow:
         finish = [
             _finish_row(job.delivery, result, *_next(senders, job, result, now), now)
@@ -185,11 +194,14 @@ async def _record(
         )
         for job, result, row in kept:
             d, n = job.delivery, job.notification
+            trace = traces[d["id"]]
             if row["status"] == "succeeded":
-                uow.outbox.add(translate.delivered(d, n["source_event_id"], d["attempts"]))
+                event = translate.delivered(d, n["source_event_id"], d["attempts"])
+                uow.outbox.add(event, trace_headers=trace)
             elif row["status"] == "failed":
+                error = result.error or "failed"
                 uow.outbox.add(
-                    translate.failed(d, n["source_event_id"], d["attempts"], result.error or "failed")
+                    translate.failed(d, n["source_event_id"], d["attempts"], error), trace_headers=trace
                 )
         await uow.notifications.set_status(
             [r["id"] for _, _, r in kept if r["status"] == "succeeded"], "delivered"
@@ -258,7 +270,7 @@ async def deliver_due(
     jobs = await _claim(new_uow(), senders, now, limit)
     if not jobs:
         return 0
-    results = list(await asyncio.gather(*(_traced_send(job, senders) for job in jobs)))
+    sent = list(await asyncio.gather(*(_traced_send(job, senders, clock) for job in jobs)))
     # the receivers have answered: a database blip must not throw their answers away (each
     # acknowledged webhook would be sent again once the lease lapses), so retry the record
     # while the lease still fences it; the attempt number fences a late record anyway
@@ -269,5 +281,5 @@ async def deliver_due(
         reraise=True,
     ):
         with attempt:
-            await _record(new_uow(), senders, jobs, results, clock.now())
+            await _record(new_uow(), senders, jobs, sent, clock.now())
     return len(jobs)

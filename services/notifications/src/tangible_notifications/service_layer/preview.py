@@ -37,6 +37,10 @@ _SYNTHETIC: dict[str, dict[str, Any]] = {
 }
 
 
+# Thirty days before every sample date (2026-12-31), as a 30-day lead time would announce.
+SAMPLE_MOMENT = datetime(2026, 12, 1, 9, tzinfo=UTC)
+
+
 def _sample(schema: dict[str, Any], defs: dict[str, Any], name: str) -> Any:
     if "$ref" in schema:
         return _sample(defs[schema["$ref"].rsplit("/", 1)[-1]], defs, name)
@@ -78,10 +82,14 @@ def sample_data(event_type: str) -> dict[str, Any]:
 
 
 def preview(
-    template: Template, event_type: str, *, data: dict[str, Any] | None, account_id: str
+    template: Template, event_type: str, *, data: dict[str, Any] | None, account_id: str, now: datetime
 ) -> tuple[str, str, str, dict[str, Any]]:
-    """(title, body, html, the data used); raises InvalidTemplate with the reason."""
+    """(title, body, html, the data used); raises InvalidTemplate with the reason.
+
+    Sample data is rendered at the sample's own moment (its dates are fixed, so `days_left`
+    reads 30 as `lead_days` does); data the admin gives, at `now` (the service clock)."""
     used = data if data is not None else sample_data(event_type)
-    event = SourceEvent("sample-event", event_type, "preview", account_id, used, datetime.now(UTC))
-    title, body, html = render_strict(template, context_for(event, impact_context(SAMPLE_FACTS)))
+    moment = now if data is not None else SAMPLE_MOMENT
+    event = SourceEvent("sample-event", event_type, "preview", account_id, used, moment)
+    title, body, html = render_strict(template, context_for(event, moment, impact_context(SAMPLE_FACTS)))
     return title, body, html, used

@@ -66,7 +66,7 @@ async def send_digests(*, uow: UnitOfWork, clock: Clock, limit: int = 200) -> in
                 time=now,
             )
             template = templates.get(tenant, {}).get((DIGEST, "email")) or default_template(DIGEST)
-            title, body, html = render(template, event)
+            title, body, html = render(template, event, now)
             preference = effective(preferences.get((tenant, account), []), first["user_id"])
             quiet = quiet_until(now, preference.quiet_hours, preference.timezone) if preference else None
             digest = Notification(

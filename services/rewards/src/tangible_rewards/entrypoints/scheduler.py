@@ -13,6 +13,7 @@ from tangible_rewards.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.domain import Clock
 from tangible_runtime.logs import get_logger
 from tangible_runtime.service import Worker
+from tangible_runtime.telemetry import scheduled_span
 
 log = get_logger(__name__)
 
@@ -32,11 +33,14 @@ async def run_due_jobs(uow: Callable[[], UnitOfWork], clock: Clock, policy: Poli
     done: dict[str, int] = {}
     for name, job in JOBS:
         total = 0
-        for _ in range(MAX_ROUNDS):
-            count = await job(uow=uow(), clock=clock, policy=policy)
-            total += count
-            if count == 0:
-                break
+        # one trace per job and tick: the events it emits carry a traceparent to follow
+        with scheduled_span(f"rewards {name}", {"tangible.job": name}) as span:
+            for _ in range(MAX_ROUNDS):
+                count = await job(uow=uow(), clock=clock, policy=policy)
+                total += count
+                if count == 0:
+                    break
+            span.set_attribute("tangible.job.done", total)
         done[name] = total
     return done
 
@@ -51,9 +55,10 @@ def scheduler_worker(container: Container) -> Worker:
                 if any(done.values()):
                     log.info("scheduled_jobs_ran", **done)
                 if loop.time() >= next_prune:
-                    await handlers.prune(
-                        uow=container.new_uow(), clock=container.clock, policy=container.policy
-                    )
+                    with scheduled_span("rewards prune"):
+                        await handlers.prune(
+                            uow=container.new_uow(), clock=container.clock, policy=container.policy
+                        )
                     next_prune = loop.time() + PRUNE_EVERY.total_seconds()
             except asyncio.CancelledError:
                 raise

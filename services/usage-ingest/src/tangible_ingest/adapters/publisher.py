@@ -28,6 +28,7 @@ from tangible_ingest.domain.model import UsageEvent
 from tangible_runtime.kafka import KafkaClients
 from tangible_runtime.metrics import RuntimeMetrics
 from tangible_runtime.telemetry import current_trace_headers
+from tangible_schemas.binding import record_key
 from tangible_schemas.registry import USAGE
 from tangible_schemas.usage import UsageRecorded
 
@@ -134,7 +135,7 @@ class UsagePublisher:
         for event in events:
             key = keys.get(event.account_id)
             if key is None:
-                key = keys[event.account_id] = f"{tenant_id}/{event.account_id}".encode()
+                key = keys[event.account_id] = record_key(tenant_id, event.account_id)
             partition = partition_of(key, partitions)
             acked = append(partition, key, encode_usage(tenant_id, event), template.headers(event))
             carried = deliveries.get(acked)

@@ -15,6 +15,7 @@ from tangible_entitlements.entrypoints.schemas.common import Rfc3339
 from tangible_entitlements.entrypoints.schemas.lifecycle import HistoryRecordRead, VerifyRead
 from tangible_entitlements.service_layer import history
 from tangible_runtime.app import ReadPrincipal
+from tangible_runtime.content_disposition import content_disposition
 from tangible_runtime.paging import Page
 from tangible_runtime.problems import ProblemError
 
@@ -74,8 +75,9 @@ async def export_history(
     )
     media = "text/csv" if format == "csv" else "application/json"
     name = f"history-{account_id}.{format}"
+    # The account id is user input: any Unicode, quotes or line breaks (see content_disposition).
     return StreamingResponse(
-        chunks, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        chunks, media_type=media, headers={"Content-Disposition": content_disposition(name)}
     )
 
 

@@ -74,3 +74,20 @@ def test_usage_ingest_documents_the_events_it_accepts() -> None:
     assert event["properties"]["data"] == {"$ref": "#/components/schemas/UsageData"}
     headers = document["paths"]["/v1/events"]["post"]["responses"]["202"]["headers"]
     assert headers["RateLimit"]["schema"] == {"type": "string"}
+
+
+def test_redemptions_declare_the_idempotency_key_they_require() -> None:
+    operation = rewards(configure_logs=False).openapi()["paths"]["/v1/accounts/{account_id}/redemptions"][
+        "post"
+    ]
+    headers = [p for p in operation["parameters"] if p["in"] == "header"]
+    assert headers == [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": True,
+            "description": headers[0]["description"],
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        }
+    ]
+    assert "400" in operation["responses"]

@@ -4,27 +4,30 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from tangible_runtime.problems import install_problem_handlers
 
 
 def _app() -> FastAPI:
+    """Routes as the services declare them: on a router with a prefix, included in the app."""
     app = FastAPI()
     install_problem_handlers(app)
+    router = APIRouter(prefix="/v1")
 
-    @app.post("/v1/plans")
+    @router.post("/plans")
     async def create() -> dict[str, str]:
         return {}
 
-    @app.get("/v1/plans")
+    @router.get("/plans")
     async def list_() -> list[str]:
         return []
 
-    @app.put("/v1/plans/{key}")
+    @router.put("/plans/{key}")
     async def put(key: str) -> dict[str, str]:
         return {}
 
+    app.include_router(router)
     return app
 
 

@@ -12,11 +12,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import validation_error_definition
+from fastapi.routing import iter_route_contexts
 from fastapi_problem.error import Problem
 from fastapi_problem.handler import ExceptionHandler, add_exception_handler, new_exception_handler
 from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import BaseRoute, compile_path
 
 from tangible_runtime.auth import CredentialError, Forbidden, Unauthenticated
 from tangible_runtime.domain import Conflict, DomainError, NotFound, Rejected
@@ -77,11 +78,12 @@ def _database_handler(_eh: ExceptionHandler, _request: Request, error: Exception
     return Problem(title="Server error", type_="server-error", status=500)
 
 
-def _allowed_methods(routes: list[BaseRoute], scope: dict[str, Any]) -> list[str]:
-    """Every method some route serves at the scope's path."""
+def _allowed_methods(routes: list[BaseRoute], path: str) -> list[str]:
+    """Every method some route serves at `path` (routes of included routers too: FastAPI
+    keeps them nested, with their prefixes, behind `iter_route_contexts`)."""
     methods: set[str] = set()
-    for route in routes:
-        if isinstance(route, Route) and route.methods and route.matches(scope)[0] != Match.NONE:
+    for route in iter_route_contexts(routes):
+        if route.path and route.methods and compile_path(route.path)[0].match(path):
             methods |= route.methods
     return sorted(methods)
 
@@ -93,7 +95,7 @@ def _allow_every_method(
     only that route's methods (`/v1/plans` → `Allow: POST`, though GET is served there too):
     RFC 9110 wants every method the resource supports."""
     if response.status_code == 405:
-        allowed = _allowed_methods(request.app.router.routes, dict(request.scope))
+        allowed = _allowed_methods(request.app.router.routes, request.url.path)
         if allowed:
             response.headers["Allow"] = ", ".join(allowed)
     return content, response

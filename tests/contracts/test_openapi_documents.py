@@ -67,8 +67,12 @@ def test_every_reference_resolves(document: dict[str, Any]) -> None:
 
 def test_usage_ingest_documents_the_events_it_accepts() -> None:
     document = usage_ingest(configure_logs=False).openapi()
-    body = document["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert body["oneOf"][0] == {"$ref": "#/components/schemas/CloudEventIn"}
+    content = document["paths"]["/v1/events"]["post"]["requestBody"]["content"]
+    one = {"$ref": "#/components/schemas/CloudEventIn"}
+    batch = {"type": "array", "items": one, "minItems": 1}
+    assert content["application/cloudevents+json"]["schema"] == one
+    assert content["application/cloudevents-batch+json"]["schema"] == batch
+    assert content["application/json"]["schema"] == {"oneOf": [one, batch]}
     event = document["components"]["schemas"]["CloudEventIn"]
     assert event["required"] == ["specversion", "id", "source", "type", "subject"]
     assert event["properties"]["data"] == {"$ref": "#/components/schemas/UsageData"}

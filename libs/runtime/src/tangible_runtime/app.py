@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from tangible_runtime.auth import Principal, Scope, Unauthenticated
 from tangible_runtime.metrics import HttpMetricsMiddleware
@@ -36,9 +37,12 @@ def create_app(
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     untraced_urls: Sequence[str] = (),
+    schemas: Sequence[type[BaseModel]] = (),
 ) -> FastAPI:
     """`untraced_urls`: regexes of hot read paths whose per-request spans would cost more
-    than the request itself (they still count in the HTTP metrics)."""
+    than the request itself (they still count in the HTTP metrics). `schemas`: models that
+    routes reference by hand (`#/components/schemas/<Model>` in `openapi_extra`), for a
+    body a route reads itself; they join the OpenAPI document's components."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,7 +77,25 @@ def create_app(
     app.add_middleware(TenantScopeMiddleware)
     app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
     FastAPIInstrumentor.instrument_app(app, excluded_urls=",".join(untraced))
+    if schemas:
+        _document_schemas(app, schemas)
     return app
+
+
+def _document_schemas(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        for model in models:
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, definition in schema.pop("$defs", {}).items():
+                components.setdefault(name, definition)
+            components.setdefault(model.__name__, schema)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _operations_router(runtime: ServiceRuntime) -> APIRouter:

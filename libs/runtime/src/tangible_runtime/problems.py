@@ -7,12 +7,17 @@ unexpected becomes a 500 problem without internals (and is logged with its trace
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.utils import validation_error_definition
+from fastapi.routing import iter_route_contexts
 from fastapi_problem.error import Problem
 from fastapi_problem.handler import ExceptionHandler, add_exception_handler, new_exception_handler
 from sqlalchemy.exc import DBAPIError
+from starlette.responses import Response
+from starlette.routing import BaseRoute, compile_path
 
 from tangible_runtime.auth import CredentialError, Forbidden, Unauthenticated
 from tangible_runtime.domain import Conflict, DomainError, NotFound, Rejected
@@ -73,6 +78,29 @@ def _database_handler(_eh: ExceptionHandler, _request: Request, error: Exception
     return Problem(title="Server error", type_="server-error", status=500)
 
 
+def _allowed_methods(routes: list[BaseRoute], path: str) -> list[str]:
+    """Every method some route serves at `path` (routes of included routers too: FastAPI
+    keeps them nested, with their prefixes, behind `iter_route_contexts`)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(routes):
+        if route.path and route.methods and compile_path(route.path)[0].match(path):
+            methods |= route.methods
+    return sorted(methods)
+
+
+def _allow_every_method(
+    content: dict[str, Any], request: Request, response: Response
+) -> tuple[dict[str, Any], Response]:
+    """Starlette answers a 405 from the first route whose path matched, so its `Allow` names
+    only that route's methods (`/v1/plans` → `Allow: POST`, though GET is served there too):
+    RFC 9110 wants every method the resource supports."""
+    if response.status_code == 405:
+        allowed = _allowed_methods(request.app.router.routes, request.url.path)
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+    return content, response
+
+
 _log = get_logger("tangible.errors")
 _PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
@@ -101,14 +129,19 @@ def _document_problems(app: FastAPI) -> None:
 
 def _allow_domain_rejections(app: FastAPI) -> None:
     """A 422 is a validation problem (with `errors`) or a domain rule's rejection (without):
-    fastapi-problem documents only the first."""
+    fastapi-problem documents only the first. Its problem names `ValidationError` for its
+    `errors`, which FastAPI defines only when some route validates parameters or a body
+    (usage-ingest's does neither): define it always, so that no reference dangles."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         document = build()
-        schema = document.get("components", {}).get("schemas", {}).get("HTTPValidationError", {})
+        schemas = document.get("components", {}).get("schemas", {})
+        schema = schemas.get("HTTPValidationError", {})
         if "errors" in schema.get("required", []):
             schema["required"] = [name for name in schema["required"] if name != "errors"]
+        if schema:
+            schemas.setdefault("ValidationError", copy.deepcopy(validation_error_definition))
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -124,6 +157,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             DBAPIError: _database_handler,
         },
         documentation_uri_template="https://tangible.dev/problems/{type}",
+        post_hooks=[_allow_every_method],
     )
     add_exception_handler(app, handler, generic_swagger_defaults=False)
     _allow_domain_rejections(app)

@@ -192,3 +192,30 @@ async def test_quiet_hours_hold_email_until_morning_in_the_recipients_time_zone(
     clock.set(datetime(2026, 11, 27, 6, 0, tzinfo=UTC))  # 07:00 in Paris
     _, morning = await eventually(lambda: mails(mailbox, 2), timeout=20)
     assert morning["Subject"] == "You have used 80 % of your reports allowance"
+
+
+async def test_an_email_channel_has_no_secret_to_rotate(
+    start: Any, smtp: Any, issue_token: IssueToken, tenant_id: str
+) -> None:
+    port, _ = await smtp()
+    api = await start(smtp_port=port)
+    admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}
+    channel = await post(
+        api, "/v1/channels", {"kind": "email", "name": "customers", "to_account_contacts": True}, admin
+    )
+
+    refused = await api.post(
+        f"/v1/channels/{channel['id']}/secret/rotate", json={"overlap_hours": 1}, headers=admin
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    problem = refused.json()
+    assert problem["type"].endswith("/channel-has-no-secret")
+    assert problem["title"] == "email channels have no secret" and problem["kind"] == "email"
+
+    missing = await api.post(
+        "/v1/channels/00000000-0000-0000-0000-000000000000/secret/rotate",
+        json={"overlap_hours": 1},
+        headers=admin,
+    )
+    assert missing.status_code == 404 and missing.json()["type"].endswith("/channel-not-found")

@@ -83,6 +83,7 @@ def bootstrap(
         description=DESCRIPTION,
         routers=[api.router] if "api" in roles else [],
         on_startup=[start],
+        schemas=api.REFERENCED_SCHEMAS,
     )
     return app
 

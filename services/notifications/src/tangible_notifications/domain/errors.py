@@ -45,3 +45,9 @@ class SecretsUnavailable(Rejected):
 
 class ChannelDisabled(Conflict):
     code = "channel-disabled"
+
+
+class ChannelHasNoSecret(Conflict):
+    """Only webhook channels sign what they send; an email channel has no secret to rotate."""
+
+    code = "channel-has-no-secret"

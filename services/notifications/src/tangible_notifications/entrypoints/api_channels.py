@@ -119,6 +119,11 @@ async def patch_channel(
     response_model=SecretRotated,
     tags=["channels"],
     summary="New signing secret; the old one keeps signing during the overlap",
+    description="Only webhook channels sign their deliveries: an email channel has no secret (409).",
+    responses={
+        404: {"description": "No such channel"},
+        409: {"description": "The channel is not a webhook channel: it has no secret"},
+    },
 )
 async def rotate_secret(
     channel_id: str, body: SecretRotation, principal: AdminPrincipal, container: ContainerDep

@@ -11,6 +11,7 @@ from tangible_notifications.adapters.ssrf import resolve
 from tangible_notifications.domain import commands
 from tangible_notifications.domain.errors import (
     ChannelDisabled,
+    ChannelHasNoSecret,
     ChannelNotFound,
     DeliveryNotFound,
     InboxItemNotFound,
@@ -114,8 +115,10 @@ async def rotate_secret(
     secret = new_webhook_secret()
     async with uow:
         endpoint = await uow.channels.get(command.tenant_id, command.channel_id, for_update=True)
-        if endpoint is None or endpoint.kind is not Channel.WEBHOOK:
-            raise ChannelNotFound(f"webhook channel '{command.channel_id}' does not exist")
+        if endpoint is None:
+            raise ChannelNotFound(f"channel '{command.channel_id}' does not exist")
+        if endpoint.kind is not Channel.WEBHOOK:
+            raise ChannelHasNoSecret(f"{endpoint.kind} channels have no secret", kind=endpoint.kind.value)
         await uow.channels.expire_secrets(endpoint.id, now + command.overlap)
         await uow.channels.add_secret(endpoint.id, str(uuid.uuid4()), box.encrypt(secret), now)
         await uow.commit()

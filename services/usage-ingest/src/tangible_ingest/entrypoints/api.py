@@ -10,33 +10,38 @@ from fastapi import APIRouter, Request, Response
 from tangible_ingest.domain.errors import PublishUnavailable, StoreUnavailable
 from tangible_ingest.domain.model import EventResult, IngestReport, Outcome
 from tangible_ingest.entrypoints.dependencies import Container, ContainerDep
-from tangible_ingest.entrypoints.schemas import IngestResponse
-from tangible_ingest.entrypoints.translate import MEDIA_TYPES, BodyError, parse_body, to_command
+from tangible_ingest.entrypoints.schemas import CloudEventIn, IngestResponse
+from tangible_ingest.entrypoints.translate import BATCH, PLAIN, SINGLE, BodyError, parse_body, to_command
 from tangible_ingest.service_layer.handlers import ingest_batch
 from tangible_runtime.app import IngestPrincipal
 from tangible_runtime.problems import ProblemError
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
+# The route reads its body itself (one parse per batch, per-event results), so the document
+# names the event model by hand; `REFERENCED_SCHEMAS` puts it in the document's components.
+REFERENCED_SCHEMAS = (CloudEventIn,)
+_EVENT = {"$ref": "#/components/schemas/CloudEventIn"}
+_BATCH = {"type": "array", "items": _EVENT, "minItems": 1}  # an empty batch is a 422
 _BODY_DOC = {
     "requestBody": {
         "required": True,
-        "content": {
-            media: {
-                "schema": {
-                    "oneOf": [
-                        {"$ref": "#/components/schemas/CloudEventIn"},
-                        {"type": "array", "items": {"$ref": "#/components/schemas/CloudEventIn"}},
-                    ]
-                }
-            }
-            for media in MEDIA_TYPES
+        "content": {  # as `translate.parse_body` reads each media type
+            SINGLE: {"schema": _EVENT},
+            BATCH: {"schema": _BATCH},
+            PLAIN: {"schema": {"oneOf": [_EVENT, _BATCH]}},
         },
     }
 }
 _RATE_HEADERS = {
-    "RateLimit-Policy": {"description": 'The tenant\'s quota in events, e.g. `"ingest-events";q=50000;w=1`'},
-    "RateLimit": {"description": 'Events left and seconds until full, e.g. `"ingest-events";r=49500;t=1`'},
+    "RateLimit-Policy": {
+        "description": 'The tenant\'s quota in events, e.g. `"ingest-events";q=50000;w=1`',
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": 'Events left and seconds until full, e.g. `"ingest-events";r=49500;t=1`',
+        "schema": {"type": "string"},
+    },
 }
 
 

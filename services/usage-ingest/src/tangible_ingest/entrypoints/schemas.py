@@ -37,7 +37,10 @@ class UsageData(BaseModel):
 class CloudEventIn(BaseModel):
     """A CloudEvents 1.0 event in structured JSON form; `subject` is the account id."""
 
-    model_config = ConfigDict(extra="allow")
+    # extension attributes are allowed, named as CloudEvents names them (every core name is too)
+    model_config = ConfigDict(
+        extra="allow", json_schema_extra={"propertyNames": {"pattern": "^[a-z0-9]{1,20}$"}}
+    )
 
     specversion: Literal["1.0"]
     id: Text256

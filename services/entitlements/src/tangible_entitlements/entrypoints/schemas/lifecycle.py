@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictFloat, StrictInt
 
@@ -44,22 +44,30 @@ class TrialInForce(BaseModel):
 
 
 class LifecycleSettings(Strict):
-    """A tenant's lifecycle policy; every field has a default."""
+    """A tenant's lifecycle policy; every field has a default. The bounds are the policy's own
+    (`domain.policy.LifecyclePolicy` checks them too), stated here so that clients see them."""
 
-    renewal_lead_days: list[StrictInt] = Field(
-        default=[90, 60, 30, 7], min_length=1, max_length=20, description="Days before the renewal date."
+    renewal_lead_days: list[Annotated[StrictInt, Field(ge=1, le=730)]] = Field(
+        default=[90, 60, 30, 7],
+        min_length=1,
+        max_length=20,
+        json_schema_extra={"uniqueItems": True},
+        description="Days before the renewal date, each once.",
     )
     trial_eligibility: Literal["once_per_account", "once_per_target", "unlimited"] = "once_per_target"
-    trial_max_days: StrictInt = 90
+    trial_max_days: StrictInt = Field(default=90, ge=1, le=365)
     trial_ending_soon_days: StrictInt = Field(
-        default=3, description="Lead of trial_ending_soon_announced; 0: none."
+        default=3, ge=0, le=90, description="Lead of trial_ending_soon_announced; 0: none."
     )
-    upgrade_near_limit_percent: StrictFloat = 80.0
-    upgrade_consecutive_periods: StrictInt = 2
-    risk_decline_percent: StrictFloat = 30.0
-    risk_window_days: StrictInt = Field(default=90, description="At-risk signals only this close to renewal.")
+    upgrade_near_limit_percent: StrictFloat = Field(default=80.0, gt=0, le=100)
+    upgrade_consecutive_periods: StrictInt = Field(default=2, ge=1, le=12)
+    risk_decline_percent: StrictFloat = Field(default=30.0, gt=0, le=100)
+    risk_window_days: StrictInt = Field(
+        default=90, ge=1, le=730, description="At-risk signals only this close to renewal."
+    )
     risk_min_volume: StrictFloat = Field(
         default=20.0,
+        ge=0,
         description="Noise rule: a feature used less than this in the earlier period never signals.",
     )
     risk_period: Literal["week", "month"] = "month"

@@ -57,6 +57,18 @@ def _request_hash(account_id: str, body: RedemptionCreate) -> str:
     return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
 
+# Required, but read as optional so that its absence is the documented 400 rather than a
+# validation 422; declared here, since the parameter itself stays out of the document.
+_IDEMPOTENCY_KEY_DOC = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": "The client's key for this redemption: a retry with the same key and body "
+    "answers the first outcome again.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
 @router.post(
     "/redemptions",
     status_code=201,
@@ -68,16 +80,20 @@ def _request_hash(account_id: str, body: RedemptionCreate) -> str:
         "with a different body it is a 409."
     ),
     responses={
+        400: {"description": "No Idempotency-Key header"},
         409: {"description": "Idempotency-Key reused with another body"},
         422: {"description": "Balance too low"},
     },
+    openapi_extra={"parameters": [_IDEMPOTENCY_KEY_DOC]},
 )
 async def redeem(
     account_id: str,
     body: RedemptionCreate,
     principal: AdminPrincipal,
     container: ContainerDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", max_length=255, include_in_schema=False)
+    ] = None,
 ) -> JSONResponse:
     principal.require_account(account_id)
     if not idempotency_key:

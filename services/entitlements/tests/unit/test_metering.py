@@ -150,6 +150,20 @@ def test_every_aggregation_reads_the_documented_fields(
     assert folded == expected
 
 
+@pytest.mark.parametrize("field", ["user_id", "data.user_id", "seat"])
+def test_unique_count_skips_events_that_name_no_one_rather_than_dead_lettering_them(field: str) -> None:
+    """Usage without a user (a scheduled export, an API key) is normal traffic: it adds no
+    unique user, as COUNT(DISTINCT …) ignores NULL, and it needs no person's attention."""
+    anonymous = documented("4", 1.0, None)
+    batch = [*DOCUMENTED_BATCH, anonymous]
+    if field == "seat":
+        batch = [usage("5", seat="s-1"), usage("6")]
+    metered = meter_usage(batch, LICENSES, {"t1": [feature(Aggregation.UNIQUE_COUNT, field)]})
+    assert metered.unmetered == []
+    [counter] = metered.counters
+    assert set(counter.unique_values) == ({"s-1"} if field == "seat" else {"u-1", "u-2"})
+
+
 def test_a_metered_property_out_of_the_counters_range_is_refused_not_summed() -> None:
     batch = [
         usage("1", pages=1e308),

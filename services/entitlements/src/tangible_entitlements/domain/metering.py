@@ -125,6 +125,11 @@ def _resolve(usage: Usage, path: str) -> Any:
     return current
 
 
+def _absent(usage: Usage, path: str | None) -> bool:
+    current = _resolve(usage, path) if path else usage.quantity
+    return current is _MISSING or current is None
+
+
 def _value(usage: Usage, feature: Feature) -> float | str | None:
     assert feature.meter is not None
     path = feature.meter.value_path
@@ -176,11 +181,13 @@ def meter_usage(
         local_day = usage.occurred_at.astimezone(ZoneInfo(license.timezone)).date()
         for feature in metered:
             assert feature.meter is not None
+            aggregation = feature.meter.aggregation
+            if aggregation is Aggregation.UNIQUE_COUNT and _absent(usage, feature.meter.value_path):
+                continue  # like COUNT(DISTINCT …): an event naming no one adds no one (normal traffic)
             value = _value(usage, feature)
             if value is None:
                 unmetered.append(Unmetered(usage, "invalid_value"))
                 continue
-            aggregation = feature.meter.aggregation
             start, end = period_bounds(feature.meter.reset_period, usage.occurred_at, license.timezone)
             key = CounterKey(usage.tenant_id, usage.account_id, feature.key, start)
             counter = counters.get(key)

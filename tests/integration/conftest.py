@@ -130,7 +130,8 @@ class Seeded:
 
     `ids`: values for the path parameters of every operation (by parameter name, or
     "<first path segment>.<name>" where the name is ambiguous); `markers`: strings only this
-    tenant's data contains; `account_markers`: those of its account `account` alone."""
+    tenant's data contains; `account_markers`: those of its account `account` alone;
+    `user_markers`: those of its user `user` alone."""
 
     tenant: str
     account: str
@@ -139,6 +140,7 @@ class Seeded:
     markers: set[str]
     account_markers: set[str]
     webhook_secret: str
+    user_markers: set[str] = field(default_factory=set)  # its user `user`'s own (preferences)
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -394,7 +396,14 @@ async def seed_tenant(
         rule["id"],
         channel["secret"],
     }
-    return Seeded(tenant, account, user, ids, markers, account_markers, channel["secret"])
+    credential = await _call(
+        e, "POST", "/v1/credentials", admin, {"name": f"Key {marker}", "scopes": ["read"]}
+    )
+    ids["credential_id"] = credential["id"]
+    markers |= {f"Key {marker}", credential["id"], credential["token"]}
+    return Seeded(
+        tenant, account, user, ids, markers, account_markers, channel["secret"], {f"{user}@example.com"}
+    )
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ OPAQUE_IDS = {
 }
 THRESHOLD = "tangible.entitlements.v1.threshold_crossed"
 TERM = term_around(datetime.now(UTC))  # the services run on the wall clock
-ALL_SCOPES = ("admin", "read", "ingest")
+ALL_SCOPES = ("admin", "read", "ingest", "portal")
 VOLATILE = {"at", "generated_at", "as_of", "exported_at"}  # response fields that say when it was read
 
 RULE = {
@@ -98,6 +98,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/v1/templates/{event_type}/{channel}"): {"title": "x"},
     ("POST", "/v1/templates/preview"): {"event_type": THRESHOLD},
     ("PUT", "/v1/settings"): {"inbox_enabled": True},
+    ("POST", "/v1/credentials"): {"name": "x", "scopes": ["read"]},
+    ("POST", "/v1/portal-tokens"): {"account_id": "acct-x"},
+    ("POST", "/v1/portal-tokens/invalidate"): {"account_id": "acct-x"},
 }
 HEADERS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/v1/events"): {"Content-Type": "application/cloudevents-batch+json"},
@@ -122,6 +125,12 @@ class Operation:
     @property
     def key(self) -> tuple[str, str]:
         return (self.method, self.path)
+
+    @property
+    def streams(self) -> bool:
+        """An event stream never ends: in process (ASGI, buffered) only its refusals can be
+        read; tests/integration/test_live_stream.py opens it for real."""
+        return "text/event-stream" in self.operation.get("responses", {}).get("200", {}).get("content", {})
 
     @property
     def parameters(self) -> list[str]:
@@ -196,7 +205,7 @@ async def snapshot(ops: list[Operation], started: dict[str, Any], victim: Any, t
     """Every readable operation as the victim's admin sees it (each must answer 200)."""
     views = {}
     for op in ops:
-        if op.method == "GET" and op.scope is not None:
+        if op.method == "GET" and op.scope is not None and not op.streams:
             call = prepare(op, victim.ids)
             response = await send(started[op.service].client, call, token)
             assert response.status_code == 200, f"{op} as the victim: {response.status_code} {response.text}"
@@ -272,6 +281,10 @@ async def test_no_credential_but_the_victims_own_reaches_the_victims_data(
 
     before = await eventually(stable, timeout=30)
     other_account = token(tenant_id, "read", account="acct-neighbour")
+    other_portal = token_issuer.issue_portal(tenant_id=tenant_id, account_id="acct-neighbour").token
+    other_user = token_issuer.issue_portal(
+        tenant_id=tenant_id, account_id=victim.account, user_id="someone"
+    ).token
     other_tenant = token(attacker, *ALL_SCOPES)
     other_tenant_same_account = token(attacker, "read", account=victim.account)
     refused = {
@@ -291,7 +304,7 @@ async def test_no_credential_but_the_victims_own_reaches_the_victims_data(
             assert_problem(response, where)
             assert_nothing_of(victim.markers, response, call, where)
         for scope in ALL_SCOPES:
-            if scope == op.scope or (op.scope == "read" and scope == "admin"):
+            if scope == op.scope or (op.scope in ("read", "portal") and scope == "admin"):
                 continue
             response = await send(client, call, token(tenant_id, scope))
             where = f"{op} with the '{scope}' scope instead of '{op.scope}'"
@@ -299,14 +312,30 @@ async def test_no_credential_but_the_victims_own_reaches_the_victims_data(
             assert_problem(response, where)
             assert_nothing_of(victim.markers, response, call, where)
 
-        response = await send(client, call, other_account)
-        where = f"{op} with an account-scoped token for another account"
-        if op.scope != "read" or "account_id" in op.parameters or OPAQUE_IDS & set(op.parameters):
-            assert response.status_code == 403, f"{where}: {response.status_code} {response.text}"
-        assert response.status_code < 500, f"{where}: {response.status_code} {response.text}"
-        if response.status_code >= 400:
-            assert_problem(response, where)
-        assert_nothing_of(victim.account_markers, response, call, where)
+        for kind, credential in (
+            ("an account-scoped token for another account", other_account),
+            ("a portal token for another account", other_portal),
+            ("a portal token for another user of the account", other_user),
+        ):
+            if op.streams and kind.endswith("of the account"):
+                continue  # the user's own stream opens (and never ends in process)
+            response = await send(client, call, credential)
+            where = f"{op} with {kind}"
+            if kind.endswith("of the account"):
+                if "user_id" in op.parameters:
+                    assert response.status_code == 403, f"{where}: {response.status_code} {response.text}"
+                if op.scope != "read":
+                    assert response.status_code == 403, f"{where}: {response.status_code} {response.text}"
+            elif op.scope != "read" or "account_id" in op.parameters or OPAQUE_IDS & set(op.parameters):
+                assert response.status_code == 403, f"{where}: {response.status_code} {response.text}"
+            assert response.status_code < 500, f"{where}: {response.status_code} {response.text}"
+            if response.status_code >= 400:
+                assert_problem(response, where)
+            markers = victim.user_markers if kind.endswith("of the account") else victim.account_markers
+            assert_nothing_of(markers, response, call, where)
+        if op.streams:
+            checked += 1
+            continue  # another tenant's credential opens its own tenant's stream: nothing to read
 
         for kind, credential in (
             ("another tenant's credential", other_tenant),

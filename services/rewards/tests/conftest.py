@@ -21,7 +21,7 @@ from tangible_rewards.bootstrap import ROLES, bootstrap
 from tangible_rewards.config import Settings
 from tangible_runtime.domain import ManualClock
 from tangible_runtime.kafka import KafkaClients
-from tangible_runtime.settings import AuthSettings, KafkaSettings
+from tangible_runtime.settings import AuthSettings, CorsSettings, KafkaSettings
 from tangible_schemas import EventData, from_record, new_event, to_record
 from tangible_schemas.registry import REWARDS
 from tangible_schemas.usage import UsageRecorded
@@ -51,7 +51,7 @@ def rewards_settings(
         kafka=kafka_settings,
         auth=auth_settings,
         scheduler_interval_seconds=0.1,
-        cors_origins=["https://portal.example"],
+        cors=CorsSettings(allowed_origins=["https://portal.example"]),
     )
 
 

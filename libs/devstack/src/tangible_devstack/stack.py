@@ -54,6 +54,13 @@ def _auth_keys(folder: Path) -> tuple[Path, Path]:
     return private, public
 
 
+def _cors_env() -> dict[str, str]:
+    """The demo page notifications serves calls the other services from its own origin."""
+    port = next(spec.listen_port for spec in SERVICES if spec.name == "notifications")
+    origins = f"http://127.0.0.1:{port},http://localhost:{port}"
+    return {"TANGIBLE_CORS_ALLOWED_ORIGINS": os.environ.get("TANGIBLE_CORS_ALLOWED_ORIGINS", origins)}
+
+
 def _notifications_env(folder: Path, private_key: Path) -> dict[str, str]:
     """notifications signs its reads of the others' APIs and seals webhook secrets; local
     webhook receivers run on loopback, which production refuses (SSRF guard)."""
@@ -97,6 +104,12 @@ def relaxed_switches(env: dict[str, str], *, local_kafka: bool, embedded_postgre
         relaxed.append(
             f"rewards counts usage arriving up to {int(hours) // 24} days late "
             f"(REWARDS_LATE_EVENT_WINDOW_HOURS={hours}; the service's default is 48 hours)"
+        )
+    origins = env.get("TANGIBLE_CORS_ALLOWED_ORIGINS")
+    if origins:
+        relaxed.append(
+            f"browsers on {origins} may call every API (TANGIBLE_CORS_ALLOWED_ORIGINS; "
+            "production lists the vendor's portal origins)"
         )
     if local_kafka:
         relaxed.append("the local Kafka broker speaks PLAINTEXT without authentication (loopback only)")
@@ -212,6 +225,7 @@ def run() -> int:
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "TANGIBLE_AUTH_PUBLIC_KEY": str(public_key),
+            **_cors_env(),
         }
         supervisor = Supervisor(say=_say)
         stack.callback(supervisor.stop_all)
@@ -222,6 +236,8 @@ def run() -> int:
                 child_env = {**_notifications_env(data / "auth", private_key), **child_env}
             if spec.name == "rewards":
                 child_env = {**child_env, **_rewards_env()}
+            if spec.name == "entitlements":  # issues API keys and portal tokens over HTTP
+                child_env = {**child_env, "TANGIBLE_AUTH_PRIVATE_KEY": str(private_key)}
             supervisor.start(spec, [sys.executable, "-m", spec.package, "all"], child_env, log)
         deadline = time.monotonic() + 120
         for service in supervisor.services:
@@ -235,7 +251,7 @@ def run() -> int:
         for scope, token in tokens.items():
             print(f"  {scope:<7} {token}")
         relaxed = relaxed_switches(
-            {**_notifications_env(data / "auth", private_key), **_rewards_env()},
+            {**_notifications_env(data / "auth", private_key), **_rewards_env(), **_cors_env()},
             local_kafka=not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
             embedded_postgres=any(os.environ.get(f"{s.env_prefix}DATABASE_URL") is None for s in SERVICES),
         )

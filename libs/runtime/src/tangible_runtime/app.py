@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response, Security
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -76,6 +77,30 @@ def create_app(
         app.include_router(router)
     app.add_middleware(TenantScopeMiddleware)
     app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
+    cors = runtime.settings.cors
+    if cors.allowed_origins:  # outermost: a preflight is answered before anything else runs
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=cors.allowed_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "If-None-Match",
+                "Last-Event-ID",
+            ],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Retry-After",
+                "RateLimit",
+                "RateLimit-Policy",
+                "Idempotent-Replayed",
+            ],
+            allow_credentials=False,
+            max_age=cors.max_age_seconds,
+        )
     FastAPIInstrumentor.instrument_app(app, excluded_urls=",".join(untraced))
     if schemas:
         _document_schemas(app, schemas)
@@ -185,4 +210,7 @@ AuthenticatedDep = Annotated[Principal, Depends(_authenticated)]
 IngestPrincipal = Annotated[Principal, Depends(requires("ingest"))]
 ReadPrincipal = Annotated[Principal, Depends(requires("read"))]
 AdminPrincipal = Annotated[Principal, Depends(requires("admin"))]
+PortalPrincipal = Annotated[
+    Principal, Depends(requires("portal"))
+]  # admin, or a key that mints portal tokens
 RuntimeDep = Annotated[ServiceRuntime, Depends(_runtime)]

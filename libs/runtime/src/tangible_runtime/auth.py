@@ -2,7 +2,16 @@
 
 Services hold only the public key, so verifying costs no call to another service.
 Revocation travels as `tangible.credentials.v1.credential_revoked` events that every
-service follows into an in-memory set (see `RevocationFollower`).
+service follows into an in-memory set, and invalidation of portal tokens as
+`portal_tokens_invalidated` cut-offs (see `tangible_runtime.credentials`).
+
+Two kinds of credential share the format:
+- **API keys** (`knd` absent or `api_key`): a tenant's `ingest`, `read`, `admin` or `portal`
+  scopes, or an account-scoped read token; long-lived, revoked one by one.
+- **Portal tokens** (`knd: portal`): minted by a vendor's backend for one account (and
+  optionally one user) to show in a browser; read-only, short-lived, optionally limited
+  to some features and carrying extra permissions (`redeem`); invalidated in bulk per
+  account or tenant.
 """
 
 from __future__ import annotations
@@ -19,8 +28,10 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-Scope = Literal["ingest", "read", "admin"]
-SCOPES: tuple[Scope, ...] = ("ingest", "read", "admin")
+Scope = Literal["ingest", "read", "admin", "portal"]
+SCOPES: tuple[Scope, ...] = ("ingest", "read", "admin", "portal")
+Kind = Literal["api_key", "portal"]
+PERMISSIONS = frozenset({"redeem"})  # what a portal token may do beyond reading
 _ALGORITHM = "EdDSA"
 _NOT_TENANTS = ("", "*")  # see tangible_runtime.tenancy: `*` means every tenant there
 
@@ -43,16 +54,39 @@ class Principal:
     credential_id: str
     scopes: frozenset[str]
     account_id: str | None = None
+    user_id: str | None = None  # a portal token for one person of the account
+    kind: Kind = "api_key"
+    features: frozenset[str] | None = None  # a portal token limited to these features
+    permissions: frozenset[str] = frozenset()
+    issued_at: float = 0.0
 
     def require(self, scope: Scope) -> None:
-        # admin implies read; an account-scoped token is read-only by construction
-        if scope in self.scopes or (scope == "read" and "admin" in self.scopes):
+        # admin implies read and portal (minting portal tokens); an account-scoped token is
+        # read-only by construction
+        if scope in self.scopes or (scope in ("read", "portal") and "admin" in self.scopes):
             return
         raise Forbidden(f"this credential lacks the '{scope}' scope")
 
     def require_account(self, account_id: str) -> None:
         if self.account_id is not None and self.account_id != account_id:
             raise Forbidden("this credential is scoped to another account")
+
+    def require_user(self, user_id: str) -> None:
+        """A user-scoped token reads that user's items only."""
+        if self.user_id is not None and self.user_id != user_id:
+            raise Forbidden("this credential is scoped to another user")
+
+    def require_feature(self, feature_key: str) -> None:
+        if self.features is not None and feature_key not in self.features:
+            raise Forbidden("this credential does not cover this feature")
+
+    def require_permission(self, permission: str) -> None:
+        """Admins may do anything a portal token may; a portal token needs it granted."""
+        if "admin" not in self.scopes and permission not in self.permissions:
+            raise Forbidden(f"this credential lacks the '{permission}' permission")
+
+    def sees_feature(self, feature_key: str) -> bool:
+        return self.features is None or feature_key in self.features
 
 
 def _read_key(value: str) -> bytes:
@@ -64,13 +98,33 @@ def _read_key(value: str) -> bytes:
 
 @dataclass
 class RevocationList:
-    """Credential ids revoked so far; filled by the follower, read on every request."""
+    """Credential ids revoked so far, and the moments before which portal tokens of a
+    tenant (account None) or an account are invalid; filled by the follower, read on every
+    request."""
 
     revoked: set[str] = field(default_factory=set)
     caught_up: bool = False
+    portal_cutoffs: dict[tuple[str, str | None], float] = field(default_factory=dict)
 
     def add(self, credential_ids: Iterable[str]) -> None:
         self.revoked.update(credential_ids)
+
+    def invalidate_portal_tokens(self, tenant_id: str, account_id: str | None, before: float) -> None:
+        key = (tenant_id, account_id)
+        self.portal_cutoffs[key] = max(before, self.portal_cutoffs.get(key, 0.0))
+
+    def refuses(self, principal: Principal) -> str | None:
+        """Why the (signature-checked, unexpired) credential is refused, or None."""
+        if principal.credential_id in self.revoked:
+            return "the credential has been revoked"
+        if principal.kind == "portal" and self.portal_cutoffs:
+            cutoff = max(
+                self.portal_cutoffs.get((principal.tenant_id, None), 0.0),
+                self.portal_cutoffs.get((principal.tenant_id, principal.account_id), 0.0),
+            )
+            if principal.issued_at < cutoff:
+                return "the portal token has been invalidated"
+        return None
 
 
 class TokenVerifier:
@@ -108,8 +162,9 @@ class TokenVerifier:
             if self._clock() > expires_at + self._leeway:
                 del self._verified[token]
                 raise Unauthenticated("the credential has expired")
-        if principal.credential_id in self._revocations.revoked:
-            raise Unauthenticated("the credential has been revoked")
+        refused = self._revocations.refuses(principal)
+        if refused is not None:
+            raise Unauthenticated(refused)
         return principal
 
     def _verify_signature(self, token: str) -> tuple[Principal, float]:
@@ -132,13 +187,33 @@ class TokenVerifier:
         if str(claims["sub"]) in _NOT_TENANTS:  # `*` would widen row-level security to all
             raise Unauthenticated("the credential is not valid")
         account = claims.get("acc")
+        kind = claims.get("knd", "api_key")
+        features = claims.get("ftr")
+        permissions = claims.get("prm", [])
+        if (
+            kind not in ("api_key", "portal")
+            or (kind == "portal" and (account is None or list(scopes) != ["read"]))
+            or not _strings(permissions)
+            or (features is not None and not _strings(features))
+        ):
+            raise Unauthenticated("the credential is not valid")
+        user = claims.get("usr")
         principal = Principal(
             tenant_id=str(claims["sub"]),
             credential_id=str(claims["jti"]),
             scopes=frozenset(scopes),
             account_id=str(account) if account is not None else None,
+            user_id=str(user) if user is not None else None,
+            kind=kind,
+            features=frozenset(features) if features is not None else None,
+            permissions=frozenset(permissions) & PERMISSIONS,
+            issued_at=float(claims["iat"]),
         )
         return principal, float(claims["exp"])
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 @dataclass(frozen=True)
@@ -164,6 +239,7 @@ class TokenIssuer:
         account_id: str | None = None,
         ttl: timedelta = timedelta(days=365),
         now: datetime | None = None,
+        credential_id: str | None = None,
     ) -> IssuedCredential:
         if tenant_id in _NOT_TENANTS:
             raise ValueError(f"{tenant_id!r} is not a tenant id")
@@ -173,18 +249,57 @@ class TokenIssuer:
             raise ValueError(f"unknown scopes: {sorted(unknown)}")
         if account_id is not None and scope_list != ["read"]:
             raise ValueError("account-scoped credentials carry the read scope only")
+        claims: dict[str, object] = {"scp": scope_list}
+        if account_id is not None:
+            claims["acc"] = account_id
+        return self._sign(tenant_id, claims, ttl, now, credential_id)
+
+    def issue_portal(
+        self,
+        *,
+        tenant_id: str,
+        account_id: str,
+        user_id: str | None = None,
+        features: Iterable[str] | None = None,
+        permissions: Iterable[str] = (),
+        ttl: timedelta = timedelta(hours=1),
+        now: datetime | None = None,
+    ) -> IssuedCredential:
+        """A short-lived read token for one account (and user) to use in a browser."""
+        if tenant_id in _NOT_TENANTS:
+            raise ValueError(f"{tenant_id!r} is not a tenant id")
+        unknown = set(permissions) - PERMISSIONS
+        if unknown:
+            raise ValueError(f"unknown permissions: {sorted(unknown)}")
+        claims: dict[str, object] = {"scp": ["read"], "acc": account_id, "knd": "portal"}
+        if user_id is not None:
+            claims["usr"] = user_id
+        if features is not None:
+            claims["ftr"] = sorted(set(features))
+        if permissions:
+            claims["prm"] = sorted(set(permissions))
+        return self._sign(tenant_id, claims, ttl, now, None)
+
+    def _sign(
+        self,
+        tenant_id: str,
+        claims: dict[str, object],
+        ttl: timedelta,
+        now: datetime | None,
+        credential_id: str | None,
+    ) -> IssuedCredential:
         issued_at = now or datetime.now(UTC)
-        credential_id = str(uuid.uuid4())
-        claims: dict[str, object] = {
+        credential_id = credential_id or str(uuid.uuid4())
+        claims = {
+            **claims,
             "iss": self._issuer,
             "sub": tenant_id,
             "jti": credential_id,
-            "scp": scope_list,
-            "iat": issued_at,
+            # a NumericDate may carry fractions (RFC 7519 §2): a token minted right after an
+            # invalidation, within the same second, must not read as older than it
+            "iat": issued_at.timestamp(),
             "exp": issued_at + ttl,
         }
-        if account_id is not None:
-            claims["acc"] = account_id
         token = jwt.encode(claims, self._key, algorithm=_ALGORITHM)
         return IssuedCredential(credential_id, token, issued_at + ttl)
 

@@ -12,7 +12,7 @@ from tangible_runtime.logs import get_logger
 from tangible_runtime.service import ServiceRuntime, Worker
 from tangible_runtime.telemetry import current_trace_headers, tracer
 from tangible_schemas import from_record, new_event, to_record
-from tangible_schemas.credentials import CredentialRevoked
+from tangible_schemas.credentials import CredentialRevoked, PortalTokensInvalidated
 from tangible_schemas.registry import CREDENTIALS
 
 log = get_logger(__name__)
@@ -63,6 +63,12 @@ def revocation_follower(runtime: ServiceRuntime) -> Worker:
                             continue
                         if isinstance(event.data, CredentialRevoked):
                             runtime.revocations.add([event.data.credential_id])
+                        elif isinstance(event.data, PortalTokensInvalidated):
+                            runtime.revocations.invalidate_portal_tokens(
+                                event.data.tenant_id,
+                                event.data.account_id,
+                                event.data.issued_before.timestamp(),
+                            )
                 if not runtime.revocations.caught_up:
                     positions = {tp: await consumer.position(tp) for tp in assignment}
                     if all(positions[tp] >= ends[tp] for tp in assignment):

@@ -8,10 +8,10 @@ Each group reads its own prefix so that the names ops teams expect work as-is:
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/:@\s]*:)[^@\s]*@", re.IGNORECASE)
 
@@ -65,6 +65,30 @@ class AuthSettings(BaseSettings):
     leeway_seconds: int = 30
 
 
+class CorsSettings(BaseSettings):
+    """Origins whose pages may call the APIs from a browser (the customer-facing components
+    with a portal token). Credentials travel in the Authorization header, never in cookies,
+    so responses never allow credentials and a wildcard stays harmless; list the vendor's
+    origins anyway."""
+
+    model_config = SettingsConfigDict(env_prefix="TANGIBLE_CORS_", extra="ignore")
+
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated, e.g. `https://app.example.com,https://portal.example.com`; "
+        "empty: no cross-origin calls",
+    )
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    max_age_seconds: int = Field(default=600, ge=0, le=86_400)
+
+
 class ServiceSettings(BaseSettings):
     """Base of each service's `Settings`; subclasses set `env_prefix` and defaults.
 
@@ -92,6 +116,7 @@ class ServiceSettings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    cors: CorsSettings = Field(default_factory=CorsSettings)
 
     @field_validator("database_url", "migration_database_url")
     @classmethod

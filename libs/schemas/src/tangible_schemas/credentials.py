@@ -1,4 +1,5 @@
-"""`tangible.credentials.v1`: credential revocations every service follows."""
+"""`tangible.credentials.v1`: credential revocations and portal-token invalidations every
+service follows."""
 
 from __future__ import annotations
 
@@ -17,3 +18,20 @@ class CredentialRevoked(EventData):
     @property
     def subject(self) -> str:
         return self.credential_id
+
+
+class PortalTokensInvalidated(EventData):
+    event_type = "tangible.credentials.v1.portal_tokens_invalidated"
+    summary = (
+        "Every portal token of an account (or, without account_id, of the whole tenant) issued "
+        "before `issued_before` is refused from now on."
+    )
+
+    account_id: str | None = None
+    issued_before: datetime
+
+    @property
+    def subject(self) -> str:
+        # the compacted topic keeps the latest cut-off per key: one key per account, and the
+        # empty subject (no account id is empty) for the tenant-wide one
+        return self.account_id if self.account_id is not None else ""

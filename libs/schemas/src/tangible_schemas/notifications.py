@@ -18,6 +18,7 @@ class NotificationDelivered(AccountEvent):
     channel: Channel
     source_event_id: str
     attempts: int
+    user_id: str | None = None  # the recipient, when one person of the account (an inbox item for them)
 
 
 class NotificationFailed(AccountEvent):

@@ -22,7 +22,12 @@ ENTITLEMENTS = Topic(
 )
 REWARDS = Topic("tangible.rewards.v1", 6, description="Milestones, rewards and credit ledger events.")
 NOTIFICATIONS = Topic("tangible.notifications.v1", 3, description="Delivery outcomes.")
-CREDENTIALS = Topic("tangible.credentials.v1", 1, compacted=True, description="Credential revocations.")
+CREDENTIALS = Topic(
+    "tangible.credentials.v1",
+    1,
+    compacted=True,
+    description="Credential revocations and portal-token invalidations.",
+)
 
 TOPICS: tuple[Topic, ...] = (USAGE, ENTITLEMENTS, REWARDS, NOTIFICATIONS, CREDENTIALS)
 
@@ -58,6 +63,7 @@ EVENT_CLASSES: tuple[type[EventData], ...] = (
     notifications.NotificationFailed,
     notifications.EndpointDisabled,
     credentials.CredentialRevoked,
+    credentials.PortalTokensInvalidated,
 )
 
 EVENT_TYPES: dict[str, type[EventData]] = {cls.event_type: cls for cls in EVENT_CLASSES}

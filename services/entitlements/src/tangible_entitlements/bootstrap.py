@@ -15,6 +15,7 @@ from tangible_entitlements.entrypoints.follower import view_follower
 from tangible_entitlements.entrypoints.scheduler import scheduler
 from tangible_entitlements.service_layer.live_view import LiveView
 from tangible_runtime.app import create_app
+from tangible_runtime.auth import TokenIssuer
 from tangible_runtime.credentials import revocation_follower
 from tangible_runtime.domain import Clock, SystemClock
 from tangible_runtime.relay import relay_worker
@@ -42,7 +43,9 @@ def bootstrap(
 
     async def start(rt: ServiceRuntime) -> None:
         await rt.clients.ensure_topics()
-        container = Container(settings=settings, clock=rt.clock, session_factory=rt.session_factory)
+        container = Container(
+            settings=settings, clock=rt.clock, session_factory=rt.session_factory, issuer=_issuer(settings)
+        )
         app.state.container = container
         if "relay" in roles:
             relay = relay_worker(rt)
@@ -69,3 +72,9 @@ def bootstrap(
     if "api" in roles:
         fast_lane.install(app)
     return app
+
+
+def _issuer(settings: Settings) -> TokenIssuer | None:
+    """Entitlements issues the tenant's credentials over HTTP when it holds the signing key."""
+    key = settings.auth.private_key
+    return TokenIssuer(key.get_secret_value(), issuer=settings.auth.issuer) if key is not None else None

@@ -15,7 +15,7 @@ from tangible_notifications.adapters.smtp import EmailSender, SmtpConfig
 from tangible_notifications.adapters.webhooks import WebhookSender
 from tangible_notifications.config import Settings, get_settings
 from tangible_notifications.domain.retry import RetryPolicy
-from tangible_notifications.entrypoints import api
+from tangible_notifications.entrypoints import api, stream
 from tangible_notifications.entrypoints.consumers import events_consumer
 from tangible_notifications.entrypoints.dependencies import Container
 from tangible_notifications.entrypoints.scheduler import delivery_worker, schedule_worker
@@ -24,8 +24,9 @@ from tangible_runtime.app import create_app
 from tangible_runtime.auth import TokenIssuer
 from tangible_runtime.credentials import revocation_follower
 from tangible_runtime.domain import Clock, SystemClock
+from tangible_runtime.live import LiveHub
 from tangible_runtime.relay import relay_worker
-from tangible_runtime.service import ServiceRuntime
+from tangible_runtime.service import ServiceRuntime, Worker
 
 ROLES = ("api", "consumer", "relay", "scheduler", "delivery")
 DESCRIPTION = (
@@ -85,6 +86,8 @@ def bootstrap(
             rt.start_worker(relay.worker)
         if "api" in roles:
             rt.start_worker(revocation_follower(rt))
+            hub = app.state.live_hub = LiveHub(rt.clients, stream.TOPICS)
+            rt.start_worker(Worker("live-hub", hub.run))
         if "consumer" in roles:
             rt.start_worker(events_consumer(rt, container))
         if "delivery" in roles:
@@ -119,7 +122,7 @@ def bootstrap(
         runtime,
         title="Tangible notifications",
         description=DESCRIPTION,
-        routers=[api.router] if "api" in roles else [],
+        routers=[api.router, stream.router] if "api" in roles else [],
         on_startup=[start],
         on_shutdown=[stop],
     )

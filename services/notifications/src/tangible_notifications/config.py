@@ -49,6 +49,9 @@ class Settings(ServiceSettings):
     # delivery worker and schedules
     delivery_batch_size: int = 50
     delivery_poll_seconds: float = 0.5
+    stream_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, le=300, description="Live streams: a comment this often, and a credential check."
+    )
     delivery_lease_seconds: float = 120.0
     compose_batch_size: int = 20
     scheduler_interval_seconds: float = 30.0

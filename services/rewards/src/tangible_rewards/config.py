@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated
 
-from pydantic import Field, field_validator
-from pydantic_settings import NoDecode, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 from tangible_runtime.settings import ServiceSettings
 
@@ -16,9 +15,6 @@ class Settings(ServiceSettings):
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:15432/rewards"
     port: int = 8003
-    cors_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Browser origins allowed to call the API (comma-separated)."
-    )
     default_time_zone: str = Field(default="UTC", description="Accounts without their own time zone use it.")
     late_event_window_hours: float = Field(
         default=48, ge=0, description="Usage counts toward a period that closed at most this long ago."
@@ -30,13 +26,6 @@ class Settings(ServiceSettings):
     scheduler_batch_size: int = Field(default=500, ge=1)
     idempotency_retention_hours: float = Field(default=168, gt=0)
     inbox_retention_days: float = Field(default=8, gt=0)
-
-    @field_validator("cors_origins", mode="before")
-    @classmethod
-    def _split(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
-        return value
 
 
 @lru_cache

@@ -75,3 +75,17 @@ class InvalidTrial(Rejected):
 
 class InvalidSettings(Rejected):
     code = "invalid-settings"
+
+
+class CredentialNotFound(NotFound):
+    code = "credential-not-found"
+
+
+class IssuingNotConfigured(Rejected):
+    """This deployment holds no signing key (`TANGIBLE_AUTH_PRIVATE_KEY`)."""
+
+    code = "issuing-not-configured"
+
+
+class InvalidCredential(Rejected):
+    code = "invalid-credential"

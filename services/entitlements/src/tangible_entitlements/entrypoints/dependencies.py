@@ -12,6 +12,7 @@ from tangible_entitlements.adapters.tables import outbox
 from tangible_entitlements.config import Settings
 from tangible_entitlements.service_layer.live_view import LiveView
 from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_runtime.auth import TokenIssuer
 from tangible_runtime.db import SessionFactory
 from tangible_runtime.domain import Clock
 
@@ -27,6 +28,7 @@ class Container:
     session_factory: SessionFactory
     on_commit: Callable[[], None] | None = None
     view: LiveView | None = None  # the API role's in-memory entitlements
+    issuer: TokenIssuer | None = None  # API keys and portal tokens (where a signing key is set)
 
     def new_uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, outbox_table=outbox, source=SOURCE, on_commit=self.on_commit)

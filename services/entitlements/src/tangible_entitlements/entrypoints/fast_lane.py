@@ -2,10 +2,11 @@
 
 A check costs a few microseconds; the framework layers around it (routing, dependencies,
 exception and telemetry middleware) cost many times that. The fast lane answers only the
-plain case: a valid read credential for the account, no query string, an account the view
-knows. Everything else (no or bad credential, `?at=`, unknown account or feature) falls
-through to the regular FastAPI route, which answers it (problem details included) exactly
-as it would have anyway.
+plain case: a valid read credential for the account (not limited to some features), no
+query string, no `Origin` (browsers' calls need CORS), an account the view knows.
+Everything else (no or bad credential, `?at=`, unknown account or feature) falls through
+to the regular FastAPI route, which answers it (problem details included) exactly as it
+would have anyway.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class FastLane:
                 authorization = value.decode("latin-1")
             elif name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
+            elif name == b"origin":
+                return False  # a browser's call: the CORS middleware must answer it
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return False
@@ -69,7 +72,7 @@ class FastLane:
             principal = runtime.verifier.verify(token.strip())
             principal.require("read")
             principal.require_account(account_id)
-            if (principal.tenant_id, account_id) not in view.licenses:
+            if principal.features is not None or (principal.tenant_id, account_id) not in view.licenses:
                 return False
             assert container is not None
             body, etag = render(view, principal.tenant_id, account_id, feature_key, container.clock.now())

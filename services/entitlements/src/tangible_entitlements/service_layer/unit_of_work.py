@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_entitlements.adapters.repositories.catalog import CatalogRepository
 from tangible_entitlements.adapters.repositories.counters import CounterRepository
+from tangible_entitlements.adapters.repositories.credentials import CredentialRepository
 from tangible_entitlements.adapters.repositories.grants import GrantRepository
 from tangible_entitlements.adapters.repositories.history import HistoryRepository
 from tangible_entitlements.adapters.repositories.licenses import LicenseRepository, SeatRepository
@@ -33,6 +34,7 @@ class UnitOfWork(SqlUnitOfWork):
     renewals: RenewalRepository
     signals: SignalRepository
     reports: ReportRepository
+    credentials: CredentialRepository
 
     def bind(self, session: AsyncSession) -> None:
         self.catalog = CatalogRepository(session)
@@ -47,3 +49,4 @@ class UnitOfWork(SqlUnitOfWork):
         self.renewals = RenewalRepository(session)
         self.signals = SignalRepository(session)
         self.reports = ReportRepository(session)
+        self.credentials = CredentialRepository(session)

@@ -17,6 +17,7 @@ from tangible_notifications.entrypoints.schemas import (
 )
 from tangible_notifications.service_layer import handlers, views
 from tangible_runtime.app import ReadPrincipal
+from tangible_runtime.auth import Principal
 
 router = APIRouter()
 UserQuery = Query(
@@ -40,6 +41,7 @@ async def get_inbox(
     offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> InboxPage:
     principal.require_account(account_id)
+    user_id = _audience(principal, user_id)
     rows, unread_count = await views.inbox_page(
         container.new_uow(),
         tenant_id=principal.tenant_id,
@@ -77,6 +79,7 @@ async def get_unread_count(
     account_id: str, principal: ReadPrincipal, container: ContainerDep, user_id: str | None = UserQuery
 ) -> UnreadCount:
     principal.require_account(account_id)
+    user_id = _audience(principal, user_id)
     count = await views.unread_count(
         container.new_uow(), tenant_id=principal.tenant_id, account_id=account_id, user_id=user_id
     )
@@ -99,6 +102,14 @@ async def mark_item(
     return ReadState(read=read)
 
 
+def _audience(principal: Principal, user_id: str | None) -> str | None:
+    """A user-scoped token reads as its user, whatever the query says (and may not ask for
+    someone else)."""
+    if user_id is not None:
+        principal.require_user(user_id)
+    return principal.user_id or user_id
+
+
 def _preference_io(p: Preference | None) -> PreferenceIO:
     if p is None:
         return PreferenceIO()
@@ -116,6 +127,8 @@ async def _put(
     container: ContainerDep,
 ) -> PreferenceIO:
     principal.require_account(account_id)
+    if user_id is not None:
+        principal.require_user(user_id)
     quiet = QuietHours(body.quiet_hours.start, body.quiet_hours.end) if body.quiet_hours else None
     preference = Preference(
         account_id=account_id,
@@ -135,6 +148,8 @@ async def _get(
     account_id: str, user_id: str | None, principal: ReadPrincipal, container: ContainerDep
 ) -> PreferenceIO:
     principal.require_account(account_id)
+    if user_id is not None:
+        principal.require_user(user_id)
     async with container.new_uow() as uow:
         return _preference_io(await uow.preferences.get(principal.tenant_id, account_id, user_id))
 

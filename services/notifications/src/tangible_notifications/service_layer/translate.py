@@ -18,6 +18,7 @@ def delivered(delivery: Any, source_event_id: str, attempts: int) -> Notificatio
         channel=cast(WireChannel, delivery["channel"]),
         source_event_id=source_event_id,
         attempts=attempts,
+        user_id=delivery.get("user_id"),
     )
 
 

@@ -6,6 +6,7 @@ from tangible_entitlements.entrypoints.api import (
     accounts,
     catalog,
     checks,
+    credentials,
     history,
     licenses,
     settings,
@@ -14,7 +15,7 @@ from tangible_entitlements.entrypoints.api import (
 
 router = APIRouter(prefix="/v1")
 # the hot path first: routes are matched in order
-for module in (checks, catalog, licenses, trials, accounts, history, settings):
+for module in (checks, catalog, licenses, trials, accounts, history, settings, credentials):
     router.include_router(module.router)
 
 # checks are answered from memory in microseconds; a span per check would dominate them

@@ -12,7 +12,7 @@ from tangible_entitlements.domain import commands, reports
 from tangible_entitlements.domain.errors import GrantNotFound
 from tangible_entitlements.entrypoints.api.common import PagingDep, actor
 from tangible_entitlements.entrypoints.dependencies import ContainerDep
-from tangible_entitlements.entrypoints.schemas.checks import UsageReport
+from tangible_entitlements.entrypoints.schemas.checks import ImpactTotal, UsageReport
 from tangible_entitlements.entrypoints.schemas.licenses import (
     AllocationRead,
     GrantCreate,
@@ -21,6 +21,7 @@ from tangible_entitlements.entrypoints.schemas.licenses import (
 )
 from tangible_entitlements.service_layer import handlers, views
 from tangible_runtime.app import AdminPrincipal, ReadPrincipal
+from tangible_runtime.auth import Principal
 from tangible_runtime.paging import Page
 from tangible_runtime.problems import ProblemError
 
@@ -163,4 +164,24 @@ async def usage_report(
         granularity=reports.Granularity(granularity),
         now=container.clock.now(),
     )
-    return UsageReport.model_validate(report)
+    return _visible(UsageReport.model_validate(report), principal)
+
+
+def _visible(report: UsageReport, principal: Principal) -> UsageReport:
+    """A portal token limited to some features sees those, and impact totals of those only."""
+    if principal.features is None:
+        return report
+    features = [f for f in report.features if principal.sees_feature(f.feature_key)]
+    totals: dict[str, float] = {}
+    for feature in features:
+        if feature.impact is not None:
+            totals[feature.impact.metric] = totals.get(feature.impact.metric, 0.0) + feature.impact.value
+    return report.model_copy(
+        update={
+            "features": features,
+            "impact": [ImpactTotal(metric=m, value=v) for m, v in totals.items()],
+            "benefits_in_force": [
+                b for b in report.benefits_in_force if principal.sees_feature(b.feature_key)
+            ],
+        }
+    )

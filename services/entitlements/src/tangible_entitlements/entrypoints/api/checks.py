@@ -93,6 +93,8 @@ async def _serve(
     request: Request, principal: Principal, account_id: str, feature_key: str | None, at: datetime | None
 ) -> Response:
     principal.require_account(account_id)
+    if feature_key is not None:
+        principal.require_feature(feature_key)
     container: Container = request.app.state.container
     tenant_id = principal.tenant_id
     now = container.clock.now()
@@ -100,16 +102,19 @@ async def _serve(
     view = container.view
     # an account the view does not know yet (just licensed) is read from the database
     if view is not None and moment > now - PAST and (tenant_id, account_id) in view.licenses:
-        return _respond(request, render(view, tenant_id, account_id, feature_key, moment))
-    results = await views.check_entitlements(
-        container.new_uow(),
-        tenant_id=tenant_id,
-        account_id=account_id,
-        at=moment,
-        now=now,
-        feature_key=feature_key,
-    )
-    return _respond(request, encode(results, account_id, feature_key, moment))
+        results = view.check(tenant_id, account_id, at=moment, feature_key=feature_key)
+    else:
+        results = await views.check_entitlements(
+            container.new_uow(),
+            tenant_id=tenant_id,
+            account_id=account_id,
+            at=moment,
+            now=now,
+            feature_key=feature_key,
+        )
+    # a portal token limited to some features sees only those
+    visible = [r for r in results if principal.sees_feature(r.entitlement.feature_key)]
+    return _respond(request, encode(visible, account_id, feature_key, moment))
 
 
 @router.get(

@@ -1,0 +1,146 @@
+"""The live stream a customer's page opens with a portal token: events as they happen, a
+resume after a disconnect that loses and repeats nothing, and no other account's events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from tangible_devstack.pytest_plugin import IssueToken
+from tangible_devstack.scenario import Clients, bearer, provision
+from tangible_devstack.testing import eventually, serving
+
+pytestmark = pytest.mark.integration
+
+ACCOUNT, OTHER = "acct-live", "acct-other"
+ADJUSTED = "tangible.rewards.v1.credits_adjusted"
+
+
+@dataclass
+class Listener:
+    """An open stream: the frames it received, in order."""
+
+    frames: list[dict[str, Any]] = field(default_factory=list)
+    status: int | None = None
+
+    @property
+    def last_id(self) -> str | None:
+        ids = [f["id"] for f in self.frames if "id" in f]
+        return ids[-1] if ids else None
+
+    def of_type(self, event_type: str) -> list[dict[str, Any]]:
+        return [f for f in self.frames if f.get("event") == event_type]
+
+
+async def _listen(url: str, token: str, listener: Listener, last_id: str | None = None) -> None:
+    headers = {**bearer(token), "Accept": "text/event-stream"}
+    if last_id:
+        headers["Last-Event-ID"] = last_id
+    async with (
+        httpx.AsyncClient(timeout=None) as client,
+        client.stream("GET", url, headers=headers) as response,
+    ):
+        listener.status = response.status_code
+        if response.status_code != 200:
+            return
+        frame: dict[str, Any] = {}
+        async for line in response.aiter_lines():
+            if not line:
+                if frame:
+                    listener.frames.append(frame)
+                frame = {}
+                continue
+            name, _, value = line.partition(": ")
+            if name in ("id", "event"):
+                frame[name] = value
+            elif name == "data":
+                frame["data"] = orjson.loads(value)
+
+
+@contextlib.asynccontextmanager
+async def listening(url: str, token: str, last_id: str | None = None) -> AsyncIterator[Listener]:
+    listener = Listener()
+    task = asyncio.create_task(_listen(url, token, listener, last_id))
+    try:
+        await eventually(lambda: _opened(listener))
+        yield listener
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _opened(listener: Listener) -> None:
+    assert listener.status is not None
+
+
+async def _adjust(system: Clients, admin: str, amount: str, reason: str) -> None:
+    response = await system.rewards.post(
+        f"/v1/accounts/{ACCOUNT}/adjustments",
+        json={"amount": amount, "reason": reason},
+        headers=bearer(admin),
+    )
+    assert response.status_code in (200, 201), response.text
+
+
+async def test_a_portal_page_sees_its_accounts_events_live_and_resumes_without_loss(
+    start_system: Any, issue_token: IssueToken, tenant_id: str, started_services: dict[str, Any]
+) -> None:
+    system: Clients = await start_system(overrides={"notifications": {"stream_heartbeat_seconds": 0.5}})
+    admin = issue_token(tenant_id, "admin")
+    await provision(system, admin, ACCOUNT)
+    portal = await system.entitlements.post(
+        "/v1/portal-tokens", json={"account_id": ACCOUNT}, headers=bearer(admin)
+    )
+    assert portal.status_code == 201, portal.text
+    token = portal.json()["token"]
+    async with serving(started_services["notifications"].app) as base:
+        url = f"{base}/v1/accounts/{ACCOUNT}/stream"
+        async with listening(url, token) as first:
+            assert first.status == 200
+            await _adjust(system, admin, "10", "live one")
+
+            async def arrived() -> None:
+                [event] = first.of_type(ADJUSTED)
+                assert event["data"]["data"]["reason"] == "live one"
+                assert event["data"]["subject"] == ACCOUNT
+
+            await eventually(arrived, timeout=5)
+        resume_from = first.last_id
+        assert resume_from
+
+        await _adjust(system, admin, "20", "while away")  # nobody listening
+        async with listening(url, token, last_id=resume_from) as second:
+            await _adjust(system, admin, "30", "back again")
+
+            async def caught_up() -> None:
+                reasons = [e["data"]["data"]["reason"] for e in second.of_type(ADJUSTED)]
+                assert reasons == ["while away", "back again"], reasons  # none lost, none repeated
+
+            await eventually(caught_up, timeout=10)
+
+        other = issue_token(tenant_id, "read", account_id=OTHER)
+        async with listening(url, other) as refused:
+            assert refused.status == 403
+        async with listening(f"{base}/v1/accounts/{OTHER}/stream", other) as elsewhere:
+            await _adjust(system, admin, "40", "not theirs")
+            await asyncio.sleep(1.5)
+            assert elsewhere.of_type(ADJUSTED) == []
+
+        async with listening(url, token) as ending:
+            invalidated = await system.entitlements.post(
+                "/v1/portal-tokens/invalidate", json={"account_id": ACCOUNT}, headers=bearer(admin)
+            )
+            assert invalidated.status_code == 202
+
+            async def ended() -> None:
+                assert ending.of_type("credential-expired"), ending.frames
+
+            await eventually(ended, timeout=5)

@@ -42,7 +42,7 @@ const BELL =
 const INBOX_CSS = `
 :host{display:inline-block;position:relative}
 .bell{position:relative;display:inline-flex;align-items:center;gap:6px;border-radius:999px;padding:6px 10px}
-.count{min-width:1.5em;padding:0 6px;border-radius:999px;background:var(--_color-danger);color:#fff;font-size:.8em;font-weight:700;text-align:center}
+.count{min-width:1.5em;padding:0 6px;border-radius:999px;background:var(--_color-danger);color:var(--_color-background);font-size:.8em;font-weight:700;text-align:center}
 .panel{position:absolute;right:0;top:calc(100% + 6px);z-index:1000;width:var(--_panel-width);max-width:calc(100vw - 16px);max-height:70vh;overflow:auto;box-shadow:var(--_shadow)}
 :host([panel=static]) .panel{position:static;margin-top:6px}
 .panel[hidden]{display:none}

@@ -41,7 +41,8 @@ export class TangibleMilestones extends TangibleElement<Data> {
     const { t, number, percent } = session.i18n;
     const pct = Math.max(0, Math.min(100, m.percent));
     const done = m.reached || m.status === "reached";
-    const progress = t("milestones.progress", { current: number(m.current), target: number(m.target) });
+    // past the target the counter keeps counting; "3 of 1" would read as a glitch
+    const progress = t("milestones.progress", { current: number(Math.min(m.current, m.target)), target: number(m.target) });
     return `<li part="item" data-milestone="${esc(m.rule_key)}"><div class="row"><span class="name">${esc(m.name)}</span><span part="percent">${esc(percent(pct))}</span></div>
 <div class="bar" part="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${Math.round(pct)}" aria-valuetext="${esc(progress)}" aria-label="${esc(m.name)}"><div class="fill${done ? " done" : ""}" part="bar-fill" style="width:${pct.toFixed(1)}%"></div></div>
 <div class="row"><span part="progress">${esc(progress)}${done ? "" : ` · ${esc(t("milestones.remaining", { remaining: number(m.remaining) }))}`}</span><span class="muted">${esc(this.reward(m, session))}</span></div></li>`;

@@ -277,6 +277,26 @@ async def test_the_components_show_the_accounts_figures_live_and_accessibly(
     await page.emulate_media(color_scheme="dark")
     assert await serious_violations(page, axe_source) == []
 
+    # an upgrade suggestion, given by the vendor, calls its onUpgrade
+    await page.evaluate(
+        """() => {
+            Tangible.configure({ onUpgrade: (s) => { window.__upgrade = s.target; } });
+            document.querySelector("tangible-entitlements").suggestions =
+                [{ title: "Growth plan", description: "Room for more reports", target: "growth" }];
+        }"""
+    )
+    await page.locator("tangible-entitlements [part~=upgrade-button]").click()
+    assert await page.evaluate("window.__upgrade") == "growth"
+
+    # German, with numbers formatted for it
+    await page.select_option("#locale", "de")
+    total = Decimal(balance["total"]) + 1000
+    assert total == total.to_integral()
+    german = f"{int(total):,}".replace(",", ".")
+    await expect(page.locator("tangible-rewards [part~=title]")).to_have_text("Credits")
+    await expect(page.locator("tangible-rewards [part~=balance]")).to_have_text(f"{german} Credits")
+    await expect(page.locator("tangible-entitlements [part~=title]")).to_have_text("Ihr Tarif")
+
 
 async def test_expired_invalid_and_foreign_tokens_show_a_clear_state_and_no_data(
     portal: Portal, browser: Browser

@@ -116,6 +116,11 @@ export class LiveHub {
       this.reconnect();
       return;
     }
+    if (response.status === 403) {
+      // a token of another account: retrying cannot help, the components show "no access"
+      this.mode = "stopped";
+      return;
+    }
     if (NOT_DEPLOYED.has(response.status)) {
       this.poll();
       return;

@@ -157,3 +157,21 @@ test("an expired token on the stream stops it and tells the components", async (
   assert.deepEqual(seen, ["tangible.expired"]);
   assert.equal(hub.mode, "stopped");
 });
+
+test("a token of another account (403) stops the stream instead of retrying", async () => {
+  const calls: Call[] = [];
+  const timers = manualTimers();
+  const hub = new LiveHub({
+    url: "http://n/stream",
+    tokens: new TokenSource("tok"),
+    pollInterval: 30000,
+    fetcher: fakeFetch([json(403)], calls),
+    setTimer: timers.setTimer,
+    clearTimer: timers.clearTimer,
+  });
+  hub.subscribe(() => undefined);
+  await settle();
+  assert.equal(hub.mode, "stopped");
+  assert.equal(timers.due.length, 0);
+  assert.equal(calls.length, 1);
+});

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,27 @@ def test_the_typescript_type_checks_strictly(installed: Path) -> None:
 def test_the_unit_tests_of_the_pure_modules_pass(installed: Path) -> None:
     result = npm(installed, "test")
     assert "# fail 0" in result.stdout, result.stdout
+
+
+def test_the_wheel_carries_the_bundle(tmp_path: Path) -> None:
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv builds the wheel")
+    subprocess.run(
+        [
+            uv,
+            "build",
+            "--wheel",
+            "--quiet",
+            "--out-dir",
+            str(tmp_path),
+            str(ROOT / "services" / "notifications"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    [wheel] = tmp_path.glob("tangible_notifications-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        packaged = archive.read("tangible_notifications/static/elements/v1/tangible-elements.js")
+    assert packaged == BUNDLE.read_bytes()

@@ -40,7 +40,7 @@ demo: install kafka ## provision a demo tenant, replay 8 weeks of usage in a min
 	$(RUN) python -m tangible_demo
 
 .PHONY: test
-test: install kafka helm toxiproxy test-packages ## run every test (unit, integration on real Kafka + PostgreSQL, contracts, chart, short chaos run, the date-sensitive tests as if on other days)
+test: install kafka helm toxiproxy test-packages web/elements/node_modules/.package-lock.json ## run every test (unit, integration on real Kafka + PostgreSQL, contracts, chart, short chaos run, the date-sensitive tests as if on other days)
 	$(RUN) pytest
 
 .PHONY: chaos
@@ -52,8 +52,19 @@ bench: install kafka ## run every benchmark; writes bench/reports/latest.{json,m
 	$(RUN) python -m bench
 
 .PHONY: test-packages
-test-packages: ## install the Debian packages the tests use (libfaketime) when missing
-	bash scripts/ensure-debian-packages.sh faketime
+test-packages: ## install the Debian packages the tests use (libfaketime; Chromium and fonts for the web components) when missing
+	bash scripts/ensure-debian-packages.sh faketime chromium fonts-dejavu-core fonts-liberation2
+
+web/elements/node_modules/.package-lock.json: web/elements/package-lock.json
+	cd web/elements && npm ci --no-audit --no-fund
+
+.PHONY: elements
+elements: web/elements/node_modules/.package-lock.json ## build the web components into notifications, type-check, unit-test, publish the SRI hash in the READMEs
+	cd web/elements && npm run typecheck && npm test && npm run build && npm run sri
+
+.PHONY: screenshots
+screenshots: install kafka test-packages web/elements/node_modules/.package-lock.json ## PNG screenshots of each web component, light and dark, into docs/screenshots/
+	TANGIBLE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(RUN) pytest tests/integration/test_web_elements.py -q -k screenshots
 
 .PHONY: helm
 helm: ## build helm from the Go module proxy into .cache/bin (once)

@@ -15,7 +15,7 @@ from tangible_notifications.adapters.smtp import EmailSender, SmtpConfig
 from tangible_notifications.adapters.webhooks import WebhookSender
 from tangible_notifications.config import Settings, get_settings
 from tangible_notifications.domain.retry import RetryPolicy
-from tangible_notifications.entrypoints import api, stream
+from tangible_notifications.entrypoints import api, elements, stream
 from tangible_notifications.entrypoints.consumers import events_consumer
 from tangible_notifications.entrypoints.dependencies import Container
 from tangible_notifications.entrypoints.scheduler import delivery_worker, schedule_worker
@@ -122,7 +122,7 @@ def bootstrap(
         runtime,
         title="Tangible notifications",
         description=DESCRIPTION,
-        routers=[api.router, stream.router] if "api" in roles else [],
+        routers=[api.router, stream.router, elements.router] if "api" in roles else [],
         on_startup=[start],
         on_shutdown=[stop],
     )

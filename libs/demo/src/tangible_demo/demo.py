@@ -14,6 +14,7 @@ import httpx
 from tangible_demo import provision
 from tangible_demo.catalog import FEATURES, PLANS, LicenseSpec, license_specs
 from tangible_demo.engagement import MILESTONES, RULES
+from tangible_demo.portal import portal_page, showcase
 from tangible_demo.receiver import WebhookReceiver
 from tangible_demo.render import RunFacts, render
 from tangible_demo.settle import metric_sums, settle
@@ -111,10 +112,20 @@ async def run_demo(stack: Stack, options: DemoOptions) -> str:
                 read, admin["notifications"], receiver, tenant, specs, history_start.date(), now.date()
             )
             summary.notes += _side_notes(before, await _side_counts(read))
+            account = showcase(summary)
+            page = (
+                await portal_page(admin["entitlements"], stack.urls, account.account_id) if account else None
+            )
     finally:
         await serving.stop()
     run = RunFacts(history_start.date(), now.date(), replay_seconds, waited, settled)
-    return render(summary, run)
+    text = render(summary, run)
+    if account is not None and page is not None:
+        text += (
+            f"\nSee it as customer {account.account_id} does (web components, live, portal token valid "
+            f"24 h; open while the system runs):\n  {page}\n"
+        )
+    return text
 
 
 async def _replay(stack: Stack, tenant: str, options: DemoOptions, start: datetime, end: datetime) -> Tally:

@@ -12,6 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import jwt
 import pytest
 
 from tangible_devstack.processes import free_port, port_open
@@ -101,4 +102,13 @@ async def test_make_demo_prints_what_the_services_made_of_the_simulated_usage() 
     assert _number(r"([\d,]+) Standard Webhooks signatures verified", output) == received
     assert _number(r"signatures verified, ([\d,]+) rejected", output) == 0
     assert f"{received:.0f} succeeded" in output  # notifications' delivery log agrees with the receiver
+    # the customer's view: the demo page with a portal token minted over HTTP, not with the key
+    page = re.search(
+        r"See it as customer (\S+) does.*\n  (http://127\.0\.0\.1:(\d+)/elements/demo#\S+)", output
+    )
+    assert page is not None, output[-2000:]
+    fragment = dict(part.split("=", 1) for part in page.group(2).split("#", 1)[1].split("&"))
+    assert fragment["account"] == page.group(1) and int(page.group(3)) == ports["notifications"]
+    claims = jwt.decode(fragment["token"], options={"verify_signature": False})
+    assert (claims["knd"], claims["acc"], claims["prm"]) == ("portal", page.group(1), ["redeem"])
     assert not any(port_open(port) for port in ports.values())

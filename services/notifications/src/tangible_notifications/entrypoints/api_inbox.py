@@ -17,7 +17,7 @@ from tangible_notifications.entrypoints.schemas import (
 )
 from tangible_notifications.service_layer import handlers, views
 from tangible_runtime.app import ReadPrincipal
-from tangible_runtime.auth import Principal
+from tangible_runtime.auth import Forbidden, Principal
 
 router = APIRouter()
 UserQuery = Query(
@@ -110,6 +110,11 @@ def _audience(principal: Principal, user_id: str | None) -> str | None:
     return principal.user_id or user_id
 
 
+def _not_a_user(principal: Principal) -> None:
+    if principal.user_id is not None:
+        raise Forbidden("a user's token manages that user's preferences, not the account's")
+
+
 def _preference_io(p: Preference | None) -> PreferenceIO:
     if p is None:
         return PreferenceIO()
@@ -159,6 +164,7 @@ async def get_account_preferences(
     account_id: str, principal: ReadPrincipal, container: ContainerDep
 ) -> PreferenceIO:
     """The account-wide preferences (users inherit what they do not set)."""
+    _not_a_user(principal)
     return await _get(account_id, None, principal, container)
 
 
@@ -167,6 +173,7 @@ async def put_account_preferences(
     account_id: str, body: PreferenceIO, principal: ReadPrincipal, container: ContainerDep
 ) -> PreferenceIO:
     """Opt-outs, digests (daily or weekly) per channel and category, quiet hours, time zone."""
+    _not_a_user(principal)
     return await _put(account_id, None, body, principal, container)
 
 

@@ -14,12 +14,12 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind
 
 from tangible_runtime.errors import is_transient
-from tangible_runtime.kafka import KafkaClients
+from tangible_runtime.kafka import ConsumerClients, RecordProducer
 from tangible_runtime.logs import get_logger
 from tangible_runtime.metrics import RuntimeMetrics
 from tangible_runtime.telemetry import context_from_headers, links_for, span_context_from_headers, tracer
@@ -66,8 +66,8 @@ class ConsumerRunner:
         name: str,
         topics: Sequence[str],
         handler: BatchHandler,
-        clients: KafkaClients,
-        producer: AIOKafkaProducer,
+        clients: ConsumerClients,
+        producer: RecordProducer,
         metrics: RuntimeMetrics,
         event_types: Collection[str] | None = None,
         batch_size: int = 1000,

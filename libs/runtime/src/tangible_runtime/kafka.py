@@ -4,16 +4,59 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Iterable, Sequence
+from typing import Any, Protocol
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from tangible_runtime.errors import is_transient
 from tangible_runtime.settings import KafkaSettings
 from tangible_schemas import TOPICS, Topic
+
+
+class RecordConsumer(Protocol):
+    """What the runtime uses of a Kafka consumer: aiokafka's, or an in-memory fake in tests."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def getmany(
+        self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
+    ) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]: ...
+
+    def assignment(self) -> set[TopicPartition]: ...
+
+    async def commit(self, offsets: dict[TopicPartition, int] | None = None) -> None: ...
+
+    def highwater(self, partition: TopicPartition) -> int | None: ...
+
+
+class RecordProducer(Protocol):
+    """What the runtime uses of a Kafka producer. `send` returns once the record is queued,
+    with a future that resolves when the broker acknowledged it."""
+
+    async def send(
+        self, topic: str, *, value: bytes, key: bytes | None, headers: Sequence[tuple[str, bytes]]
+    ) -> Awaitable[Any]: ...
+
+    async def send_and_wait(
+        self, topic: str, *, value: bytes, key: bytes | None, headers: Sequence[tuple[str, bytes]]
+    ) -> Any: ...
+
+
+class ConsumerClients(Protocol):
+    """What a consumer runner needs of `KafkaClients` (topic naming, consumers, topics)."""
+
+    def topic(self, name: str) -> str: ...
+
+    def logical_topic(self, physical: str) -> str: ...
+
+    def consumer(self, *topics: str, group: str | None, **overrides: Any) -> RecordConsumer: ...
+
+    async def ensure_topics(self, topics: Iterable[Topic] = TOPICS) -> None: ...
 
 
 class KafkaClients:

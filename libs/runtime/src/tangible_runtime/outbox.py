@@ -217,8 +217,8 @@ class OutboxRelay:
                 await asyncio.gather(*futures)
             await outbox.delete([row.id for row in rows])
             if len(rows) == self._batch_size:
-                backlog = await outbox.count()
-                self._metrics.outbox_backlog.set(max(0, backlog - len(rows)))
+                # counted after the delete, in the same transaction: the rows still waiting
+                self._metrics.outbox_backlog.set(await outbox.count())
             else:
                 self._metrics.outbox_backlog.set(0)
         self._metrics.outbox_published.inc(len(rows))

@@ -141,3 +141,15 @@ async def test_an_empty_outbox_reports_no_backlog() -> None:
     relay, metrics = relay_for(InMemoryOutboxStore(), FakeProducer())
     assert await relay.relay_once() == 0
     assert backlog(metrics) == 0
+
+
+async def test_after_a_full_batch_the_backlog_is_the_rows_still_waiting() -> None:
+    store = outbox_with(*["t/a"] * 5)
+    relay, metrics = relay_for(store, FakeProducer(), batch_size=2)
+
+    await relay.relay_once()
+    assert backlog(metrics) == 3
+    await relay.relay_once()
+    assert backlog(metrics) == 1
+    await relay.relay_once()
+    assert backlog(metrics) == 0

@@ -142,6 +142,12 @@ class FakeProducer:
             self._sent_one.clear()
             await self._sent_one.wait()
 
+    async def wait_until_sent(self, count: int) -> None:
+        """Until `count` records were sent in all (acknowledged or not)."""
+        while len(self.sent) < count:
+            self._sent_one.clear()
+            await self._sent_one.wait()
+
     async def send(
         self, topic: str, *, value: bytes, key: bytes | None, headers: Sequence[tuple[str, bytes]]
     ) -> asyncio.Future[None]:
@@ -206,6 +212,13 @@ class InMemoryOutboxStore:
         self.locked_elsewhere = False
         self.failures: list[BaseException] = []
         self.transactions = 0
+        self._committed = asyncio.Event()
+
+    async def wait_until_empty(self) -> None:
+        """Until a committed transaction left no row."""
+        while self.rows:
+            self._committed.clear()
+            await self._committed.wait()
 
     def add(
         self, topic: str, key: bytes | None, value: bytes, headers: Sequence[tuple[str, str]] = ()
@@ -222,3 +235,4 @@ class InMemoryOutboxStore:
         transaction = _InMemoryTransaction(self)
         yield transaction
         self.rows = [r for r in self.rows if r.id not in transaction.deleted]
+        self._committed.set()

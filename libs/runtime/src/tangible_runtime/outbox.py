@@ -16,6 +16,7 @@ from tangible_runtime.db import SessionFactory
 from tangible_runtime.kafka import KafkaClients, RecordProducer
 from tangible_runtime.logs import get_logger
 from tangible_runtime.metrics import RuntimeMetrics
+from tangible_runtime.retries import Backoff, retrying
 from tangible_runtime.telemetry import current_trace_headers
 from tangible_runtime.tenancy import SESSION_KEY, UNSCOPED
 from tangible_schemas import CloudEvent, EventData, dead_letter_topic, new_event, to_record
@@ -151,6 +152,9 @@ class PostgresOutboxStore:
             yield _PostgresOutboxTransaction(session)
 
 
+RELAY_BACKOFF = Backoff(first=0.2, maximum=5.0, jitter=0.1)
+
+
 class OutboxRelay:
     """Publishes outbox rows in id order and deletes them once Kafka acknowledged."""
 
@@ -163,6 +167,7 @@ class OutboxRelay:
         metrics: RuntimeMetrics,
         batch_size: int = 1000,
         idle_seconds: float = 0.05,
+        retry_backoff: Backoff = RELAY_BACKOFF,
     ) -> None:
         self._store = store
         self._producer = producer
@@ -170,6 +175,7 @@ class OutboxRelay:
         self._metrics = metrics
         self._batch_size = batch_size
         self._idle_seconds = idle_seconds
+        self._retry_backoff = retry_backoff
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -177,18 +183,12 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self) -> None:
-        failures = 0
         while True:
-            try:
-                published = await self.relay_once()
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                failures += 1
-                log.warning("outbox_relay_failed", attempt=failures, exc_info=True)
-                await asyncio.sleep(min(0.1 * 2**failures, 5.0))
-                continue
+            # any failure (broker, database, a row Kafka refuses) is retried without end:
+            # the rows stay in the outbox, and skipping one would break its key's order
+            published = await retrying(
+                self.relay_once, backoff=self._retry_backoff, log_event="outbox_relay_failed", traceback=True
+            )
             if published < self._batch_size:
                 self._wake.clear()
                 try:

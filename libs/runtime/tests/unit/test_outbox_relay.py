@@ -11,6 +11,7 @@ from tangible_runtime.fakes import FakeProducer, InMemoryOutboxStore
 from tangible_runtime.kafka import KafkaClients
 from tangible_runtime.metrics import RuntimeMetrics, new_metrics
 from tangible_runtime.outbox import OutboxRelay
+from tangible_runtime.retries import NO_WAIT
 from tangible_runtime.settings import KafkaSettings
 
 PREFIX = "run1-"
@@ -19,6 +20,7 @@ PREFIX = "run1-"
 def relay_for(
     store: InMemoryOutboxStore, producer: FakeProducer, *, batch_size: int = 100
 ) -> tuple[OutboxRelay, RuntimeMetrics]:
+    """A relay that retries a failed round at once (the tests count rounds, not time)."""
     metrics = new_metrics()
     relay = OutboxRelay(
         store=store,
@@ -26,6 +28,7 @@ def relay_for(
         clients=KafkaClients(KafkaSettings(topic_prefix=PREFIX)),
         metrics=metrics,
         batch_size=batch_size,
+        retry_backoff=NO_WAIT,
     )
     return relay, metrics
 
@@ -153,3 +156,23 @@ async def test_after_a_full_batch_the_backlog_is_the_rows_still_waiting() -> Non
     assert backlog(metrics) == 1
     await relay.relay_once()
     assert backlog(metrics) == 0
+
+
+async def test_the_running_relay_retries_failed_rounds_without_end_then_publishes() -> None:
+    store = outbox_with("t/a", "t/b")
+    # the database away, then a failure that is nobody's fault in particular, then a lost ack
+    store.failures = [ConnectionError("database away"), RuntimeError("surprise")]
+    producer = FakeProducer(ack_error=KafkaTimeoutError())
+    relay, metrics = relay_for(store, producer)
+
+    running = asyncio.create_task(relay.run())
+    await asyncio.wait_for(producer.wait_until_sent(2), 1)
+    producer.ack_error = None
+    await asyncio.wait_for(store.wait_until_empty(), 1)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+
+    assert store.transactions >= 4
+    assert [r.value for r in producer.acknowledged] == [b"t/a#0", b"t/b#1"]
+    assert published(metrics) == 2

@@ -6,12 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Request
-
 from tangible_notifications.adapters.secrets import SecretBox
 from tangible_notifications.adapters.tables import outbox
 from tangible_notifications.config import Settings
 from tangible_notifications.service_layer.unit_of_work import UnitOfWork
+from tangible_runtime.composition import container_dependency
 from tangible_runtime.db import SessionFactory
 from tangible_runtime.domain import Clock
 
@@ -38,9 +37,4 @@ class Container:
         return UnitOfWork(self.session_factory, outbox_table=outbox, source=SOURCE, on_commit=self.on_commit)
 
 
-def _container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
-ContainerDep = Annotated[Container, Depends(_container)]
+ContainerDep = Annotated[Container, container_dependency(Container)]

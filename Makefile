@@ -68,11 +68,11 @@ screenshots: install kafka test-packages web/elements/node_modules/.package-lock
 
 .PHONY: helm
 helm: ## build helm from the Go module proxy into .cache/bin (once)
-	bash scripts/ensure-helm.sh
+	bash scripts/ensure-go-tool.sh helm
 
 .PHONY: toxiproxy
 toxiproxy: ## build toxiproxy from the Go module proxy into .cache/bin (once; chaos runs inject faults with it)
-	bash scripts/ensure-toxiproxy.sh >/dev/null
+	bash scripts/ensure-go-tool.sh toxiproxy >/dev/null
 
 .PHONY: helm-lint
 helm-lint: install helm ## lint, render and validate the Helm chart offline

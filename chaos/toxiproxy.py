@@ -1,4 +1,4 @@
-"""Toxiproxy (built from the Go module proxy by scripts/ensure-toxiproxy.sh), driven over its
+"""Toxiproxy (built from the Go module proxy by scripts/ensure-go-tool.sh), driven over its
 HTTP API: one proxy in front of Kafka, one in front of PostgreSQL, toxics added and removed."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from tangible_devstack.processes import free_port, spawn, terminate, wait_for_po
 
 def ensure_toxiproxy() -> Path:
     """Path of the toxiproxy server binary; builds it once into .cache/bin."""
-    script = project_root() / "scripts" / "ensure-toxiproxy.sh"
-    out = subprocess.run(["bash", str(script)], check=True, capture_output=True, text=True)
+    script = project_root() / "scripts" / "ensure-go-tool.sh"
+    out = subprocess.run(["bash", str(script), "toxiproxy"], check=True, capture_output=True, text=True)
     return Path(out.stdout.strip().splitlines()[-1])
 
 

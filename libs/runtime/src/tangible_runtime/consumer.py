@@ -14,14 +14,15 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind
 
 from tangible_runtime.errors import is_transient
-from tangible_runtime.kafka import KafkaClients
+from tangible_runtime.kafka import ConsumerClients, RecordProducer
 from tangible_runtime.logs import get_logger
 from tangible_runtime.metrics import RuntimeMetrics
+from tangible_runtime.retries import Backoff, retrying
 from tangible_runtime.telemetry import context_from_headers, links_for, span_context_from_headers, tracer
 from tangible_schemas import CloudEvent, EventData, UndecodableRecord, dead_letter_topic, from_record
 from tangible_schemas.binding import event_type_of
@@ -66,8 +67,8 @@ class ConsumerRunner:
         name: str,
         topics: Sequence[str],
         handler: BatchHandler,
-        clients: KafkaClients,
-        producer: AIOKafkaProducer,
+        clients: ConsumerClients,
+        producer: RecordProducer,
         metrics: RuntimeMetrics,
         event_types: Collection[str] | None = None,
         batch_size: int = 1000,
@@ -87,7 +88,11 @@ class ConsumerRunner:
         self._event_types = frozenset(event_types) if event_types is not None else None
         self._batch_size = batch_size
         self._max_attempts = max_attempts
-        self._retry_base = retry_base_seconds
+        self._backoff = Backoff(
+            first=2 * retry_base_seconds,
+            maximum=min(64 * retry_base_seconds, 10.0),
+            jitter=retry_base_seconds,
+        )
         self._group = group
         self._consumer_options = dict(consumer_options or {})
         self._stopping = asyncio.Event()
@@ -182,35 +187,36 @@ class ConsumerRunner:
         await self._handle(deliveries[middle:])
 
     async def _attempt(self, deliveries: Sequence[Delivery]) -> bool:
-        failures = 0
-        while True:
-            try:
-                await self._handler(deliveries)
-                return True
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                failures += 1
-                delay = min(self._retry_base * 2 ** min(failures, 6), 10.0)
-                if is_transient(error):
-                    log.warning(
-                        "consumer_waiting_for_infrastructure",
-                        consumer=self.name,
-                        attempt=failures,
-                        error=repr(error),
-                    )
-                    await asyncio.sleep(delay)
-                    continue
+        """Whether the handler took the batch: infrastructure failures are waited out
+        without end, a data failure gives up after `max_attempts` attempts in all."""
+
+        def log_failure(error: Exception, attempt: int) -> None:
+            if is_transient(error):
+                log.warning(
+                    "consumer_waiting_for_infrastructure",
+                    consumer=self.name,
+                    attempt=attempt,
+                    error=repr(error),
+                )
+            else:
                 log.error(
                     "consumer_handler_failed",
                     consumer=self.name,
-                    attempt=failures,
+                    attempt=attempt,
                     batch=len(deliveries),
-                    exc_info=True,
+                    exc_info=error,
                 )
-                if failures >= self._max_attempts:
-                    return False
-                await asyncio.sleep(delay)
+
+        try:
+            await retrying(
+                lambda: self._handler(deliveries),
+                backoff=self._backoff,
+                give_up=lambda error, attempts: not is_transient(error) and attempts >= self._max_attempts,
+                on_failure=log_failure,
+            )
+        except Exception:
+            return False
+        return True
 
     async def _dead_letter(self, delivery: Delivery, reason: str, detail: str) -> None:
         await self._publish_dead_letter(delivery.key, delivery.value, delivery.headers, reason, detail)

@@ -2,18 +2,65 @@
 
 from __future__ import annotations
 
-import asyncio
 import ssl
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Iterable, Sequence
+from typing import Any, Protocol
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from tangible_runtime.errors import is_transient
+from tangible_runtime.retries import Backoff, retrying
 from tangible_runtime.settings import KafkaSettings
 from tangible_schemas import TOPICS, Topic
+
+# a broker that is restarting is polled about once a second (a process started meanwhile waits)
+KAFKA_WAIT_BACKOFF = Backoff(first=1.0, maximum=1.0, jitter=0.25)
+REACHABLE_POLL_BACKOFF = Backoff(first=0.5, maximum=0.5, jitter=0.1)
+
+
+class RecordConsumer(Protocol):
+    """What the runtime uses of a Kafka consumer: aiokafka's, or an in-memory fake in tests."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def getmany(
+        self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
+    ) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]: ...
+
+    def assignment(self) -> set[TopicPartition]: ...
+
+    async def commit(self, offsets: dict[TopicPartition, int] | None = None) -> None: ...
+
+    def highwater(self, partition: TopicPartition) -> int | None: ...
+
+
+class RecordProducer(Protocol):
+    """What the runtime uses of a Kafka producer. `send` returns once the record is queued,
+    with a future that resolves when the broker acknowledged it."""
+
+    async def send(
+        self, topic: str, *, value: bytes, key: bytes | None, headers: Sequence[tuple[str, bytes]]
+    ) -> Awaitable[Any]: ...
+
+    async def send_and_wait(
+        self, topic: str, *, value: bytes, key: bytes | None, headers: Sequence[tuple[str, bytes]]
+    ) -> Any: ...
+
+
+class ConsumerClients(Protocol):
+    """What a consumer runner needs of `KafkaClients` (topic naming, consumers, topics)."""
+
+    def topic(self, name: str) -> str: ...
+
+    def logical_topic(self, physical: str) -> str: ...
+
+    def consumer(self, *topics: str, group: str | None, **overrides: Any) -> RecordConsumer: ...
+
+    async def ensure_topics(self, topics: Iterable[Topic] = TOPICS) -> None: ...
 
 
 class KafkaClients:
@@ -85,15 +132,13 @@ class KafkaClients:
         """Create missing topics with their explicit partition counts; waits out a broker
         that is briefly unreachable (a process started during a broker restart)."""
         topics = list(topics)
-        deadline = asyncio.get_running_loop().time() + wait_seconds
-        while True:
-            try:
-                await self._ensure_topics(topics, replication_factor)
-                return
-            except Exception as error:
-                if not is_transient(error) or asyncio.get_running_loop().time() > deadline:
-                    raise
-                await asyncio.sleep(1.0)
+        await retrying(
+            lambda: self._ensure_topics(topics, replication_factor),
+            backoff=KAFKA_WAIT_BACKOFF,
+            log_event="kafka_unreachable_for_topics",
+            retry_if=is_transient,
+            within_seconds=wait_seconds,
+        )
 
     async def _ensure_topics(self, topics: list[Topic], replication_factor: int) -> None:
         admin = self.admin()
@@ -119,16 +164,19 @@ class KafkaClients:
             await admin.close()
 
     async def wait_until_reachable(self, timeout: float = 60.0) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
+        """Until the broker lists its topics; any failure is retried within `timeout`."""
+
+        async def list_topics() -> None:
             admin = self.admin()
             try:
                 await admin.start()
                 await admin.list_topics()
-                return
-            except Exception:
-                if asyncio.get_running_loop().time() > deadline:
-                    raise
-                await asyncio.sleep(0.5)
             finally:
                 await admin.close()
+
+        await retrying(
+            list_topics,
+            backoff=REACHABLE_POLL_BACKOFF,
+            log_event="kafka_not_reachable_yet",
+            within_seconds=timeout,
+        )

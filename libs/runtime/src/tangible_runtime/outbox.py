@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_runtime.db import SessionFactory
-from tangible_runtime.kafka import KafkaClients
+from tangible_runtime.kafka import KafkaClients, RecordProducer
 from tangible_runtime.logs import get_logger
 from tangible_runtime.metrics import RuntimeMetrics
+from tangible_runtime.retries import Backoff, retrying
 from tangible_runtime.telemetry import current_trace_headers
 from tangible_runtime.tenancy import SESSION_KEY, UNSCOPED
 from tangible_schemas import CloudEvent, EventData, dead_letter_topic, new_event, to_record
@@ -93,25 +95,94 @@ class Outbox:
 _LOCK_KEY = 0x7A6E6762  # one relay at a time per database keeps per-key order
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    topic: str  # logical name; the relay adds the deployment's prefix
+    key: bytes | None
+    value: bytes
+    headers: list[list[str]]
+
+
+class OutboxTransaction(Protocol):
+    """One relay round's view of the outbox; nothing it deletes is gone before it commits."""
+
+    async def lock(self) -> bool:
+        """Whether this relay may publish now (another replica may hold the outbox)."""
+        ...
+
+    async def oldest(self, limit: int) -> Sequence[OutboxRow]: ...
+
+    async def delete(self, ids: Sequence[int]) -> None: ...
+
+    async def count(self) -> int: ...
+
+
+class OutboxStore(Protocol):
+    """Where the relay reads the outbox from: PostgreSQL, or an in-memory fake in tests.
+    The transaction commits when its block exits normally and rolls back otherwise."""
+
+    def transaction(self) -> AbstractAsyncContextManager[OutboxTransaction]: ...
+
+
+class _PostgresOutboxTransaction:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def lock(self) -> bool:
+        locked = await self._session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        return bool(locked)
+
+    async def oldest(self, limit: int) -> Sequence[OutboxRow]:
+        rows = await self._session.execute(
+            text("SELECT id, topic, key, value, headers FROM outbox ORDER BY id LIMIT :n"), {"n": limit}
+        )
+        return [OutboxRow(row.id, row.topic, row.key, row.value, row.headers) for row in rows]
+
+    async def delete(self, ids: Sequence[int]) -> None:
+        await self._session.execute(text("DELETE FROM outbox WHERE id = ANY(:ids)"), {"ids": list(ids)})
+
+    async def count(self) -> int:
+        return int(await self._session.scalar(text("SELECT count(*) FROM outbox")) or 0)
+
+
+class PostgresOutboxStore:
+    """The service's `outbox` table, locked per database by a transaction-scoped advisory lock."""
+
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._session_factory = session_factory
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[OutboxTransaction]:
+        # the outbox has no tenant column: no row-level security, no setting to send
+        async with self._session_factory(info={SESSION_KEY: UNSCOPED}) as session, session.begin():
+            yield _PostgresOutboxTransaction(session)
+
+
+RELAY_BACKOFF = Backoff(first=0.2, maximum=5.0, jitter=0.1)
+
+
 class OutboxRelay:
     """Publishes outbox rows in id order and deletes them once Kafka acknowledged."""
 
     def __init__(
         self,
         *,
-        session_factory: SessionFactory,
-        producer: AIOKafkaProducer,
+        store: OutboxStore,
+        producer: RecordProducer,
         clients: KafkaClients,
         metrics: RuntimeMetrics,
         batch_size: int = 1000,
         idle_seconds: float = 0.05,
+        retry_backoff: Backoff = RELAY_BACKOFF,
     ) -> None:
-        self._session_factory = session_factory
+        self._store = store
         self._producer = producer
         self._clients = clients
         self._metrics = metrics
         self._batch_size = batch_size
         self._idle_seconds = idle_seconds
+        self._retry_backoff = retry_backoff
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -119,18 +190,12 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self) -> None:
-        failures = 0
         while True:
-            try:
-                published = await self.relay_once()
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                failures += 1
-                log.warning("outbox_relay_failed", attempt=failures, exc_info=True)
-                await asyncio.sleep(min(0.1 * 2**failures, 5.0))
-                continue
+            # any failure (broker, database, a row Kafka refuses) is retried without end:
+            # the rows stay in the outbox, and skipping one would break its key's order
+            published = await retrying(
+                self.relay_once, backoff=self._retry_backoff, log_event="outbox_relay_failed", traceback=True
+            )
             if published < self._batch_size:
                 self._wake.clear()
                 try:
@@ -139,17 +204,10 @@ class OutboxRelay:
                     pass
 
     async def relay_once(self) -> int:
-        # the outbox has no tenant column: no row-level security, no setting to send
-        async with self._session_factory(info={SESSION_KEY: UNSCOPED}) as session, session.begin():
-            locked = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-            if not locked:
+        async with self._store.transaction() as outbox:
+            if not await outbox.lock():
                 return 0
-            rows = (
-                await session.execute(
-                    text("SELECT id, topic, key, value, headers FROM outbox ORDER BY id LIMIT :n"),
-                    {"n": self._batch_size},
-                )
-            ).all()
+            rows = await outbox.oldest(self._batch_size)
             if not rows:
                 self._metrics.outbox_backlog.set(0)
                 return 0
@@ -164,12 +222,10 @@ class OutboxRelay:
                     for row in rows
                 ]
                 await asyncio.gather(*futures)
-            await session.execute(
-                text("DELETE FROM outbox WHERE id = ANY(:ids)"), {"ids": [row.id for row in rows]}
-            )
+            await outbox.delete([row.id for row in rows])
             if len(rows) == self._batch_size:
-                backlog = await session.scalar(text("SELECT count(*) FROM outbox"))
-                self._metrics.outbox_backlog.set(max(0, int(backlog or 0) - len(rows)))
+                # counted after the delete, in the same transaction: the rows still waiting
+                self._metrics.outbox_backlog.set(await outbox.count())
             else:
                 self._metrics.outbox_backlog.set(0)
         self._metrics.outbox_published.inc(len(rows))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tangible_runtime.outbox import OutboxRelay
+from tangible_runtime.outbox import OutboxRelay, PostgresOutboxStore
 from tangible_runtime.service import ServiceRuntime, Worker
 
 
@@ -19,7 +19,7 @@ class RelayHandle:
 
 def relay_worker(runtime: ServiceRuntime) -> RelayHandle:
     relay = OutboxRelay(
-        session_factory=runtime.session_factory,
+        store=PostgresOutboxStore(runtime.session_factory),
         producer=runtime.producer,
         clients=runtime.clients,
         metrics=runtime.metrics,

@@ -18,15 +18,18 @@ from tangible_runtime.auth import RevocationList, TokenVerifier
 from tangible_runtime.db import SessionFactory, create_engine, create_session_factory, ping
 from tangible_runtime.domain import Clock, SystemClock
 from tangible_runtime.errors import is_transient
-from tangible_runtime.kafka import KafkaClients
+from tangible_runtime.kafka import KAFKA_WAIT_BACKOFF, KafkaClients
 from tangible_runtime.logs import configure_logging, get_logger
 from tangible_runtime.metrics import RuntimeMetrics, new_metrics
+from tangible_runtime.retries import Backoff, retrying
 from tangible_runtime.settings import ServiceSettings
 from tangible_runtime.telemetry import instrument_engine, setup_tracing
 
 log = get_logger(__name__)
 
 Check = Callable[[], Awaitable[None]]
+
+WORKER_RESTART_BACKOFF = Backoff(first=1.0, maximum=15.0, jitter=0.5)
 
 
 @dataclass
@@ -52,6 +55,7 @@ class ServiceRuntime:
     # a process (re)started while the broker is briefly away waits for it instead of exiting
     # (a crash loop's growing back-off would keep it down long after the broker is back)
     kafka_startup_wait_seconds: float = 300.0
+    restart_backoff: Backoff = WORKER_RESTART_BACKOFF
 
     def __post_init__(self) -> None:
         self.metrics: RuntimeMetrics = new_metrics()
@@ -104,19 +108,22 @@ class ServiceRuntime:
         self.readiness_checks.setdefault("kafka", self._kafka_ready)
 
     async def _start_producer(self) -> AIOKafkaProducer:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.kafka_startup_wait_seconds
-        while True:
+        async def start() -> AIOKafkaProducer:
             producer = self.clients.producer()
             try:
                 await producer.start()
-                return producer
-            except Exception as error:
+            except Exception:
                 await producer.stop()
-                if not is_transient(error) or loop.time() > deadline:
-                    raise
-                log.warning("kafka_unreachable_at_start", error=repr(error))
-                await asyncio.sleep(1.0)
+                raise
+            return producer
+
+        return await retrying(
+            start,
+            backoff=KAFKA_WAIT_BACKOFF,
+            log_event="kafka_unreachable_at_start",
+            retry_if=is_transient,
+            within_seconds=self.kafka_startup_wait_seconds,
+        )
 
     async def _kafka_ready(self) -> None:
         await self.producer.client.fetch_all_metadata()
@@ -127,18 +134,12 @@ class ServiceRuntime:
 
     async def _supervise(self, worker: Worker) -> None:
         """Restart a crashed worker with backoff: a broker or database outage must not
-        leave a pod that looks alive but no longer consumes."""
-        failures = 0
-        while True:
-            try:
-                await worker.run()
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                failures += 1
-                log.error("worker_crashed", worker=worker.name, restarts=failures, exc_info=True)
-                await asyncio.sleep(min(0.5 * 2 ** min(failures, 5), 15.0))
+        leave a pod that looks alive but no longer consumes. A worker that returns is done."""
+
+        def log_crash(error: Exception, restarts: int) -> None:
+            log.error("worker_crashed", worker=worker.name, restarts=restarts, exc_info=error)
+
+        await retrying(worker.run, backoff=self.restart_backoff, on_failure=log_crash)
 
     def unhealthy_workers(self) -> list[str]:
         return [name for name, task in self._tasks.items() if task.done() and not task.cancelled()]

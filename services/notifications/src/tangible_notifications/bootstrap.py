@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import timedelta
+from typing import Unpack
 
 import httpx
-from fastapi import FastAPI
-from opentelemetry.sdk.trace import SpanProcessor
+from fastapi import APIRouter, FastAPI
 
 from tangible_notifications.adapters.impact import ImpactClient
 from tangible_notifications.adapters.secrets import SecretBox
@@ -20,12 +20,9 @@ from tangible_notifications.entrypoints.consumers import events_consumer
 from tangible_notifications.entrypoints.dependencies import Container
 from tangible_notifications.entrypoints.scheduler import delivery_worker, schedule_worker
 from tangible_notifications.service_layer.delivery import Senders
-from tangible_runtime.app import create_app
 from tangible_runtime.auth import TokenIssuer
-from tangible_runtime.credentials import revocation_follower
-from tangible_runtime.domain import Clock, SystemClock
+from tangible_runtime.composition import AppOptions, RoleWorkers, ServiceDeclaration, relay_role, service_app
 from tangible_runtime.live import LiveHub
-from tangible_runtime.relay import relay_worker
 from tangible_runtime.service import ServiceRuntime, Worker
 
 ROLES = ("api", "consumer", "relay", "scheduler", "delivery")
@@ -61,54 +58,70 @@ def _senders(settings: Settings, client: httpx.AsyncClient, box: SecretBox) -> S
     )
 
 
+def _container(settings: Settings, rt: ServiceRuntime) -> Container:
+    box = SecretBox(settings.secrets_key.get_secret_value() if settings.secrets_key else None)
+    return Container(settings=settings, clock=rt.clock, session_factory=rt.session_factory, box=box)
+
+
+def _delivery_workers(clients: list[httpx.AsyncClient]) -> RoleWorkers[Container]:
+    """The sender, with HTTP clients of its own (kept in `clients`, closed at shutdown)."""
+
+    def workers(rt: ServiceRuntime, container: Container) -> list[Worker]:
+        settings = container.settings
+        timeout = httpx.Timeout(
+            settings.webhook_timeout_seconds, connect=min(5.0, settings.webhook_timeout_seconds)
+        )
+        webhook_client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        impact_client = httpx.AsyncClient(timeout=settings.http_timeout_seconds, follow_redirects=False)
+        clients.extend((webhook_client, impact_client))
+        private = settings.auth.private_key
+        issuer = TokenIssuer(private.get_secret_value(), issuer=settings.auth.issuer) if private else None
+        impact = ImpactClient(
+            impact_client,
+            entitlements_url=settings.entitlements_url,
+            rewards_url=settings.rewards_url,
+            issuer=issuer,
+            attempts=settings.http_attempts,
+        )
+        senders = _senders(settings, webhook_client, container.box)
+        return [delivery_worker(container, senders, impact.facts)]
+
+    return workers
+
+
+def _routes() -> APIRouter:
+    router = APIRouter()
+    for module in (api, stream, elements):
+        router.include_router(module.router)
+    return router
+
+
+def _live_hub(rt: ServiceRuntime, container: Container) -> list[Worker]:
+    """The API role follows the topics for the accounts' live streams."""
+    container.live_hub = LiveHub(rt.clients, stream.TOPICS)
+    return [Worker("live-hub", container.live_hub.run)]
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
     roles: Collection[str] = ROLES,
-    clock: Clock | None = None,
-    span_processors: Sequence[SpanProcessor] = (),
-    configure_logs: bool = True,
+    **options: Unpack[AppOptions],
 ) -> FastAPI:
-    settings = settings or get_settings()
-    runtime = ServiceRuntime(
-        "notifications", settings, clock or SystemClock(), span_processors, configure_logs
-    )
     clients: list[httpx.AsyncClient] = []
-
-    async def start(rt: ServiceRuntime) -> None:
-        await rt.clients.ensure_topics()
-        box = SecretBox(settings.secrets_key.get_secret_value() if settings.secrets_key else None)
-        container = Container(settings=settings, clock=rt.clock, session_factory=rt.session_factory, box=box)
-        app.state.container = container
-        if "relay" in roles:
-            relay = relay_worker(rt)
-            container.on_commit = relay.wake
-            rt.start_worker(relay.worker)
-        if "api" in roles:
-            rt.start_worker(revocation_follower(rt))
-            hub = app.state.live_hub = LiveHub(rt.clients, stream.TOPICS)
-            rt.start_worker(Worker("live-hub", hub.run))
-        if "consumer" in roles:
-            rt.start_worker(events_consumer(rt, container))
-        if "delivery" in roles:
-            timeout = httpx.Timeout(
-                settings.webhook_timeout_seconds, connect=min(5.0, settings.webhook_timeout_seconds)
-            )
-            webhook_client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
-            impact_client = httpx.AsyncClient(timeout=settings.http_timeout_seconds, follow_redirects=False)
-            clients.extend((webhook_client, impact_client))
-            private = settings.auth.private_key
-            issuer = TokenIssuer(private.get_secret_value(), issuer=settings.auth.issuer) if private else None
-            impact = ImpactClient(
-                impact_client,
-                entitlements_url=settings.entitlements_url,
-                rewards_url=settings.rewards_url,
-                issuer=issuer,
-                attempts=settings.http_attempts,
-            )
-            rt.start_worker(delivery_worker(container, _senders(settings, webhook_client, box), impact.facts))
-        if "scheduler" in roles:
-            rt.start_worker(schedule_worker(container))
+    service: ServiceDeclaration[Settings, Container] = ServiceDeclaration(
+        name="notifications",
+        description=DESCRIPTION,
+        router=_routes(),
+        container=_container,
+        roles={
+            "api": _live_hub,
+            "relay": relay_role,
+            "consumer": lambda rt, container: [events_consumer(rt, container)],
+            "delivery": _delivery_workers(clients),
+            "scheduler": lambda rt, container: [schedule_worker(container)],
+        },
+    )
 
     async def stop(rt: ServiceRuntime) -> None:
         # workers first (stopping twice is harmless): the sender finishes its round in hand
@@ -118,12 +131,4 @@ def bootstrap(
             await client.aclose()
         clients.clear()
 
-    app = create_app(
-        runtime,
-        title="Tangible notifications",
-        description=DESCRIPTION,
-        routers=[api.router, stream.router, elements.router] if "api" in roles else [],
-        on_startup=[start],
-        on_shutdown=[stop],
-    )
-    return app
+    return service_app(service, settings or get_settings(), roles=roles, on_shutdown=[stop], **options)

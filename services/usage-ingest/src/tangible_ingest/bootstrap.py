@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import timedelta
+from typing import Unpack
 
 from fastapi import FastAPI
-from opentelemetry.sdk.trace import SpanProcessor
 
 from tangible_ingest.adapters.metrics import IngestMetrics
 from tangible_ingest.adapters.publisher import UsagePublisher
@@ -16,10 +16,8 @@ from tangible_ingest.entrypoints import api
 from tangible_ingest.entrypoints.dependencies import Container
 from tangible_ingest.entrypoints.scheduler import dedup_pruner
 from tangible_ingest.entrypoints.translate import EventLimits
-from tangible_runtime.app import create_app
 from tangible_runtime.cli import roles_from_environment
-from tangible_runtime.credentials import revocation_follower
-from tangible_runtime.domain import Clock, SystemClock
+from tangible_runtime.composition import AppOptions, ServiceDeclaration, service_app
 from tangible_runtime.ratelimit import TokenBucketLimiter
 from tangible_runtime.service import ServiceRuntime
 
@@ -34,22 +32,14 @@ def bootstrap(
     settings: Settings | None = None,
     *,
     roles: Collection[str] = ROLES,
-    clock: Clock | None = None,
-    span_processors: Sequence[SpanProcessor] = (),
-    configure_logs: bool = True,
     serving_process: bool = False,
+    **options: Unpack[AppOptions],
 ) -> FastAPI:
     """The app of the given roles. `serving_process`: this process only serves the app
     (not a test), so the garbage collector may be tuned for it (see `tune_gc`)."""
-    settings = settings or get_settings()
-    runtime = ServiceRuntime(
-        "usage-ingest", settings, clock or SystemClock(), span_processors, configure_logs
-    )
-    ingest_metrics = IngestMetrics(runtime.metrics)
 
-    async def start(rt: ServiceRuntime) -> None:
-        await rt.clients.ensure_topics()
-        app.state.container = Container(
+    def build_container(settings: Settings, rt: ServiceRuntime) -> Container:
+        return Container(
             settings=settings,
             clock=rt.clock,
             metrics=rt.metrics,
@@ -70,21 +60,26 @@ def bootstrap(
                 max_future=timedelta(minutes=settings.max_clock_skew_minutes),
             ),
         )
-        if "api" in roles:
-            rt.start_worker(revocation_follower(rt))
-        if "scheduler" in roles:
-            rt.start_worker(dedup_pruner(rt, app.state.container, every=timedelta(hours=1)))
-        if serving_process:
-            tune_gc()
 
-    app = create_app(
-        runtime,
-        title="Tangible usage-ingest",
+    async def tune_gc_once_started(rt: ServiceRuntime) -> None:
+        tune_gc()
+
+    service: ServiceDeclaration[Settings, Container] = ServiceDeclaration(
+        name="usage-ingest",
         description=DESCRIPTION,
-        routers=[api.router] if "api" in roles else [],
-        on_startup=[start],
-        schemas=api.REFERENCED_SCHEMAS,
+        router=api.router,
+        container=build_container,
+        roles={"scheduler": lambda rt, container: [dedup_pruner(rt, container, every=timedelta(hours=1))]},
     )
+    app = service_app(
+        service,
+        settings or get_settings(),
+        roles=roles,
+        on_startup=[tune_gc_once_started] if serving_process else [],
+        **options,
+    )
+    # once per app, not per start: its collectors register on the runtime's registry
+    ingest_metrics = IngestMetrics(app.state.runtime.metrics)
     return app
 
 

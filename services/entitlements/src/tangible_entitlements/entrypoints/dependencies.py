@@ -6,13 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
-
 from tangible_entitlements.adapters.tables import outbox
 from tangible_entitlements.config import Settings
 from tangible_entitlements.service_layer.live_view import LiveView
 from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.auth import TokenIssuer
+from tangible_runtime.composition import container_dependency
 from tangible_runtime.db import SessionFactory
 from tangible_runtime.domain import Clock
 
@@ -34,10 +33,4 @@ class Container:
         return UnitOfWork(self.session_factory, outbox_table=outbox, source=SOURCE, on_commit=self.on_commit)
 
 
-async def _container(request: Request) -> Container:
-    """Async: a sync dependency would cost a thread-pool round trip per request."""
-    container: Container = request.app.state.container
-    return container
-
-
-ContainerDep = Annotated[Container, Depends(_container)]
+ContainerDep = Annotated[Container, container_dependency(Container)]

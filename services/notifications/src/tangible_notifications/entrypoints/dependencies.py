@@ -6,14 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Request
-
 from tangible_notifications.adapters.secrets import SecretBox
 from tangible_notifications.adapters.tables import outbox
 from tangible_notifications.config import Settings
 from tangible_notifications.service_layer.unit_of_work import UnitOfWork
+from tangible_runtime.composition import container_dependency
 from tangible_runtime.db import SessionFactory
 from tangible_runtime.domain import Clock
+from tangible_runtime.live import LiveHub
 
 SOURCE = "tangible/notifications"
 
@@ -33,14 +33,10 @@ class Container:
     on_commit: Callable[[], None] | None = None
     # in-process hint that deliveries became due (other replicas poll)
     wake_delivery: Callable[[], None] = field(default=_nothing)
+    live_hub: LiveHub | None = None  # the API role's follower of the accounts' live events
 
     def new_uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, outbox_table=outbox, source=SOURCE, on_commit=self.on_commit)
 
 
-def _container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
-ContainerDep = Annotated[Container, Depends(_container)]
+ContainerDep = Annotated[Container, container_dependency(Container)]

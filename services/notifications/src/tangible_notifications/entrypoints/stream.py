@@ -11,8 +11,9 @@ from typing import Any
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
+from tangible_notifications.entrypoints.dependencies import Container
 from tangible_runtime.app import ReadPrincipal, authenticate
-from tangible_runtime.live import LiveHub
+from tangible_runtime.problems import ProblemError
 from tangible_runtime.sse import account_events
 from tangible_schemas.registry import ENTITLEMENTS, NOTIFICATIONS, REWARDS
 
@@ -44,7 +45,10 @@ async def stream(
     last_event_id: str | None = Header(default=None, max_length=200, description="Resume after this event."),
 ) -> StreamingResponse:
     principal.require_account(account_id)
-    hub: LiveHub = request.app.state.live_hub
+    container: Container = request.app.state.container
+    hub = container.live_hub
+    if hub is None:  # only the API role follows the topics
+        raise ProblemError(503, "live events are not served here", type_="stream-unavailable")
 
     def still_valid() -> None:
         authenticate(request)  # expired, revoked or invalidated since the stream opened: it ends
@@ -57,7 +61,7 @@ async def stream(
         still_valid,
         hidden_types=HIDDEN,
         shown=_shown,
-        heartbeat=request.app.state.container.settings.stream_heartbeat_seconds,
+        heartbeat=container.settings.stream_heartbeat_seconds,
     )
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(events, media_type="text/event-stream", headers=headers)

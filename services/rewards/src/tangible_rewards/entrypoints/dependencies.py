@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Query
 
 from tangible_rewards.adapters.tables import outbox
 from tangible_rewards.config import Settings
 from tangible_rewards.service_layer.policy import Policy
 from tangible_rewards.service_layer.unit_of_work import UnitOfWork
+from tangible_runtime.composition import container_dependency
 from tangible_runtime.db import SessionFactory
 from tangible_runtime.domain import Clock
 
@@ -44,13 +45,7 @@ class Container:
         return UnitOfWork(self.session_factory, outbox_table=outbox, source=SOURCE, on_commit=self.on_commit)
 
 
-async def _container(request: Request) -> Container:
-    """Async, so that FastAPI does not hop to a worker thread for it."""
-    container: Container = request.app.state.container
-    return container
-
-
-ContainerDep = Annotated[Container, Depends(_container)]
+ContainerDep = Annotated[Container, container_dependency(Container)]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")]
 UnitQuery = Annotated[str, Query(pattern=r"^[a-z][a-z0-9_-]{0,31}$", description="Credit unit.")]

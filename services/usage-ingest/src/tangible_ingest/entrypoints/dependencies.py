@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
-
 from tangible_ingest.adapters.metrics import IngestMetrics
 from tangible_ingest.adapters.publisher import UsagePublisher
 from tangible_ingest.config import Settings
 from tangible_ingest.entrypoints.translate import EventLimits
 from tangible_ingest.service_layer.unit_of_work import UnitOfWork
+from tangible_runtime.composition import container_dependency
 from tangible_runtime.db import SessionFactory
 from tangible_runtime.domain import Clock
 from tangible_runtime.metrics import RuntimeMetrics
@@ -35,9 +34,4 @@ class Container:
         return UnitOfWork(self.session_factory, self.ingest_metrics.observe_dedup)
 
 
-async def _container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
-ContainerDep = Annotated[Container, Depends(_container)]
+ContainerDep = Annotated[Container, container_dependency(Container)]

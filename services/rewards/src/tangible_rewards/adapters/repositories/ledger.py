@@ -12,17 +12,15 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import text
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tangible_rewards.domain.ledger import ZERO, Bucket, NewBucket, Transaction
-
-BalanceKey = tuple[str, str, str]  # tenant, account, unit
+from tangible_rewards.domain.ledger import ZERO, BalanceKey, Bucket, NewBucket, Transaction
 
 _BUCKET_COLUMNS = "id, remaining, expires_at, created_at, priority, reward_id"
 
 
-def _bucket(r: object) -> Bucket:
-    m = r._mapping  # type: ignore[attr-defined]
+def _bucket(m: RowMapping) -> Bucket:
     return Bucket(m["id"], m["remaining"], m["expires_at"], m["created_at"], m["priority"], m["reward_id"])
 
 
@@ -172,7 +170,7 @@ class LedgerRepository:
             ),
             {"t": key[0], "a": key[1], "u": key[2]},
         )
-        return [_bucket(r) for r in rows]
+        return [_bucket(r._mapping) for r in rows]
 
     async def bucket_of_reward(self, reward_id: str) -> tuple[Bucket, str, str] | None:
         """The bucket a credits reward opened, with its unit and status."""
@@ -182,7 +180,7 @@ class LedgerRepository:
                 {"r": reward_id},
             )
         ).first()
-        return (_bucket(row), row.unit, row.status) if row else None
+        return (_bucket(row._mapping), row.unit, row.status) if row else None
 
     async def set_status(self, bucket_ids: Sequence[str], status: str) -> None:
         if bucket_ids:
@@ -227,7 +225,7 @@ class LedgerRepository:
             },
         )
         for r in rows:
-            result[(r.tenant_id, r.account_id, r.unit)].append(_bucket(r))
+            result[(r.tenant_id, r.account_id, r.unit)].append(_bucket(r._mapping))
         return result
 
     async def announce_expiring(
@@ -248,4 +246,4 @@ class LedgerRepository:
             ),
             {"now": now, "until": until, "limit": limit},
         )
-        return [((r.tenant_id, r.account_id, r.unit), _bucket(r)) for r in rows]
+        return [((r.tenant_id, r.account_id, r.unit), _bucket(r._mapping)) for r in rows]

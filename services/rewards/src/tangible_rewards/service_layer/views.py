@@ -32,8 +32,8 @@ from tangible_rewards.domain.periods import (
 from tangible_rewards.domain.progress import Progress
 from tangible_rewards.domain.streaks import STREAK_PERIOD
 from tangible_rewards.service_layer.policy import Policy, zones_for
+from tangible_rewards.service_layer.ports import UnitOfWork
 from tangible_rewards.service_layer.reads import ExpiryBucket, GrantedReward, HistoryEntry
-from tangible_rewards.service_layer.unit_of_work import UnitOfWork
 
 
 @dataclass

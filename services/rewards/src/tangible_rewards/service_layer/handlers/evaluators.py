@@ -15,7 +15,7 @@ from tangible_rewards.domain.licenses import time_to_value, ttv_qualifying
 from tangible_rewards.domain.model import AdoptionParams, MilestoneRule, StreakParams, TimeToValueParams
 from tangible_rewards.domain.periods import local_date, start_of_day
 from tangible_rewards.service_layer.policy import Policy
-from tangible_rewards.service_layer.unit_of_work import UnitOfWork
+from tangible_rewards.service_layer.ports import UnitOfWork
 
 Account = tuple[str, str]
 ActivityKey = tuple[str, str, str]

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import text
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_rewards.domain.ledger import ZERO, BalanceKey, Bucket, NewBucket, Transaction
@@ -20,7 +20,8 @@ from tangible_rewards.domain.ledger import ZERO, BalanceKey, Bucket, NewBucket, 
 _BUCKET_COLUMNS = "id, remaining, expires_at, created_at, priority, reward_id"
 
 
-def _bucket(m: RowMapping) -> Bucket:
+def _bucket(r: Row[tuple[object, ...]]) -> Bucket:
+    m = r._mapping
     return Bucket(m["id"], m["remaining"], m["expires_at"], m["created_at"], m["priority"], m["reward_id"])
 
 
@@ -170,7 +171,7 @@ class LedgerRepository:
             ),
             {"t": key[0], "a": key[1], "u": key[2]},
         )
-        return [_bucket(r._mapping) for r in rows]
+        return [_bucket(r) for r in rows]
 
     async def bucket_of_reward(self, reward_id: str) -> tuple[Bucket, str, str] | None:
         """The bucket a credits reward opened, with its unit and status."""
@@ -180,7 +181,7 @@ class LedgerRepository:
                 {"r": reward_id},
             )
         ).first()
-        return (_bucket(row._mapping), row.unit, row.status) if row else None
+        return (_bucket(row), row.unit, row.status) if row else None
 
     async def set_status(self, bucket_ids: Sequence[str], status: str) -> None:
         if bucket_ids:
@@ -225,7 +226,7 @@ class LedgerRepository:
             },
         )
         for r in rows:
-            result[(r.tenant_id, r.account_id, r.unit)].append(_bucket(r._mapping))
+            result[(r.tenant_id, r.account_id, r.unit)].append(_bucket(r))
         return result
 
     async def announce_expiring(
@@ -246,4 +247,4 @@ class LedgerRepository:
             ),
             {"now": now, "until": until, "limit": limit},
         )
-        return [((r.tenant_id, r.account_id, r.unit), _bucket(r._mapping)) for r in rows]
+        return [((r.tenant_id, r.account_id, r.unit), _bucket(r)) for r in rows]

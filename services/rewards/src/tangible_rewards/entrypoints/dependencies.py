@@ -51,6 +51,4 @@ async def _container(request: Request) -> Container:
 
 
 ContainerDep = Annotated[Container, Depends(_container)]
-Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")]
 UnitQuery = Annotated[str, Query(pattern=r"^[a-z][a-z0-9_-]{0,31}$", description="Credit unit.")]

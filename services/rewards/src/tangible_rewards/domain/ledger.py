@@ -16,6 +16,8 @@ from typing import Any
 
 from tangible_rewards.domain.errors import InsufficientCredits
 
+BalanceKey = tuple[str, str, str]  # tenant, account, unit
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 

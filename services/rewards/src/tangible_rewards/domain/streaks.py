@@ -16,6 +16,9 @@ from tangible_rewards.domain.periods import week_start
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
 
+STREAK_PERIOD = "streak"
+"""The period key a streak's progress is kept under (a streak has no calendar period)."""
+
 
 @dataclass(frozen=True)
 class StreakState:
@@ -25,6 +28,17 @@ class StreakState:
     """Last local day on which the streak is still unbroken without new activity."""
     completions: tuple[date, ...] = ()
     """Days on which the streak met its target (each a candidate qualifying day)."""
+
+
+@dataclass(frozen=True)
+class StreakProgress:
+    """A streak rule's stored state for one account."""
+
+    tenant_id: str
+    account_id: str
+    series: str
+    value: int
+    alive_until: date | None
 
 
 def lookback(params: StreakParams) -> timedelta:

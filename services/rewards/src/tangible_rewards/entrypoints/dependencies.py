@@ -46,6 +46,4 @@ class Container:
 
 
 ContainerDep = Annotated[Container, container_dependency(Container)]
-Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")]
 UnitQuery = Annotated[str, Query(pattern=r"^[a-z][a-z0-9_-]{0,31}$", description="Credit unit.")]

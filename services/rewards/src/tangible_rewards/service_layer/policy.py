@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from tangible_rewards.domain.evaluation import ZoneOf
 from tangible_rewards.domain.periods import zone
-from tangible_rewards.service_layer.unit_of_work import UnitOfWork
+from tangible_rewards.service_layer.ports import UnitOfWork
 
 
 @dataclass(frozen=True)

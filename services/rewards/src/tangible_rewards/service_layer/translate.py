@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from tangible_rewards.domain.evaluation import Achievement
-from tangible_rewards.domain.ledger import Bucket, money
+from tangible_rewards.domain.ledger import BalanceKey, Bucket, money
 from tangible_rewards.domain.model import RewardKind
 from tangible_schemas.rewards import (
     CreditsAdjusted,
@@ -16,8 +16,6 @@ from tangible_schemas.rewards import (
     MilestoneReached,
     RewardGranted,
 )
-
-BalanceKey = tuple[str, str, str]
 
 
 def milestone_reached(achievement: Achievement) -> MilestoneReached:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_rewards.adapters.repositories.idempotency import IdempotencyRepository
@@ -11,6 +13,8 @@ from tangible_rewards.adapters.repositories.reads import LedgerReads
 from tangible_rewards.adapters.repositories.rewards import RewardRepository
 from tangible_rewards.adapters.repositories.rules import ProfileRepository, RuleRepository
 from tangible_rewards.adapters.repositories.state import ActivityRepository, ProgressRepository
+from tangible_rewards.service_layer import ports
+from tangible_runtime.inbox import prune_inbox
 from tangible_runtime.unit_of_work import SqlUnitOfWork
 
 
@@ -35,3 +39,10 @@ class UnitOfWork(SqlUnitOfWork):
         self.ledger = LedgerRepository(session)
         self.ledger_reads = LedgerReads(session)
         self.idempotency = IdempotencyRepository(session)
+
+    async def prune_inbox(self, older_than: timedelta) -> int:
+        return await prune_inbox(self.session, older_than)
+
+
+def _satisfies_the_port(uow: UnitOfWork) -> ports.UnitOfWork:
+    return uow  # mypy checks the SQL unit of work (and so each repository) against the Protocols

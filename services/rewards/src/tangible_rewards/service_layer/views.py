@@ -7,9 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from tangible_rewards.adapters.repositories.reads import ExpiryBucket, HistoryEntry
-from tangible_rewards.adapters.repositories.rewards import GrantedReward
-from tangible_rewards.adapters.repositories.state import STREAK_PERIOD
 from tangible_rewards.domain.adoption import Adoption
 from tangible_rewards.domain.evaluation import ZoneOf
 from tangible_rewards.domain.ledger import ZERO
@@ -33,8 +30,10 @@ from tangible_rewards.domain.periods import (
     period_key,
 )
 from tangible_rewards.domain.progress import Progress
+from tangible_rewards.domain.streaks import STREAK_PERIOD
 from tangible_rewards.service_layer.policy import Policy, zones_for
-from tangible_rewards.service_layer.unit_of_work import UnitOfWork
+from tangible_rewards.service_layer.ports import UnitOfWork
+from tangible_rewards.service_layer.reads import ExpiryBucket, GrantedReward, HistoryEntry
 
 
 @dataclass

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-
-@dataclass(frozen=True)
-class StoredOutcome:
-    request_hash: str
-    status_code: int
-    response: dict[str, Any]
+from tangible_rewards.service_layer.reads import StoredOutcome
 
 
 class IdempotencyRepository:

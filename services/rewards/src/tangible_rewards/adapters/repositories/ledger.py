@@ -12,17 +12,16 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import text
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tangible_rewards.domain.ledger import ZERO, Bucket, NewBucket, Transaction
-
-BalanceKey = tuple[str, str, str]  # tenant, account, unit
+from tangible_rewards.domain.ledger import ZERO, BalanceKey, Bucket, NewBucket, Transaction
 
 _BUCKET_COLUMNS = "id, remaining, expires_at, created_at, priority, reward_id"
 
 
-def _bucket(r: object) -> Bucket:
-    m = r._mapping  # type: ignore[attr-defined]
+def _bucket(r: Row[tuple[object, ...]]) -> Bucket:
+    m = r._mapping
     return Bucket(m["id"], m["remaining"], m["expires_at"], m["created_at"], m["priority"], m["reward_id"])
 
 

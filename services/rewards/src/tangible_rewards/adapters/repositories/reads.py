@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-
-@dataclass(frozen=True)
-class ExpiryBucket:
-    amount: Decimal
-    expires_at: datetime | None
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    entry_id: int
-    transaction_id: str
-    kind: str
-    amount: Decimal
-    bucket_id: str
-    expires_at: datetime | None
-    provenance: dict[str, Any]
-    created_at: datetime
+from tangible_rewards.service_layer.reads import ExpiryBucket, HistoryEntry
 
 
 class LedgerReads:

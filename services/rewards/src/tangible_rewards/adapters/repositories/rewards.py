@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -16,25 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tangible_rewards.adapters.repositories.rules import reward_to_json
 from tangible_rewards.domain.evaluation import Achievement
 from tangible_rewards.domain.model import MilestoneRule
-
-
-@dataclass(frozen=True)
-class GrantedReward:
-    id: str
-    tenant_id: str
-    account_id: str
-    rule_id: str
-    rule_key: str
-    rule_version: int
-    name: str
-    kind: str
-    period_key: str
-    reward_period: str
-    credits: Decimal | None
-    reward: dict[str, Any]
-    status: str
-    granted_at: datetime
-
+from tangible_rewards.service_layer.reads import GrantedReward
 
 _CLAIM = text(
     """

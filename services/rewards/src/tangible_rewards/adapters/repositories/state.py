@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import text
@@ -11,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_rewards.domain.adoption import Adoption
 from tangible_rewards.domain.evaluation import CounterKey, DayKey, MemberKey
-
-STREAK_PERIOD = "streak"
+from tangible_rewards.domain.streaks import STREAK_PERIOD, StreakProgress
 
 _ADD_COUNTERS = text(
     """
@@ -37,15 +35,6 @@ _SET_STREAKS = text(
 )
 
 
-@dataclass(frozen=True)
-class StreakRow:
-    tenant_id: str
-    account_id: str
-    series: str
-    value: int
-    alive_until: date | None
-
-
 class ProgressRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -67,7 +56,7 @@ class ProgressRepository:
         )
         return {CounterKey(r.tenant_id, r.account_id, r.series, r.period_key): float(r.value) for r in rows}
 
-    async def set_streaks(self, rows: Sequence[StreakRow]) -> None:
+    async def set_streaks(self, rows: Sequence[StreakProgress]) -> None:
         if not rows:
             return
         await self._session.execute(
@@ -94,7 +83,7 @@ class ProgressRepository:
         )
         return {(r.series, r.period_key): (float(r.value), r.alive_until) for r in rows}
 
-    async def streaks_past(self, day: date, limit: int) -> list[StreakRow]:
+    async def streaks_past(self, day: date, limit: int) -> list[StreakProgress]:
         """Live streaks whose last unbroken day is before `day` (locked; other replicas skip them)."""
         rows = await self._session.execute(
             text(
@@ -106,7 +95,9 @@ class ProgressRepository:
             ),
             {"period": STREAK_PERIOD, "day": day, "limit": limit},
         )
-        return [StreakRow(r.tenant_id, r.account_id, r.series, int(r.value), r.alive_until) for r in rows]
+        return [
+            StreakProgress(r.tenant_id, r.account_id, r.series, int(r.value), r.alive_until) for r in rows
+        ]
 
 
 class ActivityRepository:

@@ -7,20 +7,20 @@ from fastapi import APIRouter
 from tangible_rewards.domain import commands
 from tangible_rewards.domain.progress import Progress
 from tangible_rewards.entrypoints.api.rules import reward_in
-from tangible_rewards.entrypoints.dependencies import ContainerDep, Limit, Offset, UnitQuery
+from tangible_rewards.entrypoints.dependencies import ContainerDep, UnitQuery
 from tangible_rewards.entrypoints.schemas.accounts import (
     AccountSettings,
     BalanceRead,
     BucketRead,
     LedgerEntryRead,
-    LedgerPage,
     ProgressList,
     ProgressRead,
-    RewardList,
     RewardRead,
 )
+from tangible_rewards.entrypoints.schemas.pages import LedgerPage, RewardList
 from tangible_rewards.service_layer import handlers, views
 from tangible_runtime.app import AdminPrincipal, ReadPrincipal
+from tangible_runtime.paging import PagingDep
 
 router = APIRouter(prefix="/v1/accounts/{account_id}", tags=["accounts"])
 
@@ -74,7 +74,7 @@ async def get_balance(
         account_id=account_id,
         unit=unit,
         total=total,
-        buckets=[BucketRead(amount=b.amount, expires_at=b.expires_at) for b in buckets],
+        buckets=[BucketRead.model_validate(b, from_attributes=True) for b in buckets],
     )
 
 
@@ -83,9 +83,8 @@ async def get_ledger(
     account_id: str,
     principal: ReadPrincipal,
     container: ContainerDep,
+    paging: PagingDep,
     unit: UnitQuery = "credits",
-    limit: Limit = 50,
-    offset: Offset = 0,
 ) -> LedgerPage:
     principal.require_account(account_id)
     entries, total = await views.history(
@@ -93,42 +92,34 @@ async def get_ledger(
         tenant_id=principal.tenant_id,
         account_id=account_id,
         unit=unit,
-        limit=limit,
-        offset=offset,
+        limit=paging.limit,
+        offset=paging.offset,
     )
     return LedgerPage(
         account_id=account_id,
         unit=unit,
-        entries=[
-            LedgerEntryRead(
-                entry_id=e.entry_id,
-                transaction_id=e.transaction_id,
-                kind=e.kind,
-                amount=e.amount,
-                bucket_id=e.bucket_id,
-                expires_at=e.expires_at,
-                provenance=e.provenance,
-                created_at=e.created_at,
-            )
-            for e in entries
-        ],
+        items=[LedgerEntryRead.model_validate(e, from_attributes=True) for e in entries],
         total=total,
-        limit=limit,
-        offset=offset,
+        limit=paging.limit,
+        offset=paging.offset,
     )
 
 
 @router.get("/rewards", response_model=RewardList, summary="Rewards earned, newest first")
 async def get_rewards(
-    account_id: str, principal: ReadPrincipal, container: ContainerDep, limit: Limit = 50, offset: Offset = 0
+    account_id: str, principal: ReadPrincipal, container: ContainerDep, paging: PagingDep
 ) -> RewardList:
     principal.require_account(account_id)
     rewards, total = await views.rewards_earned(
-        container.new_uow(), tenant_id=principal.tenant_id, account_id=account_id, limit=limit, offset=offset
+        container.new_uow(),
+        tenant_id=principal.tenant_id,
+        account_id=account_id,
+        limit=paging.limit,
+        offset=paging.offset,
     )
     return RewardList(
         account_id=account_id,
-        rewards=[
+        items=[
             RewardRead(
                 reward_id=r.id,
                 rule_key=r.rule_key,
@@ -145,8 +136,8 @@ async def get_rewards(
             for r in rewards
         ],
         total=total,
-        limit=limit,
-        offset=offset,
+        limit=paging.limit,
+        offset=paging.offset,
     )
 
 

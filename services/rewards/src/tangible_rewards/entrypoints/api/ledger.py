@@ -118,14 +118,7 @@ async def redeem(
 
 
 def _change(change: LedgerChange) -> LedgerChangeRead:
-    return LedgerChangeRead(
-        transaction_id=change.transaction_id,
-        account_id=change.account_id,
-        unit=change.unit,
-        amount=change.amount,
-        balance_after=change.balance_after,
-        created_at=change.created_at,
-    )
+    return LedgerChangeRead.model_validate(change, from_attributes=True)
 
 
 @router.post(

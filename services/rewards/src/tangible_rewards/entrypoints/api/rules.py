@@ -19,16 +19,17 @@ from tangible_rewards.domain.model import (
     params_to_dict,
 )
 from tangible_rewards.domain.periods import Period
-from tangible_rewards.entrypoints.dependencies import ContainerDep, Limit, Offset
+from tangible_rewards.entrypoints.dependencies import ContainerDep
+from tangible_rewards.entrypoints.schemas.pages import MilestoneRuleList
 from tangible_rewards.entrypoints.schemas.rules import (
     MilestoneRuleCreate,
-    MilestoneRuleList,
     MilestoneRuleRead,
     MilestoneRuleUpdate,
     RewardIn,
 )
 from tangible_rewards.service_layer import handlers, views
 from tangible_runtime.app import AdminPrincipal
+from tangible_runtime.paging import Paging, PagingDep
 
 router = APIRouter(prefix="/v1/milestones", tags=["milestones"])
 
@@ -53,6 +54,11 @@ def rule_read(rule: MilestoneRule) -> MilestoneRuleRead:
         actor=rule.actor,
         created_at=rule.created_at,
     )
+
+
+def _rule_page(rules: list[MilestoneRule], total: int, paging: Paging) -> MilestoneRuleList:
+    items = [rule_read(r) for r in rules]
+    return MilestoneRuleList(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 
 def _definition(body: MilestoneRuleUpdate | MilestoneRuleCreate) -> commands.RuleDefinition:
@@ -84,16 +90,19 @@ async def create_milestone(
 async def list_milestones(
     principal: AdminPrincipal,
     container: ContainerDep,
-    limit: Limit = 50,
-    offset: Offset = 0,
+    paging: PagingDep,
     enabled: Annotated[
         bool | None, Query(description="Only enabled (true) or disabled (false) rules.")
     ] = None,
 ) -> MilestoneRuleList:
     rules, total = await views.rules_page(
-        container.new_uow(), tenant_id=principal.tenant_id, enabled=enabled, limit=limit, offset=offset
+        container.new_uow(),
+        tenant_id=principal.tenant_id,
+        enabled=enabled,
+        limit=paging.limit,
+        offset=paging.offset,
     )
-    return MilestoneRuleList(items=[rule_read(r) for r in rules], total=total, limit=limit, offset=offset)
+    return _rule_page(rules, total, paging)
 
 
 @router.get("/{key}", response_model=MilestoneRuleRead, summary="The current version of a rule")
@@ -142,14 +151,14 @@ async def disable_milestone(
     "/{key}/versions", response_model=MilestoneRuleList, summary="Every version of a rule, newest first"
 )
 async def list_versions(
-    key: str, principal: AdminPrincipal, container: ContainerDep, limit: Limit = 50, offset: Offset = 0
+    key: str, principal: AdminPrincipal, container: ContainerDep, paging: PagingDep
 ) -> MilestoneRuleList:
     rules, total = await views.rule_versions(
-        container.new_uow(), tenant_id=principal.tenant_id, key=key, limit=limit, offset=offset
+        container.new_uow(), tenant_id=principal.tenant_id, key=key, limit=paging.limit, offset=paging.offset
     )
     if total == 0:
         raise RuleNotFound(f"no milestone rule '{key}'")
-    return MilestoneRuleList(items=[rule_read(r) for r in rules], total=total, limit=limit, offset=offset)
+    return _rule_page(rules, total, paging)
 
 
 @router.get("/{key}/versions/{version}", response_model=MilestoneRuleRead, summary="One version of a rule")

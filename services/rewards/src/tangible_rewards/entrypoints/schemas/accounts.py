@@ -58,15 +58,6 @@ class LedgerEntryRead(BaseModel):
     created_at: datetime
 
 
-class LedgerPage(BaseModel):
-    account_id: str
-    unit: str
-    entries: list[LedgerEntryRead]
-    total: int
-    limit: int
-    offset: int
-
-
 class RewardRead(BaseModel):
     reward_id: str
     rule_key: str
@@ -79,14 +70,6 @@ class RewardRead(BaseModel):
     status: str = Field(description="granted or voided")
     granted_at: datetime
     details: dict[str, Any]
-
-
-class RewardList(BaseModel):
-    account_id: str
-    rewards: list[RewardRead]
-    total: int
-    limit: int
-    offset: int
 
 
 class RedemptionCreate(Strict):

@@ -165,10 +165,3 @@ class MilestoneRuleRead(BaseModel):
     progress_series: str = Field(description="Versions sharing it share progress (same counting).")
     actor: str
     created_at: datetime | None
-
-
-class MilestoneRuleList(BaseModel):
-    items: list[MilestoneRuleRead]
-    total: int
-    limit: int
-    offset: int

@@ -27,7 +27,7 @@ from tangible_rewards.service_layer.handlers.evaluators import (
 )
 from tangible_rewards.service_layer.handlers.granting import KnownRewards, grant
 from tangible_rewards.service_layer.policy import Policy, zones_for
-from tangible_rewards.service_layer.unit_of_work import UnitOfWork
+from tangible_rewards.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 
 T = TypeVar("T")

@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 
-from tangible_rewards.adapters.repositories.state import StreakRow
 from tangible_rewards.domain import streaks
 from tangible_rewards.domain.evaluation import Achievement, DayKey, RuleIndex, ZoneOf
 from tangible_rewards.domain.licenses import time_to_value, ttv_qualifying
 from tangible_rewards.domain.model import AdoptionParams, MilestoneRule, StreakParams, TimeToValueParams
 from tangible_rewards.domain.periods import local_date, start_of_day
 from tangible_rewards.service_layer.policy import Policy
-from tangible_rewards.service_layer.unit_of_work import UnitOfWork
+from tangible_rewards.service_layer.ports import UnitOfWork
 
 Account = tuple[str, str]
 ActivityKey = tuple[str, str, str]
@@ -45,15 +44,15 @@ async def evaluate_streaks(
     since = min(min(touched[key]) - streaks.lookback(params) for key, _, params in work)
     history = await uow.activity.days({key for key, _, _ in work}, since)
     achieved: list[Achievement] = []
-    rows: list[StreakRow] = []
+    progress: list[streaks.StreakProgress] = []
     for key, rule, params in work:
         today = local_date(now, zone_of(key[0], key[1]))
         state = streaks.evaluate(params, history[key].keys(), touched[key], today)
-        rows.append(StreakRow(key[0], key[1], rule.series, state.value, state.alive_until))
+        progress.append(streaks.StreakProgress(key[0], key[1], rule.series, state.value, state.alive_until))
         for day in state.completions:
             qualifying = rule.qualifying_for(day, day.isoformat())
             achieved.append(Achievement(key[0], key[1], rule, qualifying, float(state.value)))
-    await uow.progress.set_streaks(rows)
+    await uow.progress.set_streaks(progress)
     return achieved
 
 

@@ -16,7 +16,7 @@ from tangible_rewards.domain.evaluation import Achievement
 from tangible_rewards.domain.ledger import NewBucket, Transaction, TransactionBuilder, TransactionKind
 from tangible_rewards.domain.model import RewardKind
 from tangible_rewards.service_layer import translate
-from tangible_rewards.service_layer.unit_of_work import UnitOfWork
+from tangible_rewards.service_layer.ports import UnitOfWork
 
 _REWARD_IDS = uuid.UUID("6f1d3c1e-5a8e-4b61-9f2a-1e0c7a52b0d3")
 

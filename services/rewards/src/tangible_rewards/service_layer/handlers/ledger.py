@@ -31,7 +31,7 @@ from tangible_rewards.domain.ledger import (
     plan_burn,
 )
 from tangible_rewards.service_layer import translate
-from tangible_rewards.service_layer.unit_of_work import UnitOfWork
+from tangible_rewards.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock, Conflict, Rejected
 
 

@@ -8,7 +8,7 @@ from tangible_rewards.domain import commands
 from tangible_rewards.domain.errors import RuleAlreadyExists, RuleNotFound
 from tangible_rewards.domain.model import MilestoneRule, RuleKind
 from tangible_rewards.domain.periods import zone
-from tangible_rewards.service_layer.unit_of_work import UnitOfWork
+from tangible_rewards.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 
 

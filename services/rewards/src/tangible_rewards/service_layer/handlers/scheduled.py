@@ -18,9 +18,8 @@ from tangible_rewards.domain.periods import completed_years, local_date
 from tangible_rewards.service_layer import translate
 from tangible_rewards.service_layer.handlers.granting import grant
 from tangible_rewards.service_layer.policy import Policy, zones_for
-from tangible_rewards.service_layer.unit_of_work import UnitOfWork
+from tangible_rewards.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
-from tangible_runtime.inbox import prune_inbox
 
 DAY = timedelta(days=1)
 
@@ -124,6 +123,6 @@ async def prune(*, uow: UnitOfWork, clock: Clock, policy: Policy) -> int:
     """Forget idempotency keys and inbox ids older than any retry or redelivery could be."""
     async with uow:
         pruned = await uow.idempotency.prune(clock.now() - policy.idempotency_retention)
-        pruned += await prune_inbox(uow.session, policy.inbox_retention)
+        pruned += await uow.prune_inbox(policy.inbox_retention)
         await uow.commit()
     return pruned

@@ -1,0 +1,57 @@
+"""What repositories hand the service layer besides domain objects: small read records, never rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ExpiryBucket:
+    """Spendable credit that expires at one instant (None: never)."""
+
+    amount: Decimal
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """The account's own side of one ledger transaction."""
+
+    entry_id: int
+    transaction_id: str
+    kind: str
+    amount: Decimal
+    bucket_id: str
+    expires_at: datetime | None
+    provenance: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class GrantedReward:
+    id: str
+    tenant_id: str
+    account_id: str
+    rule_id: str
+    rule_key: str
+    rule_version: int
+    name: str
+    kind: str
+    period_key: str
+    reward_period: str
+    credits: Decimal | None
+    reward: dict[str, Any]
+    status: str
+    granted_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredOutcome:
+    """The first outcome of a request under an Idempotency-Key."""
+
+    request_hash: str
+    status_code: int
+    response: dict[str, Any]

@@ -27,6 +27,7 @@ class WebhookReceiver:
     port: int = field(default_factory=free_port)
     acknowledged: Counter[str] = field(default_factory=Counter)
     acknowledged_at: dict[str, list[float]] = field(default_factory=dict)  # webhook-id → monotonic times
+    traceparents: dict[str, str] = field(default_factory=dict)  # webhook-id → its W3C trace context
     requests: int = 0
     failed: int = 0
     bad_signatures: int = 0
@@ -60,6 +61,7 @@ class WebhookReceiver:
             return Response(status_code=503)
         webhook_id = request.headers["webhook-id"]
         self.acknowledged[webhook_id] += 1
+        self.traceparents[webhook_id] = request.headers.get("traceparent", "")
         self.acknowledged_at.setdefault(webhook_id, []).append(time.monotonic())
         return Response(status_code=204)
 

@@ -6,7 +6,15 @@ import time
 from collections.abc import MutableMapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -64,7 +72,12 @@ class RuntimeMetrics:
 
 
 def new_metrics() -> RuntimeMetrics:
-    return RuntimeMetrics(CollectorRegistry(auto_describe=True))
+    registry = CollectorRegistry(auto_describe=True)
+    # resident memory, CPU seconds, open files; collections per generation; the runtime's version
+    ProcessCollector(registry=registry)
+    GCCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    return RuntimeMetrics(registry)
 
 
 class HttpMetricsMiddleware:

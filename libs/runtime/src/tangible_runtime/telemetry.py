@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
@@ -36,7 +37,9 @@ def setup_tracing(
     if isinstance(current, TracerProvider):
         provider = current
     else:
-        provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+        provider = TracerProvider(resource=service_resource(service_name))
+        # outbound HTTP (reads of other services, webhooks) carries `traceparent` and has spans
+        HTTPXClientInstrumentor().instrument()
         if settings.traces_exporter == "otlp":
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -52,6 +55,16 @@ def setup_tracing(
             installed.add(id(processor))
             provider.add_span_processor(processor)
     return provider
+
+
+def service_resource(service_name: str) -> Resource:
+    """The process's resource: `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_SERVICE_NAME` as operators
+    set them; the service's own name only where they name none."""
+    detected = Resource.create()
+    name = str(detected.attributes.get("service.name", ""))
+    if not name or name.startswith("unknown_service"):
+        detected = detected.merge(Resource({"service.name": service_name}))
+    return detected
 
 
 def tracer(name: str) -> trace.Tracer:

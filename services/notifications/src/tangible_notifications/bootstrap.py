@@ -19,7 +19,7 @@ from tangible_notifications.entrypoints import api
 from tangible_notifications.entrypoints.consumers import events_consumer
 from tangible_notifications.entrypoints.dependencies import Container
 from tangible_notifications.entrypoints.scheduler import delivery_worker, schedule_worker
-from tangible_notifications.service_layer.delivery import Senders
+from tangible_notifications.service_layer.handlers.delivery import Senders
 from tangible_runtime.app import create_app
 from tangible_runtime.auth import TokenIssuer
 from tangible_runtime.credentials import revocation_follower

@@ -28,7 +28,7 @@ from tangible_notifications.bootstrap import bootstrap
 from tangible_notifications.config import Settings
 from tangible_notifications.domain.retry import RetryPolicy
 from tangible_notifications.entrypoints.dependencies import SOURCE
-from tangible_notifications.service_layer.delivery import Senders, deliver_due
+from tangible_notifications.service_layer.handlers.delivery import Senders, deliver_due
 from tangible_notifications.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.db import create_engine, create_session_factory
 from tangible_runtime.domain import ManualClock

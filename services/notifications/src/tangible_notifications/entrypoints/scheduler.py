@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from tangible_notifications.entrypoints.dependencies import Container
-from tangible_notifications.service_layer.compose import FetchFacts, compose_pending
-from tangible_notifications.service_layer.delivery import Senders, deliver_due
-from tangible_notifications.service_layer.schedules import send_digests, send_quarterly_summaries
+from tangible_notifications.service_layer.handlers.compose import FetchFacts, compose_pending
+from tangible_notifications.service_layer.handlers.delivery import Senders, deliver_due
+from tangible_notifications.service_layer.handlers.scheduled import send_digests, send_quarterly_summaries
 from tangible_runtime.errors import is_transient
 from tangible_runtime.logs import get_logger
 from tangible_runtime.service import Worker

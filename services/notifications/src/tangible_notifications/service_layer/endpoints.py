@@ -9,7 +9,7 @@ from tangible_notifications.domain.defaults import ENDPOINT_DISABLED
 from tangible_notifications.domain.model import Channel, Endpoint, NotificationRule, Priority, SourceEvent
 from tangible_notifications.domain.planning import plan
 from tangible_notifications.service_layer import translate
-from tangible_notifications.service_layer.notify import load_config, persist
+from tangible_notifications.service_layer.notifications import load_config, persist
 from tangible_notifications.service_layer.unit_of_work import UnitOfWork
 
 NOTICE_RULE = NotificationRule(

@@ -1,102 +1,17 @@
-"""The in-app inbox (read or account-scoped tokens) and preferences per account and user."""
+"""Preferences per account and user (read or account-scoped tokens): the reader's own."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from tangible_notifications.domain import commands
 from tangible_notifications.domain.model import Preference, QuietHours
 from tangible_notifications.entrypoints.dependencies import ContainerDep
-from tangible_notifications.entrypoints.schemas import (
-    InboxItemRead,
-    InboxPage,
-    PreferenceIO,
-    QuietHoursIO,
-    ReadState,
-    UnreadCount,
-)
-from tangible_notifications.service_layer import handlers, views
+from tangible_notifications.entrypoints.schemas.inbox import PreferenceIO, QuietHoursIO
+from tangible_notifications.service_layer import handlers
 from tangible_runtime.app import ReadPrincipal
 
 router = APIRouter()
-UserQuery = Query(
-    default=None, max_length=256, description="A user's view: their items and account-wide ones"
-)
-
-
-@router.get(
-    "/accounts/{account_id}/inbox",
-    response_model=InboxPage,
-    tags=["inbox"],
-    summary="The in-app inbox, newest first",
-)
-async def get_inbox(
-    account_id: str,
-    principal: ReadPrincipal,
-    container: ContainerDep,
-    user_id: str | None = UserQuery,
-    unread: bool = Query(default=False, description="Only unread items"),
-    limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0, le=1_000_000),
-) -> InboxPage:
-    principal.require_account(account_id)
-    rows, unread_count = await views.inbox_page(
-        container.new_uow(),
-        tenant_id=principal.tenant_id,
-        account_id=account_id,
-        user_id=user_id,
-        unread_only=unread,
-        limit=limit,
-        offset=offset,
-    )
-    items = [
-        InboxItemRead(
-            id=r["id"],
-            title=r["title"],
-            body=r["body"],
-            category=r["category"],
-            priority=r["priority"],
-            user_id=r["user_id"],
-            read=r["read_at"] is not None,
-            created_at=r["created_at"],
-        )
-        for r in rows
-    ]
-    return InboxPage(
-        account_id=account_id, items=items, unread_count=unread_count, limit=limit, offset=offset
-    )
-
-
-@router.get(
-    "/accounts/{account_id}/inbox/unread-count",
-    response_model=UnreadCount,
-    tags=["inbox"],
-    summary="Unread items",
-)
-async def get_unread_count(
-    account_id: str, principal: ReadPrincipal, container: ContainerDep, user_id: str | None = UserQuery
-) -> UnreadCount:
-    principal.require_account(account_id)
-    count = await views.unread_count(
-        container.new_uow(), tenant_id=principal.tenant_id, account_id=account_id, user_id=user_id
-    )
-    return UnreadCount(account_id=account_id, user_id=user_id, unread=count)
-
-
-@router.put(
-    "/accounts/{account_id}/inbox/{item_id}/read",
-    response_model=ReadState,
-    tags=["inbox"],
-    summary="Mark an item read or unread",
-)
-async def mark_item(
-    account_id: str, item_id: str, body: ReadState, principal: ReadPrincipal, container: ContainerDep
-) -> ReadState:
-    """Allowed with account-scoped read tokens: read state is the reader's own, not account data."""
-    principal.require_account(account_id)
-    command = commands.MarkInboxItem(principal.tenant_id, account_id, item_id, body.read)
-    read = await handlers.mark_inbox_item(command, uow=container.new_uow(), clock=container.clock)
-    return ReadState(read=read)
 
 
 def _preference_io(p: Preference | None) -> PreferenceIO:

@@ -25,7 +25,7 @@ from tangible_notifications.domain.planning import plan
 from tangible_notifications.domain.preferences import effective, quiet_until
 from tangible_notifications.domain.rendering import render
 from tangible_notifications.domain.schedule import digest_id, last_completed_quarter, quarterly_event
-from tangible_notifications.service_layer.notify import load_config, persist
+from tangible_notifications.service_layer.notifications import load_config, persist
 from tangible_notifications.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.domain import Clock
 

@@ -1,0 +1,86 @@
+"""Notification rules (admin): which events become which messages, on which channels."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from tangible_notifications.domain import commands
+from tangible_notifications.domain.model import Channel, NotificationRule, Priority, RuleFilters, Template
+from tangible_notifications.entrypoints.dependencies import ContainerDep
+from tangible_notifications.entrypoints.schemas.rules import (
+    RuleCreate,
+    RulePage,
+    RuleRead,
+    RuleUpdate,
+    TemplateIn,
+)
+from tangible_notifications.service_layer import handlers
+from tangible_runtime.app import AdminPrincipal
+
+router = APIRouter()
+
+
+def template_of(body: TemplateIn | None) -> Template | None:
+    return Template(body.title, body.body, body.html) if body else None
+
+
+def _create(tenant_id: str, body: RuleCreate) -> commands.CreateRule:
+    return commands.CreateRule(
+        tenant_id=tenant_id,
+        name=body.name,
+        event_types=tuple(body.event_types),
+        channels=tuple(Channel(c) for c in body.channels),
+        template=template_of(body.template),
+        priority=Priority(body.priority),
+        category=body.category,
+        filters=RuleFilters(body.filters.feature_key, body.filters.min_threshold_percent),
+    )
+
+
+def _rule_read(rule: NotificationRule) -> RuleRead:
+    t = rule.template
+    return RuleRead.model_validate(
+        {
+            "id": rule.id,
+            "name": rule.name,
+            "event_types": list(rule.event_types),
+            "channels": [c.value for c in rule.channels],
+            "template": {"title": t.title, "body": t.body, "html": t.html} if t else None,
+            "priority": rule.priority.value,
+            "category": rule.category,
+            "filters": {
+                "feature_key": rule.filters.feature_key,
+                "min_threshold_percent": rule.filters.min_threshold_percent,
+            },
+            "enabled": rule.enabled,
+        }
+    )
+
+
+@router.post("/rules", status_code=201, response_model=RuleRead, tags=["rules"], summary="Create a rule")
+async def create_rule(body: RuleCreate, principal: AdminPrincipal, container: ContainerDep) -> RuleRead:
+    """Which events (with optional filters) become which messages, on which channels."""
+    rule = await handlers.create_rule(_create(principal.tenant_id, body), uow=container.new_uow())
+    return _rule_read(rule)
+
+
+@router.get("/rules", response_model=RulePage, tags=["rules"], summary="The tenant's rules")
+async def list_rules(
+    principal: AdminPrincipal,
+    container: ContainerDep,
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
+) -> RulePage:
+    async with container.new_uow() as uow:
+        rules = await uow.rules.page(principal.tenant_id, limit=limit, offset=offset)
+    return RulePage(items=[_rule_read(r) for r in rules], limit=limit, offset=offset)
+
+
+@router.put("/rules/{rule_id}", response_model=RuleRead, tags=["rules"], summary="Replace or disable a rule")
+async def update_rule(
+    rule_id: str, body: RuleUpdate, principal: AdminPrincipal, container: ContainerDep
+) -> RuleRead:
+    command = commands.UpdateRule(
+        principal.tenant_id, rule_id, _create(principal.tenant_id, body), body.enabled
+    )
+    return _rule_read(await handlers.update_rule(command, uow=container.new_uow()))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from tangible_notifications.domain.model import Channel, Delivery, DeliveryStatus, Notification, Status
 from tangible_notifications.domain.planning import TenantConfig
+from tangible_notifications.domain.records import AttemptRecord, InboxItem
 from tangible_notifications.service_layer import translate
-from tangible_notifications.service_layer.unit_of_work import UnitOfWork
+from tangible_notifications.service_layer.ports import UnitOfWork
 
 
 def delivery_for(n: Notification, now: datetime) -> Delivery | None:
@@ -39,18 +39,27 @@ def delivery_for(n: Notification, now: datetime) -> Delivery | None:
     )
 
 
-def inbox_item(n: Notification, title: str, body: str, now: datetime) -> dict[str, Any]:
-    return {
-        "id": n.id,
-        "tenant_id": n.tenant_id,
-        "account_id": n.account_id,
-        "user_id": n.recipient.user_id,
-        "title": title,
-        "body": body,
-        "category": n.category,
-        "priority": n.priority.value,
-        "created_at": now,
-    }
+def inbox_item(n: Notification, title: str, body: str, now: datetime) -> InboxItem:
+    return InboxItem(
+        id=n.id,
+        tenant_id=n.tenant_id,
+        account_id=n.account_id,
+        user_id=n.recipient.user_id,
+        title=title,
+        body=body,
+        category=n.category,
+        priority=n.priority.value,
+        created_at=now,
+    )
+
+
+async def deliver_to_inbox(uow: UnitOfWork, items: Sequence[tuple[InboxItem, str]], now: datetime) -> None:
+    """(item, source event id): the inbox is delivered in the transaction that makes (or
+    composes) its notifications, so each item has one attempt, logged as it succeeded."""
+    await uow.inbox_items.add([item for item, _ in items])
+    await uow.deliveries.log_attempts([AttemptRecord(item.id, 1, now, "succeeded") for item, _ in items])
+    for item, source_event_id in items:
+        uow.outbox.add(translate.delivered(item, source_event_id, 1))
 
 
 async def persist(uow: UnitOfWork, planned: Sequence[Notification], now: datetime) -> int:
@@ -61,28 +70,10 @@ async def persist(uow: UnitOfWork, planned: Sequence[Notification], now: datetim
     deliveries = [d for n in fresh if (d := delivery_for(n, now)) is not None]
     await uow.deliveries.add(deliveries)
     inbox = [n for n in fresh if n.channel is Channel.INBOX and n.status is Status.PENDING]
-    await uow.inbox_items.add([inbox_item(n, n.title, n.body, now) for n in inbox])
     await uow.notifications.set_status([n.id for n in inbox], Status.DELIVERED.value)
-    await uow.deliveries.log_attempts(
-        [
-            {"delivery_id": n.id, "number": 1, "attempted_at": now, "outcome": "succeeded"}
-            | {"status_code": None, "error": None, "duration_ms": 0}
-            for n in inbox
-        ]
+    await deliver_to_inbox(
+        uow, [(inbox_item(n, n.title, n.body, now), n.source_event_id) for n in inbox], now
     )
-    for n in inbox:
-        uow.outbox.add(
-            translate.delivered(
-                {
-                    "tenant_id": n.tenant_id,
-                    "account_id": n.account_id,
-                    "notification_id": n.id,
-                    "channel": "inbox",
-                },
-                n.source_event_id,
-                1,
-            )
-        )
     return sum(1 for d in deliveries if d.status is not DeliveryStatus.SUCCEEDED)
 
 

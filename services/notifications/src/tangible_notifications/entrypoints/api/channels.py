@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Query
 
+from tangible_notifications.adapters.ssrf import SsrfGuard
 from tangible_notifications.domain import commands
 from tangible_notifications.domain.errors import ChannelNotFound
-from tangible_notifications.domain.model import Channel, Endpoint
+from tangible_notifications.domain.model import Channel
 from tangible_notifications.entrypoints.dependencies import ContainerDep
 from tangible_notifications.entrypoints.schemas.channels import (
     ChannelCreate,
@@ -23,22 +24,6 @@ from tangible_notifications.service_layer import handlers
 from tangible_runtime.app import AdminPrincipal
 
 router = APIRouter()
-
-
-def channel_read(endpoint: Endpoint) -> ChannelRead:
-    return ChannelRead(
-        id=endpoint.id,
-        kind=endpoint.kind.value,
-        name=endpoint.name,
-        purpose=endpoint.purpose,
-        url=endpoint.url,
-        sender=endpoint.sender,
-        recipients=list(endpoint.recipients),
-        to_account_contacts=endpoint.to_account_contacts,
-        enabled=endpoint.enabled,
-        disabled_reason=endpoint.disabled_reason,
-        failing_since=endpoint.failing_since,
-    )
 
 
 @router.post(
@@ -67,11 +52,11 @@ async def create_channel(
     endpoint, secret = await handlers.create_channel(
         command,
         uow=container.new_uow(),
-        box=container.box,
+        secrets=container.box,
+        guard=SsrfGuard(allow_private=container.settings.allow_private_targets),
         clock=container.clock,
-        allow_private=container.settings.allow_private_targets,
     )
-    return ChannelCreated(**channel_read(endpoint).model_dump(), secret=secret)
+    return ChannelCreated(**ChannelRead.model_validate(endpoint).model_dump(), secret=secret)
 
 
 @router.get("/channels", response_model=ChannelPage, tags=["channels"], summary="The tenant's channels")
@@ -83,7 +68,7 @@ async def list_channels(
 ) -> ChannelPage:
     async with container.new_uow() as uow:
         endpoints = await uow.channels.page(principal.tenant_id, limit=limit, offset=offset)
-    return ChannelPage(items=[channel_read(e) for e in endpoints], limit=limit, offset=offset)
+    return ChannelPage(items=[ChannelRead.model_validate(e) for e in endpoints], limit=limit, offset=offset)
 
 
 @router.get("/channels/{channel_id}", response_model=ChannelRead, tags=["channels"], summary="One channel")
@@ -92,7 +77,7 @@ async def get_channel(channel_id: str, principal: AdminPrincipal, container: Con
         endpoint = await uow.channels.get(principal.tenant_id, channel_id)
     if endpoint is None:
         raise ChannelNotFound(f"channel '{channel_id}' does not exist")
-    return channel_read(endpoint)
+    return ChannelRead.model_validate(endpoint)
 
 
 @router.patch(
@@ -105,9 +90,8 @@ async def patch_channel(
     channel_id: str, body: ChannelPatch, principal: AdminPrincipal, container: ContainerDep
 ) -> ChannelRead:
     command = commands.SetChannelEnabled(principal.tenant_id, channel_id, body.enabled)
-    return channel_read(
-        await handlers.set_channel_enabled(command, uow=container.new_uow(), clock=container.clock)
-    )
+    endpoint = await handlers.set_channel_enabled(command, uow=container.new_uow(), clock=container.clock)
+    return ChannelRead.model_validate(endpoint)
 
 
 @router.post(
@@ -126,6 +110,6 @@ async def rotate_secret(
 ) -> SecretRotated:
     command = commands.RotateSecret(principal.tenant_id, channel_id, timedelta(hours=body.overlap_hours))
     secret, until = await handlers.rotate_secret(
-        command, uow=container.new_uow(), box=container.box, clock=container.clock
+        command, uow=container.new_uow(), secrets=container.box, clock=container.clock
     )
     return SecretRotated(secret=secret, previous_valid_until=until)

@@ -8,41 +8,11 @@ from fastapi import APIRouter, Query
 
 from tangible_notifications.domain import commands
 from tangible_notifications.entrypoints.dependencies import ContainerDep
-from tangible_notifications.entrypoints.schemas.channels import AttemptRead, DeliveryPage, DeliveryRead
+from tangible_notifications.entrypoints.schemas.channels import DeliveryPage, DeliveryRead
 from tangible_notifications.service_layer import handlers, views
 from tangible_runtime.app import AdminPrincipal
 
 router = APIRouter()
-
-
-def delivery_read(logged: views.LoggedDelivery) -> DeliveryRead:
-    d = logged.delivery
-    return DeliveryRead(
-        id=d["id"],
-        notification_id=d["notification_id"],
-        account_id=d["account_id"],
-        channel=d["channel"],
-        channel_id=d["channel_id"],
-        target=d["target"],
-        status=d["status"],
-        attempts=d["attempts"],
-        next_attempt_at=d["next_attempt_at"] if d["status"] in ("pending", "scheduled") else None,
-        last_error=d["last_error"],
-        last_status_code=d["last_status_code"],
-        delivered_at=d["delivered_at"],
-        created_at=d["created_at"],
-        attempt_log=[
-            AttemptRead(
-                number=a["number"],
-                attempted_at=a["attempted_at"],
-                outcome=a["outcome"],
-                status_code=a["status_code"],
-                error=a["error"],
-                duration_ms=a["duration_ms"],
-            )
-            for a in logged.attempts
-        ],
-    )
 
 
 @router.get("/deliveries", response_model=DeliveryPage, tags=["deliveries"], summary="The delivery log")
@@ -65,7 +35,9 @@ async def list_deliveries(
         limit=limit,
         offset=offset,
     )
-    return DeliveryPage(items=[delivery_read(entry) for entry in logged], limit=limit, offset=offset)
+    return DeliveryPage(
+        items=[DeliveryRead.model_validate(entry) for entry in logged], limit=limit, offset=offset
+    )
 
 
 @router.get(
@@ -75,7 +47,7 @@ async def get_delivery(delivery_id: str, principal: AdminPrincipal, container: C
     logged = await views.one_delivery(
         container.new_uow(), tenant_id=principal.tenant_id, delivery_id=delivery_id
     )
-    return delivery_read(logged)
+    return DeliveryRead.model_validate(logged)
 
 
 @router.post(
@@ -94,4 +66,4 @@ async def resend_delivery(
     logged = await views.one_delivery(
         container.new_uow(), tenant_id=principal.tenant_id, delivery_id=delivery_id
     )
-    return delivery_read(logged)
+    return DeliveryRead.model_validate(logged)

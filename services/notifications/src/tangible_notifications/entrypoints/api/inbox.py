@@ -32,7 +32,7 @@ async def get_inbox(
     offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> InboxPage:
     principal.require_account(account_id)
-    rows, unread_count = await views.inbox_page(
+    items, unread_count = await views.inbox_page(
         container.new_uow(),
         tenant_id=principal.tenant_id,
         account_id=account_id,
@@ -41,21 +41,12 @@ async def get_inbox(
         limit=limit,
         offset=offset,
     )
-    items = [
-        InboxItemRead(
-            id=r["id"],
-            title=r["title"],
-            body=r["body"],
-            category=r["category"],
-            priority=r["priority"],
-            user_id=r["user_id"],
-            read=r["read_at"] is not None,
-            created_at=r["created_at"],
-        )
-        for r in rows
-    ]
     return InboxPage(
-        account_id=account_id, items=items, unread_count=unread_count, limit=limit, offset=offset
+        account_id=account_id,
+        items=[InboxItemRead.model_validate(item) for item in items],
+        unread_count=unread_count,
+        limit=limit,
+        offset=offset,
     )
 
 

@@ -7,20 +7,11 @@ from fastapi import APIRouter
 from tangible_notifications.domain import commands
 from tangible_notifications.domain.model import Preference, QuietHours
 from tangible_notifications.entrypoints.dependencies import ContainerDep
-from tangible_notifications.entrypoints.schemas.inbox import PreferenceIO, QuietHoursIO
+from tangible_notifications.entrypoints.schemas.inbox import PreferenceIO
 from tangible_notifications.service_layer import handlers
 from tangible_runtime.app import ReadPrincipal
 
 router = APIRouter()
-
-
-def _preference_io(p: Preference | None) -> PreferenceIO:
-    if p is None:
-        return PreferenceIO()
-    quiet = QuietHoursIO(start=p.quiet_hours.start, end=p.quiet_hours.end) if p.quiet_hours else None
-    return PreferenceIO.model_validate(
-        {"email": p.email, "timezone": p.timezone, "quiet_hours": quiet, "channels": p.channels}
-    )
 
 
 async def _put(
@@ -51,7 +42,8 @@ async def _get(
 ) -> PreferenceIO:
     principal.require_account(account_id)
     async with container.new_uow() as uow:
-        return _preference_io(await uow.preferences.get(principal.tenant_id, account_id, user_id))
+        preference = await uow.preferences.get(principal.tenant_id, account_id, user_id)
+    return PreferenceIO.model_validate(preference) if preference else PreferenceIO()
 
 
 @router.get("/accounts/{account_id}/preferences", response_model=PreferenceIO, tags=["preferences"])

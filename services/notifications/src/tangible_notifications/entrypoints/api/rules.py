@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from tangible_notifications.domain import commands
-from tangible_notifications.domain.model import Channel, NotificationRule, Priority, RuleFilters, Template
+from tangible_notifications.domain.model import Channel, Priority, RuleFilters, Template
 from tangible_notifications.entrypoints.dependencies import ContainerDep
 from tangible_notifications.entrypoints.schemas.rules import (
     RuleCreate,
@@ -37,31 +37,11 @@ def _create(tenant_id: str, body: RuleCreate) -> commands.CreateRule:
     )
 
 
-def _rule_read(rule: NotificationRule) -> RuleRead:
-    t = rule.template
-    return RuleRead.model_validate(
-        {
-            "id": rule.id,
-            "name": rule.name,
-            "event_types": list(rule.event_types),
-            "channels": [c.value for c in rule.channels],
-            "template": {"title": t.title, "body": t.body, "html": t.html} if t else None,
-            "priority": rule.priority.value,
-            "category": rule.category,
-            "filters": {
-                "feature_key": rule.filters.feature_key,
-                "min_threshold_percent": rule.filters.min_threshold_percent,
-            },
-            "enabled": rule.enabled,
-        }
-    )
-
-
 @router.post("/rules", status_code=201, response_model=RuleRead, tags=["rules"], summary="Create a rule")
 async def create_rule(body: RuleCreate, principal: AdminPrincipal, container: ContainerDep) -> RuleRead:
     """Which events (with optional filters) become which messages, on which channels."""
     rule = await handlers.create_rule(_create(principal.tenant_id, body), uow=container.new_uow())
-    return _rule_read(rule)
+    return RuleRead.model_validate(rule)
 
 
 @router.get("/rules", response_model=RulePage, tags=["rules"], summary="The tenant's rules")
@@ -73,7 +53,7 @@ async def list_rules(
 ) -> RulePage:
     async with container.new_uow() as uow:
         rules = await uow.rules.page(principal.tenant_id, limit=limit, offset=offset)
-    return RulePage(items=[_rule_read(r) for r in rules], limit=limit, offset=offset)
+    return RulePage(items=[RuleRead.model_validate(r) for r in rules], limit=limit, offset=offset)
 
 
 @router.put("/rules/{rule_id}", response_model=RuleRead, tags=["rules"], summary="Replace or disable a rule")
@@ -83,4 +63,4 @@ async def update_rule(
     command = commands.UpdateRule(
         principal.tenant_id, rule_id, _create(principal.tenant_id, body), body.enabled
     )
-    return _rule_read(await handlers.update_rule(command, uow=container.new_uow()))
+    return RuleRead.model_validate(await handlers.update_rule(command, uow=container.new_uow()))

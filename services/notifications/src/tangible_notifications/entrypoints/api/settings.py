@@ -17,13 +17,8 @@ router = APIRouter()
 @router.get("/settings", response_model=TenantSettingsIO, tags=["settings"], summary="Tenant-wide settings")
 async def get_settings(principal: AdminPrincipal, container: ContainerDep) -> TenantSettingsIO:
     async with container.new_uow() as uow:
-        s = await uow.tenant_settings.get(principal.tenant_id)
-    return TenantSettingsIO(
-        inbox_enabled=s.inbox_enabled,
-        quarterly_summary=s.quarterly_summary,
-        quarterly_channels=[c.value for c in s.quarterly_channels],
-        digest_hour=s.digest_hour,
-    )
+        settings = await uow.tenant_settings.get(principal.tenant_id)
+    return TenantSettingsIO.model_validate(settings)
 
 
 @router.put(

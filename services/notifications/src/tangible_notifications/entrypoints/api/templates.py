@@ -50,13 +50,7 @@ async def list_templates(
 ) -> TemplatePage:
     async with container.new_uow() as uow:
         rows = await uow.templates.page(principal.tenant_id, limit=limit, offset=offset)
-    items = [
-        TemplateRead(
-            event_type=r["event_type"], channel=r["channel"], title=r["title"], body=r["body"], html=r["html"]
-        )
-        for r in rows
-    ]
-    return TemplatePage(items=items, limit=limit, offset=offset)
+    return TemplatePage(items=[TemplateRead.model_validate(r) for r in rows], limit=limit, offset=offset)
 
 
 @router.delete(

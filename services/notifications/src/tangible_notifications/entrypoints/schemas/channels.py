@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from tangible_notifications.entrypoints.schemas.common import EMAIL, Strict
 
@@ -37,6 +37,8 @@ class ChannelCreate(Strict):
 
 
 class ChannelRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     kind: str
     name: str
@@ -76,6 +78,8 @@ class SecretRotated(BaseModel):
 
 
 class AttemptRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     number: int
     attempted_at: datetime
     outcome: str
@@ -85,6 +89,8 @@ class AttemptRead(BaseModel):
 
 
 class DeliveryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     notification_id: str
     account_id: str

@@ -6,17 +6,21 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tangible_notifications.entrypoints.schemas.common import EMAIL, LocalTime, Mode, Strict
 
 
 class QuietHoursIO(Strict):
+    model_config = ConfigDict(from_attributes=True)
+
     start: LocalTime = Field(examples=["22:00"])
     end: LocalTime = Field(examples=["07:00"])
 
 
 class PreferenceIO(Strict):
+    model_config = ConfigDict(from_attributes=True)
+
     email: str | None = Field(default=None, pattern=EMAIL)
     timezone: str = Field(default="UTC", examples=["Europe/Paris"])
     quiet_hours: QuietHoursIO | None = None
@@ -37,6 +41,8 @@ class PreferenceIO(Strict):
 
 
 class InboxItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     title: str
     body: str

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from tangible_notifications.entrypoints.schemas.common import RuleChannel, Strict
 
 
 class TemplateIn(Strict):
+    model_config = ConfigDict(from_attributes=True)
+
     title: str = Field(
         min_length=1, max_length=500, examples=["{{ data.feature_key }} is at {{ data.threshold_percent }} %"]
     )
@@ -18,6 +20,8 @@ class TemplateIn(Strict):
 
 
 class RuleFiltersIn(Strict):
+    model_config = ConfigDict(from_attributes=True)
+
     feature_key: str | None = Field(default=None, max_length=128)
     min_threshold_percent: StrictInt | None = Field(default=None, ge=0, le=1000)
 
@@ -44,6 +48,8 @@ class RuleUpdate(RuleCreate):
 
 
 class RuleRead(RuleCreate):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     enabled: bool
 
@@ -55,6 +61,8 @@ class RulePage(BaseModel):
 
 
 class TemplateRead(TemplateIn):
+    model_config = ConfigDict(from_attributes=True)
+
     event_type: str
     channel: str
 
@@ -80,6 +88,8 @@ class PreviewRead(BaseModel):
 
 
 class TenantSettingsIO(Strict):
+    model_config = ConfigDict(from_attributes=True)
+
     inbox_enabled: StrictBool = True
     quarterly_summary: StrictBool = Field(default=False, description="Opt in to quarterly impact summaries.")
     quarterly_channels: list[RuleChannel] = Field(default_factory=lambda: ["inbox"], min_length=1)  # type: ignore[arg-type]

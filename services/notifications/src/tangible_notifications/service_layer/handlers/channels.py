@@ -6,17 +6,20 @@ import uuid
 from dataclasses import replace
 from datetime import datetime
 
-from tangible_notifications.adapters.secrets import SecretBox, new_webhook_secret
-from tangible_notifications.adapters.ssrf import resolve
 from tangible_notifications.domain import commands
 from tangible_notifications.domain.errors import ChannelHasNoSecret, ChannelNotFound, TargetRefused
 from tangible_notifications.domain.model import Channel, Endpoint
-from tangible_notifications.service_layer.unit_of_work import UnitOfWork
+from tangible_notifications.service_layer.ports import TargetGuard, UnitOfWork, WebhookSecrets
 from tangible_runtime.domain import Clock
 
 
 async def create_channel(
-    command: commands.CreateChannel, *, uow: UnitOfWork, box: SecretBox, clock: Clock, allow_private: bool
+    command: commands.CreateChannel,
+    *,
+    uow: UnitOfWork,
+    secrets: WebhookSecrets,
+    guard: TargetGuard,
+    clock: Clock,
 ) -> tuple[Endpoint, str | None]:
     """Returns the channel and, for a webhook, its secret: shown once, stored encrypted."""
     endpoint = Endpoint(
@@ -35,9 +38,9 @@ async def create_channel(
     if command.kind is Channel.WEBHOOK:
         if not command.url:
             raise TargetRefused("a webhook channel needs a url")
-        await resolve(command.url, allow_private=allow_private)
-        secret = command.secret or new_webhook_secret()
-        ciphertext = box.encrypt(secret)
+        await guard.check(command.url)
+        secret = command.secret or secrets.generate()
+        ciphertext = secrets.encrypt(secret)
     now = clock.now()
     async with uow:
         await uow.channels.add(endpoint, now)
@@ -65,11 +68,11 @@ async def set_channel_enabled(
 
 
 async def rotate_secret(
-    command: commands.RotateSecret, *, uow: UnitOfWork, box: SecretBox, clock: Clock
+    command: commands.RotateSecret, *, uow: UnitOfWork, secrets: WebhookSecrets, clock: Clock
 ) -> tuple[str, datetime]:
     """A new current secret; the old ones keep signing until the overlap ends."""
     now = clock.now()
-    secret = new_webhook_secret()
+    secret = secrets.generate()
     async with uow:
         endpoint = await uow.channels.get(command.tenant_id, command.channel_id, for_update=True)
         if endpoint is None:
@@ -77,6 +80,6 @@ async def rotate_secret(
         if endpoint.kind is not Channel.WEBHOOK:
             raise ChannelHasNoSecret(f"{endpoint.kind} channels have no secret", kind=endpoint.kind.value)
         await uow.channels.expire_secrets(endpoint.id, now + command.overlap)
-        await uow.channels.add_secret(endpoint.id, str(uuid.uuid4()), box.encrypt(secret), now)
+        await uow.channels.add_secret(endpoint.id, str(uuid.uuid4()), secrets.encrypt(secret), now)
         await uow.commit()
     return secret, now + command.overlap

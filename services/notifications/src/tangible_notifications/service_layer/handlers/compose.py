@@ -12,14 +12,13 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.engine import RowMapping
-
 from tangible_notifications.domain.defaults import QUARTERLY_SUMMARY
 from tangible_notifications.domain.impact import ImpactFacts, impact_context
 from tangible_notifications.domain.model import SourceEvent, Template
+from tangible_notifications.domain.records import Composed, InboxItem, StoredNotification
 from tangible_notifications.domain.rendering import render
-from tangible_notifications.service_layer import translate
-from tangible_notifications.service_layer.unit_of_work import UnitOfWork
+from tangible_notifications.service_layer.notifications import deliver_to_inbox
+from tangible_notifications.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 
 FetchFacts = Callable[[str, str, date, date, str], Awaitable[ImpactFacts]]
@@ -46,70 +45,57 @@ def window(
     return min(term_start, today), today, "this term"
 
 
-def _event(row: RowMapping) -> SourceEvent:
-    context = row["context"] or {}
-    event = context.get("event", {})
+def _event(n: StoredNotification) -> SourceEvent:
+    event = n.context.get("event", {})
     return SourceEvent(
-        id=row["source_event_id"],
-        type=row["event_type"],
-        tenant_id=row["tenant_id"],
-        account_id=row["account_id"],
-        data=context.get("data", {}),
+        id=n.source_event_id,
+        type=n.event_type,
+        tenant_id=n.tenant_id,
+        account_id=n.account_id,
+        data=n.context.get("data", {}),
         time=datetime.fromisoformat(event["time"]) if event.get("time") else None,
+    )
+
+
+def _inbox_item(n: StoredNotification, text: Composed, now: datetime) -> InboxItem:
+    return InboxItem(
+        id=n.id,
+        tenant_id=n.tenant_id,
+        account_id=n.account_id,
+        user_id=n.user_id,
+        title=text.title,
+        body=text.body,
+        category=n.category,
+        priority=n.priority,
+        created_at=now,
     )
 
 
 async def compose_pending(*, uow: UnitOfWork, fetch: FetchFacts, clock: Clock, limit: int) -> int:
     now = clock.now()
     async with uow:
-        rows = await uow.notifications.claim_composing(limit)
-        if not rows:
+        waiting = await uow.notifications.claim_composing(limit)
+        if not waiting:
             return 0
         facts: dict[tuple[str, str, date, date], ImpactFacts] = {}
-        composed: list[dict[str, Any]] = []
-        inbox: list[dict[str, Any]] = []
-        for row in rows:
-            event = _event(row)
-            term_start = await uow.accounts.term_start(row["tenant_id"], row["account_id"])
+        composed: list[Composed] = []
+        for n in waiting:
+            event = _event(n)
+            term_start = await uow.accounts.term_start(n.tenant_id, n.account_id)
             start, end, period = window(event.type, event.data, term_start, now.date())
-            key = (row["tenant_id"], row["account_id"], start, end)
+            key = (n.tenant_id, n.account_id, start, end)
             if key not in facts:  # one read per account and window, shared by its channels
-                facts[key] = await fetch(row["tenant_id"], row["account_id"], start, end, period)
-            spec = row["template"] or {}
-            template = Template(spec.get("title", ""), spec.get("body", ""), spec.get("html"))
+                facts[key] = await fetch(n.tenant_id, n.account_id, start, end, period)
+            template = n.template or Template("", "")
             title, body, html = render(template, event, now, impact_context(facts[key]))
-            is_inbox = row["channel"] == "inbox"
-            composed.append(
-                {"id": row["id"], "title": title, "body": body, "html": html}
-                | {"status": "delivered" if is_inbox else "pending"}
-            )
-            if is_inbox:
-                inbox.append(dict(row) | {"title": title, "body": body})
+            status = "delivered" if n.channel == "inbox" else "pending"
+            composed.append(Composed(n.id, title, body, html, status))
         await uow.notifications.composed(composed)
-        await uow.deliveries.release_scheduled([r["id"] for r in rows if r["channel"] != "inbox"], now)
-        await _deliver_inbox(uow, inbox, now)
+        await uow.deliveries.release_scheduled([n.id for n in waiting if n.channel != "inbox"], now)
+        inbox = [(n, text) for n, text in zip(waiting, composed, strict=True) if n.channel == "inbox"]
+        await uow.deliveries.complete_inbox([n.id for n, _ in inbox], now)
+        await deliver_to_inbox(
+            uow, [(_inbox_item(n, text, now), n.source_event_id) for n, text in inbox], now
+        )
         await uow.commit()
-    return len(rows)
-
-
-async def _deliver_inbox(uow: UnitOfWork, rows: list[dict[str, Any]], now: datetime) -> None:
-    await uow.inbox_items.add(
-        [
-            {
-                k: r[k]
-                for k in ("id", "tenant_id", "account_id", "user_id", "title", "body", "category", "priority")
-            }
-            | {"created_at": now}
-            for r in rows
-        ]
-    )
-    await uow.deliveries.complete_inbox([r["id"] for r in rows], now)
-    await uow.deliveries.log_attempts(
-        [
-            {"delivery_id": r["id"], "number": 1, "attempted_at": now, "outcome": "succeeded"}
-            | {"status_code": None, "error": None, "duration_ms": 0}
-            for r in rows
-        ]
-    )
-    for r in rows:
-        uow.outbox.add(translate.delivered(r | {"notification_id": r["id"]}, r["source_event_id"], 1))
+    return len(waiting)

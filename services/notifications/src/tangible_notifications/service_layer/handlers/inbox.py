@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tangible_notifications.domain import commands
 from tangible_notifications.domain.errors import InboxItemNotFound
-from tangible_notifications.service_layer.unit_of_work import UnitOfWork
+from tangible_notifications.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 
 
@@ -16,10 +16,10 @@ async def put_preference(command: commands.PutPreference, *, uow: UnitOfWork) ->
 
 async def mark_inbox_item(command: commands.MarkInboxItem, *, uow: UnitOfWork, clock: Clock) -> bool:
     async with uow:
-        row = await uow.inbox_items.mark(
+        found = await uow.inbox_items.mark(
             command.tenant_id, command.account_id, command.item_id, clock.now() if command.read else None
         )
-        if row is None:
+        if not found:
             raise InboxItemNotFound(f"inbox item '{command.item_id}' does not exist")
         await uow.commit()
     return command.read

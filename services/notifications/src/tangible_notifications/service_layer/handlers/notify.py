@@ -9,7 +9,7 @@ from tangible_notifications.domain import commands
 from tangible_notifications.domain.model import SourceEvent
 from tangible_notifications.domain.planning import plan
 from tangible_notifications.service_layer.notifications import load_config, persist
-from tangible_notifications.service_layer.unit_of_work import UnitOfWork
+from tangible_notifications.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 
 TERM_EVENTS = ("tangible.entitlements.v1.license_created", "tangible.entitlements.v1.license_renewed")

@@ -8,7 +8,7 @@ from tangible_notifications.domain import commands
 from tangible_notifications.domain.errors import RuleNotFound, TemplateNotFound
 from tangible_notifications.domain.model import NotificationRule
 from tangible_notifications.domain.rendering import validate
-from tangible_notifications.service_layer.unit_of_work import UnitOfWork
+from tangible_notifications.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 
 

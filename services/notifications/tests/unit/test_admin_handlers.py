@@ -1,0 +1,150 @@
+"""Admin and reader handlers on in-memory fakes: channels behind the SSRF guard with sealed
+secrets, rotation, the inbox's read state, resending from the delivery log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.notifications.tests.unit.fakes import FakeGuard, FakeSecrets, FakeUnitOfWork, Store
+from tangible_notifications.domain import commands
+from tangible_notifications.domain.errors import (
+    ChannelDisabled,
+    ChannelHasNoSecret,
+    InboxItemNotFound,
+    TargetRefused,
+)
+from tangible_notifications.domain.model import Channel, SourceEvent
+from tangible_notifications.service_layer import handlers, views
+from tangible_runtime.domain import ManualClock
+
+TENANT = "t1"
+THRESHOLD = "tangible.entitlements.v1.threshold_crossed"
+URL = "https://hooks.example/x"
+
+
+@pytest.fixture
+def store() -> Store:
+    return Store()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 10, 12, tzinfo=UTC))
+
+
+async def create(
+    store: Store, clock: ManualClock, command: commands.CreateChannel, guard: FakeGuard | None = None
+) -> str:
+    endpoint, _ = await handlers.create_channel(
+        command, uow=FakeUnitOfWork(store), secrets=FakeSecrets(), guard=guard or FakeGuard(), clock=clock
+    )
+    return endpoint.id
+
+
+async def test_a_webhook_channel_is_guarded_and_its_secret_shown_once_and_stored_sealed(
+    store: Store, clock: ManualClock
+) -> None:
+    guard = FakeGuard("https://10.0.0.1/x")
+    with pytest.raises(TargetRefused):
+        await create(
+            store,
+            clock,
+            commands.CreateChannel(TENANT, Channel.WEBHOOK, "ops", url="https://10.0.0.1/x"),
+            guard,
+        )
+    assert not store.channels
+
+    command = commands.CreateChannel(TENANT, Channel.WEBHOOK, "ops", url=URL)
+    endpoint, secret = await handlers.create_channel(
+        command, uow=FakeUnitOfWork(store), secrets=FakeSecrets(), guard=guard, clock=clock
+    )
+    assert guard.checked == ["https://10.0.0.1/x", URL]
+    assert secret == "whsec_generated1"
+    assert [s.ciphertext for s in store.secrets[endpoint.id]] == ["sealed:whsec_generated1"]
+
+
+async def test_rotating_keeps_the_old_secret_for_the_overlap_and_email_channels_have_none(
+    store: Store, clock: ManualClock
+) -> None:
+    webhook = await create(store, clock, commands.CreateChannel(TENANT, Channel.WEBHOOK, "ops", url=URL))
+    secrets = FakeSecrets()
+    secrets.made = 1
+    command = commands.RotateSecret(TENANT, webhook, timedelta(hours=24))
+    secret, until = await handlers.rotate_secret(
+        command, uow=FakeUnitOfWork(store), secrets=secrets, clock=clock
+    )
+    assert (secret, until) == ("whsec_generated2", clock.now() + timedelta(hours=24))
+    active = await FakeUnitOfWork(store).channels.active_secrets([webhook], clock.now() + timedelta(hours=23))
+    assert [s.ciphertext for s in active[webhook]] == ["sealed:whsec_generated2", "sealed:whsec_generated1"]
+
+    email = await create(
+        store, clock, commands.CreateChannel(TENANT, Channel.EMAIL, "team", recipients=("a@b.example",))
+    )
+    with pytest.raises(ChannelHasNoSecret):
+        rotate = commands.RotateSecret(TENANT, email, timedelta(hours=1))
+        await handlers.rotate_secret(rotate, uow=FakeUnitOfWork(store), secrets=secrets, clock=clock)
+
+
+async def test_an_inbox_item_is_marked_read_and_unread_by_its_account_only(
+    store: Store, clock: ManualClock
+) -> None:
+    await handlers.create_rule(
+        commands.CreateRule(TENANT, "usage", (THRESHOLD,), (Channel.INBOX,)), uow=FakeUnitOfWork(store)
+    )
+    event = SourceEvent(
+        "e1", THRESHOLD, TENANT, "acct-1", {"feature_key": "reports", "threshold_percent": 80}
+    )
+    await handlers.notify_events(
+        commands.NotifyEvents("events", [event]), uow=FakeUnitOfWork(store), clock=clock
+    )
+    [item_id] = store.inbox
+
+    async def unread() -> int:
+        return await views.unread_count(
+            FakeUnitOfWork(store), tenant_id=TENANT, account_id="acct-1", user_id=None
+        )
+
+    assert await unread() == 1
+    mark = commands.MarkInboxItem(TENANT, "acct-1", item_id, read=True)
+    assert await handlers.mark_inbox_item(mark, uow=FakeUnitOfWork(store), clock=clock) is True
+    assert store.inbox[item_id].read_at == clock.now() and await unread() == 0
+    unmark = commands.MarkInboxItem(TENANT, "acct-1", item_id, read=False)
+    assert await handlers.mark_inbox_item(unmark, uow=FakeUnitOfWork(store), clock=clock) is False
+    assert await unread() == 1
+
+    with pytest.raises(InboxItemNotFound):
+        other = commands.MarkInboxItem(TENANT, "acct-2", item_id, read=True)
+        await handlers.mark_inbox_item(other, uow=FakeUnitOfWork(store), clock=clock)
+
+
+async def test_a_delivery_is_resent_only_while_its_channel_is_enabled(
+    store: Store, clock: ManualClock
+) -> None:
+    channel_id = await create(store, clock, commands.CreateChannel(TENANT, Channel.WEBHOOK, "ops", url=URL))
+    await handlers.create_rule(
+        commands.CreateRule(TENANT, "usage", (THRESHOLD,), (Channel.WEBHOOK,)), uow=FakeUnitOfWork(store)
+    )
+    event = SourceEvent(
+        "e1", THRESHOLD, TENANT, "acct-1", {"feature_key": "reports", "threshold_percent": 80}
+    )
+    await handlers.notify_events(
+        commands.NotifyEvents("events", [event]), uow=FakeUnitOfWork(store), clock=clock
+    )
+    [delivery_id] = store.deliveries
+
+    clock.advance(timedelta(hours=1))
+    resend = commands.ResendDelivery(TENANT, delivery_id)
+    await handlers.resend_delivery(resend, uow=FakeUnitOfWork(store), clock=clock)
+    delivery = store.deliveries[delivery_id]
+    assert (delivery.status, delivery.next_attempt_at, delivery.series_started_at) == (
+        "pending",
+        clock.now(),
+        clock.now(),
+    )
+
+    disable = commands.SetChannelEnabled(TENANT, channel_id, enabled=False)
+    await handlers.set_channel_enabled(disable, uow=FakeUnitOfWork(store), clock=clock)
+    with pytest.raises(ChannelDisabled):
+        await handlers.resend_delivery(resend, uow=FakeUnitOfWork(store), clock=clock)

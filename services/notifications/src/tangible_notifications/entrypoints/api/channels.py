@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from tangible_notifications.adapters.ssrf import SsrfGuard
 from tangible_notifications.domain import commands
@@ -14,14 +14,15 @@ from tangible_notifications.entrypoints.dependencies import ContainerDep
 from tangible_notifications.entrypoints.schemas.channels import (
     ChannelCreate,
     ChannelCreated,
-    ChannelPage,
     ChannelPatch,
     ChannelRead,
     SecretRotated,
     SecretRotation,
 )
+from tangible_notifications.entrypoints.schemas.common import UncountedPage
 from tangible_notifications.service_layer import handlers
 from tangible_runtime.app import AdminPrincipal
+from tangible_runtime.paging import PagingDep
 
 router = APIRouter()
 
@@ -59,16 +60,17 @@ async def create_channel(
     return ChannelCreated(**ChannelRead.model_validate(endpoint).model_dump(), secret=secret)
 
 
-@router.get("/channels", response_model=ChannelPage, tags=["channels"], summary="The tenant's channels")
+@router.get(
+    "/channels", response_model=UncountedPage[ChannelRead], tags=["channels"], summary="The tenant's channels"
+)
 async def list_channels(
     principal: AdminPrincipal,
     container: ContainerDep,
-    limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0, le=1_000_000),
-) -> ChannelPage:
+    paging: PagingDep,
+) -> UncountedPage[ChannelRead]:
     async with container.new_uow() as uow:
-        endpoints = await uow.channels.page(principal.tenant_id, limit=limit, offset=offset)
-    return ChannelPage(items=[ChannelRead.model_validate(e) for e in endpoints], limit=limit, offset=offset)
+        endpoints = await uow.channels.page(principal.tenant_id, limit=paging.limit, offset=paging.offset)
+    return UncountedPage[ChannelRead].at([ChannelRead.model_validate(e) for e in endpoints], paging)
 
 
 @router.get("/channels/{channel_id}", response_model=ChannelRead, tags=["channels"], summary="One channel")

@@ -8,23 +8,26 @@ from fastapi import APIRouter, Query
 
 from tangible_notifications.domain import commands
 from tangible_notifications.entrypoints.dependencies import ContainerDep
-from tangible_notifications.entrypoints.schemas.channels import DeliveryPage, DeliveryRead
+from tangible_notifications.entrypoints.schemas.channels import DeliveryRead
+from tangible_notifications.entrypoints.schemas.common import UncountedPage
 from tangible_notifications.service_layer import handlers, views
 from tangible_runtime.app import AdminPrincipal
+from tangible_runtime.paging import PagingDep
 
 router = APIRouter()
 
 
-@router.get("/deliveries", response_model=DeliveryPage, tags=["deliveries"], summary="The delivery log")
+@router.get(
+    "/deliveries", response_model=UncountedPage[DeliveryRead], tags=["deliveries"], summary="The delivery log"
+)
 async def list_deliveries(
     principal: AdminPrincipal,
     container: ContainerDep,
+    paging: PagingDep,
     status: Literal["scheduled", "pending", "succeeded", "failed"] | None = None,
     account_id: str | None = Query(default=None, max_length=256),
     channel: Literal["inbox", "webhook", "email"] | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0, le=1_000_000),
-) -> DeliveryPage:
+) -> UncountedPage[DeliveryRead]:
     """Newest first, each with every attempt (outcome, status code, error, duration)."""
     logged = await views.delivery_log(
         container.new_uow(),
@@ -32,12 +35,10 @@ async def list_deliveries(
         status=status,
         account_id=account_id,
         channel=channel,
-        limit=limit,
-        offset=offset,
+        limit=paging.limit,
+        offset=paging.offset,
     )
-    return DeliveryPage(
-        items=[DeliveryRead.model_validate(entry) for entry in logged], limit=limit, offset=offset
-    )
+    return UncountedPage[DeliveryRead].at([DeliveryRead.model_validate(entry) for entry in logged], paging)
 
 
 @router.get(

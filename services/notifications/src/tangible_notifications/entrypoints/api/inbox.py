@@ -9,6 +9,7 @@ from tangible_notifications.entrypoints.dependencies import ContainerDep
 from tangible_notifications.entrypoints.schemas.inbox import InboxItemRead, InboxPage, ReadState, UnreadCount
 from tangible_notifications.service_layer import handlers, views
 from tangible_runtime.app import ReadPrincipal
+from tangible_runtime.paging import PagingDep
 
 router = APIRouter()
 UserQuery = Query(
@@ -26,10 +27,9 @@ async def get_inbox(
     account_id: str,
     principal: ReadPrincipal,
     container: ContainerDep,
+    paging: PagingDep,
     user_id: str | None = UserQuery,
     unread: bool = Query(default=False, description="Only unread items"),
-    limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> InboxPage:
     principal.require_account(account_id)
     items, unread_count = await views.inbox_page(
@@ -38,15 +38,15 @@ async def get_inbox(
         account_id=account_id,
         user_id=user_id,
         unread_only=unread,
-        limit=limit,
-        offset=offset,
+        limit=paging.limit,
+        offset=paging.offset,
     )
     return InboxPage(
         account_id=account_id,
         items=[InboxItemRead.model_validate(item) for item in items],
         unread_count=unread_count,
-        limit=limit,
-        offset=offset,
+        limit=paging.limit,
+        offset=paging.offset,
     )
 
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from tangible_notifications.domain import commands
 from tangible_notifications.domain.model import Channel, Priority, RuleFilters, Template
 from tangible_notifications.entrypoints.dependencies import ContainerDep
+from tangible_notifications.entrypoints.schemas.common import UncountedPage
 from tangible_notifications.entrypoints.schemas.rules import (
     RuleCreate,
-    RulePage,
     RuleRead,
     RuleUpdate,
     TemplateIn,
 )
 from tangible_notifications.service_layer import handlers
 from tangible_runtime.app import AdminPrincipal
+from tangible_runtime.paging import PagingDep
 
 router = APIRouter()
 
@@ -44,16 +45,15 @@ async def create_rule(body: RuleCreate, principal: AdminPrincipal, container: Co
     return RuleRead.model_validate(rule)
 
 
-@router.get("/rules", response_model=RulePage, tags=["rules"], summary="The tenant's rules")
+@router.get("/rules", response_model=UncountedPage[RuleRead], tags=["rules"], summary="The tenant's rules")
 async def list_rules(
     principal: AdminPrincipal,
     container: ContainerDep,
-    limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0, le=1_000_000),
-) -> RulePage:
+    paging: PagingDep,
+) -> UncountedPage[RuleRead]:
     async with container.new_uow() as uow:
-        rules = await uow.rules.page(principal.tenant_id, limit=limit, offset=offset)
-    return RulePage(items=[RuleRead.model_validate(r) for r in rules], limit=limit, offset=offset)
+        rules = await uow.rules.page(principal.tenant_id, limit=paging.limit, offset=paging.offset)
+    return UncountedPage[RuleRead].at([RuleRead.model_validate(r) for r in rules], paging)
 
 
 @router.put("/rules/{rule_id}", response_model=RuleRead, tags=["rules"], summary="Replace or disable a rule")

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from tangible_notifications.domain import commands
 from tangible_notifications.domain.model import Channel, Template
 from tangible_notifications.domain.planning import TenantConfig, stored_or_default
 from tangible_notifications.entrypoints.api.rules import template_of
 from tangible_notifications.entrypoints.dependencies import ContainerDep
+from tangible_notifications.entrypoints.schemas.common import UncountedPage
 from tangible_notifications.entrypoints.schemas.rules import (
     PreviewRead,
     PreviewRequest,
     TemplateIn,
-    TemplatePage,
     TemplateRead,
 )
 from tangible_notifications.service_layer import handlers
 from tangible_notifications.service_layer.preview import preview
 from tangible_runtime.app import AdminPrincipal
 from tangible_runtime.domain import NotFound
+from tangible_runtime.paging import PagingDep
 
 router = APIRouter()
 
@@ -41,16 +42,20 @@ async def put_template(
     return TemplateRead(event_type=event_type, channel=channel, **body.model_dump())
 
 
-@router.get("/templates", response_model=TemplatePage, tags=["templates"], summary="The tenant's templates")
+@router.get(
+    "/templates",
+    response_model=UncountedPage[TemplateRead],
+    tags=["templates"],
+    summary="The tenant's templates",
+)
 async def list_templates(
     principal: AdminPrincipal,
     container: ContainerDep,
-    limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0, le=1_000_000),
-) -> TemplatePage:
+    paging: PagingDep,
+) -> UncountedPage[TemplateRead]:
     async with container.new_uow() as uow:
-        rows = await uow.templates.page(principal.tenant_id, limit=limit, offset=offset)
-    return TemplatePage(items=[TemplateRead.model_validate(r) for r in rows], limit=limit, offset=offset)
+        rows = await uow.templates.page(principal.tenant_id, limit=paging.limit, offset=paging.offset)
+    return UncountedPage[TemplateRead].at([TemplateRead.model_validate(r) for r in rows], paging)
 
 
 @router.delete(

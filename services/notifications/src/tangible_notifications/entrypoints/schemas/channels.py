@@ -56,12 +56,6 @@ class ChannelCreated(ChannelRead):
     secret: str | None = Field(description="The webhook signing secret; shown only now.")
 
 
-class ChannelPage(BaseModel):
-    items: list[ChannelRead]
-    limit: int
-    offset: int
-
-
 class ChannelPatch(Strict):
     enabled: StrictBool
 
@@ -105,9 +99,3 @@ class DeliveryRead(BaseModel):
     delivered_at: datetime | None
     created_at: datetime
     attempt_log: list[AttemptRead]
-
-
-class DeliveryPage(BaseModel):
-    items: list[DeliveryRead]
-    limit: int
-    offset: int

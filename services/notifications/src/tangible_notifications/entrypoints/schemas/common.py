@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic.json_schema import SkipJsonSchema
+
+from tangible_runtime.paging import Page, Paging
+
+T = TypeVar("T")
 
 EMAIL = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$"
 RuleChannel = Literal["inbox", "webhook", "email", "csm"]
@@ -27,3 +32,15 @@ LocalTime = Annotated[
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class UncountedPage(Page[T], Generic[T]):
+    """A page of a list notifications does not count: items, limit and offset, as these
+    lists have always answered. Counting would cost a scan of the delivery log (which only
+    grows) on every page, for a figure no client reads, so `total` is never sent."""
+
+    total: SkipJsonSchema[int] = Field(default=0, exclude=True)
+
+    @classmethod
+    def at(cls, items: list[T], paging: Paging) -> Self:
+        return cls(items=items, limit=paging.limit, offset=paging.offset)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tangible_notifications.entrypoints.schemas.common import EMAIL, LocalTime, Mode, Strict
+from tangible_notifications.entrypoints.schemas.common import EMAIL, LocalTime, Mode, Strict, UncountedPage
 
 
 class QuietHoursIO(Strict):
@@ -53,12 +53,9 @@ class InboxItemRead(BaseModel):
     created_at: datetime
 
 
-class InboxPage(BaseModel):
+class InboxPage(UncountedPage[InboxItemRead]):
     account_id: str
-    items: list[InboxItemRead]
     unread_count: int
-    limit: int
-    offset: int
 
 
 class UnreadCount(BaseModel):

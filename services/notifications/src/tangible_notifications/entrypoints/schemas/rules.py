@@ -54,23 +54,11 @@ class RuleRead(RuleCreate):
     enabled: bool
 
 
-class RulePage(BaseModel):
-    items: list[RuleRead]
-    limit: int
-    offset: int
-
-
 class TemplateRead(TemplateIn):
     model_config = ConfigDict(from_attributes=True)
 
     event_type: str
     channel: str
-
-
-class TemplatePage(BaseModel):
-    items: list[TemplateRead]
-    limit: int
-    offset: int
 
 
 class PreviewRequest(Strict):

@@ -3,11 +3,20 @@ secrets, rotation, the inbox's read state, resending from the delivery log."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from services.notifications.tests.unit.fakes import FakeGuard, FakeSecrets, FakeUnitOfWork, Store
+from services.notifications.tests.unit.scenario import (
+    TENANT,
+    URL,
+    add_channel,
+    add_rule,
+    add_webhook,
+    crossed,
+    notify,
+)
 from tangible_notifications.domain import commands
 from tangible_notifications.domain.errors import (
     ChannelDisabled,
@@ -15,32 +24,9 @@ from tangible_notifications.domain.errors import (
     InboxItemNotFound,
     TargetRefused,
 )
-from tangible_notifications.domain.model import Channel, SourceEvent
+from tangible_notifications.domain.model import Channel
 from tangible_notifications.service_layer import handlers, views
 from tangible_runtime.domain import ManualClock
-
-TENANT = "t1"
-THRESHOLD = "tangible.entitlements.v1.threshold_crossed"
-URL = "https://hooks.example/x"
-
-
-@pytest.fixture
-def store() -> Store:
-    return Store()
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(datetime(2026, 11, 10, 12, tzinfo=UTC))
-
-
-async def create(
-    store: Store, clock: ManualClock, command: commands.CreateChannel, guard: FakeGuard | None = None
-) -> str:
-    endpoint, _ = await handlers.create_channel(
-        command, uow=FakeUnitOfWork(store), secrets=FakeSecrets(), guard=guard or FakeGuard(), clock=clock
-    )
-    return endpoint.id
 
 
 async def test_a_webhook_channel_is_guarded_and_its_secret_shown_once_and_stored_sealed(
@@ -48,18 +34,12 @@ async def test_a_webhook_channel_is_guarded_and_its_secret_shown_once_and_stored
 ) -> None:
     guard = FakeGuard("https://10.0.0.1/x")
     with pytest.raises(TargetRefused):
-        await create(
-            store,
-            clock,
-            commands.CreateChannel(TENANT, Channel.WEBHOOK, "ops", url="https://10.0.0.1/x"),
-            guard,
-        )
+        private = commands.CreateChannel(TENANT, Channel.WEBHOOK, "ops", url="https://10.0.0.1/x")
+        await add_channel(store, clock, private, guard)
     assert not store.channels
 
-    command = commands.CreateChannel(TENANT, Channel.WEBHOOK, "ops", url=URL)
-    endpoint, secret = await handlers.create_channel(
-        command, uow=FakeUnitOfWork(store), secrets=FakeSecrets(), guard=guard, clock=clock
-    )
+    public = commands.CreateChannel(TENANT, Channel.WEBHOOK, "ops", url=URL)
+    endpoint, secret = await add_channel(store, clock, public, guard)
     assert guard.checked == ["https://10.0.0.1/x", URL]
     assert secret == "whsec_generated1"
     assert [s.ciphertext for s in store.secrets[endpoint.id]] == ["sealed:whsec_generated1"]
@@ -68,7 +48,7 @@ async def test_a_webhook_channel_is_guarded_and_its_secret_shown_once_and_stored
 async def test_rotating_keeps_the_old_secret_for_the_overlap_and_email_channels_have_none(
     store: Store, clock: ManualClock
 ) -> None:
-    webhook = await create(store, clock, commands.CreateChannel(TENANT, Channel.WEBHOOK, "ops", url=URL))
+    webhook = await add_webhook(store, clock)
     secrets = FakeSecrets()
     secrets.made = 1
     command = commands.RotateSecret(TENANT, webhook, timedelta(hours=24))
@@ -79,9 +59,8 @@ async def test_rotating_keeps_the_old_secret_for_the_overlap_and_email_channels_
     active = await FakeUnitOfWork(store).channels.active_secrets([webhook], clock.now() + timedelta(hours=23))
     assert [s.ciphertext for s in active[webhook]] == ["sealed:whsec_generated2", "sealed:whsec_generated1"]
 
-    email = await create(
-        store, clock, commands.CreateChannel(TENANT, Channel.EMAIL, "team", recipients=("a@b.example",))
-    )
+    team = commands.CreateChannel(TENANT, Channel.EMAIL, "team", recipients=("a@b.example",))
+    email = (await add_channel(store, clock, team))[0].id
     with pytest.raises(ChannelHasNoSecret):
         rotate = commands.RotateSecret(TENANT, email, timedelta(hours=1))
         await handlers.rotate_secret(rotate, uow=FakeUnitOfWork(store), secrets=secrets, clock=clock)
@@ -90,15 +69,8 @@ async def test_rotating_keeps_the_old_secret_for_the_overlap_and_email_channels_
 async def test_an_inbox_item_is_marked_read_and_unread_by_its_account_only(
     store: Store, clock: ManualClock
 ) -> None:
-    await handlers.create_rule(
-        commands.CreateRule(TENANT, "usage", (THRESHOLD,), (Channel.INBOX,)), uow=FakeUnitOfWork(store)
-    )
-    event = SourceEvent(
-        "e1", THRESHOLD, TENANT, "acct-1", {"feature_key": "reports", "threshold_percent": 80}
-    )
-    await handlers.notify_events(
-        commands.NotifyEvents("events", [event]), uow=FakeUnitOfWork(store), clock=clock
-    )
+    await add_rule(store, Channel.INBOX)
+    await notify(store, clock, crossed())
     [item_id] = store.inbox
 
     async def unread() -> int:
@@ -122,16 +94,9 @@ async def test_an_inbox_item_is_marked_read_and_unread_by_its_account_only(
 async def test_a_delivery_is_resent_only_while_its_channel_is_enabled(
     store: Store, clock: ManualClock
 ) -> None:
-    channel_id = await create(store, clock, commands.CreateChannel(TENANT, Channel.WEBHOOK, "ops", url=URL))
-    await handlers.create_rule(
-        commands.CreateRule(TENANT, "usage", (THRESHOLD,), (Channel.WEBHOOK,)), uow=FakeUnitOfWork(store)
-    )
-    event = SourceEvent(
-        "e1", THRESHOLD, TENANT, "acct-1", {"feature_key": "reports", "threshold_percent": 80}
-    )
-    await handlers.notify_events(
-        commands.NotifyEvents("events", [event]), uow=FakeUnitOfWork(store), clock=clock
-    )
+    channel_id = await add_webhook(store, clock)
+    await add_rule(store, Channel.WEBHOOK)
+    await notify(store, clock, crossed())
     [delivery_id] = store.deliveries
 
     clock.advance(timedelta(hours=1))

@@ -5,54 +5,28 @@ channel from those given."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
-
-from services.notifications.tests.unit.fakes import FakeGuard, FakeSecrets, FakeSender, FakeUnitOfWork, Store
-from tangible_notifications.domain import commands
-from tangible_notifications.domain.model import Channel, SourceEvent
+from services.notifications.tests.unit.fakes import FakeSender, FakeUnitOfWork, Store
+from services.notifications.tests.unit.scenario import add_rule, add_webhook, crossed, notify
+from tangible_notifications.domain.model import Channel
 from tangible_notifications.domain.retry import Outcome, RetryPolicy
 from tangible_notifications.service_layer import handlers
 from tangible_notifications.service_layer.handlers.delivery import Dispatch
 from tangible_runtime.domain import ManualClock
 from tangible_schemas.notifications import EndpointDisabled, NotificationDelivered, NotificationFailed
 
-TENANT = "t1"
-THRESHOLD = "tangible.entitlements.v1.threshold_crossed"
 POLICY = RetryPolicy(
     window=timedelta(hours=1), base=timedelta(seconds=10), cap=timedelta(minutes=5), jitter=0
 )
 
 
-@pytest.fixture
-def store() -> Store:
-    return Store()
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(datetime(2026, 11, 10, 12, tzinfo=UTC))
-
-
-async def notify(store: Store, clock: ManualClock, *event_ids: str) -> None:
-    data = {"feature_key": "reports", "threshold_percent": 80, "usage": 8, "limit": 10}
-    events = [SourceEvent(i, THRESHOLD, TENANT, "acct-1", data) for i in event_ids]
-    await handlers.notify_events(
-        commands.NotifyEvents("events", events), uow=FakeUnitOfWork(store), clock=clock
-    )
-
-
 async def webhook_notified(store: Store, clock: ManualClock, *event_ids: str) -> str:
     """A webhook channel, a rule sending to it, and one event per id: their deliveries are due."""
-    rule = commands.CreateRule(TENANT, "usage", (THRESHOLD,), (Channel.WEBHOOK,))
-    await handlers.create_rule(rule, uow=FakeUnitOfWork(store))
-    command = commands.CreateChannel(TENANT, Channel.WEBHOOK, "ops", url="https://hooks.example/x")
-    endpoint, _ = await handlers.create_channel(
-        command, uow=FakeUnitOfWork(store), secrets=FakeSecrets(), guard=FakeGuard(), clock=clock
-    )
-    await notify(store, clock, *(event_ids or ("e1",)))
-    return endpoint.id
+    await add_rule(store, Channel.WEBHOOK)
+    endpoint_id = await add_webhook(store, clock)
+    await notify(store, clock, *(crossed(i) for i in event_ids or ("e1",)))
+    return endpoint_id
 
 
 async def deliver(
@@ -143,7 +117,7 @@ async def test_an_endpoint_failing_for_longer_than_allowed_is_disabled_and_its_d
     assert store.channels[endpoint_id].enabled  # failing, but not for long yet
 
     clock.advance(day)
-    await notify(store, clock, "e2")
+    await notify(store, clock, crossed("e2"))
     assert await deliver(store, clock, sender, disable_after=day) == 2
 
     endpoint = store.channels[endpoint_id]

@@ -5,51 +5,24 @@ notifications go out as one digest."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from services.notifications.tests.unit.fakes import FakeGuard, FakeSecrets, FakeUnitOfWork, Store
+from services.notifications.tests.unit.fakes import FakeUnitOfWork, Store
+from services.notifications.tests.unit.scenario import (
+    TENANT,
+    add_channel,
+    add_rule,
+    add_webhook,
+    crossed,
+    notify,
+)
 from tangible_notifications.domain import commands
-from tangible_notifications.domain.model import Channel, Preference, Priority, SourceEvent
+from tangible_notifications.domain.model import Channel, Preference, Priority
 from tangible_notifications.service_layer import handlers
 from tangible_runtime.domain import ManualClock
 from tangible_schemas.notifications import NotificationDelivered
-
-TENANT = "t1"
-THRESHOLD = "tangible.entitlements.v1.threshold_crossed"
-
-
-@pytest.fixture
-def store() -> Store:
-    return Store()
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(datetime(2026, 11, 10, 12, tzinfo=UTC))
-
-
-def crossed(event_id: str = "e1", account: str = "acct-1") -> SourceEvent:
-    data = {"feature_key": "reports", "threshold_percent": 80, "usage": 8, "limit": 10}
-    return SourceEvent(event_id, THRESHOLD, TENANT, account, data)
-
-
-async def rule(store: Store, *channels: Channel, priority: Priority = Priority.NORMAL) -> None:
-    command = commands.CreateRule(TENANT, "usage", (THRESHOLD,), channels, priority=priority)
-    await handlers.create_rule(command, uow=FakeUnitOfWork(store))
-
-
-async def channel(store: Store, clock: ManualClock, command: commands.CreateChannel) -> str:
-    endpoint, _ = await handlers.create_channel(
-        command, uow=FakeUnitOfWork(store), secrets=FakeSecrets(), guard=FakeGuard(), clock=clock
-    )
-    return endpoint.id
-
-
-async def notify(store: Store, clock: ManualClock, *events: SourceEvent, consumer: str = "events") -> int:
-    command = commands.NotifyEvents(consumer=consumer, events=list(events))
-    return await handlers.notify_events(command, uow=FakeUnitOfWork(store), clock=clock)
 
 
 def by_channel(store: Store) -> dict[str, list[str]]:
@@ -62,13 +35,11 @@ def by_channel(store: Store) -> dict[str, list[str]]:
 async def test_an_event_makes_one_notification_per_rule_recipient_and_channel_once_however_replayed(
     store: Store, clock: ManualClock
 ) -> None:
-    await rule(store, Channel.INBOX, Channel.WEBHOOK)
-    await rule(store, Channel.EMAIL)
-    await channel(
-        store, clock, commands.CreateChannel(TENANT, Channel.WEBHOOK, "ops", url="https://h.example/x")
-    )
+    await add_rule(store, Channel.INBOX, Channel.WEBHOOK)
+    await add_rule(store, Channel.EMAIL)
+    await add_webhook(store, clock)
     two = ("a@acme.example", "b@acme.example")
-    await channel(store, clock, commands.CreateChannel(TENANT, Channel.EMAIL, "team", recipients=two))
+    await add_channel(store, clock, commands.CreateChannel(TENANT, Channel.EMAIL, "team", recipients=two))
 
     due = await notify(store, clock, crossed())
 
@@ -90,7 +61,7 @@ async def test_an_event_makes_one_notification_per_rule_recipient_and_channel_on
 
 
 async def test_a_batch_that_fails_leaves_nothing_behind(store: Store, clock: ManualClock) -> None:
-    await rule(store, Channel.INBOX)
+    await add_rule(store, Channel.INBOX)
     uow = FakeUnitOfWork(store)
 
     async def broken(*args: object) -> None:
@@ -106,8 +77,8 @@ async def test_a_batch_that_fails_leaves_nothing_behind(store: Store, clock: Man
 async def test_preferences_drop_the_inbox_and_hold_email_for_a_digest(
     store: Store, clock: ManualClock
 ) -> None:
-    await rule(store, Channel.INBOX, Channel.EMAIL)
-    await channel(
+    await add_rule(store, Channel.INBOX, Channel.EMAIL)
+    await add_channel(
         store, clock, commands.CreateChannel(TENANT, Channel.EMAIL, "contacts", to_account_contacts=True)
     )
     preference = Preference(
@@ -134,8 +105,8 @@ async def test_preferences_drop_the_inbox_and_hold_email_for_a_digest(
 
 
 async def test_critical_notices_bypass_opt_outs_and_digests(store: Store, clock: ManualClock) -> None:
-    await rule(store, Channel.INBOX, Channel.EMAIL, priority=Priority.CRITICAL)
-    await channel(
+    await add_rule(store, Channel.INBOX, Channel.EMAIL, priority=Priority.CRITICAL)
+    await add_channel(
         store, clock, commands.CreateChannel(TENANT, Channel.EMAIL, "contacts", to_account_contacts=True)
     )
     preference = Preference(

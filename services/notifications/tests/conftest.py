@@ -4,7 +4,6 @@ HTTP contracts served with fixed figures (the other services' APIs, not fakes of
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,7 +15,6 @@ from typing import Any, Protocol
 
 import httpx
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 from cryptography.fernet import Fernet
 from starlette.applications import Starlette
@@ -26,7 +24,7 @@ from starlette.routing import Route
 
 from tangible_devstack.processes import free_port
 from tangible_devstack.pytest_plugin import DatabaseFactory
-from tangible_devstack.testing import running, wait_ready
+from tangible_devstack.testing import running, serving, wait_ready
 from tangible_notifications.bootstrap import bootstrap
 from tangible_notifications.config import Settings
 from tangible_runtime.auth import RevocationList, TokenVerifier, Unauthenticated
@@ -112,25 +110,6 @@ async def publish(kafka_settings: KafkaSettings) -> AsyncIterator[Publish]:
         yield send
     finally:
         await producer.stop()
-
-
-@asynccontextmanager
-async def serve(app: Starlette) -> AsyncIterator[str]:
-    """Run an ASGI app with uvicorn on a free loopback port; yields its base URL."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @dataclass
@@ -287,7 +266,7 @@ async def contracts(auth_settings: AuthSettings) -> AsyncIterator[tuple[Contract
     """(contracts, entitlements URL, rewards URL), both served on loopback."""
     assert auth_settings.public_key is not None
     stub = Contracts(auth_settings.public_key.get_secret_value())
-    async with serve(stub.entitlements()) as entitlements, serve(stub.rewards()) as rewards:
+    async with serving(stub.entitlements()) as entitlements, serving(stub.rewards()) as rewards:
         yield stub, entitlements, rewards
 
 
@@ -300,7 +279,7 @@ async def receiver() -> AsyncIterator[Callable[..., Any]]:
         statuses: list[int] | None = None, headers: dict[str, str] | None = None
     ) -> tuple[Receiver, str]:
         hook = Receiver(statuses or [200], headers or {})
-        base = await stack.enter_async_context(serve(hook.app()))
+        base = await stack.enter_async_context(serving(hook.app()))
         return hook, f"{base}/hook"
 
     async with stack:

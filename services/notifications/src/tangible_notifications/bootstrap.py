@@ -14,12 +14,13 @@ from tangible_notifications.adapters.secrets import SecretBox
 from tangible_notifications.adapters.smtp import EmailSender, SmtpConfig
 from tangible_notifications.adapters.webhooks import WebhookSender
 from tangible_notifications.config import Settings, get_settings
+from tangible_notifications.domain.model import Channel
 from tangible_notifications.domain.retry import RetryPolicy
 from tangible_notifications.entrypoints import api, elements, stream
 from tangible_notifications.entrypoints.consumers import events_consumer
 from tangible_notifications.entrypoints.dependencies import Container
 from tangible_notifications.entrypoints.scheduler import delivery_worker, schedule_worker
-from tangible_notifications.service_layer.delivery import Senders
+from tangible_notifications.service_layer.handlers.delivery import Dispatch
 from tangible_runtime.auth import TokenIssuer
 from tangible_runtime.composition import AppOptions, RoleWorkers, ServiceDeclaration, relay_role, service_app
 from tangible_runtime.live import LiveHub
@@ -33,7 +34,7 @@ DESCRIPTION = (
 )
 
 
-def _senders(settings: Settings, client: httpx.AsyncClient, box: SecretBox) -> Senders:
+def _senders(settings: Settings, client: httpx.AsyncClient, box: SecretBox) -> Dispatch:
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     smtp = SmtpConfig(
         settings.smtp_host,
@@ -43,16 +44,16 @@ def _senders(settings: Settings, client: httpx.AsyncClient, box: SecretBox) -> S
         settings.smtp_starttls,
         settings.smtp_timeout_seconds,
     )
-    return Senders(
-        webhook=WebhookSender(client, allow_private=settings.allow_private_targets),
-        email=EmailSender(smtp),
-        secrets=box,
+    return Dispatch(
+        senders={
+            Channel.WEBHOOK: WebhookSender(client, box, allow_private=settings.allow_private_targets),
+            Channel.EMAIL: EmailSender(smtp, default_sender=settings.smtp_from),
+        },
         policy=RetryPolicy(
             window=timedelta(hours=settings.retry_window_hours),
             base=timedelta(seconds=settings.retry_base_seconds),
             cap=timedelta(seconds=settings.retry_cap_seconds),
         ),
-        smtp_from=settings.smtp_from,
         disable_after=timedelta(days=settings.disable_after_failing_days),
         lease=timedelta(seconds=settings.delivery_lease_seconds),
     )

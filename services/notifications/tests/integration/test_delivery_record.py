@@ -28,7 +28,7 @@ from tangible_notifications.bootstrap import bootstrap
 from tangible_notifications.config import Settings
 from tangible_notifications.domain.retry import RetryPolicy
 from tangible_notifications.entrypoints.dependencies import SOURCE
-from tangible_notifications.service_layer.delivery import Senders, deliver_due
+from tangible_notifications.service_layer.handlers.delivery import Dispatch, deliver_due
 from tangible_notifications.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.db import create_engine, create_session_factory
 from tangible_runtime.domain import ManualClock
@@ -84,14 +84,16 @@ async def test_an_acknowledged_webhook_is_recorded_once_even_if_the_database_bli
             await super().commit()
 
     async with httpx.AsyncClient() as client:
-        senders = Senders(
-            webhook=WebhookSender(client, allow_private=True),
-            email=EmailSender(SmtpConfig("127.0.0.1", 1, None, None, False, 1.0)),
-            secrets=SecretBox(key),
+        dispatch = Dispatch(
+            senders={
+                "webhook": WebhookSender(client, SecretBox(key), allow_private=True),
+                "email": EmailSender(
+                    SmtpConfig("127.0.0.1", 1, None, None, False, 1.0), default_sender="noreply@example.test"
+                ),
+            },
             policy=RetryPolicy(
                 window=timedelta(hours=1), base=timedelta(seconds=1), cap=timedelta(seconds=5)
             ),
-            smtp_from="noreply@example.test",
             disable_after=timedelta(days=5),
             lease=timedelta(seconds=30),
         )
@@ -100,9 +102,9 @@ async def test_an_acknowledged_webhook_is_recorded_once_even_if_the_database_bli
             return BlinkingOnRecord(sessions, outbox_table=outbox, source=SOURCE)
 
         try:
-            assert await deliver_due(new_uow=new_uow, senders=senders, clock=clock, limit=10) == 1
+            assert await deliver_due(new_uow=new_uow, dispatch=dispatch, clock=clock, limit=10) == 1
             clock.advance(timedelta(minutes=5))  # past the lease: nothing is due again
-            assert await deliver_due(new_uow=new_uow, senders=senders, clock=clock, limit=10) == 0
+            assert await deliver_due(new_uow=new_uow, dispatch=dispatch, clock=clock, limit=10) == 0
         finally:
             await engine.dispose()
 

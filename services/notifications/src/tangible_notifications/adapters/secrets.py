@@ -22,6 +22,9 @@ class SecretBox:
         parts = [k.strip() for k in (keys or "").split(",") if k.strip()]
         self._fernet = MultiFernet([Fernet(k) for k in parts]) if parts else None
 
+    def generate(self) -> str:
+        return new_webhook_secret()
+
     @property
     def available(self) -> bool:
         return self._fernet is not None

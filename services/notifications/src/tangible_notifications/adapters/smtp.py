@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 
 import aiosmtplib
 
 from tangible_notifications.domain.retry import AttemptResult, Outcome
+from tangible_notifications.service_layer.ports import Job
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,28 @@ def _smtp_outcome(code: int) -> Outcome:
 
 
 class EmailSender:
-    def __init__(self, config: SmtpConfig) -> None:
-        self._config = config
+    """The email channel's `Sender`. An SMTP relay's trouble is not the channel's doing, so
+    failures do not count against it."""
 
-    async def send(self, message: EmailMessage) -> AttemptResult:
+    watches_endpoint = False
+
+    def __init__(self, config: SmtpConfig, *, default_sender: str) -> None:
+        self._config = config
+        self._default_sender = default_sender
+
+    async def send(self, job: Job, now: datetime) -> AttemptResult:
+        n = job.notification
+        message = build_message(
+            sender=(job.endpoint.sender if job.endpoint else None) or self._default_sender,
+            to=job.delivery.target,
+            subject=n.title,
+            text=n.body,
+            html=n.html or "",
+            message_id=job.delivery.id,
+        )
+        return await self.submit(message)
+
+    async def submit(self, message: EmailMessage) -> AttemptResult:
         started = time.perf_counter()
         c = self._config
 

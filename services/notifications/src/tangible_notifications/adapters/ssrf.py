@@ -72,3 +72,13 @@ async def resolve(url: str, *, allow_private: bool) -> Target:
                 f"'{parsed.host}' resolves to a private, loopback or link-local address ({refused[0]})"
             )
     return Target(parsed, addresses[0])
+
+
+class SsrfGuard:
+    """The guard handlers check webhook URLs with (`allow_private`: local development)."""
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self._allow_private = allow_private
+
+    async def check(self, url: str) -> None:
+        await resolve(url, allow_private=self._allow_private)

@@ -1,17 +1,24 @@
-"""Webhook sender per Standard Webhooks: signed with every active secret, no redirects."""
+"""Webhook sender per Standard Webhooks: signed with every active secret, no redirects.
+
+The body is built here, the same bytes on every attempt: the signature covers them and
+receivers dedupe on `webhook-id` (the delivery's id)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import httpx
 from standardwebhooks.webhooks import Webhook
 
+from tangible_notifications.adapters.secrets import SecretBox
 from tangible_notifications.adapters.ssrf import Unresolvable, resolve
 from tangible_notifications.domain.errors import TargetRefused
+from tangible_notifications.domain.records import StoredNotification
 from tangible_notifications.domain.retry import AttemptResult, Outcome, classify_status, parse_retry_after
+from tangible_notifications.service_layer.ports import Job
 
 
 def signature_header(msg_id: str, timestamp: datetime, body: str, secrets: Sequence[str]) -> str:
@@ -19,12 +26,57 @@ def signature_header(msg_id: str, timestamp: datetime, body: str, secrets: Seque
     return " ".join(Webhook(secret).sign(msg_id, timestamp, body) for secret in secrets)
 
 
+def webhook_body(n: StoredNotification) -> str:
+    payload = {
+        "type": n.event_type,
+        "timestamp": n.created_at.astimezone(UTC).isoformat(),
+        "data": {
+            "notification_id": n.id,
+            "account_id": n.account_id,
+            "user_id": n.user_id,
+            "title": n.title,
+            "body": n.body,
+            "category": n.category,
+            "priority": n.priority,
+            "source_event_id": n.source_event_id,
+            "event": {"id": n.source_event_id, "type": n.event_type, "data": n.context.get("data", {})},
+        },
+    }
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str)
+
+
 class WebhookSender:
-    def __init__(self, client: httpx.AsyncClient, *, allow_private: bool) -> None:
+    """The webhook channel's `Sender`: a receiver that keeps failing gets its endpoint disabled."""
+
+    watches_endpoint = True
+
+    def __init__(self, client: httpx.AsyncClient, box: SecretBox, *, allow_private: bool) -> None:
         self._client = client
+        self._box = box
         self._allow_private = allow_private
 
-    async def send(
+    def _secrets(self, sealed: Sequence[str]) -> list[str]:
+        secrets: list[str] = []
+        for ciphertext in sealed:
+            try:
+                secrets.append(self._box.decrypt(ciphertext))
+            except Exception:  # a secret sealed with a retired key: sign with the others
+                continue
+        return secrets
+
+    async def send(self, job: Job, now: datetime) -> AttemptResult:
+        endpoint = job.endpoint
+        if endpoint is None or not endpoint.enabled or not endpoint.url:
+            return AttemptResult(Outcome.REJECTED, error="endpoint disabled or deleted")
+        secrets = self._secrets(job.secrets)
+        if not secrets:
+            return AttemptResult(Outcome.FAILED, error="no active secret could be decrypted")
+        body = webhook_body(job.notification)
+        return await self.post(
+            url=endpoint.url, msg_id=job.delivery.id, timestamp=now, body=body, secrets=secrets
+        )
+
+    async def post(
         self, *, url: str, msg_id: str, timestamp: datetime, body: str, secrets: Sequence[str]
     ) -> AttemptResult:
         started = time.perf_counter()

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from tangible_notifications.domain.commands import NotifyEvents
 from tangible_notifications.domain.model import SourceEvent
 from tangible_notifications.entrypoints.dependencies import Container
-from tangible_notifications.service_layer.notify import notify_events
+from tangible_notifications.service_layer.handlers.notify import notify_events
 from tangible_runtime.consumer import ConsumerRunner, Delivery
 from tangible_runtime.service import ServiceRuntime, Worker
 from tangible_schemas import AccountEvent

@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from tangible_notifications.entrypoints.dependencies import Container
-from tangible_notifications.service_layer.compose import FetchFacts, compose_pending
-from tangible_notifications.service_layer.delivery import Senders, deliver_due
-from tangible_notifications.service_layer.schedules import send_digests, send_quarterly_summaries
+from tangible_notifications.service_layer.handlers.compose import FetchFacts, compose_pending
+from tangible_notifications.service_layer.handlers.delivery import Dispatch, deliver_due
+from tangible_notifications.service_layer.handlers.scheduled import send_digests, send_quarterly_summaries
 from tangible_runtime.errors import is_transient
 from tangible_runtime.logs import get_logger
 from tangible_runtime.service import Worker
@@ -38,7 +38,7 @@ async def _guarded(name: str, step: Callable[[], Awaitable[int]]) -> int:
         return 0
 
 
-def delivery_worker(container: Container, senders: Senders, fetch: FetchFacts) -> Worker:
+def delivery_worker(container: Container, dispatch: Dispatch, fetch: FetchFacts) -> Worker:
     """Composes personalised notifications, then sends what is due; woken in-process by the
     consumer and API, and polling for what other replicas or retries made due."""
     wake = asyncio.Event()
@@ -68,7 +68,7 @@ def delivery_worker(container: Container, senders: Senders, fetch: FetchFacts) -
                 "deliver",
                 lambda: deliver_due(
                     new_uow=container.new_uow,
-                    senders=senders,
+                    dispatch=dispatch,
                     clock=container.clock,
                     limit=settings.delivery_batch_size,
                 ),

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy.engine import RowMapping
+from dataclasses import replace
 
 from tangible_notifications.domain.errors import DeliveryNotFound
-from tangible_notifications.service_layer.unit_of_work import UnitOfWork
+from tangible_notifications.domain.records import AttemptRecord, DeliveryRecord, InboxItem
+from tangible_notifications.service_layer.ports import UnitOfWork
+
+UNFINISHED = ("pending", "scheduled")
 
 
-@dataclass(frozen=True)
-class LoggedDelivery:
-    delivery: RowMapping
-    attempts: list[RowMapping]
+def _logged(delivery: DeliveryRecord, attempts: list[AttemptRecord]) -> DeliveryRecord:
+    """With its attempts; a finished delivery shows no next attempt (a lease may linger)."""
+    next_at = delivery.next_attempt_at if delivery.status in UNFINISHED else None
+    return replace(delivery, next_attempt_at=next_at, attempt_log=tuple(attempts))
 
 
 async def delivery_log(
@@ -25,22 +26,22 @@ async def delivery_log(
     channel: str | None,
     limit: int,
     offset: int,
-) -> list[LoggedDelivery]:
+) -> list[DeliveryRecord]:
     async with uow:
         rows = await uow.deliveries.page(
             tenant_id, status=status, account_id=account_id, channel=channel, limit=limit, offset=offset
         )
-        attempts = await uow.deliveries.attempts_of([r["id"] for r in rows])
-    return [LoggedDelivery(r, attempts.get(r["id"], [])) for r in rows]
+        attempts = await uow.deliveries.attempts_of([r.id for r in rows])
+    return [_logged(r, attempts.get(r.id, [])) for r in rows]
 
 
-async def one_delivery(uow: UnitOfWork, *, tenant_id: str, delivery_id: str) -> LoggedDelivery:
+async def one_delivery(uow: UnitOfWork, *, tenant_id: str, delivery_id: str) -> DeliveryRecord:
     async with uow:
         row = await uow.deliveries.get(tenant_id, delivery_id)
         if row is None:
             raise DeliveryNotFound(f"delivery '{delivery_id}' does not exist")
         attempts = await uow.deliveries.attempts_of([delivery_id])
-    return LoggedDelivery(row, attempts.get(delivery_id, []))
+    return _logged(row, attempts.get(delivery_id, []))
 
 
 async def inbox_page(
@@ -52,13 +53,13 @@ async def inbox_page(
     unread_only: bool,
     limit: int,
     offset: int,
-) -> tuple[list[RowMapping], int]:
+) -> tuple[list[InboxItem], int]:
     async with uow:
-        rows = await uow.inbox_items.page(
+        items = await uow.inbox_items.page(
             tenant_id, account_id, user_id=user_id, unread_only=unread_only, limit=limit, offset=offset
         )
         unread = await uow.inbox_items.unread_count(tenant_id, account_id, user_id)
-    return rows, unread
+    return items, unread
 
 
 async def unread_count(uow: UnitOfWork, *, tenant_id: str, account_id: str, user_id: str | None) -> int:

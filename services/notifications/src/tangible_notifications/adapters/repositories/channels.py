@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, insert, or_, select, update
@@ -12,14 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_notifications.adapters import tables as t
 from tangible_notifications.domain.model import Channel, Endpoint
-
-
-@dataclass(frozen=True)
-class StoredSecret:
-    id: str
-    ciphertext: str
-    created_at: datetime
-    expires_at: datetime | None
+from tangible_notifications.domain.records import StoredSecret
 
 
 def endpoint_from_row(row: RowMapping) -> Endpoint:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import RowMapping
@@ -12,6 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_notifications.adapters import tables as t
 from tangible_notifications.domain.model import Delivery
+from tangible_notifications.domain.records import (
+    AttemptRecord,
+    DeliveryRecord,
+    FinishedAttempt,
+    StoppedDelivery,
+)
 
 _INSERT = text(
     """
@@ -58,6 +63,38 @@ _FINISH = text(
 )
 
 
+def _record(row: RowMapping) -> DeliveryRecord:
+    return DeliveryRecord(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        notification_id=row["notification_id"],
+        account_id=row["account_id"],
+        channel=row["channel"],
+        channel_id=row["channel_id"],
+        target=row["target"],
+        status=row["status"],
+        attempts=row["attempts"],
+        created_at=row["created_at"],
+        next_attempt_at=row["next_attempt_at"],
+        series_started_at=row["series_started_at"],
+        last_error=row["last_error"],
+        last_status_code=row["last_status_code"],
+        delivered_at=row["delivered_at"],
+    )
+
+
+def _attempt(row: RowMapping) -> AttemptRecord:
+    return AttemptRecord(
+        delivery_id=row["delivery_id"],
+        number=row["number"],
+        attempted_at=row["attempted_at"],
+        outcome=row["outcome"],
+        status_code=row["status_code"],
+        error=row["error"],
+        duration_ms=row["duration_ms"],
+    )
+
+
 class DeliveryRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -84,12 +121,12 @@ class DeliveryRepository:
             },
         )
 
-    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[RowMapping]:
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[DeliveryRecord]:
         """Due deliveries, leased: a crashed sender's lease runs out and another replica retries."""
         result = await self._session.execute(_CLAIM, {"now": now, "lease_until": lease_until, "limit": limit})
-        return list(result.mappings())
+        return [_record(r) for r in result.mappings()]
 
-    async def finish(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+    async def finish(self, rows: Sequence[FinishedAttempt]) -> set[str]:
         """Record outcomes; returns the ids recorded. `attempt` fences out a sender whose
         lease ran out and was taken over (its outcome is stale)."""
         if not rows:
@@ -97,18 +134,18 @@ class DeliveryRepository:
         result = await self._session.execute(
             _FINISH,
             {
-                "ids": [r["id"] for r in rows],
-                "attempts": [r["attempt"] for r in rows],
-                "statuses": [r["status"] for r in rows],
-                "next": [r["next_attempt_at"] for r in rows],
-                "errors": [r["last_error"] for r in rows],
-                "codes": [r["status_code"] for r in rows],
-                "delivered": [r["delivered_at"] for r in rows],
+                "ids": [r.id for r in rows],
+                "attempts": [r.attempt for r in rows],
+                "statuses": [r.status for r in rows],
+                "next": [r.next_attempt_at for r in rows],
+                "errors": [r.last_error for r in rows],
+                "codes": [r.status_code for r in rows],
+                "delivered": [r.delivered_at for r in rows],
             },
         )
         return {row.id for row in result}
 
-    async def log_attempts(self, rows: Sequence[dict[str, Any]]) -> None:
+    async def log_attempts(self, rows: Sequence[AttemptRecord]) -> None:
         if rows:
             await self._session.execute(
                 text(
@@ -121,13 +158,13 @@ class DeliveryRepository:
                     """
                 ),
                 {
-                    "ids": [r["delivery_id"] for r in rows],
-                    "numbers": [r["number"] for r in rows],
-                    "ats": [r["attempted_at"] for r in rows],
-                    "outcomes": [r["outcome"] for r in rows],
-                    "codes": [r["status_code"] for r in rows],
-                    "errors": [r["error"] for r in rows],
-                    "durations": [r["duration_ms"] for r in rows],
+                    "ids": [r.delivery_id for r in rows],
+                    "numbers": [r.number for r in rows],
+                    "ats": [r.attempted_at for r in rows],
+                    "outcomes": [r.outcome for r in rows],
+                    "codes": [r.status_code for r in rows],
+                    "errors": [r.error for r in rows],
+                    "durations": [r.duration_ms for r in rows],
                 },
             )
 
@@ -152,7 +189,7 @@ class DeliveryRepository:
                 .values(status="succeeded", attempts=1, delivered_at=now, next_attempt_at=None)
             )
 
-    async def fail_pending_for_channel(self, channel_id: str, reason: str) -> list[RowMapping]:
+    async def fail_pending_for_channel(self, channel_id: str, reason: str) -> list[StoppedDelivery]:
         result = await self._session.execute(
             text(
                 """
@@ -164,15 +201,18 @@ class DeliveryRepository:
             ),
             {"channel": channel_id, "reason": reason},
         )
-        return list(result.mappings())
+        return [StoppedDelivery(_record(r), r["source_event_id"]) for r in result.mappings()]
 
-    async def get(self, tenant_id: str, delivery_id: str, *, for_update: bool = False) -> RowMapping | None:
+    async def get(
+        self, tenant_id: str, delivery_id: str, *, for_update: bool = False
+    ) -> DeliveryRecord | None:
         query = select(t.deliveries).where(
             t.deliveries.c.tenant_id == tenant_id, t.deliveries.c.id == delivery_id
         )
         if for_update:
             query = query.with_for_update()
-        return (await self._session.execute(query)).mappings().first()
+        row = (await self._session.execute(query)).mappings().first()
+        return _record(row) if row else None
 
     async def resend(self, delivery_id: str, now: datetime) -> None:
         """A new series of attempts (a new retry window), logged after the earlier ones."""
@@ -191,7 +231,7 @@ class DeliveryRepository:
         channel: str | None,
         limit: int,
         offset: int,
-    ) -> list[RowMapping]:
+    ) -> list[DeliveryRecord]:
         d = t.deliveries.c
         query = select(t.deliveries).where(d.tenant_id == tenant_id)
         if status is not None:
@@ -201,9 +241,9 @@ class DeliveryRepository:
         if channel is not None:
             query = query.where(d.channel == channel)
         query = query.order_by(d.created_at.desc(), d.id).limit(limit).offset(offset)
-        return list((await self._session.execute(query)).mappings())
+        return [_record(r) for r in (await self._session.execute(query)).mappings()]
 
-    async def attempts_of(self, delivery_ids: Sequence[str]) -> dict[str, list[RowMapping]]:
+    async def attempts_of(self, delivery_ids: Sequence[str]) -> dict[str, list[AttemptRecord]]:
         if not delivery_ids:
             return {}
         a = t.delivery_attempts.c
@@ -212,7 +252,7 @@ class DeliveryRepository:
             .where(a.delivery_id.in_(list(delivery_ids)))
             .order_by(a.delivery_id, a.number)
         )
-        result: dict[str, list[RowMapping]] = {}
+        result: dict[str, list[AttemptRecord]] = {}
         for row in (await self._session.execute(query)).mappings():
-            result.setdefault(row["delivery_id"], []).append(row)
+            result.setdefault(row["delivery_id"], []).append(_attempt(row))
         return result

@@ -4,29 +4,47 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_notifications.adapters import tables as t
+from tangible_notifications.domain.records import InboxItem
+from tangible_notifications.service_layer.ports import ACCOUNT_WIDE
 
 
 def _scope(tenant_id: str, account_id: str, user_id: str | None) -> ColumnElement[bool]:
     """A user sees their own items and the account-wide ones; no user: the whole account."""
     c = t.inbox_items.c
     where = and_(c.tenant_id == tenant_id, c.account_id == account_id)
-    if user_id is not None:
+    if user_id == ACCOUNT_WIDE:
+        where = and_(where, c.user_id.is_(None))
+    elif user_id is not None:
         where = and_(where, or_(c.user_id.is_(None), c.user_id == user_id))
     return where
+
+
+def _item(row: RowMapping) -> InboxItem:
+    return InboxItem(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        account_id=row["account_id"],
+        user_id=row["user_id"],
+        title=row["title"],
+        body=row["body"],
+        category=row["category"],
+        priority=row["priority"],
+        created_at=row["created_at"],
+        read_at=row["read_at"],
+    )
 
 
 class InboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, items: Sequence[dict[str, Any]]) -> None:
+    async def add(self, items: Sequence[InboxItem]) -> None:
         """Items keyed by their notification id, so adding one twice is a no-op."""
         if items:
             await self._session.execute(
@@ -43,15 +61,15 @@ class InboxRepository:
                     """
                 ),
                 {
-                    "ids": [i["id"] for i in items],
-                    "tenants": [i["tenant_id"] for i in items],
-                    "accounts": [i["account_id"] for i in items],
-                    "users": [i["user_id"] for i in items],
-                    "titles": [i["title"] for i in items],
-                    "bodies": [i["body"] for i in items],
-                    "categories": [i["category"] for i in items],
-                    "priorities": [i["priority"] for i in items],
-                    "created": [i["created_at"] for i in items],
+                    "ids": [i.id for i in items],
+                    "tenants": [i.tenant_id for i in items],
+                    "accounts": [i.account_id for i in items],
+                    "users": [i.user_id for i in items],
+                    "titles": [i.title for i in items],
+                    "bodies": [i.body for i in items],
+                    "categories": [i.category for i in items],
+                    "priorities": [i.priority for i in items],
+                    "created": [i.created_at for i in items],
                 },
             )
 
@@ -64,7 +82,7 @@ class InboxRepository:
         unread_only: bool,
         limit: int,
         offset: int,
-    ) -> list[RowMapping]:
+    ) -> list[InboxItem]:
         c = t.inbox_items.c
         query = (
             select(t.inbox_items)
@@ -75,22 +93,20 @@ class InboxRepository:
         )
         if unread_only:
             query = query.where(c.read_at.is_(None))
-        return list((await self._session.execute(query)).mappings())
+        return [_item(r) for r in (await self._session.execute(query)).mappings()]
 
     async def unread_count(self, tenant_id: str, account_id: str, user_id: str | None) -> int:
         c = t.inbox_items.c
         query = select(func.count()).where(_scope(tenant_id, account_id, user_id), c.read_at.is_(None))
         return int((await self._session.execute(query)).scalar_one())
 
-    async def mark(
-        self, tenant_id: str, account_id: str, item_id: str, read_at: datetime | None
-    ) -> RowMapping | None:
+    async def mark(self, tenant_id: str, account_id: str, item_id: str, read_at: datetime | None) -> bool:
+        """False when the account has no such item."""
         c = t.inbox_items.c
         result = await self._session.execute(
             update(t.inbox_items)
             .where(c.tenant_id == tenant_id, c.account_id == account_id, c.id == item_id)
             .values(read_at=read_at)
-            .returning(t.inbox_items)
+            .returning(t.inbox_items.c.id)
         )
-        row: RowMapping | None = result.mappings().first()
-        return row
+        return result.first() is not None

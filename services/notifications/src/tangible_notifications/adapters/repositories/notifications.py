@@ -13,7 +13,8 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_notifications.adapters import tables as t
-from tangible_notifications.domain.model import Notification
+from tangible_notifications.domain.model import Notification, Template
+from tangible_notifications.domain.records import Composed, StoredNotification
 from tangible_runtime.telemetry import current_trace_headers
 
 _INSERT = text(
@@ -44,6 +45,32 @@ def _traced(context: dict[str, Any] | None) -> dict[str, Any] | None:
     its delivery, later and in another process, continues the source event's trace."""
     trace = {key: value.decode() for key, value in current_trace_headers()}
     return {**(context or {}), "trace": trace} if trace else context
+
+
+def _stored(row: RowMapping) -> StoredNotification:
+    spec = row["template"]
+    template = Template(spec.get("title", ""), spec.get("body", ""), spec.get("html")) if spec else None
+    return StoredNotification(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        account_id=row["account_id"],
+        source_event_id=row["source_event_id"],
+        event_type=row["event_type"],
+        channel=row["channel"],
+        channel_id=row["channel_id"],
+        recipient=row["recipient"],
+        user_id=row["user_id"],
+        title=row["title"],
+        body=row["body"],
+        html=row["html"],
+        category=row["category"],
+        priority=row["priority"],
+        status=row["status"],
+        created_at=row["created_at"],
+        context=row["context"] or {},
+        template=template,
+        digest_key=row["digest_key"],
+    )
 
 
 class NotificationRepository:
@@ -89,13 +116,13 @@ class NotificationRepository:
                 update(t.notifications).where(t.notifications.c.id.in_(list(ids))).values(status=status)
             )
 
-    async def by_ids(self, ids: Sequence[str]) -> dict[str, RowMapping]:
+    async def by_ids(self, ids: Sequence[str]) -> dict[str, StoredNotification]:
         if not ids:
             return {}
         query = select(t.notifications).where(t.notifications.c.id.in_(list(set(ids))))
-        return {r["id"]: r for r in (await self._session.execute(query)).mappings()}
+        return {r["id"]: _stored(r) for r in (await self._session.execute(query)).mappings()}
 
-    async def claim_composing(self, limit: int) -> list[RowMapping]:
+    async def claim_composing(self, limit: int) -> list[StoredNotification]:
         """Notifications waiting for their impact note; locked so one replica composes each."""
         query = (
             select(t.notifications)
@@ -104,18 +131,21 @@ class NotificationRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return list((await self._session.execute(query)).mappings())
+        return [_stored(r) for r in (await self._session.execute(query)).mappings()]
 
-    async def composed(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
+    async def composed(self, texts: Sequence[Composed]) -> None:
+        if texts:
             await self._session.execute(
                 text(
                     "UPDATE notifications SET title = :title, body = :body, html = :html, status = :status WHERE id = :id"
                 ),
-                list(rows),
+                [
+                    {"id": c.id, "title": c.title, "body": c.body, "html": c.html, "status": c.status}
+                    for c in texts
+                ],
             )
 
-    async def held_due(self, now: datetime, limit: int) -> list[RowMapping]:
+    async def held_due(self, now: datetime, limit: int) -> list[StoredNotification]:
         """Held items of the digests due now, whole groups at a time (the caller holds the lock)."""
         query = text(
             """
@@ -130,7 +160,8 @@ class NotificationRepository:
             ORDER BY n.tenant_id, n.account_id, n.recipient, n.digest_key, n.created_at
             """
         )
-        return list((await self._session.execute(query, {"now": now, "limit": limit})).mappings())
+        rows = (await self._session.execute(query, {"now": now, "limit": limit})).mappings()
+        return [_stored(r) for r in rows]
 
     async def mark_digested(self, pairs: Sequence[tuple[str, str]]) -> None:
         """(item id, digest notification id)."""

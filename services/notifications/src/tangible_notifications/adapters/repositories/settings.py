@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_notifications.adapters import tables as t
 from tangible_notifications.domain.model import Channel, Preference, QuietHours, Template, TenantSettings
+from tangible_notifications.domain.records import StoredTemplate
 
 
 class TemplateRepository:
@@ -43,7 +44,7 @@ class TemplateRepository:
         )
         return result.first() is not None
 
-    async def page(self, tenant_id: str, *, limit: int, offset: int) -> list[RowMapping]:
+    async def page(self, tenant_id: str, *, limit: int, offset: int) -> list[StoredTemplate]:
         query = (
             select(t.templates)
             .where(t.templates.c.tenant_id == tenant_id)
@@ -51,7 +52,10 @@ class TemplateRepository:
             .limit(limit)
             .offset(offset)
         )
-        return list((await self._session.execute(query)).mappings())
+        return [
+            StoredTemplate(r["event_type"], r["channel"], r["title"], r["body"], r["html"])
+            for r in (await self._session.execute(query)).mappings()
+        ]
 
     async def for_tenants(self, tenant_ids: Iterable[str]) -> dict[str, dict[tuple[str, str], Template]]:
         query = select(t.templates).where(t.templates.c.tenant_id.in_(set(tenant_ids)))

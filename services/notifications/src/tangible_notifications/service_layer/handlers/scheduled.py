@@ -8,28 +8,75 @@ its next tick; unique keys make a repeated run a no-op.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from tangible_notifications.domain.defaults import DIGEST, default_template
 from tangible_notifications.domain.model import (
     Channel,
     Notification,
     NotificationRule,
+    Preference,
     Priority,
     Recipient,
     SourceEvent,
     Status,
+    Template,
 )
 from tangible_notifications.domain.planning import plan
 from tangible_notifications.domain.preferences import effective, quiet_until
+from tangible_notifications.domain.records import StoredNotification
 from tangible_notifications.domain.rendering import render
 from tangible_notifications.domain.schedule import digest_id, last_completed_quarter, quarterly_event
-from tangible_notifications.service_layer.notify import load_config, persist
-from tangible_notifications.service_layer.unit_of_work import UnitOfWork
+from tangible_notifications.service_layer.notifications import load_config, persist
+from tangible_notifications.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 
 QUARTERLY_CATCH_UP = timedelta(days=14)  # a summary more than two weeks late is no longer news
+
+
+def _digest(
+    key: tuple[str, str, str, str],
+    held: list[StoredNotification],
+    template: Template,
+    preference: Preference | None,
+    now: datetime,
+) -> Notification:
+    """One email listing what was held for a recipient over a digest period."""
+    tenant, account, recipient, digest_key = key
+    first = held[0]
+    event = SourceEvent(
+        id=f"digest:{digest_key}",
+        type=DIGEST,
+        tenant_id=tenant,
+        account_id=account,
+        data={
+            "period": digest_key.split(":", 1)[0],
+            "items": [{"title": h.title, "body": h.body, "category": h.category} for h in held],
+        },
+        time=now,
+    )
+    title, body, html = render(template, event, now)
+    quiet = quiet_until(now, preference.quiet_hours, preference.timezone) if preference else None
+    return Notification(
+        id=digest_id(tenant, recipient, digest_key),
+        tenant_id=tenant,
+        account_id=account,
+        rule_id="digest",
+        source_event_id=event.id,
+        event_type=DIGEST,
+        channel=Channel.EMAIL,
+        recipient=Recipient(
+            recipient, Channel.EMAIL, recipient.removeprefix("email:"), first.channel_id, first.user_id
+        ),
+        title=title,
+        body=body,
+        html=html,
+        category="digest",
+        priority=Priority.LOW,
+        status=Status.PENDING,
+        created_at=now,
+        deliver_at=quiet or now,
+    )
 
 
 async def send_digests(*, uow: UnitOfWork, clock: Clock, limit: int = 200) -> int:
@@ -41,60 +88,20 @@ async def send_digests(*, uow: UnitOfWork, clock: Clock, limit: int = 200) -> in
         items = await uow.notifications.held_due(now, limit)
         if not items:
             return 0
-        groups: dict[tuple[str, str, str, str], list[Any]] = defaultdict(list)
+        groups: dict[tuple[str, str, str, str], list[StoredNotification]] = defaultdict(list)
         for item in items:
-            groups[(item["tenant_id"], item["account_id"], item["recipient"], item["digest_key"])].append(
-                item
-            )
+            groups[(item.tenant_id, item.account_id, item.recipient, item.digest_key or "")].append(item)
         templates = await uow.templates.for_tenants({key[0] for key in groups})
         preferences = await uow.preferences.for_accounts({(key[0], key[1]) for key in groups})
         digests: list[Notification] = []
         digested: list[tuple[str, str]] = []
-        for (tenant, account, recipient, key), held in groups.items():
-            first = held[0]
-            event = SourceEvent(
-                id=f"digest:{key}",
-                type=DIGEST,
-                tenant_id=tenant,
-                account_id=account,
-                data={
-                    "period": key.split(":", 1)[0],
-                    "items": [
-                        {"title": h["title"], "body": h["body"], "category": h["category"]} for h in held
-                    ],
-                },
-                time=now,
-            )
+        for key, held in groups.items():
+            tenant, account = key[0], key[1]
             template = templates.get(tenant, {}).get((DIGEST, "email")) or default_template(DIGEST)
-            title, body, html = render(template, event, now)
-            preference = effective(preferences.get((tenant, account), []), first["user_id"])
-            quiet = quiet_until(now, preference.quiet_hours, preference.timezone) if preference else None
-            digest = Notification(
-                id=digest_id(tenant, recipient, key),
-                tenant_id=tenant,
-                account_id=account,
-                rule_id="digest",
-                source_event_id=event.id,
-                event_type=DIGEST,
-                channel=Channel.EMAIL,
-                recipient=Recipient(
-                    recipient,
-                    Channel.EMAIL,
-                    recipient.removeprefix("email:"),
-                    first["channel_id"],
-                    first["user_id"],
-                ),
-                title=title,
-                body=body,
-                html=html,
-                category="digest",
-                priority=Priority.LOW,
-                status=Status.PENDING,
-                created_at=now,
-                deliver_at=quiet or now,
-            )
+            preference = effective(preferences.get((tenant, account), []), held[0].user_id)
+            digest = _digest(key, held, template, preference, now)
             digests.append(digest)
-            digested.extend((h["id"], digest.id) for h in held)
+            digested.extend((h.id, digest.id) for h in held)
         await persist(uow, digests, now)
         await uow.notifications.mark_digested(digested)
         await uow.commit()

@@ -1,0 +1,18 @@
+"""notifications' HTTP API: channels and the delivery log, the inbox and preferences, and
+(admin) rules, templates and tenant settings."""
+
+from fastapi import APIRouter
+
+from tangible_notifications.entrypoints.api import (
+    channels,
+    deliveries,
+    inbox,
+    preferences,
+    rules,
+    settings,
+    templates,
+)
+
+router = APIRouter(prefix="/v1")
+for module in (channels, deliveries, inbox, preferences, rules, templates, settings):
+    router.include_router(module.router)

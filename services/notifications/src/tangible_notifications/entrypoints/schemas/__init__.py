@@ -1,0 +1,1 @@
+"""Request and response DTOs of the notifications API."""

@@ -24,8 +24,8 @@ async def announce_renewals(
     event commit together, so replicas racing on it emit it once; a lead time whose day
     passed while no scheduler ran is announced on the next pass, marked late."""
     async with uow:
-        rows = await uow.renewals.claim_due(clock.now(), default_leads, batch_size)
-        for row in rows:
-            uow.outbox.add(translate.renewal_due(row))
+        notices = await uow.renewals.claim_due(clock.now(), default_leads, batch_size)
+        for notice in notices:
+            uow.outbox.add(translate.renewal_due(notice))
         await uow.commit()
-    return len(rows)
+    return len(notices)

@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from tangible_entitlements.domain import audit
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_entitlements.service_layer.reads import HistoryFilter, HistoryRecord
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
 
 COLUMNS = (
     "seq",

@@ -10,7 +10,7 @@ from tangible_entitlements.domain.audit import HistoryEntry
 from tangible_entitlements.domain.errors import FeatureNotFound, GrantNotFound, LicenseNotFound
 from tangible_entitlements.service_layer import translate
 from tangible_entitlements.service_layer.handlers.metering import recover_after_limit_change
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 
 

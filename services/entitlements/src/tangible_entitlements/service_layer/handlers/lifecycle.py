@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from tangible_entitlements.domain.policy import LifecyclePolicy
 from tangible_entitlements.service_layer import translate
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 
 

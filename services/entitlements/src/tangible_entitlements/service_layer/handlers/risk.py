@@ -16,7 +16,7 @@ from tangible_entitlements.domain.model import License
 from tangible_entitlements.domain.policy import LifecyclePolicy
 from tangible_entitlements.domain.signals import MarkKey
 from tangible_entitlements.service_layer import translate
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 from tangible_schemas import EventData
 from tangible_schemas.entitlements import Evidence

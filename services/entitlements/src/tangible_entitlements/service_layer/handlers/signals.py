@@ -21,9 +21,9 @@ from tangible_entitlements.domain.model import Feature, FeatureKind, License
 from tangible_entitlements.domain.periods import period_bounds
 from tangible_entitlements.domain.signals import MarkKey
 from tangible_entitlements.service_layer import translate
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_entitlements.service_layer.reads import FullSeats, PeriodCounter
 from tangible_entitlements.service_layer.resolver import EntitlementResolver
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.domain import Clock
 from tangible_schemas import EventData
 from tangible_schemas.entitlements import Evidence

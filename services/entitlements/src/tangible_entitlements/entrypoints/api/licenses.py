@@ -106,9 +106,7 @@ async def list_licenses(
         licenses, total = await uow.licenses.page_for_account(
             principal.tenant_id, account_id, limit=paging.limit, offset=paging.offset
         )
-    return Page(
-        items=[license_read(x) for x in licenses], total=total, limit=paging.limit, offset=paging.offset
-    )
+    return Page.of([license_read(x) for x in licenses], total, paging)
 
 
 @router.get(

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from tangible_entitlements.domain.audit import HistoryEntry
+
 
 @dataclass(frozen=True)
 class HistoryFilter:
@@ -26,20 +28,11 @@ class HistoryFilter:
 
 
 @dataclass(frozen=True)
-class HistoryRecord:
+class HistoryRecord(HistoryEntry):
     """A written history record: the entry, its place in the account's chain and its hash."""
 
     seq: int
     id: int
-    tenant_id: str
-    account_id: str
-    license_id: str | None
-    action: str
-    actor: str
-    reason: str | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    at: datetime
     prev_hash: str
     hash: str
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_entitlements.adapters import tables as t
+from tangible_entitlements.adapters.repositories.rows import from_row
 from tangible_entitlements.domain.commands import GrantBenefit
 from tangible_entitlements.domain.entitlement import Grant
 from tangible_entitlements.service_layer.reads import GrantRecord
@@ -21,22 +22,6 @@ AccountKey = tuple[str, str]
 def grant_from_row(r: RowMapping) -> Grant:
     return Grant(
         r["id"], r["feature_key"], r["kind"], r["value"], r["source"], r["starts_at"], r["expires_at"]
-    )
-
-
-def record_from_row(r: RowMapping) -> GrantRecord:
-    return GrantRecord(
-        id=r["id"],
-        tenant_id=r["tenant_id"],
-        account_id=r["account_id"],
-        feature_key=r["feature_key"],
-        kind=r["kind"],
-        value=r["value"],
-        source=r["source"],
-        starts_at=r["starts_at"],
-        expires_at=r["expires_at"],
-        actor=r["actor"],
-        reason=r["reason"],
     )
 
 
@@ -84,7 +69,7 @@ class GrantRepository:
     async def get(self, tenant_id: str, grant_id: str) -> GrantRecord | None:
         query = select(t.grants).where(t.grants.c.tenant_id == tenant_id, t.grants.c.id == grant_id)
         row = (await self._session.execute(query.with_for_update())).mappings().first()
-        return record_from_row(row) if row else None
+        return from_row(GrantRecord, row) if row else None
 
     async def end(self, tenant_id: str, grant_id: str, at: datetime) -> None:
         await self._session.execute(
@@ -133,7 +118,7 @@ class GrantRepository:
             select(t.grants).where(*where).order_by(c.created_at.desc(), c.id).limit(limit).offset(offset)
         )
         total = await self._session.scalar(select(func.count()).select_from(t.grants).where(*where))
-        return [record_from_row(r) for r in rows.mappings()], int(total or 0)
+        return [from_row(GrantRecord, r) for r in rows.mappings()], int(total or 0)
 
     async def claim_expired(self, now: datetime, limit: int) -> list[GrantRecord]:
         """Grants past expiry not yet announced, marked announced here (once, across replicas)."""
@@ -150,7 +135,7 @@ class GrantRepository:
             ),
             {"now": now, "n": limit},
         )
-        return [record_from_row(r) for r in rows.mappings()]
+        return [from_row(GrantRecord, r) for r in rows.mappings()]
 
 
 def _json(value: object) -> str:

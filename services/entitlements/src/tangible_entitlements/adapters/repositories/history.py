@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, insert, select, text
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_entitlements.adapters import tables as t
+from tangible_entitlements.adapters.repositories.rows import from_row
 from tangible_entitlements.domain.audit import GENESIS, HistoryEntry, chain
 from tangible_entitlements.service_layer.reads import HistoryFilter, HistoryRecord
 
@@ -38,10 +38,6 @@ _MOVE_HEADS = text(
     WHERE h.tenant_id = w.tenant_id AND h.account_id = w.account_id
     """
 )
-
-
-def record_from_row(row: RowMapping) -> HistoryRecord:
-    return HistoryRecord(**{c.name: row[c.name] for c in t.license_history.c})
 
 
 class HistoryRepository:
@@ -93,7 +89,7 @@ class HistoryRepository:
             select(t.license_history).where(*where).order_by(c.seq).limit(limit).offset(offset)
         )
         total = await self._session.scalar(select(func.count()).select_from(t.license_history).where(*where))
-        return [record_from_row(r) for r in rows.mappings()], int(total or 0)
+        return [from_row(HistoryRecord, r) for r in rows.mappings()], int(total or 0)
 
     async def for_license(
         self, tenant_id: str, license_id: str, *, limit: int, offset: int
@@ -104,7 +100,7 @@ class HistoryRepository:
             select(t.license_history).where(*where).order_by(c.id).limit(limit).offset(offset)
         )
         total = await self._session.scalar(select(func.count()).select_from(t.license_history).where(*where))
-        return [record_from_row(r) for r in rows.mappings()], int(total or 0)
+        return [from_row(HistoryRecord, r) for r in rows.mappings()], int(total or 0)
 
     async def batches(
         self, tenant_id: str, account_id: str, filters: HistoryFilter, size: int = 1000
@@ -119,7 +115,7 @@ class HistoryRepository:
                 .order_by(c.seq)
                 .limit(size)
             )
-            records = [record_from_row(r) for r in (await self._session.execute(query)).mappings()]
+            records = [from_row(HistoryRecord, r) for r in (await self._session.execute(query)).mappings()]
             if not records:
                 return
             yield records

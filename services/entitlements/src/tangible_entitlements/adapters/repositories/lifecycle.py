@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tangible_entitlements.adapters.repositories.rows import from_row
 from tangible_entitlements.domain.model import ACCESS_STATUSES
 from tangible_entitlements.domain.policy import LifecyclePolicy
 from tangible_entitlements.domain.signals import MarkKey
@@ -94,10 +95,7 @@ class RenewalRepository:
                 "n": limit,
             },
         )
-        return [
-            RenewalNotice(r.tenant_id, r.account_id, r.license_id, r.term_end, r.lead_days, r.late)
-            for r in rows
-        ]
+        return [from_row(RenewalNotice, r) for r in rows.mappings()]
 
 
 class SignalRepository:
@@ -165,9 +163,7 @@ class SignalRepository:
             ),
             {"statuses": list(ACCESS_STATUSES)},
         )
-        return [
-            FullSeats(r.tenant_id, r.account_id, r.license_id, int(r.seats), int(r.assigned)) for r in rows
-        ]
+        return [from_row(FullSeats, r) for r in rows.mappings()]
 
     async def renewing_within(self, now: datetime, default_days: int) -> list[LicenseRef]:
         """Licenses with access whose renewal is within their tenant's at-risk window."""
@@ -184,7 +180,7 @@ class SignalRepository:
             ),
             {"now": now, "days": default_days, "statuses": list(ACCESS_STATUSES)},
         )
-        return [LicenseRef(r.tenant_id, r.account_id, r.license_id) for r in rows]
+        return [from_row(LicenseRef, r) for r in rows.mappings()]
 
     async def marked(self, keys: Sequence[MarkKey]) -> set[MarkKey]:
         if not keys:
@@ -230,14 +226,12 @@ class SignalRepository:
 
 
 def _counter(row: RowMapping) -> PeriodCounter:
-    return PeriodCounter(
-        tenant_id=row["tenant_id"],
-        account_id=row["account_id"],
-        feature_key=row["feature_key"],
-        period_start=row["period_start"],
-        period_end=row["period_end"],
+    limit = row["limit_value"]
+    return from_row(
+        PeriodCounter,
+        row,
         value=float(row["value"]),
-        limit_value=float(row["limit_value"]) if row["limit_value"] is not None else None,
+        limit_value=float(limit) if limit is not None else None,
         overage=float(row.get("overage") or 0),
     )
 

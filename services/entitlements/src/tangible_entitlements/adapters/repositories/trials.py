@@ -10,26 +10,12 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_entitlements.adapters import tables as t
+from tangible_entitlements.adapters.repositories.rows import from_row
 from tangible_entitlements.domain.model import Trial
 
 
 def trial_from_row(row: RowMapping) -> Trial:
-    return Trial(
-        id=row["id"],
-        tenant_id=row["tenant_id"],
-        account_id=row["account_id"],
-        license_id=row["license_id"],
-        target_kind=row["target_kind"],
-        target_key=row["target_key"],
-        target_version=row["target_version"],
-        features=tuple(row["features"]),
-        started_at=row["started_at"],
-        ends_at=row["ends_at"],
-        status=row["status"],
-        actor=row["actor"],
-        reason=row["reason"],
-        ended_at=row["ended_at"],
-    )
+    return from_row(Trial, row, features=tuple(row["features"]))
 
 
 class TrialRepository:

@@ -131,3 +131,23 @@ class License:
     prior_state: dict[str, Any] | None = None  # what restore/reinstate brings back
     status_changed_at: datetime | None = None
     trials: tuple[TrialOverlay, ...] = ()  # active trials, applied on top in checks
+
+
+@dataclass(frozen=True)
+class Trial:
+    """A trial's record: what it put on which license, until when, and how it ended."""
+
+    id: str
+    tenant_id: str
+    account_id: str
+    license_id: str
+    target_kind: str  # plan | addon
+    target_key: str
+    target_version: int
+    features: tuple[str, ...]  # the feature set the trial changes, sorted
+    started_at: datetime
+    ends_at: datetime
+    status: str  # active | expired | cancelled | converted
+    actor: str
+    reason: str | None = None
+    ended_at: datetime | None = None

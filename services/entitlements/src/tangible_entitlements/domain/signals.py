@@ -14,6 +14,7 @@ from tangible_entitlements.domain.model import CatalogItem, Feature, FeatureKind
 from tangible_entitlements.domain.reports import Granularity, bucket_start
 
 Lookup = Callable[[str, int], CatalogItem | None]  # (key, version) → catalog item
+MarkKey = tuple[str, str, str, str]  # tenant, account, signal, evidence key: a piece of evidence, marked once
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import RowMapping
-
-from tangible_entitlements.adapters.repositories.history import HistoryFilter
 from tangible_entitlements.domain import audit
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_entitlements.service_layer.ports import UnitOfWork
+from tangible_entitlements.service_layer.reads import HistoryFilter, HistoryRecord
 
 COLUMNS = (
     "seq",
@@ -40,8 +38,10 @@ COLUMNS = (
 )
 
 
-def record(row: RowMapping | Mapping[str, Any]) -> dict[str, Any]:
-    """A history row as exported (and as the hash covers it)."""
+def record(written: HistoryRecord | Mapping[str, Any]) -> dict[str, Any]:
+    """A history record as exported (and as the hash covers it), from the store or as
+    `audit.chain` writes it."""
+    row = written if isinstance(written, Mapping) else vars(written)
     return {
         "seq": int(row["seq"]),
         "id": int(row["id"]),
@@ -84,8 +84,8 @@ async def export(
             }
             yield _json(meta)[:-1] + ',"records":['
         first = True
-        async for rows in uow.history.batches(tenant_id, account_id, filters):
-            records = [record(r) for r in rows if int(r["seq"]) <= head[0]]
+        async for batch in uow.history.batches(tenant_id, account_id, filters):
+            records = [record(r) for r in batch if r.seq <= head[0]]
             if fmt == "csv":
                 buffer = io.StringIO()
                 writer = csv.writer(buffer, lineterminator="\n")
@@ -154,8 +154,8 @@ async def verify_stored(uow: UnitOfWork, tenant_id: str, account_id: str) -> aud
     async with uow:
         head = await uow.history.head(tenant_id, account_id)
         records: list[dict[str, Any]] = []
-        async for rows in uow.history.batches(tenant_id, account_id, HistoryFilter()):
-            records.extend(record(r) for r in rows)
+        async for batch in uow.history.batches(tenant_id, account_id, HistoryFilter()):
+            records.extend(record(r) for r in batch)
     return audit.verify(records, complete=True, head=head)
 
 

@@ -11,7 +11,7 @@ from tangible_entitlements.domain.entitlement import Entitlement, Grant, evaluat
 from tangible_entitlements.domain.errors import LicenseNotFound
 from tangible_entitlements.domain.model import CatalogItem, Feature, License
 from tangible_entitlements.service_layer.checks import CheckResult, check
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_entitlements.service_layer.ports import UnitOfWork
 
 AccountKey = tuple[str, str]
 ItemKey = tuple[str, str, int]

@@ -8,7 +8,7 @@ from datetime import datetime
 from tangible_entitlements.domain import trials
 from tangible_entitlements.domain.entitlement import Entitlement, Grant, evaluate_license
 from tangible_entitlements.domain.model import CatalogItem, Feature, License
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_entitlements.service_layer.ports import UnitOfWork
 
 
 class EntitlementResolver:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Literal
 
 from tangible_entitlements.domain.commands import GrantBenefit
 from tangible_entitlements.domain.metering import CounterKey
-from tangible_entitlements.domain.model import CatalogItem, License, LicenseStatus
+from tangible_entitlements.domain.model import CatalogItem, License, LicenseStatus, Trial
+from tangible_entitlements.service_layer.reads import GrantRecord, RenewalNotice
 from tangible_schemas.entitlements import (
     CatalogChanged,
     Evidence,
@@ -139,15 +139,13 @@ def grant_applied(grant: GrantBenefit) -> GrantApplied:
     )
 
 
-def grant_expired(
-    tenant_id: str, account_id: str, grant_id: str, kind: str, feature_key: str
-) -> GrantExpired:
+def grant_expired(grant: GrantRecord) -> GrantExpired:
     return GrantExpired(
-        tenant_id=tenant_id,
-        account_id=account_id,
-        grant_id=grant_id,
-        kind=kind,
-        feature_key=feature_key,
+        tenant_id=grant.tenant_id,
+        account_id=grant.account_id,
+        grant_id=grant.id,
+        kind=grant.kind,
+        feature_key=grant.feature_key,
     )
 
 
@@ -200,31 +198,31 @@ def usage_aggregated(key: CounterKey, usage: float, period_end: datetime | None)
     )
 
 
-def _trial_fields(trial: Mapping[Any, Any], actor: str, reason: str | None) -> dict[str, Any]:
+def _trial_fields(trial: Trial, actor: str, reason: str | None) -> dict[str, Any]:
     return {
-        "tenant_id": trial["tenant_id"],
-        "account_id": trial["account_id"],
-        "trial_id": trial["id"],
-        "license_id": trial["license_id"],
-        "target_kind": trial["target_kind"],
-        "target_key": trial["target_key"],
-        "target_version": trial["target_version"],
-        "ends_at": trial["ends_at"],
+        "tenant_id": trial.tenant_id,
+        "account_id": trial.account_id,
+        "trial_id": trial.id,
+        "license_id": trial.license_id,
+        "target_kind": trial.target_kind,
+        "target_key": trial.target_key,
+        "target_version": trial.target_version,
+        "ends_at": trial.ends_at,
         "actor": actor,
         "reason": reason,
     }
 
 
-def trial_started(trial: Mapping[Any, Any]) -> TrialStarted:
-    return TrialStarted(**_trial_fields(trial, trial["actor"], trial["reason"]))
+def trial_started(trial: Trial) -> TrialStarted:
+    return TrialStarted(**_trial_fields(trial, trial.actor, trial.reason))
 
 
-def trial_ending_soon(trial: Mapping[Any, Any], days_left: int) -> TrialEndingSoon:
+def trial_ending_soon(trial: Trial, days_left: int) -> TrialEndingSoon:
     return TrialEndingSoon(**_trial_fields(trial, "system", None), days_left=days_left)
 
 
 def trial_finished(
-    trial: Mapping[Any, Any],
+    trial: Trial,
     outcome: Literal["expired", "cancelled", "converted"],
     actor: str,
     reason: str | None,
@@ -235,14 +233,14 @@ def trial_finished(
     return TrialEnded(**fields, outcome=outcome)
 
 
-def renewal_due(row: Mapping[Any, Any]) -> RenewalDue:
+def renewal_due(notice: RenewalNotice) -> RenewalDue:
     return RenewalDue(
-        tenant_id=row["tenant_id"],
-        account_id=row["account_id"],
-        license_id=row["license_id"],
-        renewal_date=row["term_end"],
-        lead_days=row["lead_days"],
-        late=row["late"],
+        tenant_id=notice.tenant_id,
+        account_id=notice.account_id,
+        license_id=notice.license_id,
+        renewal_date=notice.term_end,
+        lead_days=notice.lead_days,
+        late=notice.late,
     )
 
 

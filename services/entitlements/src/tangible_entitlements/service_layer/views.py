@@ -13,8 +13,8 @@ from tangible_entitlements.domain.metering import CounterKey
 from tangible_entitlements.domain.model import Feature, FeatureKind, License
 from tangible_entitlements.domain.periods import period_bounds
 from tangible_entitlements.service_layer.checks import CheckResult, check
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_entitlements.service_layer.resolver import EntitlementResolver
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
 
 
 async def _license_at(

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Protocol
 
 from tangible_ingest.domain.commands import IngestBatch, PruneDedupKeys
 from tangible_ingest.domain.model import (
     EventResult,
     IngestReport,
     Outcome,
-    UsageEvent,
     classify,
     first_occurrences,
 )
-from tangible_ingest.service_layer.unit_of_work import UnitOfWork
+from tangible_ingest.service_layer.ports import Publisher, UnitOfWork
 from tangible_runtime.domain import Clock
-
-
-class Publisher(Protocol):
-    async def publish(self, tenant_id: str, events: list[UsageEvent]) -> None: ...
 
 
 async def ingest_batch(

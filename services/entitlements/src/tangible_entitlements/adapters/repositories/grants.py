@@ -11,8 +11,10 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_entitlements.adapters import tables as t
+from tangible_entitlements.adapters.repositories.rows import from_row
 from tangible_entitlements.domain.commands import GrantBenefit
 from tangible_entitlements.domain.entitlement import Grant
+from tangible_entitlements.service_layer.reads import GrantRecord
 
 AccountKey = tuple[str, str]
 
@@ -64,9 +66,10 @@ class GrantRepository:
         )
         return [r[0] for r in rows]
 
-    async def get(self, tenant_id: str, grant_id: str) -> RowMapping | None:
+    async def get(self, tenant_id: str, grant_id: str) -> GrantRecord | None:
         query = select(t.grants).where(t.grants.c.tenant_id == tenant_id, t.grants.c.id == grant_id)
-        return (await self._session.execute(query.with_for_update())).mappings().first()
+        row = (await self._session.execute(query.with_for_update())).mappings().first()
+        return from_row(GrantRecord, row) if row else None
 
     async def end(self, tenant_id: str, grant_id: str, at: datetime) -> None:
         await self._session.execute(
@@ -108,16 +111,16 @@ class GrantRepository:
 
     async def page_for_account(
         self, tenant_id: str, account_id: str, *, limit: int, offset: int
-    ) -> tuple[list[RowMapping], int]:
+    ) -> tuple[list[GrantRecord], int]:
         c = t.grants.c
         where = (c.tenant_id == tenant_id, c.account_id == account_id)
         rows = await self._session.execute(
             select(t.grants).where(*where).order_by(c.created_at.desc(), c.id).limit(limit).offset(offset)
         )
         total = await self._session.scalar(select(func.count()).select_from(t.grants).where(*where))
-        return list(rows.mappings()), int(total or 0)
+        return [from_row(GrantRecord, r) for r in rows.mappings()], int(total or 0)
 
-    async def claim_expired(self, now: datetime, limit: int) -> list[RowMapping]:
+    async def claim_expired(self, now: datetime, limit: int) -> list[GrantRecord]:
         """Grants past expiry not yet announced, marked announced here (once, across replicas)."""
         rows = await self._session.execute(
             text(
@@ -127,12 +130,12 @@ class GrantRepository:
                       WHERE expiry_announced_at IS NULL AND expires_at IS NOT NULL AND expires_at <= :now
                       ORDER BY expires_at LIMIT :n FOR UPDATE SKIP LOCKED) due
                 WHERE g.id = due.id
-                RETURNING g.id, g.tenant_id, g.account_id, g.kind, g.feature_key
+                RETURNING g.*
                 """
             ),
             {"now": now, "n": limit},
         )
-        return list(rows.mappings())
+        return [from_row(GrantRecord, r) for r in rows.mappings()]
 
 
 def _json(value: object) -> str:

@@ -7,16 +7,16 @@ queue instead of deadlocking), so every record links to the one written before i
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, insert, select, text
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_entitlements.adapters import tables as t
+from tangible_entitlements.adapters.repositories.rows import from_row
 from tangible_entitlements.domain.audit import GENESIS, HistoryEntry, chain
+from tangible_entitlements.service_layer.reads import HistoryFilter, HistoryRecord
 
 # records whose `after` is not a license snapshot (as-of reads skip them)
 NOT_SNAPSHOTS = ("seat_assigned", "seat_unassigned", "grant_applied", "grant_ended")
@@ -38,19 +38,6 @@ _MOVE_HEADS = text(
     WHERE h.tenant_id = w.tenant_id AND h.account_id = w.account_id
     """
 )
-
-
-@dataclass(frozen=True)
-class HistoryFilter:
-    actions: Sequence[str] = ()
-    license_id: str | None = None
-    actor: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-    @property
-    def empty(self) -> bool:
-        return not (self.actions or self.license_id or self.actor or self.since or self.until)
 
 
 class HistoryRepository:
@@ -95,29 +82,29 @@ class HistoryRepository:
 
     async def page(
         self, tenant_id: str, account_id: str, filters: HistoryFilter, *, limit: int, offset: int
-    ) -> tuple[list[RowMapping], int]:
+    ) -> tuple[list[HistoryRecord], int]:
         where = self._where(tenant_id, account_id, filters)
         c = t.license_history.c
         rows = await self._session.execute(
             select(t.license_history).where(*where).order_by(c.seq).limit(limit).offset(offset)
         )
         total = await self._session.scalar(select(func.count()).select_from(t.license_history).where(*where))
-        return list(rows.mappings()), int(total or 0)
+        return [from_row(HistoryRecord, r) for r in rows.mappings()], int(total or 0)
 
     async def for_license(
         self, tenant_id: str, license_id: str, *, limit: int, offset: int
-    ) -> tuple[list[RowMapping], int]:
+    ) -> tuple[list[HistoryRecord], int]:
         c = t.license_history.c
         where = (c.tenant_id == tenant_id, c.license_id == license_id)
         rows = await self._session.execute(
             select(t.license_history).where(*where).order_by(c.id).limit(limit).offset(offset)
         )
         total = await self._session.scalar(select(func.count()).select_from(t.license_history).where(*where))
-        return list(rows.mappings()), int(total or 0)
+        return [from_row(HistoryRecord, r) for r in rows.mappings()], int(total or 0)
 
     async def batches(
         self, tenant_id: str, account_id: str, filters: HistoryFilter, size: int = 1000
-    ) -> AsyncIterator[list[RowMapping]]:
+    ) -> AsyncIterator[list[HistoryRecord]]:
         """Every matching record in chain order, a batch at a time (keyset on seq)."""
         c = t.license_history.c
         after = 0
@@ -128,11 +115,11 @@ class HistoryRepository:
                 .order_by(c.seq)
                 .limit(size)
             )
-            rows = list((await self._session.execute(query)).mappings())
-            if not rows:
+            records = [from_row(HistoryRecord, r) for r in (await self._session.execute(query)).mappings()]
+            if not records:
                 return
-            yield rows
-            after = int(rows[-1]["seq"])
+            yield records
+            after = records[-1].seq
 
     async def hashes(self, tenant_id: str, account_id: str, seqs: Sequence[int]) -> dict[int, str]:
         c = t.license_history.c

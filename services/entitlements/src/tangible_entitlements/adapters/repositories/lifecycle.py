@@ -16,10 +16,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tangible_entitlements.adapters.repositories.rows import from_row
 from tangible_entitlements.domain.model import ACCESS_STATUSES
 from tangible_entitlements.domain.policy import LifecyclePolicy
-
-MarkKey = tuple[str, str, str, str]  # tenant, account, signal, evidence key
+from tangible_entitlements.domain.signals import MarkKey
+from tangible_entitlements.service_layer.reads import FullSeats, LicenseRef, PeriodCounter, RenewalNotice
 
 _DUE_RENEWALS = text(
     """
@@ -82,7 +83,7 @@ class RenewalRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def claim_due(self, now: datetime, default_leads: Sequence[int], limit: int) -> list[RowMapping]:
+    async def claim_due(self, now: datetime, default_leads: Sequence[int], limit: int) -> list[RenewalNotice]:
         """Lead times that have fallen due (in each license's time zone) and were never
         announced for this term, recorded here; late when their day has passed."""
         rows = await self._session.execute(
@@ -94,14 +95,14 @@ class RenewalRepository:
                 "n": limit,
             },
         )
-        return list(rows.mappings())
+        return [from_row(RenewalNotice, r) for r in rows.mappings()]
 
 
 class SignalRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def counters_near_limit(self, now: datetime, default_percent: float) -> list[RowMapping]:
+    async def counters_near_limit(self, now: datetime, default_percent: float) -> list[PeriodCounter]:
         """Counters of the current periods at or past their tenant's near-limit mark, or over
         a soft limit (the stored limit is the one in force when usage last moved)."""
         rows = await self._session.execute(
@@ -119,11 +120,11 @@ class SignalRepository:
             ),
             {"now": now, "pct": default_percent},
         )
-        return list(rows.mappings())
+        return [_counter(r) for r in rows.mappings()]
 
     async def previous_periods(
         self, keys: Sequence[tuple[str, str, str, datetime]]
-    ) -> dict[tuple[str, str, str, datetime], RowMapping]:
+    ) -> dict[tuple[str, str, str, datetime], PeriodCounter]:
         """The counter of the period that ended when each given one started."""
         if not keys:
             return {}
@@ -144,9 +145,11 @@ class SignalRepository:
                 "ends": [k[3] for k in keys],
             },
         )
-        return {(r.tenant_id, r.account_id, r.feature_key, r.period_end): r for r in rows.mappings()}
+        return {
+            (r.tenant_id, r.account_id, r.feature_key, r.period_end): _counter(r) for r in rows.mappings()
+        }
 
-    async def seats_full(self) -> list[RowMapping]:
+    async def seats_full(self) -> list[FullSeats]:
         """Licenses with access whose every purchased seat is assigned."""
         rows = await self._session.execute(
             text(
@@ -160,9 +163,9 @@ class SignalRepository:
             ),
             {"statuses": list(ACCESS_STATUSES)},
         )
-        return list(rows.mappings())
+        return [from_row(FullSeats, r) for r in rows.mappings()]
 
-    async def renewing_within(self, now: datetime, default_days: int) -> list[RowMapping]:
+    async def renewing_within(self, now: datetime, default_days: int) -> list[LicenseRef]:
         """Licenses with access whose renewal is within their tenant's at-risk window."""
         rows = await self._session.execute(
             text(
@@ -177,7 +180,7 @@ class SignalRepository:
             ),
             {"now": now, "days": default_days, "statuses": list(ACCESS_STATUSES)},
         )
-        return list(rows.mappings())
+        return [from_row(LicenseRef, r) for r in rows.mappings()]
 
     async def marked(self, keys: Sequence[MarkKey]) -> set[MarkKey]:
         if not keys:
@@ -220,6 +223,17 @@ class SignalRepository:
             },
         )
         return {(r.tenant_id, r.account_id, r.signal, r.evidence_key) for r in rows}
+
+
+def _counter(row: RowMapping) -> PeriodCounter:
+    limit = row["limit_value"]
+    return from_row(
+        PeriodCounter,
+        row,
+        value=float(row["value"]),
+        limit_value=float(limit) if limit is not None else None,
+        overage=float(row.get("overage") or 0),
+    )
 
 
 def _columns(keys: Sequence[MarkKey]) -> dict[str, list[str]]:

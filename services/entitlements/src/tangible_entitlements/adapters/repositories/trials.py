@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_entitlements.adapters import tables as t
+from tangible_entitlements.adapters.repositories.rows import from_row
+from tangible_entitlements.domain.model import Trial
+
+
+def trial_from_row(row: RowMapping) -> Trial:
+    return from_row(Trial, row, features=tuple(row["features"]))
 
 
 class TrialRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, row: dict[str, Any]) -> None:
-        await self._session.execute(insert(t.trials).values(**row))
+    async def add(self, trial: Trial) -> None:
+        await self._session.execute(
+            insert(t.trials).values(**{**asdict(trial), "features": list(trial.features)})
+        )
 
-    async def get(self, tenant_id: str, trial_id: str, *, for_update: bool = False) -> RowMapping | None:
+    async def get(self, tenant_id: str, trial_id: str, *, for_update: bool = False) -> Trial | None:
         query = select(t.trials).where(t.trials.c.tenant_id == tenant_id, t.trials.c.id == trial_id)
         if for_update:
             query = query.with_for_update()
-        return (await self._session.execute(query)).mappings().first()
+        row = (await self._session.execute(query)).mappings().first()
+        return trial_from_row(row) if row else None
 
     async def past_targets(self, tenant_id: str, account_id: str) -> list[tuple[str, str]]:
         """(kind, key) of every trial the account ever had (eligibility)."""
@@ -52,7 +60,7 @@ class TrialRepository:
 
     async def page_for_account(
         self, tenant_id: str, account_id: str, *, status: str | None, limit: int, offset: int
-    ) -> tuple[list[RowMapping], int]:
+    ) -> tuple[list[Trial], int]:
         c = t.trials.c
         where = [c.tenant_id == tenant_id, c.account_id == account_id]
         if status is not None:
@@ -61,15 +69,15 @@ class TrialRepository:
             select(t.trials).where(*where).order_by(c.started_at.desc(), c.id).limit(limit).offset(offset)
         )
         total = await self._session.scalar(select(func.count()).select_from(t.trials).where(*where))
-        return list(rows.mappings()), int(total or 0)
+        return [trial_from_row(r) for r in rows.mappings()], int(total or 0)
 
-    async def claim_due(self, now: datetime, limit: int) -> list[RowMapping]:
+    async def claim_due(self, now: datetime, limit: int) -> list[Trial]:
         """Running trials past their end, with their license row, locked; SKIP LOCKED lets
         replicas share the work and never wait on a license an API call is changing."""
         rows = await self._session.execute(
             text(
                 """
-                SELECT tr.id, tr.tenant_id, tr.license_id FROM trials tr
+                SELECT tr.* FROM trials tr
                 JOIN licenses l ON l.tenant_id = tr.tenant_id AND l.id = tr.license_id
                 WHERE tr.status = 'active' AND tr.ends_at <= :now
                 ORDER BY tr.ends_at LIMIT :n
@@ -78,9 +86,9 @@ class TrialRepository:
             ),
             {"now": now, "n": limit},
         )
-        return list(rows.mappings())
+        return [trial_from_row(r) for r in rows.mappings()]
 
-    async def claim_ending_soon(self, now: datetime, default_days: int, limit: int) -> list[RowMapping]:
+    async def claim_ending_soon(self, now: datetime, default_days: int, limit: int) -> list[Trial]:
         """Running trials within their tenant's lead time of the end, marked announced here
         (once). A trial no longer than the lead time is never "ending soon"."""
         rows = await self._session.execute(
@@ -102,11 +110,4 @@ class TrialRepository:
             ),
             {"now": now, "days": default_days, "n": limit},
         )
-        return list(rows.mappings())
-
-    async def for_licenses(self, tenant_id: str, license_ids: Sequence[str]) -> list[RowMapping]:
-        c = t.trials.c
-        rows = await self._session.execute(
-            select(t.trials).where(c.tenant_id == tenant_id, c.license_id.in_(list(license_ids)))
-        )
-        return list(rows.mappings())
+        return [trial_from_row(r) for r in rows.mappings()]

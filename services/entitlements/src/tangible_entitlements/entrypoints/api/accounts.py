@@ -73,11 +73,10 @@ async def list_grants(
 ) -> Page[GrantRead]:
     principal.require_account(account_id)
     async with container.new_uow() as uow:
-        rows, total = await uow.grants.page_for_account(
+        grants, total = await uow.grants.page_for_account(
             principal.tenant_id, account_id, limit=paging.limit, offset=paging.offset
         )
-    items = [GrantRead.model_validate({**dict(r), "account_id": account_id}) for r in rows]
-    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
+    return Page.of([GrantRead.model_validate(g) for g in grants], total, paging)
 
 
 @router.delete(
@@ -91,8 +90,8 @@ async def end_grant(
     reason: str | None = None,
 ) -> Response:
     async with container.new_uow() as uow:
-        row = await uow.grants.get(principal.tenant_id, grant_id)
-    if row is None or row["account_id"] != account_id:
+        grant = await uow.grants.get(principal.tenant_id, grant_id)
+    if grant is None or grant.account_id != account_id:
         raise GrantNotFound(f"grant '{grant_id}' does not exist")
     await handlers.end_grant(
         commands.EndGrant(principal.tenant_id, grant_id, actor(principal), reason),

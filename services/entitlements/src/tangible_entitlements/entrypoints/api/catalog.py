@@ -96,9 +96,7 @@ async def list_features(
         features, total = await uow.catalog.page_features(
             principal.tenant_id, limit=paging.limit, offset=paging.offset
         )
-    return Page(
-        items=[_feature_read(f) for f in features], total=total, limit=paging.limit, offset=paging.offset
-    )
+    return Page.of([_feature_read(f) for f in features], total, paging)
 
 
 @router.get("/features/{key}", response_model=FeatureRead)
@@ -147,7 +145,7 @@ async def glossary(
         )
         for f in features
     ]
-    return Page(items=entries, total=total, limit=paging.limit, offset=paging.offset)
+    return Page.of(entries, total, paging)
 
 
 def _item_read(item: CatalogItem) -> CatalogItemRead:
@@ -173,7 +171,7 @@ async def _page_items(
         items, total = await uow.catalog.page_items(
             tenant_id, kind, key=key, limit=paging.limit, offset=paging.offset
         )
-    return Page(items=[_item_read(i) for i in items], total=total, limit=paging.limit, offset=paging.offset)
+    return Page.of([_item_read(i) for i in items], total, paging)
 
 
 def _item_routes(plural: Literal["plans", "addons"], kind: str, label: str) -> None:

@@ -8,12 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from tangible_entitlements.adapters.repositories.history import HistoryFilter
 from tangible_entitlements.entrypoints.api.common import PagingDep
 from tangible_entitlements.entrypoints.dependencies import ContainerDep
 from tangible_entitlements.entrypoints.schemas.common import Rfc3339
 from tangible_entitlements.entrypoints.schemas.lifecycle import HistoryRecordRead, VerifyRead
 from tangible_entitlements.service_layer import history
+from tangible_entitlements.service_layer.reads import HistoryFilter
 from tangible_runtime.app import ReadPrincipal
 from tangible_runtime.content_disposition import content_disposition
 from tangible_runtime.paging import Page
@@ -50,11 +50,10 @@ async def account_history(
 ) -> Page[HistoryRecordRead]:
     principal.require_account(account_id)
     async with container.new_uow() as uow:
-        rows, total = await uow.history.page(
+        records, total = await uow.history.page(
             principal.tenant_id, account_id, filters, limit=paging.limit, offset=paging.offset
         )
-    items = [HistoryRecordRead.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
+    return Page.of([HistoryRecordRead.model_validate(r) for r in records], total, paging)
 
 
 @router.get(

@@ -106,9 +106,7 @@ async def list_licenses(
         licenses, total = await uow.licenses.page_for_account(
             principal.tenant_id, account_id, limit=paging.limit, offset=paging.offset
         )
-    return Page(
-        items=[license_read(x) for x in licenses], total=total, limit=paging.limit, offset=paging.offset
-    )
+    return Page.of([license_read(x) for x in licenses], total, paging)
 
 
 @router.get(
@@ -121,11 +119,10 @@ async def license_history(
 ) -> Page[HistoryRead]:
     await _readable(license_id, principal, container)
     async with container.new_uow() as uow:
-        rows, total = await uow.history.for_license(
+        records, total = await uow.history.for_license(
             principal.tenant_id, license_id, limit=paging.limit, offset=paging.offset
         )
-    items = [HistoryRead.model_validate(dict(r)) for r in rows]
-    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
+    return Page.of([HistoryRead.model_validate(r) for r in records], total, paging)
 
 
 @router.post("/licenses/{license_id}/renew", response_model=LicenseRead, summary="Extend the term")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Query
 
@@ -18,10 +18,6 @@ from tangible_runtime.app import AdminPrincipal, ReadPrincipal
 from tangible_runtime.paging import Page
 
 router = APIRouter(tags=["trials"])
-
-
-def _read(row: Any) -> TrialRead:
-    return TrialRead.model_validate({**dict(row), "features": list(row["features"])})
 
 
 @router.post(
@@ -44,8 +40,8 @@ async def start_trial(
         days=body.days,
     )
     trial = await handlers.start_trial(command, uow=container.new_uow(), clock=container.clock)
-    await refresh_view(container, principal.tenant_id, trial["account_id"])
-    return _read(trial)
+    await refresh_view(container, principal.tenant_id, trial.account_id)
+    return TrialRead.model_validate(trial)
 
 
 def _end_route(verb: Literal["cancel", "convert"], outcome: str, summary: str) -> None:
@@ -80,7 +76,7 @@ async def list_trials(
 ) -> Page[TrialRead]:
     principal.require_account(account_id)
     async with container.new_uow() as uow:
-        rows, total = await uow.trials.page_for_account(
+        trials, total = await uow.trials.page_for_account(
             principal.tenant_id, account_id, status=status, limit=paging.limit, offset=paging.offset
         )
-    return Page(items=[_read(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset)
+    return Page.of([TrialRead.model_validate(t) for t in trials], total, paging)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, Field, JsonValue, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from tangible_entitlements.entrypoints.schemas.common import Reason, Strict
 from tangible_entitlements.entrypoints.schemas.lifecycle import TrialInForce
@@ -69,6 +69,8 @@ class AddonAdd(Reason):
 
 
 class HistoryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     license_id: str | None
     action: str
@@ -128,6 +130,8 @@ class GrantCreate(Reason):
 
 
 class GrantRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     account_id: str
     feature_key: str

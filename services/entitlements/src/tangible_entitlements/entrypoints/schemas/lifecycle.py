@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictFloat, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from tangible_entitlements.entrypoints.schemas.common import Reason, Strict
 
@@ -20,6 +20,8 @@ class TrialCreate(Reason):
 
 
 class TrialRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     account_id: str
     license_id: str
@@ -78,6 +80,8 @@ class LifecycleSettings(Strict):
 
 
 class HistoryRecordRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     seq: int = Field(description="Position in the account's chain, from 1.")
     id: int
     account_id: str

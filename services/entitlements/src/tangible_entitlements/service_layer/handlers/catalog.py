@@ -14,7 +14,7 @@ from tangible_entitlements.domain.errors import (
 )
 from tangible_entitlements.domain.model import CatalogItem, CatalogStatus, Feature, FeatureValue
 from tangible_entitlements.service_layer import translate
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 
 

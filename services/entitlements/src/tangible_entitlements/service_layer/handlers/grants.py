@@ -10,7 +10,7 @@ from tangible_entitlements.domain.audit import HistoryEntry
 from tangible_entitlements.domain.errors import FeatureNotFound, GrantNotFound, LicenseNotFound
 from tangible_entitlements.service_layer import translate
 from tangible_entitlements.service_layer.handlers.metering import recover_after_limit_change
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 
 
@@ -79,17 +79,17 @@ async def grant_benefit(command: commands.GrantBenefit, *, uow: UnitOfWork, cloc
 async def end_grant(command: commands.EndGrant, *, uow: UnitOfWork, clock: Clock) -> None:
     """End a grant now; the scheduler announces its expiry like any other."""
     async with uow:
-        row = await uow.grants.get(command.tenant_id, command.grant_id)
-        if row is None:
+        grant = await uow.grants.get(command.tenant_id, command.grant_id)
+        if grant is None:
             raise GrantNotFound(f"grant '{command.grant_id}' does not exist")
         now = clock.now()
-        if row["expires_at"] is None or row["expires_at"] > now:
+        if grant.expires_at is None or grant.expires_at > now:
             await uow.grants.end(command.tenant_id, command.grant_id, now)
-            license = await uow.licenses.for_account(command.tenant_id, row["account_id"])
-            expires = row["expires_at"].isoformat() if row["expires_at"] else None
+            license = await uow.licenses.for_account(command.tenant_id, grant.account_id)
+            expires = grant.expires_at.isoformat() if grant.expires_at else None
             entry = HistoryEntry(
                 command.tenant_id,
-                row["account_id"],
+                grant.account_id,
                 license.id if license else None,
                 "grant_ended",
                 command.actor,
@@ -106,11 +106,7 @@ async def expire_grants(*, uow: UnitOfWork, clock: Clock, batch_size: int = 500)
     """Announce each grant past its expiry exactly once (claimed with SKIP LOCKED)."""
     async with uow:
         expired = await uow.grants.claim_expired(clock.now(), batch_size)
-        for row in expired:
-            uow.outbox.add(
-                translate.grant_expired(
-                    row["tenant_id"], row["account_id"], row["id"], row["kind"], row["feature_key"]
-                )
-            )
+        for grant in expired:
+            uow.outbox.add(translate.grant_expired(grant))
         await uow.commit()
     return len(expired)

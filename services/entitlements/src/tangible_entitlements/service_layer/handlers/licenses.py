@@ -16,7 +16,7 @@ from tangible_entitlements.domain.errors import CatalogItemNotFound, LicenseNotF
 from tangible_entitlements.domain.model import CatalogItem, CatalogStatus, License, LicenseStatus
 from tangible_entitlements.service_layer import translate
 from tangible_entitlements.service_layer.handlers.metering import recover_after_limit_change
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 from tangible_schemas import EventData
 

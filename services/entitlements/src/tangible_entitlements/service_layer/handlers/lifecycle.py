@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from tangible_entitlements.domain.policy import LifecyclePolicy
 from tangible_entitlements.service_layer import translate
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 
 
@@ -24,8 +24,8 @@ async def announce_renewals(
     event commit together, so replicas racing on it emit it once; a lead time whose day
     passed while no scheduler ran is announced on the next pass, marked late."""
     async with uow:
-        rows = await uow.renewals.claim_due(clock.now(), default_leads, batch_size)
-        for row in rows:
-            uow.outbox.add(translate.renewal_due(row))
+        notices = await uow.renewals.claim_due(clock.now(), default_leads, batch_size)
+        for notice in notices:
+            uow.outbox.add(translate.renewal_due(notice))
         await uow.commit()
-    return len(rows)
+    return len(notices)

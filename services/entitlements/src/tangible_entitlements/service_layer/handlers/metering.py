@@ -15,8 +15,8 @@ from tangible_entitlements.domain.metering import (
 from tangible_entitlements.domain.model import License
 from tangible_entitlements.domain.periods import period_bounds
 from tangible_entitlements.service_layer import translate
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_entitlements.service_layer.resolver import EntitlementResolver
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.domain import Clock
 
 

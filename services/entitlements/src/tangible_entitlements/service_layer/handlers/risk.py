@@ -11,12 +11,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from tangible_entitlements.adapters.repositories.lifecycle import MarkKey
 from tangible_entitlements.domain import reports, signals
 from tangible_entitlements.domain.model import License
 from tangible_entitlements.domain.policy import LifecyclePolicy
+from tangible_entitlements.domain.signals import MarkKey
 from tangible_entitlements.service_layer import translate
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 from tangible_schemas import EventData
 from tangible_schemas.entitlements import Evidence
@@ -36,10 +36,10 @@ def _periods(license: License, policy: LifecyclePolicy, now: datetime) -> tuple[
 async def detect_renewal_risks(*, uow: UnitOfWork, clock: Clock, default_window_days: int) -> int:
     async with uow:
         now = clock.now()
-        rows = await uow.signals.renewing_within(now, default_window_days)
-        accounts = sorted({(r.tenant_id, r.account_id) for r in rows})
+        renewing = await uow.signals.renewing_within(now, default_window_days)
+        accounts = sorted({(r.tenant_id, r.account_id) for r in renewing})
         licenses = await uow.licenses.for_accounts(accounts)
-        current = {r.license_id for r in rows}
+        current = {r.license_id for r in renewing}
         licenses = {k: lic for k, lic in licenses.items() if lic.id in current}  # the current license only
         policies = await uow.policies.get_many({t for t, _ in licenses})
         candidates: dict[MarkKey, tuple[License, tuple[date, date, date]]] = {}

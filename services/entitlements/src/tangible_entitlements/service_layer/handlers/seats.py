@@ -6,7 +6,7 @@ from tangible_entitlements.domain import audit, commands, licensing
 from tangible_entitlements.domain.errors import LicenseNotFound, SeatNotAssigned, SeatsFull
 from tangible_entitlements.domain.model import License
 from tangible_entitlements.service_layer import translate
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 
 

@@ -15,16 +15,15 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Literal
 
-from sqlalchemy.engine import RowMapping
-
-from tangible_entitlements.adapters.repositories.lifecycle import MarkKey
 from tangible_entitlements.domain import signals, trials
 from tangible_entitlements.domain.metering import CounterKey
 from tangible_entitlements.domain.model import Feature, FeatureKind, License
 from tangible_entitlements.domain.periods import period_bounds
+from tangible_entitlements.domain.signals import MarkKey
 from tangible_entitlements.service_layer import translate
+from tangible_entitlements.service_layer.ports import UnitOfWork
+from tangible_entitlements.service_layer.reads import FullSeats, PeriodCounter
 from tangible_entitlements.service_layer.resolver import EntitlementResolver
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.domain import Clock
 from tangible_schemas import EventData
 from tangible_schemas.entitlements import Evidence
@@ -37,13 +36,13 @@ class _Finding:
     key: MarkKey
     reason: Reason
     feature_key: str | None = None
-    counter: RowMapping | None = None
-    seats: RowMapping | None = None
+    counter: PeriodCounter | None = None
+    seats: FullSeats | None = None
     evidence: list[Evidence] = field(default_factory=list)
     needs: dict[str, float] = field(default_factory=dict)
 
 
-def _findings(counters: Sequence[RowMapping], seats: Sequence[RowMapping]) -> list[_Finding]:
+def _findings(counters: Sequence[PeriodCounter], seats: Sequence[FullSeats]) -> list[_Finding]:
     found = []
     for c in counters:
         base = f"{c.feature_key}:{c.period_start.isoformat()}"
@@ -61,9 +60,11 @@ def _findings(counters: Sequence[RowMapping], seats: Sequence[RowMapping]) -> li
     return found
 
 
-async def _history(uow: UnitOfWork, findings: list[_Finding], periods: int) -> dict[Any, list[RowMapping]]:
+async def _history(
+    uow: UnitOfWork, findings: list[_Finding], periods: int
+) -> dict[MarkKey, list[PeriodCounter]]:
     """For each near-limit counter, the counters of the periods just before it (newest first)."""
-    chains: dict[Any, list[RowMapping]] = {}
+    chains: dict[MarkKey, list[PeriodCounter]] = {}
     current = {f.key: f.counter for f in findings if f.reason == "near_limit" and f.counter is not None}
     for _ in range(periods - 1):
         wanted = {k: (c.tenant_id, c.account_id, c.feature_key, c.period_start) for k, c in current.items()}
@@ -74,9 +75,9 @@ async def _history(uow: UnitOfWork, findings: list[_Finding], periods: int) -> d
     return chains
 
 
-def _period(row: RowMapping, limit: float | None = None) -> signals.PeriodUsage:
-    value_limit = limit if limit is not None else (float(row.limit_value) if row.limit_value else None)
-    return signals.PeriodUsage(float(row.value), value_limit, row.period_start, row.period_end)
+def _period(counter: PeriodCounter, limit: float | None = None) -> signals.PeriodUsage:
+    value_limit = limit if limit is not None else (counter.limit_value or None)
+    return signals.PeriodUsage(counter.value, value_limit, counter.period_start, counter.period_end)
 
 
 def _evidence(feature_key: str, p: signals.PeriodUsage, detail: str | None = None) -> Evidence:
@@ -94,7 +95,7 @@ def _weigh(
     finding: _Finding,
     resolver: EntitlementResolver,
     features: list[Feature],
-    chain: list[RowMapping],
+    chain: list[PeriodCounter],
     percent: float,
     periods: int,
     now: datetime,

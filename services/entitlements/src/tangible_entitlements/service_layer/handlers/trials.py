@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from tangible_entitlements.domain import commands, trials
 from tangible_entitlements.domain.errors import (
@@ -18,10 +18,10 @@ from tangible_entitlements.domain.errors import (
     TrialNotActive,
     TrialNotFound,
 )
-from tangible_entitlements.domain.model import License
+from tangible_entitlements.domain.model import License, Trial
 from tangible_entitlements.service_layer import translate
 from tangible_entitlements.service_layer.handlers.licenses import published, save_change
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 
 DAY = timedelta(days=1)
@@ -34,7 +34,7 @@ async def _locked(uow: UnitOfWork, tenant_id: str, license_id: str) -> License:
     return license
 
 
-async def start_trial(command: commands.StartTrial, *, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
+async def start_trial(command: commands.StartTrial, *, uow: UnitOfWork, clock: Clock) -> Trial:
     """A trial of a plan or add-on, in force at once, for `days` days."""
     async with uow:
         license = await _locked(uow, command.tenant_id, command.license_id)
@@ -53,21 +53,21 @@ async def start_trial(command: commands.StartTrial, *, uow: UnitOfWork, clock: C
         )
         now = clock.now()
         trial_id, ends_at = str(uuid.uuid4()), now + command.days * DAY
-        trial: dict[str, Any] = {
-            "id": trial_id,
-            "tenant_id": license.tenant_id,
-            "account_id": license.account_id,
-            "license_id": license.id,
-            "target_kind": target.kind,
-            "target_key": target.key,
-            "target_version": target.version,
-            "features": sorted(features),
-            "started_at": now,
-            "ends_at": ends_at,
-            "status": "active",
-            "actor": command.actor,
-            "reason": command.reason,
-        }
+        trial = Trial(
+            id=trial_id,
+            tenant_id=license.tenant_id,
+            account_id=license.account_id,
+            license_id=license.id,
+            target_kind=target.kind,
+            target_key=target.key,
+            target_version=target.version,
+            features=tuple(sorted(features)),
+            started_at=now,
+            ends_at=ends_at,
+            status="active",
+            actor=command.actor,
+            reason=command.reason,
+        )
         after = trials.start(
             license,
             trial_id=trial_id,
@@ -91,12 +91,10 @@ async def end_trial(command: commands.EndTrial, *, uow: UnitOfWork, clock: Clock
     async with uow:
         license = await _locked(uow, command.tenant_id, command.license_id)
         trial = await uow.trials.get(command.tenant_id, command.trial_id, for_update=True)
-        if trial is None or trial["license_id"] != license.id:
+        if trial is None or trial.license_id != license.id:
             raise TrialNotFound(f"trial '{command.trial_id}' does not exist on this license")
-        if trial["status"] != "active":
-            raise TrialNotActive(
-                f"trial '{command.trial_id}' is {trial['status']}", trial_status=trial["status"]
-            )
+        if trial.status != "active":
+            raise TrialNotActive(f"trial '{command.trial_id}' is {trial.status}", trial_status=trial.status)
         outcome: Literal["cancelled", "converted"] = (
             "converted" if command.outcome == "converted" else "cancelled"
         )
@@ -119,21 +117,20 @@ async def expire_trials(*, uow: UnitOfWork, clock: Clock, batch_size: int = 500)
     async with uow:
         now = clock.now()
         due = await uow.trials.claim_due(now, batch_size)
-        for row in due:
-            trial = await uow.trials.get(row["tenant_id"], row["id"])
-            license = await uow.licenses.get(row["tenant_id"], row["license_id"])
-            assert trial is not None and license is not None  # both locked by the claim
+        for trial in due:
+            license = await uow.licenses.get(trial.tenant_id, trial.license_id)
+            assert license is not None  # locked by the claim
             try:
-                after = trials.roll_back(license, trial["id"])
+                after = trials.roll_back(license, trial.id)
             except TrialNotActive:  # nothing on the license to undo: only close the row
-                await uow.trials.finish(row["tenant_id"], row["id"], "expired", now)
+                await uow.trials.finish(trial.tenant_id, trial.id, "expired", now)
                 continue
             users = await uow.seats.users(license.tenant_id, license.id)
             event = translate.trial_finished(trial, "expired", "system", "expired")
             await save_change(
                 uow, license, after, users, None, "trial_ended", "system", "expired", event, now
             )
-            await uow.trials.finish(row["tenant_id"], row["id"], "expired", now)
+            await uow.trials.finish(trial.tenant_id, trial.id, "expired", now)
         await uow.commit()
     return len(due)
 
@@ -144,9 +141,9 @@ async def announce_trials_ending(
     """trial_ending_soon_announced once per trial, at its tenant's lead time before the end."""
     async with uow:
         now = clock.now()
-        rows = await uow.trials.claim_ending_soon(now, default_days, batch_size)
-        for row in rows:
-            days_left = max(1, math.ceil((row["ends_at"] - now) / DAY))
-            uow.outbox.add(translate.trial_ending_soon(row, days_left))
+        ending = await uow.trials.claim_ending_soon(now, default_days, batch_size)
+        for trial in ending:
+            days_left = max(1, math.ceil((trial.ends_at - now) / DAY))
+            uow.outbox.add(translate.trial_ending_soon(trial, days_left))
         await uow.commit()
-    return len(rows)
+    return len(ending)

@@ -15,6 +15,7 @@ from typing import Any, Protocol, Self
 
 from tangible_entitlements.domain.audit import HistoryEntry
 from tangible_entitlements.domain.commands import GrantBenefit
+from tangible_entitlements.domain.credentials import Credential
 from tangible_entitlements.domain.entitlement import Grant
 from tangible_entitlements.domain.metering import CounterDelta, CounterKey, DayDelta
 from tangible_entitlements.domain.model import (
@@ -197,6 +198,14 @@ class Reports(Protocol):
     ) -> tuple[float | None, list[float]]: ...
 
 
+class Credentials(Protocol):
+    async def add(self, credential: Credential) -> None: ...
+    async def page(self, tenant_id: str, limit: int, offset: int) -> tuple[list[Credential], int]: ...
+    async def revoke(
+        self, tenant_id: str, credential_id: str, at: datetime, by: str
+    ) -> Credential | None: ...
+
+
 class Outbox(Protocol):
     def add(self, data: EventData) -> object: ...
     def add_dead_letter(
@@ -236,6 +245,8 @@ class UnitOfWork(Protocol):
     def signals(self) -> Signals: ...
     @property
     def reports(self) -> Reports: ...
+    @property
+    def credentials(self) -> Credentials: ...
     @property
     def outbox(self) -> Outbox: ...
 

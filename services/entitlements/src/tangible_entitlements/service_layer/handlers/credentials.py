@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from tangible_entitlements.domain.credentials import Credential
 from tangible_entitlements.domain.errors import CredentialNotFound, InvalidCredential, IssuingNotConfigured
-from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.auth import IssuedCredential, TokenIssuer
 from tangible_runtime.domain import Clock, SystemClock
 from tangible_schemas.credentials import CredentialRevoked, PortalTokensInvalidated

@@ -1,12 +1,12 @@
 """The web components in a real browser (headless Debian Chromium, driven by Playwright) against
 the four services on real Kafka and PostgreSQL.
 
-The services do not send CORS headers yet, so the page and the APIs share one origin: a tiny
-ASGI app mounts each running service under its own path (`/entitlements`, `/rewards`,
-`/notifications`) and serves them with uvicorn; the page is notifications' own demo page
-(`/notifications/elements/demo`), which loads the committed bundle with its integrity hash.
-The live stream is not deployed yet, so the components poll (every second here): a change made
-through the API must appear without a reload, so the test fails if live refresh breaks.
+The page and the APIs share one origin (cross-origin calls, with CORS, are covered by the
+services' own tests): a tiny ASGI app mounts each running service under its own path
+(`/entitlements`, `/rewards`, `/notifications`) and serves them with uvicorn; the page is
+notifications' own demo page (`/notifications/elements/demo`), which loads the committed bundle
+with its integrity hash. The components follow notifications' live stream: a change made
+through the API must appear without a reload, and the test checks it came over the stream.
 """
 
 from __future__ import annotations
@@ -243,7 +243,7 @@ async def test_the_components_show_the_accounts_figures_live_and_accessibly(
         f"{en_number(Decimal(balance['total']) + 1000)} credits", timeout=LIVE_TIMEOUT_MS
     )
     assert await page.evaluate("window.__sameDocument") is True
-    assert await page.evaluate("Tangible.liveMode()") in ("polling", "streaming")
+    assert await page.evaluate("Tangible.liveMode()") == "streaming"
     await expect(page.locator("tangible-rewards [part~=live]")).to_contain_text("5,")
 
     # the inbox: opens as a dialog, takes focus, marks read through the API, Escape closes it

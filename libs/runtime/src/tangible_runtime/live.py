@@ -17,6 +17,7 @@ import contextlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
@@ -122,11 +123,10 @@ class LiveHub:
         consumer = self._clients.consumer(group=None)
         await consumer.start()
         try:
-            await consumer.topics()
             assignment = []
             for topic in self.topics:
                 physical = self._clients.topic(topic)
-                partitions = sorted(consumer.partitions_for_topic(physical) or {0})
+                partitions = await _partitions(consumer, physical)
                 self._partitions[topic] = partitions
                 assignment += [TopicPartition(physical, p) for p in partitions]
             consumer.assign(assignment)
@@ -210,6 +210,20 @@ class LiveHub:
                             remaining.discard(tp)
         finally:
             await consumer.stop()
+
+
+async def _partitions(consumer: Any, topic: str) -> list[int]:
+    """Every partition of the topic. A topic created moments ago may be missing from the
+    first metadata answer: wait for it rather than guess (a guessed partition list would
+    route accounts to partitions this follower does not read)."""
+    while True:
+        # the fetched metadata itself: `consumer.partitions_for_topic` reads the client's
+        # cache, which fetching all metadata does not update
+        cluster = await consumer._client.fetch_all_metadata()
+        partitions = cluster.partitions_for_topic(topic)
+        if partitions:
+            return sorted(partitions)
+        await asyncio.sleep(0.2)
 
 
 def _belongs(key: bytes, tenant_id: str, account_id: str) -> bool:

@@ -9,21 +9,12 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_entitlements.adapters import tables as t
+from tangible_entitlements.adapters.repositories.rows import from_row
 from tangible_entitlements.domain.credentials import Credential
 
 
 def _credential(row: RowMapping) -> Credential:
-    return Credential(
-        id=row["id"],
-        tenant_id=row["tenant_id"],
-        name=row["name"],
-        scopes=tuple(row["scopes"]),
-        created_at=row["created_at"],
-        created_by=row["created_by"],
-        expires_at=row["expires_at"],
-        revoked_at=row["revoked_at"],
-        revoked_by=row["revoked_by"],
-    )
+    return from_row(Credential, row, scopes=tuple(row["scopes"]))
 
 
 class CredentialRepository:

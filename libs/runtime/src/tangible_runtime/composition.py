@@ -12,6 +12,7 @@ from typing import Any, Generic, Protocol, TypedDict, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from opentelemetry.sdk.trace import SpanProcessor
+from pydantic import BaseModel
 
 from tangible_runtime.app import Hook, create_app
 from tangible_runtime.credentials import revocation_follower
@@ -64,6 +65,8 @@ class ServiceDeclaration(Generic[S, C]):
     container: Callable[[S, ServiceRuntime], C]
     roles: Mapping[str, RoleWorkers[C]]
     untraced_urls: Sequence[str] = ()
+    # models routes reference by hand (a body a route reads itself), for the OpenAPI document
+    schemas: Sequence[type[BaseModel]] = ()
 
 
 def service_app(
@@ -102,6 +105,7 @@ def service_app(
         on_startup=[start, *on_startup],
         on_shutdown=on_shutdown,
         untraced_urls=declaration.untraced_urls,
+        schemas=declaration.schemas,
     )
     return app
 

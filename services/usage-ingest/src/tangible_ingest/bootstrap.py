@@ -70,6 +70,7 @@ def bootstrap(
         router=api.router,
         container=build_container,
         roles={"scheduler": lambda rt, container: [dedup_pruner(rt, container, every=timedelta(hours=1))]},
+        schemas=api.REFERENCED_SCHEMAS,
     )
     app = service_app(
         service,

@@ -156,7 +156,8 @@ async def _call(client: httpx.AsyncClient, method: str, path: str, token: str, b
 async def seed_tenant(
     system: Clients, issue_token: Callable[..., str], tenant: str, receiver_url: str, marker: str
 ) -> Seeded:
-    """Catalog, license, seat, grant, milestone, credits, a redemption, channel, rule,
+    """Catalog, license, seat, grant, milestone, credits, a redemption, a reward catalogue item
+    bought, channel, rule,
     template, settings, preferences; then usage through ingest until a threshold notice
     reached the inbox and the webhook, and the milestone's reward was granted."""
     from tangible_devstack.testing import eventually
@@ -342,8 +343,28 @@ async def seed_tenant(
         headers={**_bearer(admin), "Idempotency-Key": f"redeem-{marker}"},
     )
     assert redemption.status_code == 201, redemption.text
+    await _call(
+        r,
+        "POST",
+        "/v1/catalog/items",
+        admin,
+        {
+            "key": "swag",
+            "name": f"Swag {marker}",
+            "description": f"Hoodie {marker}",
+            "price": "7",
+            "stock": 9,
+        },
+    )
+    bought = await r.post(
+        f"/v1/accounts/{account}/catalog/items/swag/redeem",
+        headers={**_bearer(admin), "Idempotency-Key": f"swag-{marker}"},
+    )
+    assert bought.status_code == 201, bought.text
     ids = {
         "account_id": account,
+        "catalog.key": "swag",
+        "accounts.key": "swag",
         "user_id": user,
         "feature_key": "reports",
         "features.key": "reports",
@@ -387,6 +408,8 @@ async def seed_tenant(
         f"Priority {marker}",
         f"Extra {marker}",
         f"First report {marker}",
+        f"Swag {marker}",
+        f"Hoodie {marker}",
         f"Hook {marker}",
         f"hook-{marker}",
         f"Thresholds {marker}",

@@ -87,6 +87,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/accounts/{account_id}/redemptions"): {"amount": "1"},
     ("POST", "/v1/accounts/{account_id}/adjustments"): {"amount": "-1", "reason": "x"},
     ("POST", "/v1/accounts/{account_id}/rewards/{reward_id}/void"): {"reason": "x"},
+    ("POST", "/v1/catalog/items"): {"key": "other-item", "name": "Other", "price": "1"},
+    ("PATCH", "/v1/catalog/items/{key}"): {"stock": 1},
     ("POST", "/v1/channels"): {"kind": "webhook", "name": "x", "url": "https://hooks.example.com/x"},
     ("PATCH", "/v1/channels/{channel_id}"): {"enabled": False},
     ("POST", "/v1/channels/{channel_id}/secret/rotate"): {"overlap_hours": 1},
@@ -105,6 +107,7 @@ BODIES: dict[tuple[str, str], Any] = {
 HEADERS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/v1/events"): {"Content-Type": "application/cloudevents-batch+json"},
     ("POST", "/v1/accounts/{account_id}/redemptions"): {"Idempotency-Key": "isolation-matrix"},
+    ("POST", "/v1/accounts/{account_id}/catalog/items/{key}/redeem"): {"Idempotency-Key": "isolation-matrix"},
 }
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/accounts/{account_id}/usage"): {"from": TERM[0], "to": TERM[1]},

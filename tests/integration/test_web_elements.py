@@ -23,13 +23,17 @@ from typing import Any
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from tangible_devstack.elements import demo_url
+from tangible_devstack.pytest_plugin import OwnerUrl
 from tangible_devstack.scenario import Clients, bearer
 from tangible_devstack.testing import serving
 from tangible_runtime.auth import TokenIssuer
+from tangible_schemas.entitlements import Evidence, UpgradeSuggested
 
 from .conftest import Seed, Seeded, StartedService
 
@@ -340,7 +344,73 @@ async def test_expired_invalid_and_foreign_tokens_show_a_clear_state_and_no_data
     )
     html = await shadow_html(page)
     leaked = [m for m in portal.seeded.account_markers if m in html and m != portal.seeded.account]
-    assert leaked == [] and "4,366" not in html
+    assert leaked == [] and "4,359" not in html  # the seeded balance
+    await page.context.close()
+
+
+async def test_a_redeem_token_buys_from_the_catalogue_a_read_token_only_browses(
+    portal: Portal, browser: Browser, owner_url: OwnerUrl, started_services: dict[str, StartedService]
+) -> None:
+    account, tenant, r = portal.seeded.account, portal.seeded.tenant, portal.system.rewards
+    swag = "tangible-rewards [data-item=swag]"
+
+    # a portal token without `redeem`: the catalogue is shown, read-only
+    page = await open_page(
+        browser, portal.url(portal.issuer.issue_portal(tenant_id=tenant, account_id=account).token)
+    )
+    await states_settled(page, "ready")
+    await expect(page.locator(f"{swag} .name")).to_have_text("Swag web")
+    await expect(page.locator("tangible-rewards [part~=redeem-button]")).to_have_count(0)
+    await expect(page.locator("tangible-rewards [part~=catalog-note]")).to_be_visible()
+    await page.context.close()
+
+    # with `redeem`: one click buys it through the API, and the balance follows
+    before = await portal.read(r, f"/v1/accounts/{account}/balance")
+    redeemer = portal.issuer.issue_portal(tenant_id=tenant, account_id=account, permissions=["redeem"])
+    page = await open_page(browser, portal.url(redeemer.token))
+    await states_settled(page, "ready")
+    await expect(page.locator(f"{swag} [part~=price]")).to_have_text("7 credits")
+    await page.locator(f"{swag} [part~=redeem-button]").click()
+    await expect(page.locator("tangible-rewards [part~=catalog-message]")).to_have_text("Redeemed: Swag web.")
+    await expect(page.locator("tangible-rewards [part~=balance]")).to_have_text(
+        f"{en_number(Decimal(before['total']) - 7)} credits"
+    )
+    item = await portal.read(r, "/v1/catalog/items/swag")
+    assert (item["stock"], item["redeemed"]) == (7, 2)  # seeded with 9, one bought by the seed
+    await page.context.close()
+
+    # the upgrade path: entitlements' open suggestion, fetched by the component, hands over
+    # to the vendor's onUpgrade (no checkout inside Tangible)
+    suggestion = UpgradeSuggested(
+        tenant_id=tenant,
+        account_id=account,
+        reason="near_limit",
+        suggestion_kind="plan",
+        suggestion_key="growth",
+        suggestion_name="Growth plan",
+        license_id=portal.seeded.ids["license_id"],
+        evidence=[Evidence(feature_key="reports", usage=2, limit=2)],
+    )
+    engine = create_async_engine(owner_url(started_services["entitlements"].database_url))
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO signal_marks (tenant_id, account_id, signal, evidence_key, created_at,"
+                    " payload) VALUES (:t, :a, 'upgrade', 'near_limit:web', now(), CAST(:p AS jsonb))"
+                ),
+                {"t": tenant, "a": account, "p": suggestion.model_dump_json()},
+            )
+    finally:
+        await engine.dispose()
+    page = await open_page(browser, portal.url(portal.token()))
+    await states_settled(page, "ready")
+    await page.evaluate("Tangible.configure({ onUpgrade: (s) => { window.__upgrade = s.target; } })")
+    offer = page.locator("tangible-entitlements [part~=upgrade]")
+    await expect(offer.locator(".name")).to_have_text("Growth plan")
+    await expect(offer).to_contain_text("Reports web: 2 of 2 used, close to your limit.")
+    await offer.locator("[part~=upgrade-button]").click()
+    assert await page.evaluate("window.__upgrade") == "growth"
     await page.context.close()
 
 

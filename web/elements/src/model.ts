@@ -105,3 +105,71 @@ export function signed(amount: number, format: (n: number) => string): string {
   if (amount < 0) return `−${format(-amount)}`;
   return format(0);
 }
+
+/**
+ * The claims of a JWT, read without verifying it: only to decide what to offer (a Redeem
+ * button); the services verify the token and enforce every permission.
+ */
+export function tokenClaims(token: string): Record<string, unknown> {
+  const part = token.split(".")[1];
+  if (!part) return {};
+  try {
+    const base64 = part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "=");
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const claims: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return claims && typeof claims === "object" && !Array.isArray(claims) ? (claims as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** May this token redeem catalogue items? A portal token with `redeem`, or an admin one. */
+export function canRedeem(claims: Record<string, unknown>): boolean {
+  const has = (list: unknown, value: string): boolean => Array.isArray(list) && list.includes(value);
+  return has(claims.prm, "redeem") || has(claims.scp, "admin");
+}
+
+export interface SuggestionEvidence {
+  feature_key: string;
+  usage: number;
+  limit: number | null;
+}
+
+/** entitlements' `GET …/upgrade-suggestions` item. */
+export interface ApiSuggestion {
+  reason: "near_limit" | "seats_full" | "soft_limit_exceeded";
+  suggestion_kind: "plan" | "addon";
+  suggestion_key: string;
+  suggestion_name: string | null;
+  evidence: SuggestionEvidence[];
+  [extra: string]: unknown;
+}
+
+/** What the description of a suggestion says: its reason, about its latest evidence. */
+export function suggestionReason(s: ApiSuggestion): { key: string; feature: string; usage: number; limit: number } | undefined {
+  const last = s.evidence[s.evidence.length - 1];
+  if (!last) return undefined;
+  return { key: `entitlements.suggestion.${s.reason}`, feature: last.feature_key, usage: last.usage, limit: last.limit ?? 0 };
+}
+
+/** A catalogue item as rewards lists it. */
+export interface CatalogItem {
+  key: string;
+  name: string;
+  description: string | null;
+  price: string;
+  unit: string;
+  stock: number | null;
+  availability: "available" | "not_yet_active" | "ended" | "out_of_stock";
+}
+
+/** Can this item be bought now with this balance (the server decides; this only disables)? */
+export function affordable(item: CatalogItem, balance: string): boolean {
+  return item.availability === "available" && Number(item.price) <= Number(balance);
+}
+
+/** A fresh Idempotency-Key for one purchase attempt. */
+export function idempotencyKey(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  return c?.randomUUID ? c.randomUUID() : `k-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}

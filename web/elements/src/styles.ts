@@ -69,6 +69,7 @@ p{margin:0}
 .skeleton{height:1em;border-radius:4px;background:var(--_color-track);margin:6px 0;width:70%}
 button,a.button{font:inherit;cursor:pointer;border-radius:8px;border:1px solid var(--_color-border);background:var(--_color-surface);color:var(--_color-text);padding:4px 10px;text-decoration:none;display:inline-block}
 button.primary,a.button.primary{background:var(--_color-accent);color:var(--_color-on-accent);border-color:var(--_color-accent)}
+button:disabled{opacity:.55;cursor:not-allowed}
 button:focus-visible,a:focus-visible,select:focus-visible,[tabindex]:focus-visible{outline:var(--_focus-ring);outline-offset:2px}
 select{font:inherit;color:var(--_color-text);background:var(--_color-background);border:1px solid var(--_color-border);border-radius:6px;padding:2px 6px}
 .sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}

@@ -59,6 +59,7 @@ EVENT_CLASSES: tuple[type[EventData], ...] = (
     rewards.CreditsExpiringSoon,
     rewards.CreditsExpired,
     rewards.CreditsAdjusted,
+    rewards.ItemRedeemed,
     notifications.NotificationDelivered,
     notifications.NotificationFailed,
     notifications.EndpointDisabled,

@@ -55,6 +55,26 @@ class CreditsRedeemed(AccountEvent):
     balance_after: Decimal
     unit: str = "credits"
     description: str | None = None
+    item_key: str | None = Field(
+        default=None, description="A catalogue redemption: the item bought (see item_redeemed)."
+    )
+
+
+class ItemRedeemed(AccountEvent):
+    event_type = "tangible.rewards.v1.item_redeemed"
+    summary = "An account bought a catalogue item with credits: the vendor fulfils it."
+
+    redemption_id: str
+    item_key: str
+    item_name: str
+    price: Decimal
+    balance_after: Decimal
+    unit: str = "credits"
+    item_description: str | None = None
+    redeemed_by: str | None = Field(
+        default=None, description="The portal token's user who redeemed, if the token named one."
+    )
+    remaining_stock: int | None = Field(default=None, description="Left after this one; none if unlimited.")
 
 
 class CreditsExpiringSoon(AccountEvent):

@@ -9,6 +9,7 @@ import pytest
 
 from tangible_devstack.testing import eventually
 from tangible_entitlements.entrypoints.scheduler import run_lifecycle
+from tangible_runtime.auth import TokenIssuer
 
 pytestmark = pytest.mark.integration
 TOPIC = "tangible.entitlements.v1"
@@ -42,7 +43,7 @@ async def counted(h: Any, account: str, start: str, end: str, total: float) -> N
 
 
 async def test_an_upgrade_is_suggested_once_per_evidence_naming_the_cheapest_fitting_plan(
-    service: Any,
+    service: Any, token_issuer: TokenIssuer
 ) -> None:
     h = service
     h.clock.set(datetime(2026, 10, 10, tzinfo=UTC))
@@ -88,6 +89,26 @@ async def test_an_upgrade_is_suggested_once_per_evidence_naming_the_cheapest_fit
     await run_lifecycle(h.app.state.container)
     await h.relay_idle()
     assert len(await h.events(TOPIC, UPGRADE)) == 3
+
+    # the account reads what is open (its own token, a portal token): the latest per suggestion
+    path = "/v1/accounts/acct-1/upgrade-suggestions"
+    response = await h.client.get(path, headers=h.headers("read", account_id="acct-1"))
+    assert response.status_code == 200, response.text
+    suggestions = response.json()["suggestions"]
+    assert sorted((s["suggestion_kind"], s["suggestion_key"]) for s in suggestions) == [
+        ("addon", "seat-pack"),
+        ("plan", "growth"),
+    ]
+    growth = next(s for s in suggestions if s["suggestion_key"] == "growth")
+    assert growth["suggestion_name"] == "Growth" and growth["evidence"][0]["feature_key"] == "reports"
+    reports_only = token_issuer.issue_portal(tenant_id=h.tenant, account_id="acct-1", features=["reports"])
+    limited = await h.client.get(path, headers={"Authorization": f"Bearer {reports_only.token}"})
+    assert [s["suggestion_key"] for s in limited.json()["suggestions"]] == ["growth"]  # seats unseen
+    other = await h.client.get(path, headers=h.headers("read", account_id="acct-2"))
+    assert other.status_code == 403
+    # a plan change supersedes what was suggested before it
+    await h.call("POST", f"/v1/licenses/{license['id']}/plan", {"plan_key": "growth"}, status=200)
+    assert (await h.call("GET", path))["suggestions"] == []
 
 
 async def _account(h: Any, account: str, september: int, october: int, term_end: str = "2027-01-01") -> None:

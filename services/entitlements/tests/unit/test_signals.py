@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -140,3 +141,25 @@ def test_policies_validate_and_round_trip() -> None:
     for bad in ({"renewal_lead_days": []}, {"cohort_min_size": 4}, {"trial_eligibility": "always"}):
         with pytest.raises(InvalidSettings):
             LifecyclePolicy.from_json(bad)
+
+
+def suggestion(hours: int, kind: str, key: str, license_id: str | None = "l1") -> signals.Suggestion:
+    at = datetime(2026, 11, 5, tzinfo=UTC) + timedelta(hours=hours)
+    return signals.Suggestion(at, license_id, kind, key, {"suggestion_key": key, "at": hours})
+
+
+def test_open_suggestions_are_the_latest_per_item_since_the_last_plan_change_for_what_is_missing() -> None:
+    made = [
+        suggestion(1, "plan", "growth"),
+        suggestion(3, "plan", "growth"),
+        suggestion(2, "addon", "seat-pack"),
+        suggestion(4, "addon", "boost", license_id="an-old-license"),
+    ]
+    found = signals.open_suggestions(made, {}, license())
+    assert [(s.key, s.payload["at"]) for s in found] == [("growth", 3), ("seat-pack", 2)]
+
+    changed = {"l1": datetime(2026, 11, 5, 2, tzinfo=UTC)}  # a plan change at 02:00
+    assert [s.key for s in signals.open_suggestions(made, changed, license())] == ["growth"]
+    has_it = replace(license(), addons={"seat-pack": 1}, pending_plan_key="growth")
+    assert signals.open_suggestions(made, {}, has_it) == []
+    assert signals.open_suggestions(made, {}, None) == []

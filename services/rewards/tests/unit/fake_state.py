@@ -9,11 +9,12 @@ from datetime import date, datetime
 
 from services.rewards.tests.unit.fake_ledger import LedgerTables, Violation
 from tangible_rewards.domain.adoption import Adoption
+from tangible_rewards.domain.catalogue import CatalogItem
 from tangible_rewards.domain.evaluation import CounterKey, DayKey, MemberKey
 from tangible_rewards.domain.licenses import GRANTING, LicenseState
 from tangible_rewards.domain.model import MilestoneRule
 from tangible_rewards.domain.streaks import STREAK_PERIOD, StreakProgress
-from tangible_rewards.service_layer.reads import GrantedReward, StoredOutcome
+from tangible_rewards.service_layer.reads import GrantedReward, ItemRedemptionRecord, StoredOutcome
 from tangible_schemas import EventData
 
 Account = tuple[str, str]
@@ -35,6 +36,8 @@ class Tables:
     idempotency: dict[tuple[str, str, str], tuple[str, datetime, StoredOutcome | None]] = field(
         default_factory=dict
     )
+    catalog: dict[tuple[str, str], CatalogItem] = field(default_factory=dict)
+    catalog_redemptions: list[ItemRedemptionRecord] = field(default_factory=list)
     events: list[EventData] = field(default_factory=list)
 
 

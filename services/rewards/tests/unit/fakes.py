@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
+from services.rewards.tests.unit.fake_catalogue import FakeCatalogRepository
 from services.rewards.tests.unit.fake_ledger import FakeLedgerReads, FakeLedgerRepository, as_json
 from services.rewards.tests.unit.fake_state import (
     FakeActivityRepository,
@@ -149,6 +150,7 @@ class FakeUnitOfWork:
         self.licenses, self.rewards = FakeLicenseRepository(t), FakeRewardRepository(t)
         self.ledger, self.ledger_reads = FakeLedgerRepository(t.ledger), FakeLedgerReads(t.ledger)
         self.idempotency, self.outbox = FakeIdempotencyRepository(t), FakeOutbox()
+        self.catalog = FakeCatalogRepository(t)
         return self
 
     async def __aexit__(

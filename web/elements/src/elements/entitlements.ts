@@ -3,7 +3,7 @@
 import { TangibleElement } from "../base";
 import type { UpgradeSuggestion } from "../config";
 import { esc } from "../html";
-import { usagePercent } from "../model";
+import { type ApiSuggestion, suggestionReason, usagePercent } from "../model";
 import type { Session } from "../session";
 
 interface Entitlement {
@@ -23,35 +23,65 @@ interface Entitlement {
 interface Data {
   entitlements: Entitlement[];
   names: Record<string, string>;
+  suggested: ApiSuggestion[];
 }
 
 export class TangibleEntitlements extends TangibleElement<Data> {
   protected readonly titleKey = "entitlements.title";
   protected readonly emptyKey = "entitlements.empty";
+  private given: UpgradeSuggestion[] | undefined;
   private suggestionList: UpgradeSuggestion[] = [];
 
-  /** Upgrade suggestions to offer (shown only when given), e.g. from the vendor's backend. */
+  /**
+   * The upgrade suggestions offered: entitlements' open ones (`GET …/upgrade-suggestions`),
+   * unless the vendor sets its own here (an empty list hides them).
+   */
   get suggestions(): UpgradeSuggestion[] {
     return this.suggestionList;
   }
 
   set suggestions(value: UpgradeSuggestion[] | UpgradeSuggestion | null | undefined) {
-    this.suggestionList = value ? (Array.isArray(value) ? value : [value]) : [];
+    this.given = value === null || value === undefined ? undefined : Array.isArray(value) ? value : [value];
     this.render();
   }
 
   protected async load(session: Session): Promise<Data> {
     const account = encodeURIComponent(session.config.account);
     const base = session.config.entitlementsUrl;
-    const [list, glossary] = await Promise.all([
+    const [list, glossary, suggested] = await Promise.all([
       session.get<{ entitlements: Entitlement[] }>(`${base}/v1/accounts/${account}/entitlements`),
       session
         .get<{ items: Array<{ feature_key: string; name: string }> }>(`${base}/v1/glossary?limit=500`)
         .catch(() => ({ items: [] })),
+      session
+        .get<{ suggestions: ApiSuggestion[] }>(`${base}/v1/accounts/${account}/upgrade-suggestions`)
+        .catch(() => ({ suggestions: [] })),
     ]);
     const names: Record<string, string> = {};
     for (const entry of glossary.items) names[entry.feature_key] = entry.name;
-    return { entitlements: list.entitlements, names };
+    return { entitlements: list.entitlements, names, suggested: suggested.suggestions };
+  }
+
+  /** entitlements' suggestions in the shape `onUpgrade` receives (the API's fields kept). */
+  private fetched(data: Data, session: Session): UpgradeSuggestion[] {
+    const { t, number } = session.i18n;
+    return data.suggested.map((s) => {
+      const reason = suggestionReason(s);
+      const description = reason
+        ? t(reason.key, {
+            feature: data.names[reason.feature] ?? reason.feature,
+            usage: number(reason.usage),
+            limit: number(reason.limit),
+          })
+        : undefined;
+      return {
+        ...s,
+        title: s.suggestion_name ?? s.suggestion_key,
+        ...(description ? { description } : {}),
+        target: s.suggestion_key,
+        ...(reason ? { feature_key: reason.feature } : {}),
+      };
+    });
   }
 
   protected isEmpty(data: Data): boolean {
@@ -91,6 +121,7 @@ export class TangibleEntitlements extends TangibleElement<Data> {
 
   protected renderData(data: Data, session: Session): string {
     const { t, number, date } = session.i18n;
+    this.suggestionList = this.given ?? this.fetched(data, session);
     const items = data.entitlements
       .map((e) => {
         const name = data.names[e.feature_key] ?? e.feature_key;

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from tangible_entitlements.domain.entitlement import Entitlement, evaluate
 from tangible_entitlements.domain.model import CatalogItem, Feature, FeatureKind, License
@@ -150,3 +151,36 @@ def declines(
         if fall >= percent:
             found.append(Decline(key, previous, current, round(fall, 1)))
     return found
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An upgrade suggestion as emitted (`upgrade_suggested`), and when."""
+
+    suggested_at: datetime
+    license_id: str | None
+    kind: str  # plan or addon
+    key: str
+    payload: Mapping[str, Any]
+
+
+def open_suggestions(
+    suggestions: Sequence[Suggestion], upgraded_at: Mapping[str, datetime], license: License | None
+) -> list[Suggestion]:
+    """Open: made for the account's current license after its last plan change (or add-on,
+    or trial conversion), for something it does not have yet; the latest per plan or add-on
+    suggested, newest first. A plan change supersedes every suggestion made before it, since
+    the evidence was weighed against limits the account no longer has."""
+    if license is None:
+        return []
+    in_force = {("plan", license.plan_key), *(("addon", key) for key in license.addons)}
+    if license.pending_plan_key is not None:
+        in_force.add(("plan", license.pending_plan_key))
+    since = upgraded_at.get(license.id)
+    latest: dict[tuple[str, str], Suggestion] = {}
+    for s in sorted(suggestions, key=lambda s: s.suggested_at, reverse=True):
+        if s.license_id not in (None, license.id) or (since is not None and s.suggested_at <= since):
+            continue
+        if (s.kind, s.key) not in in_force:
+            latest.setdefault((s.kind, s.key), s)
+    return list(latest.values())

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tangible_entitlements.domain import licensing, reports
+from tangible_entitlements.domain import licensing, reports, signals
 from tangible_entitlements.domain.errors import LicenseNotFound
 from tangible_entitlements.domain.metering import CounterKey
 from tangible_entitlements.domain.model import Feature, FeatureKind, License
@@ -207,3 +207,20 @@ async def seat_allocation(
         )
     active = sum(1 for _, _, is_active in users if is_active)
     return Allocation(license.id, license.seats, len(users), active, len(users) - active, users)
+
+
+async def upgrade_suggestions(
+    uow: UnitOfWork, *, tenant_id: str, account_id: str
+) -> list[signals.Suggestion]:
+    """The account's open upgrade suggestions (see `signals.open_suggestions`)."""
+    async with uow:
+        license = await uow.licenses.for_account(tenant_id, account_id)
+        marks = await uow.signals.upgrade_suggestions(tenant_id, account_id)
+        upgraded_at = await uow.signals.last_upgrades(tenant_id, account_id)
+    suggestions = [
+        signals.Suggestion(
+            at, payload.get("license_id"), payload["suggestion_kind"], payload["suggestion_key"], payload
+        )
+        for at, payload in marks
+    ]
+    return signals.open_suggestions(suggestions, upgraded_at, license)

@@ -66,6 +66,12 @@ DEFAULTS: dict[str, Template] = {
     "tangible.rewards.v1.credits_expiry_announced": Template(
         "{{ data.amount }} credits expire soon", "They expire on {{ data.expires_at[:10] }}."
     ),
+    # a vendor's fulfilment rule sends it to a webhook; in an inbox the customer reads a receipt
+    "tangible.rewards.v1.item_redeemed": Template(
+        "You redeemed {{ data.item_name }}",
+        "{{ data.price }} {{ data.unit }} were spent on {{ data.item_name }}; "
+        "{{ data.balance_after }} {{ data.unit }} left.",
+    ),
     DIGEST: Template(
         "Your {{ data.period }} digest: {{ data['items'] | length }} updates",
         "{% for item in data['items'] %}- {{ item.title }}\n{% endfor %}",

@@ -236,5 +236,43 @@ idempotency_keys = Table(
     Index("idempotency_keys_created_at", "created_at"),
 )
 
+catalog_items = Table(
+    "catalog_items",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("description", Text),
+    Column("price", MONEY, nullable=False),
+    Column("unit", Text, nullable=False),
+    Column("stock", Integer),
+    Column("per_account_limit", Integer),
+    Column("active_from", DateTime(timezone=True)),
+    Column("active_until", DateTime(timezone=True)),
+    Column("redeemed", Integer, nullable=False, server_default=text("0")),
+    _ts("created_at"),
+    _ts("updated_at"),
+    CheckConstraint("stock IS NULL OR stock >= 0", name="catalog_stock_not_negative"),
+    CheckConstraint("price > 0", name="catalog_price_positive"),
+    CheckConstraint("per_account_limit IS NULL OR per_account_limit >= 1", name="catalog_limit_positive"),
+)
+
+catalog_redemptions = Table(
+    "catalog_redemptions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("account_id", Text, nullable=False),
+    Column("item_key", Text, nullable=False),
+    Column("price", MONEY, nullable=False),
+    Column("unit", Text, nullable=False),
+    Column("transaction_id", Text, nullable=False),
+    Column("idempotency_key", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("user_id", Text),
+    _ts("created_at"),
+    Index("catalog_redemptions_by_account", "tenant_id", "account_id", "item_key"),
+)
+
 inbox = inbox_table(metadata)
 outbox = outbox_table(metadata)

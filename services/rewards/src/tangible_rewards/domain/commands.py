@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from tangible_rewards.domain.adoption import SeatChange
+from tangible_rewards.domain.catalogue import CatalogItem
 from tangible_rewards.domain.evaluation import Usage
 from tangible_rewards.domain.licenses import LicenseFact
 from tangible_rewards.domain.model import Repeat, Reward, RuleKind, RuleParams
@@ -107,3 +109,29 @@ class VoidGrant:
     reward_id: str
     actor: str
     reason: str
+
+
+@dataclass(frozen=True)
+class CreateCatalogItem:
+    tenant_id: str
+    item: CatalogItem
+
+
+@dataclass(frozen=True)
+class UpdateCatalogItem:
+    tenant_id: str
+    key: str
+    changes: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RedeemItem:
+    """One of a catalogue item, at the catalogue's price: the client never names the amount."""
+
+    tenant_id: str
+    account_id: str
+    item_key: str
+    idempotency_key: str
+    request_hash: str
+    actor: str
+    user_id: str | None = None

@@ -35,3 +35,29 @@ class RewardNotFound(NotFound):
 
 class GrantNotVoidable(Conflict):
     code = "grant-not-voidable"
+
+
+class CatalogItemNotFound(NotFound):
+    code = "catalog-item-not-found"
+
+
+class CatalogItemExists(Conflict):
+    code = "catalog-item-exists"
+
+
+class InvalidCatalogItem(Rejected):
+    code = "invalid-catalog-item"
+
+
+class ItemNotAvailable(Conflict):
+    """Outside the item's active_from / active_until window."""
+
+    code = "item-not-available"
+
+
+class ItemOutOfStock(Conflict):
+    code = "item-out-of-stock"
+
+
+class ItemLimitReached(Conflict):
+    code = "item-limit-reached"

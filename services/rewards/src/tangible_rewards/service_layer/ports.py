@@ -13,12 +13,19 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from tangible_rewards.domain.adoption import Adoption
+from tangible_rewards.domain.catalogue import CatalogItem
 from tangible_rewards.domain.evaluation import Achievement, CounterKey, DayKey, MemberKey
 from tangible_rewards.domain.ledger import BalanceKey, Bucket, NewBucket, Transaction
 from tangible_rewards.domain.licenses import LicenseState
 from tangible_rewards.domain.model import MilestoneRule
 from tangible_rewards.domain.streaks import StreakProgress
-from tangible_rewards.service_layer.reads import ExpiryBucket, GrantedReward, HistoryEntry, StoredOutcome
+from tangible_rewards.service_layer.reads import (
+    ExpiryBucket,
+    GrantedReward,
+    HistoryEntry,
+    ItemRedemptionRecord,
+    StoredOutcome,
+)
 from tangible_schemas import EventData
 
 Account = tuple[str, str]  # tenant, account
@@ -138,6 +145,20 @@ class Inbox(Protocol):
     async def claim(self, event_ids: Iterable[str]) -> set[str]: ...
 
 
+class CatalogRepository(Protocol):
+    """The reward catalogue, and the redemptions of its items (per-account limits count them)."""
+
+    async def add(self, item: CatalogItem) -> bool: ...
+    async def get(self, tenant_id: str, key: str, *, lock: bool = False) -> CatalogItem | None: ...
+    async def page(
+        self, tenant_id: str, *, active_at: datetime | None, limit: int, offset: int
+    ) -> tuple[list[CatalogItem], int]: ...
+    async def update(self, item: CatalogItem) -> None: ...
+    async def take_one(self, tenant_id: str, key: str) -> tuple[bool, int | None]: ...
+    async def redeemed_by(self, tenant_id: str, account_id: str, key: str) -> int: ...
+    async def record(self, redemption: ItemRedemptionRecord) -> None: ...
+
+
 class Outbox(Protocol):
     def add(self, data: EventData, *, time: datetime | None = None) -> object: ...
 
@@ -163,6 +184,8 @@ class UnitOfWork(Protocol):
     def ledger_reads(self) -> LedgerReads: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def catalog(self) -> CatalogRepository: ...
     @property
     def outbox(self) -> Outbox: ...
 

@@ -55,3 +55,20 @@ class StoredOutcome:
     request_hash: str
     status_code: int
     response: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ItemRedemptionRecord:
+    """One catalogue item bought: what counts toward the account's limit for it."""
+
+    id: str
+    tenant_id: str
+    account_id: str
+    item_key: str
+    price: Decimal
+    unit: str
+    transaction_id: str
+    idempotency_key: str
+    actor: str
+    user_id: str | None
+    created_at: datetime

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from tangible_rewards.domain.catalogue import CatalogItem
 from tangible_rewards.domain.evaluation import Achievement
 from tangible_rewards.domain.ledger import BalanceKey, Bucket, money
 from tangible_rewards.domain.model import RewardKind
@@ -13,6 +14,7 @@ from tangible_schemas.rewards import (
     CreditsExpired,
     CreditsExpiringSoon,
     CreditsRedeemed,
+    ItemRedeemed,
     MilestoneReached,
     RewardGranted,
 )
@@ -62,7 +64,13 @@ def reward_granted(reward_id: str, achievement: Achievement, at: datetime) -> Re
 
 
 def credits_redeemed(
-    key: BalanceKey, redemption_id: str, amount: Decimal, balance_after: Decimal, description: str | None
+    key: BalanceKey,
+    redemption_id: str,
+    amount: Decimal,
+    balance_after: Decimal,
+    description: str | None,
+    *,
+    item_key: str | None = None,
 ) -> CreditsRedeemed:
     return CreditsRedeemed(
         tenant_id=key[0],
@@ -72,6 +80,30 @@ def credits_redeemed(
         amount=amount,
         balance_after=balance_after,
         description=description,
+        item_key=item_key,
+    )
+
+
+def item_redeemed(
+    key: BalanceKey,
+    redemption_id: str,
+    item: CatalogItem,
+    balance_after: Decimal,
+    remaining_stock: int | None,
+    user_id: str | None,
+) -> ItemRedeemed:
+    return ItemRedeemed(
+        tenant_id=key[0],
+        account_id=key[1],
+        unit=key[2],
+        redemption_id=redemption_id,
+        item_key=item.key,
+        item_name=item.name,
+        item_description=item.description,
+        price=money(item.price),
+        balance_after=balance_after,
+        redeemed_by=user_id,
+        remaining_stock=remaining_stock,
     )
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tangible_rewards.adapters.repositories.catalogue import CatalogRepository
 from tangible_rewards.adapters.repositories.idempotency import IdempotencyRepository
 from tangible_rewards.adapters.repositories.ledger import LedgerRepository
 from tangible_rewards.adapters.repositories.licenses import LicenseRepository
@@ -28,6 +29,7 @@ class UnitOfWork(SqlUnitOfWork):
     ledger: LedgerRepository
     ledger_reads: LedgerReads
     idempotency: IdempotencyRepository
+    catalog: CatalogRepository
 
     def bind(self, session: AsyncSession) -> None:
         self.rules = RuleRepository(session)
@@ -39,6 +41,7 @@ class UnitOfWork(SqlUnitOfWork):
         self.ledger = LedgerRepository(session)
         self.ledger_reads = LedgerReads(session)
         self.idempotency = IdempotencyRepository(session)
+        self.catalog = CatalogRepository(session)
 
     async def prune_inbox(self, older_than: timedelta) -> int:
         return await prune_inbox(self.session, older_than)

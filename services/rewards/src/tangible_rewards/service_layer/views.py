@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from tangible_rewards.domain.adoption import Adoption
+from tangible_rewards.domain.catalogue import CatalogItem
 from tangible_rewards.domain.evaluation import ZoneOf
 from tangible_rewards.domain.ledger import ZERO
 from tangible_rewards.domain.licenses import GRANTING, LicenseState, time_to_value, ttv_qualifying
@@ -191,3 +192,15 @@ async def rule_versions(
 ) -> tuple[list[MilestoneRule], int]:
     async with uow:
         return await uow.rules.versions(tenant_id, key, limit=limit, offset=offset)
+
+
+async def catalog_page(
+    uow: UnitOfWork, *, tenant_id: str, active_at: datetime | None, limit: int, offset: int
+) -> tuple[list[CatalogItem], int]:
+    async with uow:
+        return await uow.catalog.page(tenant_id, active_at=active_at, limit=limit, offset=offset)
+
+
+async def catalog_item(uow: UnitOfWork, *, tenant_id: str, key: str) -> CatalogItem | None:
+    async with uow:
+        return await uow.catalog.get(tenant_id, key)

@@ -182,6 +182,38 @@ class SignalRepository:
         )
         return [from_row(LicenseRef, r) for r in rows.mappings()]
 
+    async def upgrade_suggestions(
+        self, tenant_id: str, account_id: str
+    ) -> list[tuple[datetime, dict[str, Any]]]:
+        """The account's upgrade suggestions that were emitted (payload: the event), newest first."""
+        rows = await self._session.execute(
+            text(
+                """
+                SELECT created_at, payload FROM signal_marks
+                WHERE tenant_id = :t AND account_id = :a AND signal = 'upgrade' AND payload IS NOT NULL
+                ORDER BY created_at DESC, evidence_key
+                """
+            ),
+            {"t": tenant_id, "a": account_id},
+        )
+        return [(r.created_at, dict(r.payload)) for r in rows]
+
+    async def last_upgrades(self, tenant_id: str, account_id: str) -> dict[str, datetime]:
+        """When each of the account's licenses last changed plan (now or at renewal), gained an
+        add-on, or converted a trial: what supersedes a suggestion made before it."""
+        rows = await self._session.execute(
+            text(
+                """
+                SELECT license_id, max(at) AS at FROM license_history
+                WHERE tenant_id = :t AND account_id = :a AND license_id IS NOT NULL
+                  AND (action LIKE 'plan\\_changed%' OR action IN ('addon_added', 'trial_converted'))
+                GROUP BY license_id
+                """
+            ),
+            {"t": tenant_id, "a": account_id},
+        )
+        return {r.license_id: r.at for r in rows}
+
     async def marked(self, keys: Sequence[MarkKey]) -> set[MarkKey]:
         if not keys:
             return set()

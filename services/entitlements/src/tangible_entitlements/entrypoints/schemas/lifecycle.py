@@ -103,3 +103,29 @@ class VerifyRead(BaseModel):
         default=None, description="The first record that is not as written."
     )
     problem: str | None = None
+
+
+class SuggestionEvidence(BaseModel):
+    feature_key: str
+    usage: float
+    limit: float | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    detail: str | None = Field(default=None, examples=["over the soft limit by 2"])
+
+
+class UpgradeSuggestionRead(BaseModel):
+    suggested_at: datetime
+    reason: Literal["near_limit", "seats_full", "soft_limit_exceeded"]
+    suggestion_kind: Literal["plan", "addon"]
+    suggestion_key: str
+    suggestion_name: str | None = None
+    suggestion_version: int | None = None
+    license_id: str | None = None
+    current_plan_key: str | None = None
+    evidence: list[SuggestionEvidence]
+
+
+class UpgradeSuggestionList(BaseModel):
+    account_id: str
+    suggestions: list[UpgradeSuggestionRead] = Field(description="Open ones, newest first.")

@@ -59,7 +59,7 @@ def _request_hash(account_id: str, body: RedemptionCreate) -> str:
 
 # Required, but read as optional so that its absence is the documented 400 rather than a
 # validation 422; declared here, since the parameter itself stays out of the document.
-_IDEMPOTENCY_KEY_DOC = {
+IDEMPOTENCY_KEY_DOC = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": True,
@@ -84,7 +84,7 @@ _IDEMPOTENCY_KEY_DOC = {
         409: {"description": "Idempotency-Key reused with another body"},
         422: {"description": "Balance too low"},
     },
-    openapi_extra={"parameters": [_IDEMPOTENCY_KEY_DOC]},
+    openapi_extra={"parameters": [IDEMPOTENCY_KEY_DOC]},
 )
 async def redeem(
     account_id: str,

@@ -70,19 +70,30 @@ class LedgerChange:
     created_at: datetime
 
 
+async def claim_or_replay(
+    uow: UnitOfWork, tenant_id: str, account_id: str, key: str, request_hash: str, now: datetime
+) -> Outcome | None:
+    """None when this transaction owns the Idempotency-Key; else the stored outcome to replay
+    (same request) or a 409 (another request under the same key)."""
+    if await uow.idempotency.claim(tenant_id, account_id, key, request_hash, now):
+        return None
+    stored = await uow.idempotency.stored(tenant_id, account_id, key)
+    if stored is None:
+        raise Conflict("a request with this Idempotency-Key is still in progress")
+    if stored.request_hash != request_hash:
+        raise IdempotencyKeyReused("this Idempotency-Key was used with a different request")
+    return Outcome(stored.status_code, stored.response, replayed=True)
+
+
 async def redeem(command: commands.Redeem, *, uow: UnitOfWork, clock: Clock, render: Render) -> Outcome:
     """Same key + same body → the stored outcome; same key + another body → 409."""
     c = command
     key = (c.tenant_id, c.account_id, c.unit)
     async with uow:
         now = clock.now()
-        if not await uow.idempotency.claim(c.tenant_id, c.account_id, c.idempotency_key, c.request_hash, now):
-            stored = await uow.idempotency.stored(c.tenant_id, c.account_id, c.idempotency_key)
-            if stored is None:
-                raise Conflict("a request with this Idempotency-Key is still in progress")
-            if stored.request_hash != c.request_hash:
-                raise IdempotencyKeyReused("this Idempotency-Key was used with a different request")
-            return Outcome(stored.status_code, stored.response, replayed=True)
+        replay = await claim_or_replay(uow, c.tenant_id, c.account_id, c.idempotency_key, c.request_hash, now)
+        if replay is not None:
+            return replay
         await uow.ledger.lock_balance(key)
         try:
             burns = plan_burn(await uow.ledger.open_buckets(key), c.amount, now)

@@ -181,6 +181,14 @@ class Signals(Protocol):
     ) -> set[MarkKey]:
         """Record evidence as considered; returns the keys that are new (emit only those)."""
 
+    async def upgrade_suggestions(
+        self, tenant_id: str, account_id: str
+    ) -> list[tuple[datetime, dict[str, Any]]]:
+        """The account's emitted upgrade suggestions (payload: the event), newest first."""
+
+    async def last_upgrades(self, tenant_id: str, account_id: str) -> dict[str, datetime]:
+        """When each license last changed plan, gained an add-on or converted a trial."""
+
 
 class Reports(Protocol):
     async def days_of(

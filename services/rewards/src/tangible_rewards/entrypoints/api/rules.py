@@ -21,6 +21,7 @@ from tangible_rewards.domain.model import (
 from tangible_rewards.domain.periods import Period
 from tangible_rewards.entrypoints.dependencies import ContainerDep, Limit, Offset
 from tangible_rewards.entrypoints.schemas.rules import (
+    REWARD,
     MilestoneRuleCreate,
     MilestoneRuleList,
     MilestoneRuleRead,
@@ -29,12 +30,13 @@ from tangible_rewards.entrypoints.schemas.rules import (
 )
 from tangible_rewards.service_layer import handlers, views
 from tangible_runtime.app import AdminPrincipal
+from tangible_runtime.numbers import VersionPath
 
 router = APIRouter(prefix="/v1/milestones", tags=["milestones"])
 
 
 def reward_in(reward: Reward) -> RewardIn:
-    return RewardIn.model_validate({**asdict(reward), "kind": reward.kind.value})
+    return REWARD.validate_python({**asdict(reward), "kind": reward.kind.value})
 
 
 def rule_read(rule: MilestoneRule) -> MilestoneRuleRead:
@@ -154,7 +156,7 @@ async def list_versions(
 
 @router.get("/{key}/versions/{version}", response_model=MilestoneRuleRead, summary="One version of a rule")
 async def get_version(
-    key: str, version: int, principal: AdminPrincipal, container: ContainerDep
+    key: str, version: VersionPath, principal: AdminPrincipal, container: ContainerDep
 ) -> MilestoneRuleRead:
     rule = await views.rule(container.new_uow(), tenant_id=principal.tenant_id, key=key, version=version)
     if rule is None:

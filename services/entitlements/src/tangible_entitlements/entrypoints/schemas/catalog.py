@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, model_validator
 
 from tangible_entitlements.domain.metering import value_path_problem
 from tangible_entitlements.domain.model import Aggregation
 from tangible_entitlements.entrypoints.schemas.common import KEY_PATTERN, Strict
+from tangible_runtime.numbers import INTEGRAL
 
 
 class MeterIn(Strict):
@@ -33,22 +34,32 @@ class MeterIn(Strict):
         return self
 
 
+Threshold = Annotated[StrictInt, Field(ge=1, le=1000, description="A percentage of the limit."), INTEGRAL]
+
+# the meter rule stated for clients: `metered` features need a meter, the others have none
+_METER_BY_KIND: dict[str, Any] = {
+    "if": {"properties": {"kind": {"const": "metered"}}, "required": ["kind"]},
+    "then": {"required": ["meter"], "properties": {"meter": {"not": {"type": "null"}}}},
+    "else": {"properties": {"meter": {"type": "null"}}},
+}
+
+
 class FeatureCreate(Strict):
+    model_config = ConfigDict(json_schema_extra=_METER_BY_KIND)
+
     key: str = Field(min_length=1, max_length=128, pattern=KEY_PATTERN)
     name: str = Field(min_length=1, max_length=256)
     kind: Literal["boolean", "metered", "seats", "config"]
-    meter: MeterIn | None = None
+    meter: MeterIn | None = Field(default=None, description="Required for metered features, else none.")
     outcome: str = Field(default="", max_length=1000, description="Plain-language benefit.")
     impact_metric: str | None = Field(default=None, max_length=128, examples=["hours saved"])
     impact_per_unit: StrictFloat | None = Field(default=None, ge=0, le=1e9)
-    thresholds: list[StrictInt] = Field(default=[50, 80, 100], max_length=10)
+    thresholds: list[Threshold] = Field(default=[50, 80, 100], max_length=10)
 
     @model_validator(mode="after")
     def _meter_for_metered(self) -> FeatureCreate:
         if (self.kind == "metered") != (self.meter is not None):
             raise ValueError("metered features need a meter, and only they have one")
-        if any(not 0 < t <= 1000 for t in self.thresholds):
-            raise ValueError("thresholds are percentages between 1 and 1000")
         return self
 
 
@@ -87,13 +98,11 @@ class FeatureUpdate(Strict):
     outcome: str | None = Field(default=None, max_length=1000)
     impact_metric: str | None = Field(default=None, max_length=128)
     impact_per_unit: StrictFloat | None = Field(default=None, ge=0, le=1e9)
-    thresholds: list[StrictInt] | None = Field(default=None, max_length=10)
+    thresholds: list[Threshold] | None = Field(default=None, max_length=10)
 
     @model_validator(mode="after")
     def _thresholds(self) -> FeatureUpdate:
         _not_null(self, "name", "outcome", "thresholds")
-        if self.thresholds is not None and any(not 0 < t <= 1000 for t in self.thresholds):
-            raise ValueError("thresholds are percentages between 1 and 1000")
         return self
 
 

@@ -63,6 +63,10 @@ DOMAIN_RULES: dict[str, list[tuple[str, str, str]]] = {
     "rewards": [
         # an IANA time zone name of the server's tz database
         ("PUT", "/v1/accounts/{account_id}/settings", "time zone"),
+        # spending needs the credit: the account's balance, state no document holds...
+        ("POST", "/v1/accounts/{account_id}/redemptions", "balance"),
+        # ...and so does a negative adjustment; a positive one expires in the future: the clock
+        ("POST", "/v1/accounts/{account_id}/adjustments", "balance, expiry after now"),
     ],
     "notifications": [
         # an IANA time zone name of the server's tz database

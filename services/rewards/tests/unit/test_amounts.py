@@ -12,9 +12,9 @@ import jsonschema_rs
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from tangible_rewards.entrypoints.schemas.amounts import PositiveAmount, SignedAmount
+from tangible_rewards.entrypoints.schemas.amounts import NonZeroAmount, PositiveAmount
 
-TYPES = {"positive": TypeAdapter(PositiveAmount), "signed": TypeAdapter(SignedAmount)}
+TYPES = {"positive": TypeAdapter(PositiveAmount), "nonzero": TypeAdapter(NonZeroAmount)}
 EDGES: list[Any] = [
     *["", "0", "0.0", "0.00", "0.01", "0.1", "0.10", "0.001", "-0", "-0.01", "-1", "+1", "1", "01", "007"],
     *["1.", ".5", "1.5", "1.50", "1.505", "1e3", "1E3", "NaN", "Infinity", " 1", "1 ", "1\n", "1_000"],
@@ -60,5 +60,5 @@ def test_the_document_and_the_server_agree(kind: str) -> None:
 def test_amounts_read_as_the_decimals_written() -> None:
     assert TYPES["positive"].validate_json("0.07") == Decimal("0.07")
     assert TYPES["positive"].validate_json('"12.50"') == Decimal("12.50")
-    assert TYPES["signed"].validate_json('"-5"') == Decimal("-5")
+    assert TYPES["nonzero"].validate_json('"-5"') == Decimal("-5")
     assert TYPES["positive"].dump_json(Decimal("12.50")) == b'"12.50"'

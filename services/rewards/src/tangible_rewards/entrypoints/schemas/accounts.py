@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, Field, StrictInt
 
-from tangible_rewards.entrypoints.schemas.amounts import PositiveAmount, SignedAmount
+from tangible_rewards.entrypoints.schemas.amounts import NonZeroAmount, PositiveAmount
 from tangible_rewards.entrypoints.schemas.rules import RewardIn, Strict
 from tangible_runtime.numbers import INTEGRAL
 
@@ -116,7 +116,7 @@ class RedemptionRead(BaseModel):
 
 
 class AdjustmentCreate(Strict):
-    amount: SignedAmount = Field(description="Signed.")
+    amount: NonZeroAmount = Field(description="Signed.")
     unit: str = Unit
     reason: str = Field(min_length=1, max_length=500)
     expires_at: AwareDatetime | None = Field(

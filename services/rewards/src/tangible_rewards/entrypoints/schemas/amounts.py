@@ -4,7 +4,7 @@ One type for every amount the API reads (redemptions, adjustments, a reward's cr
 that what the OpenAPI document states and what the server accepts are the same rule:
 
 - a number: within the bounds and a multiple of 0.01 (`12.5`, `12.50`; not `12.505`, `1e-7`);
-- a string: plain decimal notation, no sign but `-` on signed amounts, no exponent, no
+- a string: plain decimal notation, no sign but `-` on an adjustment's (never 0), no exponent, no
   leading zeros, no spaces, at most two places, within the bounds, which the pattern spells
   out (`"12.50"`; not `""`, `"1e3"`, `"+1"`, `"012"`, `".5"`, `"NaN"`).
 
@@ -18,7 +18,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 MAX_AMOUNT = Decimal(10**12)
 
@@ -26,11 +26,11 @@ _PLACES = r"(?:\.[0-9]{1,2})?"
 _LIMIT = r"1000000000000(?:\.00?)?"  # exactly 10^12, the largest amount
 POSITIVE_PATTERN = rf"^(?:[1-9][0-9]{{0,11}}{_PLACES}|0\.(?:0[1-9]|[1-9][0-9]?)|{_LIMIT})$"
 """Greater than 0, at most 10^12, at most two places: `0.01` … `1000000000000.00`."""
-SIGNED_PATTERN = rf"^-?(?:(?:0|[1-9][0-9]{{0,11}}){_PLACES}|{_LIMIT})$"
-"""From -10^12 to 10^12, at most two places."""
+NONZERO_PATTERN = rf"^-?(?:[1-9][0-9]{{0,11}}{_PLACES}|0\.(?:0[1-9]|[1-9][0-9]?)|{_LIMIT})$"
+"""From -10^12 to 10^12 but not 0, at most two places: what an adjustment may change."""
 
 _POSITIVE = re.compile(POSITIVE_PATTERN)
-_SIGNED = re.compile(SIGNED_PATTERN)
+_NONZERO = re.compile(NONZERO_PATTERN)
 
 
 def _reader(pattern: re.Pattern[str]) -> Any:
@@ -61,13 +61,19 @@ def _reader(pattern: re.Pattern[str]) -> Any:
 
 
 def _document(*, signed: bool) -> dict[str, Any]:
-    bounds: dict[str, Any] = {"minimum": -1e12} if signed else {"exclusiveMinimum": 0}
+    bounds: dict[str, Any] = {"minimum": -1e12, "not": {"const": 0}} if signed else {"exclusiveMinimum": 0}
     return {
         "anyOf": [
             {"type": "number", **bounds, "maximum": 1e12, "multipleOf": 0.01},
-            {"type": "string", "pattern": SIGNED_PATTERN if signed else POSITIVE_PATTERN},
+            {"type": "string", "pattern": NONZERO_PATTERN if signed else POSITIVE_PATTERN},
         ]
     }
+
+
+def _not_zero(value: Decimal) -> Decimal:
+    if value == 0:
+        raise ValueError("an adjustment changes the balance: not 0")
+    return value
 
 
 PositiveAmount = Annotated[
@@ -78,10 +84,11 @@ PositiveAmount = Annotated[
 ]
 """A credit amount greater than 0 and at most 10^12, e.g. `12.5` or `"12.50"`."""
 
-SignedAmount = Annotated[
+NonZeroAmount = Annotated[
     Decimal,
-    BeforeValidator(_reader(_SIGNED)),
+    BeforeValidator(_reader(_NONZERO)),
     Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, decimal_places=2),
+    AfterValidator(_not_zero),
     WithJsonSchema(_document(signed=True)),
 ]
-"""A signed credit amount, from -10^12 to 10^12, e.g. `-5` or `"-5.00"`."""
+"""A signed credit amount other than 0, from -10^12 to 10^12, e.g. `-5` or `"-5.00"`."""

@@ -79,7 +79,66 @@ class UsageThresholdParams(Strict):
     )
 
 
+# The combinations `domain.model.validate` accepts, stated for clients (the domain keeps
+# its InvalidRule messages): the documents describe exactly the rules the server takes.
+_PER_PERIOD: dict[str, Any] = {"properties": {"repeat": {"const": "per_period"}}, "required": ["repeat"]}
+_NO_REPEAT_PERIOD: dict[str, Any] = {"properties": {"repeat_period": {"type": "null"}}}
+_PERIODS = ("day", "week", "month", "quarter", "year")
+
+
+def _rule_combinations(*rules: dict[str, Any]) -> dict[str, Any]:
+    return {"allOf": list(rules)}
+
+
+_THRESHOLD_RULE = _rule_combinations(
+    # a lifetime threshold is rewarded once; repeating needs a window
+    {
+        "if": _PER_PERIOD,
+        "then": {
+            "properties": {
+                "params": {"required": ["window"], "properties": {"window": {"enum": list(_PERIODS)}}}
+            }
+        },
+    },
+    # it repeats per its window: repeat_period empty, or the window itself
+    {
+        "anyOf": [
+            _NO_REPEAT_PERIOD,
+            *(
+                {
+                    "required": ["repeat_period"],
+                    "properties": {
+                        "repeat_period": {"const": period},
+                        "params": {"required": ["window"], "properties": {"window": {"const": period}}},
+                    },
+                }
+                for period in _PERIODS
+            ),
+        ]
+    },
+)
+_PERIOD_RULE = _rule_combinations(
+    # streak and adoption rules name the period they repeat in
+    {
+        "if": _PER_PERIOD,
+        "then": {"required": ["repeat_period"], "properties": {"repeat_period": {"enum": list(_PERIODS)}}},
+    }
+)
+_OWN_PERIOD_RULE = _rule_combinations(_NO_REPEAT_PERIOD)  # anniversary and time to value
+_STREAK: dict[str, Any] = {
+    # a weekly streak needs weeks and at most 7 days a week; a consecutive-days one no weeks
+    "if": {"properties": {"mode": {"const": "days_in_weeks"}}, "required": ["mode"]},
+    "then": {
+        "required": ["weeks"],
+        "properties": {"weeks": {"not": {"type": "null"}}, "days": {"maximum": 7}},
+    },
+    "else": {"properties": {"weeks": {"type": "null"}}},
+}
+
+
 class StreakParams(Strict):
+    model_config = ConfigDict(json_schema_extra=_STREAK)
+
     mode: Literal["consecutive_days", "days_in_weeks"]
     days: Annotated[StrictInt, Field(ge=1, le=366), INTEGRAL] = Field(
         description="Days in a row, or active days needed in each week."
@@ -122,26 +181,36 @@ class _Rule(Strict):
 
 
 class ThresholdRule(_Rule):
+    model_config = ConfigDict(json_schema_extra=_THRESHOLD_RULE)
+
     kind: Literal["usage_threshold"]
     params: UsageThresholdParams
 
 
 class StreakRule(_Rule):
+    model_config = ConfigDict(json_schema_extra=_PERIOD_RULE)
+
     kind: Literal["streak"]
     params: StreakParams
 
 
 class AdoptionRule(_Rule):
+    model_config = ConfigDict(json_schema_extra=_PERIOD_RULE)
+
     kind: Literal["adoption"]
     params: AdoptionParams
 
 
 class AnniversaryRule(_Rule):
+    model_config = ConfigDict(json_schema_extra=_OWN_PERIOD_RULE)
+
     kind: Literal["anniversary"]
     params: AnniversaryParams
 
 
 class TimeToValueRule(_Rule):
+    model_config = ConfigDict(json_schema_extra=_OWN_PERIOD_RULE)
+
     kind: Literal["time_to_value"]
     params: TimeToValueParams
 

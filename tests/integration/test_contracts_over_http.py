@@ -50,8 +50,13 @@ DOMAIN_RULES: dict[str, list[tuple[str, str, str]]] = {
     "entitlements": [
         # `to` on or after `from`, at most ~10 years apart: comparing two values
         ("GET", "/v1/accounts/{account_id}/usage", "date range"),
-        # the end of a term after its start: comparing two values
-        ("POST", "/v1/licenses", "term order"),
+        # the end of a term after its start: comparing two values; and an IANA time zone
+        # name of the server's tz database
+        ("POST", "/v1/licenses", "term order, time zone"),
+        # a grant's expiry after its start (by default now): comparing two values, the clock
+        ("POST", "/v1/accounts/{account_id}/grants", "grant window"),
+        # a trial's days within the tenant's maximum, a setting (state) no document holds
+        ("POST", "/v1/licenses/{license_id}/trials", "tenant's trial maximum"),
         # a plan or add-on names features of the tenant's catalog, which must exist
         ("POST", "/v1/plans", "catalog references"),
         ("POST", "/v1/addons", "catalog references"),

@@ -47,6 +47,11 @@ PHASES = ("examples", "coverage", "fuzzing", "stateful")
 # schema-valid request may break them, so `positive_data_acceptance` also expects a 422 on
 # these operations, and only there. Everything a schema can say is in the documents.
 DOMAIN_RULES: dict[str, list[tuple[str, str, str]]] = {
+    "usage-ingest": [
+        # an event's time at most the tolerated skew ahead of the server's clock (and from
+        # 1970 on, in any offset), its size in bytes once serialized: the clock, the wire
+        ("POST", "/v1/events", "time against the clock, size in bytes"),
+    ],
     "entitlements": [
         # `to` on or after `from`, at most ~10 years apart: comparing two values
         ("GET", "/v1/accounts/{account_id}/usage", "date range"),

@@ -33,6 +33,7 @@ from tangible_entitlements.entrypoints.schemas.catalog import (
 )
 from tangible_entitlements.service_layer import handlers
 from tangible_runtime.app import AdminPrincipal, ReadPrincipal
+from tangible_runtime.numbers import VersionPath
 from tangible_runtime.paging import Page
 
 router = APIRouter(tags=["catalog"])
@@ -236,7 +237,7 @@ def _item_routes(plural: Literal["plans", "addons"], kind: str, label: str) -> N
         f"/{plural}/{{key}}/versions/{{version}}", response_model=CatalogItemRead, name=f"get_{kind}_version"
     )
     async def get_version(
-        key: str, version: int, principal: AdminPrincipal, container: ContainerDep
+        key: str, version: VersionPath, principal: AdminPrincipal, container: ContainerDep
     ) -> CatalogItemRead:
         async with container.new_uow() as uow:
             item = await uow.catalog.item(principal.tenant_id, key, version)
@@ -251,7 +252,11 @@ def _item_routes(plural: Literal["plans", "addons"], kind: str, label: str) -> N
         name=f"edit_{kind}_version",
     )
     async def edit(
-        key: str, version: int, body: CatalogItemUpdate, principal: AdminPrincipal, container: ContainerDep
+        key: str,
+        version: VersionPath,
+        body: CatalogItemUpdate,
+        principal: AdminPrincipal,
+        container: ContainerDep,
     ) -> CatalogItemRead:
         command = commands.EditCatalogItem(
             tenant_id=principal.tenant_id,
@@ -271,7 +276,7 @@ def _item_routes(plural: Literal["plans", "addons"], kind: str, label: str) -> N
         name=f"publish_{kind}_version",
     )
     async def publish(
-        key: str, version: int, principal: AdminPrincipal, container: ContainerDep
+        key: str, version: VersionPath, principal: AdminPrincipal, container: ContainerDep
     ) -> CatalogItemRead:
         item = await handlers.publish_catalog_item(
             commands.PublishCatalogItem(principal.tenant_id, key, version),
@@ -288,7 +293,7 @@ def _item_routes(plural: Literal["plans", "addons"], kind: str, label: str) -> N
         name=f"retire_{kind}_version",
     )
     async def retire(
-        key: str, version: int, principal: AdminPrincipal, container: ContainerDep
+        key: str, version: VersionPath, principal: AdminPrincipal, container: ContainerDep
     ) -> CatalogItemRead:
         item = await handlers.retire_catalog_item(
             commands.RetireCatalogItem(principal.tenant_id, key, kind, version),

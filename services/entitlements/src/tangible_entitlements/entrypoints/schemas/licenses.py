@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, StrictInt, model_validator
 
 from tangible_entitlements.entrypoints.schemas.common import Reason, Strict
 from tangible_entitlements.entrypoints.schemas.lifecycle import TrialInForce
+from tangible_runtime.numbers import INT32_MAX, INTEGRAL
 
 
 class LicenseCreate(Strict):
     account_id: str = Field(min_length=1, max_length=256)
     plan_key: str = Field(min_length=1, max_length=128)
-    plan_version: int | None = Field(default=None, ge=1)
+    plan_version: Annotated[StrictInt, Field(ge=1, le=INT32_MAX), INTEGRAL] | None = Field(default=None)
     term_start: date
     term_end: date
-    seats: int = Field(default=1, ge=0, le=10_000_000)
+    seats: Annotated[StrictInt, Field(ge=0, le=10_000_000), INTEGRAL] = Field(default=1)
     addons: list[str] = Field(default_factory=list, max_length=100)
     timezone: str = Field(default="UTC", max_length=64)
     reason: str | None = Field(default=None, max_length=1000)
@@ -59,13 +60,15 @@ class LicenseRenew(Reason):
 
 class PlanChange(Reason):
     plan_key: str = Field(min_length=1, max_length=128)
-    plan_version: int | None = Field(default=None, ge=1, description="Default: the latest published.")
+    plan_version: Annotated[StrictInt, Field(ge=1, le=INT32_MAX), INTEGRAL] | None = Field(
+        default=None, description="Default: the latest published."
+    )
     effective: Literal["now", "at_renewal"] = "now"
 
 
 class AddonAdd(Reason):
     addon_key: str = Field(min_length=1, max_length=128)
-    addon_version: int | None = Field(default=None, ge=1)
+    addon_version: Annotated[StrictInt, Field(ge=1, le=INT32_MAX), INTEGRAL] | None = Field(default=None)
 
 
 class HistoryRead(BaseModel):

@@ -8,14 +8,17 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from tangible_entitlements.entrypoints.schemas.common import Reason, Strict
+from tangible_runtime.numbers import INT32_MAX, INTEGRAL
 
 
 class TrialCreate(Reason):
     target_kind: Literal["plan", "addon"]
     target_key: str = Field(min_length=1, max_length=128)
-    target_version: StrictInt | None = Field(default=None, ge=1, description="Default: the latest published.")
-    days: StrictInt = Field(
-        ge=1, le=365, description="How long the trial runs (the tenant's maximum applies)."
+    target_version: Annotated[StrictInt, Field(ge=1, le=INT32_MAX), INTEGRAL] | None = Field(
+        default=None, description="Default: the latest published."
+    )
+    days: Annotated[StrictInt, Field(ge=1, le=365), INTEGRAL] = Field(
+        description="How long the trial runs (the tenant's maximum applies)."
     )
 
 
@@ -49,7 +52,7 @@ class LifecycleSettings(Strict):
     """A tenant's lifecycle policy; every field has a default. The bounds are the policy's own
     (`domain.policy.LifecyclePolicy` checks them too), stated here so that clients see them."""
 
-    renewal_lead_days: list[Annotated[StrictInt, Field(ge=1, le=730)]] = Field(
+    renewal_lead_days: list[Annotated[StrictInt, Field(ge=1, le=730), INTEGRAL]] = Field(
         default=[90, 60, 30, 7],
         min_length=1,
         max_length=20,
@@ -57,15 +60,15 @@ class LifecycleSettings(Strict):
         description="Days before the renewal date, each once.",
     )
     trial_eligibility: Literal["once_per_account", "once_per_target", "unlimited"] = "once_per_target"
-    trial_max_days: StrictInt = Field(default=90, ge=1, le=365)
-    trial_ending_soon_days: StrictInt = Field(
-        default=3, ge=0, le=90, description="Lead of trial_ending_soon_announced; 0: none."
+    trial_max_days: Annotated[StrictInt, Field(ge=1, le=365), INTEGRAL] = Field(default=90)
+    trial_ending_soon_days: Annotated[StrictInt, Field(ge=0, le=90), INTEGRAL] = Field(
+        default=3, description="Lead of trial_ending_soon_announced; 0: none."
     )
     upgrade_near_limit_percent: StrictFloat = Field(default=80.0, gt=0, le=100)
-    upgrade_consecutive_periods: StrictInt = Field(default=2, ge=1, le=12)
+    upgrade_consecutive_periods: Annotated[StrictInt, Field(ge=1, le=12), INTEGRAL] = Field(default=2)
     risk_decline_percent: StrictFloat = Field(default=30.0, gt=0, le=100)
-    risk_window_days: StrictInt = Field(
-        default=90, ge=1, le=730, description="At-risk signals only this close to renewal."
+    risk_window_days: Annotated[StrictInt, Field(ge=1, le=730), INTEGRAL] = Field(
+        default=90, description="At-risk signals only this close to renewal."
     )
     risk_min_volume: StrictFloat = Field(
         default=20.0,
@@ -74,8 +77,8 @@ class LifecycleSettings(Strict):
     )
     risk_period: Literal["week", "month"] = "month"
     key_features: list[str] | None = Field(default=None, description="Default: every metered feature.")
-    cohort_min_size: StrictInt = Field(
-        default=5, ge=5, description="Percentiles are withheld in smaller cohorts."
+    cohort_min_size: Annotated[StrictInt, Field(ge=5, le=INT32_MAX), INTEGRAL] = Field(
+        default=5, description="Percentiles are withheld in smaller cohorts."
     )
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from tangible_notifications.entrypoints.schemas.common import EMAIL, Strict
+from tangible_notifications.entrypoints.schemas.common import EmailAddress, Strict
 
 
 class ChannelCreate(Strict):
@@ -22,18 +21,10 @@ class ChannelCreate(Strict):
         default=None, pattern=r"^whsec_[A-Za-z0-9+/=]{32,}$", description="Else generated."
     )
     sender: str | None = Field(default=None, max_length=320, examples=["Acme <success@acme.example>"])
-    recipients: list[str] = Field(default_factory=list, max_length=100)
+    recipients: list[EmailAddress] = Field(default_factory=list, max_length=100)
     to_account_contacts: StrictBool = Field(
         default=False, description="Also email the account's contacts (from their preferences)."
     )
-
-    @field_validator("recipients")
-    @classmethod
-    def _addresses(cls, value: list[str]) -> list[str]:
-        bad = [a for a in value if not re.match(EMAIL, a)]
-        if bad:
-            raise ValueError(f"not email addresses: {bad[:3]}")
-        return value
 
 
 class ChannelRead(BaseModel):

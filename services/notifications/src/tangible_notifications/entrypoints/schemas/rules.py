@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from tangible_notifications.entrypoints.schemas.common import RuleChannel, Strict
+from tangible_runtime.numbers import INTEGRAL
 
 
 class TemplateIn(Strict):
@@ -23,7 +24,7 @@ class RuleFiltersIn(Strict):
     model_config = ConfigDict(from_attributes=True)
 
     feature_key: str | None = Field(default=None, max_length=128)
-    min_threshold_percent: StrictInt | None = Field(default=None, ge=0, le=1000)
+    min_threshold_percent: Annotated[StrictInt, Field(ge=0, le=1000), INTEGRAL] | None = Field(default=None)
 
 
 class RuleCreate(Strict):
@@ -81,4 +82,6 @@ class TenantSettingsIO(Strict):
     inbox_enabled: StrictBool = True
     quarterly_summary: StrictBool = Field(default=False, description="Opt in to quarterly impact summaries.")
     quarterly_channels: list[RuleChannel] = Field(default_factory=lambda: ["inbox"], min_length=1)  # type: ignore[arg-type]
-    digest_hour: StrictInt = Field(default=8, ge=0, le=23, description="Local hour when digests go out.")
+    digest_hour: Annotated[StrictInt, Field(ge=0, le=23), INTEGRAL] = Field(
+        default=8, description="Local hour when digests go out."
+    )

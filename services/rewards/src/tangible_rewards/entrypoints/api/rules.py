@@ -22,6 +22,7 @@ from tangible_rewards.domain.periods import Period
 from tangible_rewards.entrypoints.dependencies import ContainerDep
 from tangible_rewards.entrypoints.schemas.pages import MilestoneRuleList
 from tangible_rewards.entrypoints.schemas.rules import (
+    REWARD,
     MilestoneRuleCreate,
     MilestoneRuleRead,
     MilestoneRuleUpdate,
@@ -29,13 +30,14 @@ from tangible_rewards.entrypoints.schemas.rules import (
 )
 from tangible_rewards.service_layer import handlers, views
 from tangible_runtime.app import AdminPrincipal
+from tangible_runtime.numbers import VersionPath
 from tangible_runtime.paging import Paging, PagingDep
 
 router = APIRouter(prefix="/v1/milestones", tags=["milestones"])
 
 
 def reward_in(reward: Reward) -> RewardIn:
-    return RewardIn.model_validate({**asdict(reward), "kind": reward.kind.value})
+    return REWARD.validate_python({**asdict(reward), "kind": reward.kind.value})
 
 
 def rule_read(rule: MilestoneRule) -> MilestoneRuleRead:
@@ -163,7 +165,7 @@ async def list_versions(
 
 @router.get("/{key}/versions/{version}", response_model=MilestoneRuleRead, summary="One version of a rule")
 async def get_version(
-    key: str, version: int, principal: AdminPrincipal, container: ContainerDep
+    key: str, version: VersionPath, principal: AdminPrincipal, container: ContainerDep
 ) -> MilestoneRuleRead:
     rule = await views.rule(container.new_uow(), tenant_id=principal.tenant_id, key=key, version=version)
     if rule is None:

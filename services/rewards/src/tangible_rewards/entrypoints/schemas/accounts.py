@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, StrictInt
 
+from tangible_rewards.entrypoints.schemas.amounts import NonZeroAmount, PositiveAmount
 from tangible_rewards.entrypoints.schemas.rules import RewardIn, Strict
+from tangible_runtime.numbers import INTEGRAL
 
 Unit = Field(default="credits", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
 
@@ -73,7 +75,7 @@ class RewardRead(BaseModel):
 
 
 class RedemptionCreate(Strict):
-    amount: Decimal = Field(gt=0, le=Decimal("1e12"), decimal_places=2)
+    amount: PositiveAmount
     unit: str = Unit
     description: str | None = Field(default=None, max_length=500)
 
@@ -97,13 +99,13 @@ class RedemptionRead(BaseModel):
 
 
 class AdjustmentCreate(Strict):
-    amount: Decimal = Field(ge=Decimal("-1e12"), le=Decimal("1e12"), decimal_places=2, description="Signed.")
+    amount: NonZeroAmount = Field(description="Signed.")
     unit: str = Unit
     reason: str = Field(min_length=1, max_length=500)
     expires_at: AwareDatetime | None = Field(
         default=None, description="Positive adjustments: when they expire."
     )
-    priority: int = Field(default=0, ge=-1000, le=1000)
+    priority: Annotated[StrictInt, Field(ge=-1000, le=1000), INTEGRAL] = Field(default=0)
 
 
 class VoidCreate(Strict):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter
+
+from tangible_rewards.entrypoints.schemas.amounts import PositiveAmount
+from tangible_runtime.numbers import INTEGRAL
 
 Window = Literal["lifetime", "day", "week", "month", "quarter", "year"]
 RepeatPeriod = Literal["day", "week", "month", "quarter", "year"]
@@ -19,30 +21,51 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class RewardIn(Strict):
-    kind: Literal["credits", "support_level", "early_access", "custom"]
-    credits: Decimal | None = Field(default=None, gt=0, le=Decimal("1e12"), decimal_places=2)
+class _Reward(Strict):
+    """Every field a reward may carry; each kind below requires the ones it needs (the
+    others are accepted and ignored, as they always were)."""
+
+    credits: PositiveAmount | None = None
     credits_unit: str = Field(default="credits", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
-    credits_expire_days: StrictInt | None = Field(default=None, ge=1, le=3650)
-    credits_priority: StrictInt = Field(default=0, ge=-1000, le=1000, description="Lower is spent first.")
+    credits_expire_days: Annotated[StrictInt, Field(ge=1, le=3650), INTEGRAL] | None = Field(default=None)
+    credits_priority: Annotated[StrictInt, Field(ge=-1000, le=1000), INTEGRAL] = Field(
+        default=0, description="Lower is spent first."
+    )
     support_level: str | None = Field(default=None, min_length=1, max_length=64)
     feature_key: str | None = Field(default=None, min_length=1, max_length=128)
-    duration_days: StrictInt | None = Field(default=None, ge=1, le=3650)
+    duration_days: Annotated[StrictInt, Field(ge=1, le=3650), INTEGRAL] | None = Field(default=None)
     name: str | None = Field(default=None, max_length=256)
     description: str | None = Field(default=None, max_length=2000)
 
-    @model_validator(mode="after")
-    def _complete(self) -> RewardIn:
-        required = {
-            "credits": ("credits",),
-            "support_level": ("support_level", "duration_days"),
-            "early_access": ("feature_key", "duration_days"),
-            "custom": ("name",),
-        }[self.kind]
-        missing = [name for name in required if getattr(self, name) is None]
-        if missing:
-            raise ValueError(f"a {self.kind} reward needs {', '.join(repr(m) for m in missing)}")
-        return self
+
+class CreditsReward(_Reward):
+    kind: Literal["credits"]
+    credits: PositiveAmount
+
+
+class SupportLevelReward(_Reward):
+    kind: Literal["support_level"]
+    support_level: str = Field(min_length=1, max_length=64)
+    duration_days: Annotated[StrictInt, Field(ge=1, le=3650), INTEGRAL] = Field()
+
+
+class EarlyAccessReward(_Reward):
+    kind: Literal["early_access"]
+    feature_key: str = Field(min_length=1, max_length=128)
+    duration_days: Annotated[StrictInt, Field(ge=1, le=3650), INTEGRAL] = Field()
+
+
+class CustomReward(_Reward):
+    kind: Literal["custom"]
+    name: str = Field(max_length=256)
+
+
+RewardIn = Annotated[
+    CreditsReward | SupportLevelReward | EarlyAccessReward | CustomReward, Field(discriminator="kind")
+]
+"""A reward, by `kind`: credits need `credits`; support_level `support_level` and
+`duration_days`; early_access `feature_key` and `duration_days`; custom its `name`."""
+REWARD = TypeAdapter[RewardIn](RewardIn)
 
 
 class UsageThresholdParams(Strict):
@@ -56,29 +79,94 @@ class UsageThresholdParams(Strict):
     )
 
 
+# The combinations `domain.model.validate` accepts, stated for clients (the domain keeps
+# its InvalidRule messages): the documents describe exactly the rules the server takes.
+_PER_PERIOD: dict[str, Any] = {"properties": {"repeat": {"const": "per_period"}}, "required": ["repeat"]}
+_NO_REPEAT_PERIOD: dict[str, Any] = {"properties": {"repeat_period": {"type": "null"}}}
+_PERIODS = ("day", "week", "month", "quarter", "year")
+
+
+def _rule_combinations(*rules: dict[str, Any]) -> dict[str, Any]:
+    return {"allOf": list(rules)}
+
+
+_THRESHOLD_RULE = _rule_combinations(
+    # a lifetime threshold is rewarded once; repeating needs a window
+    {
+        "if": _PER_PERIOD,
+        "then": {
+            "properties": {
+                "params": {"required": ["window"], "properties": {"window": {"enum": list(_PERIODS)}}}
+            }
+        },
+    },
+    # it repeats per its window: repeat_period empty, or the window itself
+    {
+        "anyOf": [
+            _NO_REPEAT_PERIOD,
+            *(
+                {
+                    "required": ["repeat_period"],
+                    "properties": {
+                        "repeat_period": {"const": period},
+                        "params": {"required": ["window"], "properties": {"window": {"const": period}}},
+                    },
+                }
+                for period in _PERIODS
+            ),
+        ]
+    },
+)
+_PERIOD_RULE = _rule_combinations(
+    # streak and adoption rules name the period they repeat in
+    {
+        "if": _PER_PERIOD,
+        "then": {"required": ["repeat_period"], "properties": {"repeat_period": {"enum": list(_PERIODS)}}},
+    }
+)
+_OWN_PERIOD_RULE = _rule_combinations(_NO_REPEAT_PERIOD)  # anniversary and time to value
+_STREAK: dict[str, Any] = {
+    # a weekly streak needs weeks and at most 7 days a week; a consecutive-days one no weeks
+    "if": {"properties": {"mode": {"const": "days_in_weeks"}}, "required": ["mode"]},
+    "then": {
+        "required": ["weeks"],
+        "properties": {"weeks": {"not": {"type": "null"}}, "days": {"maximum": 7}},
+    },
+    "else": {"properties": {"weeks": {"type": "null"}}},
+}
+
+
 class StreakParams(Strict):
+    model_config = ConfigDict(json_schema_extra=_STREAK)
+
     mode: Literal["consecutive_days", "days_in_weeks"]
-    days: StrictInt = Field(ge=1, le=366, description="Days in a row, or active days needed in each week.")
-    weeks: StrictInt | None = Field(
-        default=None, ge=1, le=104, description="days_in_weeks: consecutive weeks."
+    days: Annotated[StrictInt, Field(ge=1, le=366), INTEGRAL] = Field(
+        description="Days in a row, or active days needed in each week."
+    )
+    weeks: Annotated[StrictInt, Field(ge=1, le=104), INTEGRAL] | None = Field(
+        default=None, description="days_in_weeks: consecutive weeks."
     )
     usage_type: UsageType = "*"
 
 
 class AdoptionParams(Strict):
     percent: float = Field(gt=0, le=100, description="Share of assigned seats active within the window.")
-    window_days: StrictInt = Field(ge=1, le=366)
+    window_days: Annotated[StrictInt, Field(ge=1, le=366), INTEGRAL] = Field()
     usage_type: UsageType = "*"
-    min_seats: StrictInt = Field(default=1, ge=1, le=1_000_000)
+    min_seats: Annotated[StrictInt, Field(ge=1, le=1_000_000), INTEGRAL] = Field(default=1)
 
 
 class AnniversaryParams(Strict):
-    years: StrictInt = Field(ge=1, le=100, description="The anniversary of continuous license to reward.")
+    years: Annotated[StrictInt, Field(ge=1, le=100), INTEGRAL] = Field(
+        description="The anniversary of continuous license to reward."
+    )
 
 
 class TimeToValueParams(Strict):
     usage_type: UsageType
-    days: StrictInt = Field(ge=1, le=366, description="Window from the license's first day.")
+    days: Annotated[StrictInt, Field(ge=1, le=366), INTEGRAL] = Field(
+        description="Window from the license's first day."
+    )
     target: float = Field(default=1, gt=0, le=1e15)
     unit_label: str | None = Field(default=None, max_length=64)
 
@@ -93,26 +181,36 @@ class _Rule(Strict):
 
 
 class ThresholdRule(_Rule):
+    model_config = ConfigDict(json_schema_extra=_THRESHOLD_RULE)
+
     kind: Literal["usage_threshold"]
     params: UsageThresholdParams
 
 
 class StreakRule(_Rule):
+    model_config = ConfigDict(json_schema_extra=_PERIOD_RULE)
+
     kind: Literal["streak"]
     params: StreakParams
 
 
 class AdoptionRule(_Rule):
+    model_config = ConfigDict(json_schema_extra=_PERIOD_RULE)
+
     kind: Literal["adoption"]
     params: AdoptionParams
 
 
 class AnniversaryRule(_Rule):
+    model_config = ConfigDict(json_schema_extra=_OWN_PERIOD_RULE)
+
     kind: Literal["anniversary"]
     params: AnniversaryParams
 
 
 class TimeToValueRule(_Rule):
+    model_config = ConfigDict(json_schema_extra=_OWN_PERIOD_RULE)
+
     kind: Literal["time_to_value"]
     params: TimeToValueParams
 

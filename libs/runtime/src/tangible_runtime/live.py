@@ -119,16 +119,17 @@ class LiveHub:
 
     async def run(self) -> None:
         """The live follower: from the end of every topic, forever."""
+        # every partition, as the producers' partitioner sees them: a stream's position and
+        # the records the follower hands it are of its account's partition
+        self._partitions = await self._clients.partitions(self.topics)
         consumer = self._clients.consumer(group=None)
         await consumer.start()
         try:
-            await consumer.topics()
-            assignment = []
-            for topic in self.topics:
-                physical = self._clients.topic(topic)
-                partitions = sorted(consumer.partitions_for_topic(physical) or {0})
-                self._partitions[topic] = partitions
-                assignment += [TopicPartition(physical, p) for p in partitions]
+            assignment = [
+                TopicPartition(self._clients.topic(topic), p)
+                for topic in self.topics
+                for p in self._partitions[topic]
+            ]
             consumer.assign(assignment)
             await consumer.seek_to_end(*assignment)
             for tp in assignment:

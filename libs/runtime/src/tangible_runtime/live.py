@@ -17,6 +17,7 @@ import contextlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
@@ -40,6 +41,9 @@ class LiveRecord:
     account_id: str
     headers: tuple[tuple[str, bytes], ...]
     value: bytes | None
+    # what the streams derive from the record whatever their credential (the decoded event,
+    # its encoded frame): derived by the first stream, reused by the account's other ones
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 Position = dict[str, tuple[int, int]]  # topic → (partition of the account's key, next offset)

@@ -29,6 +29,8 @@ def main() -> int:
     args = parser.parse_args()
     chosen = args.suites or available
     report = Report()
+    if set(chosen) != set(available):
+        report.keep_previous(set(chosen))  # the other suites' figures stay as they were
     started = time.monotonic()
     with bench_environment() as bench:
         for name in chosen:
@@ -38,7 +40,8 @@ def main() -> int:
                 suite = dataclasses.replace(bench, stack=processes, topic_prefix=f"bench.{name}.")
                 asyncio.run(KafkaClients(suite.kafka_settings).ensure_topics())
                 module.run(suite, report)
-    report.notes.append(f"whole run took {time.monotonic() - started:.0f} s")
+    run = "whole run" if set(chosen) == set(available) else f"run of {', '.join(chosen)} alone"
+    report.notes.append(f"{run} took {time.monotonic() - started:.0f} s")
     json_path, md_path = report.write()
     print(f"[bench] report: {md_path} and {json_path}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +42,37 @@ class Report:
     def add_series(self, name: str, points: list[dict[str, Any]]) -> None:
         """Data for plots (e.g. throughput and latency against offered load)."""
         self.series[name] = points
+
+    def keep_previous(self, remeasured: set[str]) -> None:
+        """Start from the last report (bench/reports/latest.json) less what the suites in
+        `remeasured` measure, so that running a few suites alone updates their figures and
+        keeps the others (each figure keeps its own conditions and load average)."""
+        path = REPORTS / "latest.json"
+        if not path.exists():
+            return
+        previous = json.loads(path.read_text())
+
+        def ours(suite: str, during: object = "") -> bool:
+            return suite in remeasured or str(during).split(":", 1)[0] in remeasured
+
+        self.figures = [
+            Figure(f["suite"], f["name"], f["value"], f["unit"], f["conditions"])
+            for f in previous["figures"]
+            if not ours(f["suite"], f["conditions"].get("during", ""))
+        ] + self.figures
+        self.series = {
+            # series are named "<suite>: …" or "<suite>_…"
+            name: points
+            for name, points in previous["series"].items()
+            if not ours(re.split(r"[:_ ]", name, maxsplit=1)[0])
+        } | self.series
+        notes = [n for n in previous["notes"] if not ours(n.split(":", 1)[0])]
+        self.notes = [
+            *notes,
+            f"figures of {', '.join(sorted(remeasured))} re-measured alone; the others are from the run at "
+            f"{previous['environment']['timestamp']}",
+            *self.notes,
+        ]
 
     def environment(self) -> dict[str, Any]:
         versions = {}

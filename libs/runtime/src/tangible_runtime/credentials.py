@@ -41,12 +41,11 @@ def revocation_follower(runtime: ServiceRuntime) -> Worker:
         clients = runtime.clients
         topic = clients.topic(CREDENTIALS.name)
         await clients.ensure_topics([CREDENTIALS])
+        partitions = (await clients.partitions([CREDENTIALS.name]))[CREDENTIALS.name]
         consumer = clients.consumer(group=None)
         await consumer.start()
         try:
-            await consumer.topics()  # fetches metadata; partitions_for_topic reads the cache
-            partitions = consumer.partitions_for_topic(topic) or {0}
-            assignment = [TopicPartition(topic, p) for p in sorted(partitions)]
+            assignment = [TopicPartition(topic, p) for p in partitions]
             consumer.assign(assignment)
             await consumer.seek_to_beginning(*assignment)
             ends = await consumer.end_offsets(assignment)

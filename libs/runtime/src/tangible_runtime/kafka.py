@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from tangible_runtime.errors import is_transient
 from tangible_runtime.retries import Backoff, retrying
@@ -125,6 +125,28 @@ class KafkaClients:
 
     def admin(self) -> AIOKafkaAdminClient:
         return AIOKafkaAdminClient(**self.common_config())
+
+    async def partitions(self, topics: Iterable[str]) -> dict[str, list[int]]:
+        """Each (logical) topic's partition ids, asked of the broker. Not a consumer's
+        `partitions_for_topic`: that reads the consumer's metadata cache, which holds no
+        topics until it subscribes or is assigned some (`consumer.topics()` fetches into a
+        copy of its own), so it answers None for a topic of six partitions."""
+        wanted = {self.topic(t): t for t in topics}
+        admin = self.admin()
+        await admin.start()
+        try:
+            described = await admin.describe_topics(list(wanted))
+        finally:
+            await admin.close()
+        found = {
+            wanted[d["topic"]]: sorted(int(p["partition"]) for p in d["partitions"])
+            for d in described
+            if d["topic"] in wanted and d["partitions"]
+        }
+        missing = sorted(set(wanted.values()) - set(found))
+        if missing:
+            raise KafkaError(f"no partitions for topics {missing}")
+        return found
 
     async def ensure_topics(
         self, topics: Iterable[Topic] = TOPICS, *, replication_factor: int = 1, wait_seconds: float = 300.0

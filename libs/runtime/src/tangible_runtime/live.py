@@ -41,6 +41,9 @@ class LiveRecord:
     account_id: str
     headers: tuple[tuple[str, bytes], ...]
     value: bytes | None
+    # what the streams derive from the record whatever their credential (the decoded event,
+    # its encoded frame): derived by the first stream, reused by the account's other ones
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 Position = dict[str, tuple[int, int]]  # topic → (partition of the account's key, next offset)
@@ -120,15 +123,17 @@ class LiveHub:
 
     async def run(self) -> None:
         """The live follower: from the end of every topic, forever."""
+        # every partition, as the producers' partitioner sees them: a stream's position and
+        # the records the follower hands it are of its account's partition
+        self._partitions = await self._clients.partitions(self.topics)
         consumer = self._clients.consumer(group=None)
         await consumer.start()
         try:
-            assignment = []
-            for topic in self.topics:
-                physical = self._clients.topic(topic)
-                partitions = await _partitions(consumer, physical)
-                self._partitions[topic] = partitions
-                assignment += [TopicPartition(physical, p) for p in partitions]
+            assignment = [
+                TopicPartition(self._clients.topic(topic), p)
+                for topic in self.topics
+                for p in self._partitions[topic]
+            ]
             consumer.assign(assignment)
             await consumer.seek_to_end(*assignment)
             for tp in assignment:
@@ -210,20 +215,6 @@ class LiveHub:
                             remaining.discard(tp)
         finally:
             await consumer.stop()
-
-
-async def _partitions(consumer: Any, topic: str) -> list[int]:
-    """Every partition of the topic. A topic created moments ago may be missing from the
-    first metadata answer: wait for it rather than guess (a guessed partition list would
-    route accounts to partitions this follower does not read)."""
-    while True:
-        # the fetched metadata itself: `consumer.partitions_for_topic` reads the client's
-        # cache, which fetching all metadata does not update
-        cluster = await consumer._client.fetch_all_metadata()
-        partitions = cluster.partitions_for_topic(topic)
-        if partitions:
-            return sorted(partitions)
-        await asyncio.sleep(0.2)
 
 
 def _belongs(key: bytes, tenant_id: str, account_id: str) -> bool:

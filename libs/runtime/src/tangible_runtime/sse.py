@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -19,7 +20,6 @@ import orjson
 from tangible_runtime.auth import CredentialError, Principal
 from tangible_runtime.live import LiveHub, LiveRecord, Position, decode_position, encode_position
 from tangible_schemas.binding import UndecodableRecord, from_record
-from tangible_schemas.envelope import CloudEvent
 
 HEARTBEAT_SECONDS = 15.0
 RETRY_MILLISECONDS = 2_000
@@ -33,14 +33,28 @@ def visible_to(principal: Principal, data: dict[str, Any]) -> bool:
     return not (isinstance(feature, str) and not principal.sees_feature(feature))
 
 
-def _frame(event: CloudEvent[Any], position: Position, topics: list[str]) -> bytes:
-    return b"".join(
-        [
-            b"id: " + encode_position(topics, position).encode() + b"\n",
-            b"event: " + event.type.encode() + b"\n",
-            b"data: " + event.model_dump_json().encode() + b"\n\n",
-        ]
-    )
+@dataclass(frozen=True, slots=True)
+class _Decoded:
+    """A record as every stream shows it: only the `id` line and who may see it differ."""
+
+    type: str
+    data: dict[str, Any]  # the event's data in JSON form, for the visibility checks
+    tail: bytes  # `event:` and `data:` lines of the frame
+
+
+def _decoded(record: LiveRecord) -> _Decoded | None:
+    """Decoded and encoded once per record, however many streams show it (None: not an
+    event). Decoding and JSON encoding are most of what a frame costs."""
+    if "sse" not in record.derived:
+        try:
+            event = from_record(record.headers, record.value)
+        except UndecodableRecord:
+            record.derived["sse"] = None
+        else:
+            tail = b"event: " + event.type.encode() + b"\ndata: " + event.model_dump_json().encode() + b"\n\n"
+            record.derived["sse"] = _Decoded(event.type, event.data.model_dump(mode="json"), tail)
+    decoded: _Decoded | None = record.derived["sse"]
+    return decoded
 
 
 async def account_events(
@@ -104,13 +118,9 @@ def _advance(
     if record.partition != partition or record.offset < next_offset:
         return None
     position[record.topic] = (partition, record.offset + 1)
-    try:
-        event = from_record(record.headers, record.value)
-    except UndecodableRecord:
+    decoded = _decoded(record)
+    if decoded is None or decoded.type in hidden_types:
         return None
-    if event.type in hidden_types:
+    if not visible_to(principal, decoded.data) or not shown(decoded.type, decoded.data):
         return None
-    data = event.data.model_dump(mode="json")
-    if not visible_to(principal, data) or not shown(event.type, data):
-        return None
-    return _frame(event, position, topics)
+    return b"id: " + encode_position(topics, position).encode() + b"\n" + decoded.tail

@@ -77,6 +77,11 @@ DOMAIN_RULES: dict[str, list[tuple[str, str, str]]] = {
         ("POST", "/v1/accounts/{account_id}/redemptions", "balance"),
         # ...and so does a negative adjustment; a positive one expires in the future: the clock
         ("POST", "/v1/accounts/{account_id}/adjustments", "balance, expiry after now"),
+        # a catalogue item's window ends after it starts (two values compared; a PATCH compares
+        # with the stored item); a purchase needs the credit, the stock, the per-account limit
+        ("POST", "/v1/catalog/items", "window order"),
+        ("PATCH", "/v1/catalog/items/{key}", "window order against the stored item"),
+        ("POST", "/v1/accounts/{account_id}/catalog/items/{key}/redeem", "balance, stock, limit, window"),
     ],
     "notifications": [
         # an IANA time zone name of the server's tz database

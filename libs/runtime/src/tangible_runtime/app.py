@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from tangible_runtime.auth import Principal, Scope, Unauthenticated
 from tangible_runtime.metrics import HttpMetricsMiddleware
 from tangible_runtime.problems import install_problem_handlers
+from tangible_runtime.queries import one_value_per_query_parameter
 from tangible_runtime.service import ServiceRuntime
 from tangible_runtime.tenancy import TenantScopeMiddleware, bind_tenant
 
@@ -69,6 +70,7 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
         telemetry={"exclude": excluded},  # FastAPI's own spans skip what the instrumentor skips
+        dependencies=[Depends(one_value_per_query_parameter)],
     )
     app.state.runtime = runtime
     install_problem_handlers(app)

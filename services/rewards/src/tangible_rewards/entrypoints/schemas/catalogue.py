@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, Field, StrictInt, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from tangible_rewards.entrypoints.schemas.accounts import BurnRead
+from tangible_rewards.entrypoints.schemas.amounts import PositiveAmount
 from tangible_rewards.entrypoints.schemas.rules import Strict
 from tangible_runtime.paging import Page
 
 Key = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", examples=["team-training"])
-Price = Field(gt=0, le=Decimal("1e12"), decimal_places=2, description="In credits, e.g. '250.00'.")
 UnitField = Field(default="credits", pattern=r"^[a-z][a-z0-9_-]{0,31}$", description="Credit unit paid in.")
 Stock = Field(default=None, ge=0, le=1_000_000_000, description="Left to redeem; null: unlimited.")
 Limit = Field(default=None, ge=1, le=1_000_000, description="Per account, ever; null: unlimited.")
@@ -31,7 +33,7 @@ class CatalogItemCreate(_Window):
     key: str = Key
     name: str = Field(min_length=1, max_length=256)
     description: str | None = Field(default=None, max_length=2000)
-    price: Decimal = Price
+    price: PositiveAmount = Field(description="In credits, e.g. '250.00'.")
     unit: str = UnitField
     stock: StrictInt | None = Stock
     per_account_limit: StrictInt | None = Limit
@@ -42,9 +44,10 @@ class CatalogItemCreate(_Window):
 class CatalogItemPatch(_Window):
     """Only the fields sent change; null clears an optional one (stock null: unlimited)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=256)
+    # null is not offered where it is refused (an item keeps a name and a price)
+    name: Annotated[str, Field(min_length=1, max_length=256)] | SkipJsonSchema[None] = None
     description: str | None = Field(default=None, max_length=2000)
-    price: Decimal | None = Field(default=None, gt=0, le=Decimal("1e12"), decimal_places=2)
+    price: PositiveAmount | SkipJsonSchema[None] = None
     stock: StrictInt | None = Stock
     per_account_limit: StrictInt | None = Limit
     active_from: AwareDatetime | None = None

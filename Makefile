@@ -86,11 +86,12 @@ images: ## build the multi-role container image (needs Docker)
 	docker build -t $(IMAGE):$(TAG) .
 
 .PHONY: lint
-lint: install ## ruff and mypy (strict)
+lint: install ## ruff and mypy (strict; the tests on their relaxed profile, scripts/mypy-tests.sh)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy $(PACKAGES)
 	$(RUN) mypy bench chaos
+	$(RUN) bash scripts/mypy-tests.sh
 
 .PHONY: format
 format: install ## apply ruff's formatting and fixes

@@ -87,10 +87,10 @@ async def test_one_usage_event_can_be_followed_by_its_trace_across_services(
     assert "INSERT INTO outbox" in statements
     assert "INSERT INTO inbox_items" in statements
     [webhook_id] = receiver.acknowledged
-    [sent] = [s for s in in_trace if s.name == "send webhook"]
-    assert _attribute(sent, "tangible.delivery.id") == webhook_id
-    assert _attribute(sent, "tangible.delivery.outcome") == "succeeded"
-    assert _attribute(sent, "http.response.status_code") == 204
+    [send] = [s for s in in_trace if s.name == "send webhook"]
+    assert _attribute(send, "tangible.delivery.id") == webhook_id
+    assert _attribute(send, "tangible.delivery.outcome") == "succeeded"
+    assert _attribute(send, "http.response.status_code") == 204
     # the receiver itself can follow it: the request carried the trace (instrumented httpx)
     version, received_trace, _parent, _flags = receiver.traceparents[webhook_id].split("-")
     assert (version, int(received_trace, 16)) == ("00", trace_id)

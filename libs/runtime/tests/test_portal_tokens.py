@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -41,13 +42,14 @@ def test_a_portal_token_reads_one_account_as_one_user_within_its_features(keys: 
     principal.require_user("u1")
     principal.require_feature("reports")
     principal.require_permission("redeem")
-    for refused in (
+    refusals: list[Callable[[], None]] = [
         lambda: principal.require("admin"),
         lambda: principal.require("ingest"),
         lambda: principal.require_account("a2"),
         lambda: principal.require_user("u2"),
         lambda: principal.require_feature("sso"),
-    ):
+    ]
+    for refused in refusals:
         with pytest.raises(Forbidden):
             refused()
     plain = verifier.verify(issuer.issue_portal(tenant_id="t1", account_id="a1").token)

@@ -9,7 +9,16 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from tangible_schemas import EVENT_TYPES, UndecodableRecord, from_record, new_event, to_record, topic_for
+from tangible_schemas import (
+    EVENT_TYPES,
+    CloudEvent,
+    EventData,
+    UndecodableRecord,
+    from_record,
+    new_event,
+    to_record,
+    topic_for,
+)
 from tangible_schemas.asyncapi import ASYNCAPI_PATH, JSONSCHEMA_DIR, json_schemas, render
 from tangible_schemas.entitlements import ThresholdCrossed
 from tangible_schemas.usage import UsageRecorded
@@ -45,7 +54,7 @@ def test_payloads_are_frozen_and_refuse_unknown_fields() -> None:
 
 
 def test_binary_mode_round_trip_keeps_attributes_key_and_data() -> None:
-    event = new_event(threshold(), source="tangible/entitlements")
+    event: CloudEvent[EventData] = new_event(threshold(), source="tangible/entitlements")
     record = to_record(event, [("traceparent", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")])
     assert record.topic == "tangible.entitlements.v1"
     assert record.key == b"t1/a1"

@@ -44,8 +44,8 @@ async def test_the_percentile_is_withheld_for_a_cohort_of_4_and_shown_for_5(serv
         assert (await h.check("acct-1", "reports"))["usage"] == 30
 
     await eventually(counted)
-    for account, reports in (("acct-2", 10), ("acct-3", 20), ("acct-4", 40)):
-        await add_account(h, account, reports)
+    for account, count in (("acct-2", 10), ("acct-3", 20), ("acct-4", 40)):
+        await add_account(h, account, count)
     await add_account(h, "on-pro", 500, plan="pro")  # another plan: another cohort
     revoked = await h.call(
         "POST",

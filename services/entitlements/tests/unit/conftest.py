@@ -18,11 +18,12 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
-from entitlements_unit.fakes import FakeUnitOfWork, Store
+from entitlements_unit.fakes import Store, new_uow
 
 from tangible_entitlements.domain import commands
 from tangible_entitlements.domain.model import Aggregation, Feature, FeatureKind, FeatureValue, License, Meter
 from tangible_entitlements.service_layer import handlers
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import ManualClock
 
 TENANT, ACCOUNT = "t1", "acct-1"
@@ -35,9 +36,9 @@ def store() -> Store:
 
 
 @pytest.fixture
-def uow(store: Store) -> Callable[[], FakeUnitOfWork]:
+def uow(store: Store) -> Callable[[], UnitOfWork]:
     """A new unit of work on the shared store, as the container's `new_uow` makes one."""
-    return lambda: FakeUnitOfWork(store)
+    return new_uow(store)
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def license(uow: Callable[[], FakeUnitOfWork], clock: ManualClock, store: Store) -> License:
+async def license(uow: Callable[[], UnitOfWork], clock: ManualClock, store: Store) -> License:
     """Feature `reports` (the sum of quantities per month, thresholds 50/80/100), plan `pro` v1 with 100
     reports and 3 seats, published; `acct-1` licensed on it until the end of 2027."""
     reports = Feature("reports", "Reports", FeatureKind.METERED, Meter("report.generated", Aggregation.SUM))

@@ -11,11 +11,11 @@ suite remains the truth about the SQL itself.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from entitlements_unit.fake_metering import FakeCounters, FakeThresholds, Fold
 from entitlements_unit.fake_repositories import (
@@ -32,6 +32,7 @@ from tangible_entitlements.domain.audit import HistoryEntry
 from tangible_entitlements.domain.metering import CounterKey
 from tangible_entitlements.domain.model import CatalogItem, Feature, License, Trial
 from tangible_entitlements.domain.policy import LifecyclePolicy
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_entitlements.service_layer.reads import GrantRecord
 from tangible_schemas import EventData
 
@@ -119,3 +120,10 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox()
         self._before = copy.deepcopy(vars(self.store))
         self.commits += 1
+
+
+def new_uow(store: Store) -> Callable[[], UnitOfWork]:
+    """New units of work on `store`, typed as the handlers take them. The fake has only what
+    the handlers call (not the API's reads: renewals, signals, reports, credentials, the
+    history's proofs), so this is the one place that hands it over as the whole port."""
+    return lambda: cast(UnitOfWork, FakeUnitOfWork(store))

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
-from entitlements_unit.fakes import FakeUnitOfWork, Store
+from entitlements_unit.fakes import Store
 
 from tangible_entitlements.domain import commands
 from tangible_entitlements.domain.errors import TrialNotEligible
 from tangible_entitlements.domain.metering import Usage
 from tangible_entitlements.domain.model import FeatureValue, License, Trial
 from tangible_entitlements.service_layer import handlers
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import ManualClock
 from tangible_schemas.entitlements import (
     GrantApplied,
@@ -25,7 +26,7 @@ from tangible_schemas.entitlements import (
     TrialStarted,
 )
 
-NewUow = Callable[[], FakeUnitOfWork]
+NewUow = Callable[[], UnitOfWork]
 
 
 def reward(license: License, grant_id: str, expires_at: datetime) -> commands.GrantBenefit:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
-from entitlements_unit.fakes import FakeUnitOfWork, Store
+from entitlements_unit.fakes import Store
 
 from tangible_entitlements.domain import commands
 from tangible_entitlements.domain.errors import (
@@ -17,10 +17,11 @@ from tangible_entitlements.domain.errors import (
 )
 from tangible_entitlements.domain.model import CatalogStatus, FeatureValue, License, LicenseStatus
 from tangible_entitlements.service_layer import handlers
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import ManualClock
 from tangible_schemas.entitlements import CatalogChanged, LicenseCreated, LicenseRenewed, LicenseStatusChanged
 
-NewUow = Callable[[], FakeUnitOfWork]
+NewUow = Callable[[], UnitOfWork]
 
 
 async def new_version(uow: NewUow, clock: ManualClock, tenant: str, limit: float) -> None:

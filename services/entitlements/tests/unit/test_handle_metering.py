@@ -7,16 +7,17 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
-from entitlements_unit.fakes import FakeUnitOfWork, Store
+from entitlements_unit.fakes import Store
 
 from tangible_entitlements.domain import commands
 from tangible_entitlements.domain.metering import Usage
 from tangible_entitlements.domain.model import License
 from tangible_entitlements.service_layer import handlers
+from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import ManualClock
 from tangible_schemas.entitlements import ThresholdCrossed, ThresholdRecovered, UsageAggregated
 
-NewUow = Callable[[], FakeUnitOfWork]
+NewUow = Callable[[], UnitOfWork]
 
 
 def usage(
@@ -35,8 +36,10 @@ def usage(
 
 
 async def record(uow: NewUow, clock: ManualClock, *usages: Usage) -> None:
-    raw = {u.event_id: (b"key", b"value", []) for u in usages}
-    command = commands.RecordUsage("entitlements.usage", usages, raw)  # type: ignore[arg-type]
+    raw: dict[str, tuple[bytes, bytes, list[tuple[str, bytes]]]] = {
+        u.event_id: (b"key", b"value", []) for u in usages
+    }
+    command = commands.RecordUsage("entitlements.usage", usages, raw)
     await handlers.record_usage(command, uow=uow(), clock=clock)
 
 

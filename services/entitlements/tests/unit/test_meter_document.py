@@ -50,7 +50,7 @@ def test_value_paths() -> None:
 @pytest.mark.parametrize("kind", ["boolean", "metered", "seats", "config"])
 def test_meters_by_kind(kind: str) -> None:
     base = {"key": "f", "name": "F", "kind": kind}
-    bodies = [base, {**base, "meter": None}, {**base, "meter": {"event_type": "e"}}]
+    bodies: list[dict[str, Any]] = [base, {**base, "meter": None}, {**base, "meter": {"event_type": "e"}}]
     adapter = TypeAdapter(FeatureCreate)
     schema = adapter.json_schema(ref_template="#/$defs/{model}")
     assert not _agree(adapter, schema, bodies)

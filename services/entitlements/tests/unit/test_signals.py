@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -138,6 +139,7 @@ def test_policies_validate_and_round_trip() -> None:
     assert again == LifecyclePolicy(renewal_lead_days=(120, 30), key_features=("reports",))
     assert [f.key for f in again.key(FEATURES)] == ["reports"]
     assert [f.key for f in LifecyclePolicy().key(FEATURES)] == ["reports", "exports"]
+    bad: dict[str, Any]
     for bad in ({"renewal_lead_days": []}, {"cohort_min_size": 4}, {"trial_eligibility": "always"}):
         with pytest.raises(InvalidSettings):
             LifecyclePolicy.from_json(bad)

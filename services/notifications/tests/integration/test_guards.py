@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Any
 
@@ -106,8 +107,8 @@ async def test_an_endpoint_failing_for_five_days_is_disabled_and_the_tenant_told
         clock.advance(timedelta(days=1))
         seen = len(hook.requests)
         await publish(crossed(tenant_id, 51 + day))
-        await eventually(lambda seen=seen: _at_least(hook, seen + 1), timeout=20)
-        await eventually(lambda seen=seen: logged(seen + 1), timeout=20)
+        await eventually(functools.partial(_at_least, hook, seen + 1), timeout=20)
+        await eventually(functools.partial(logged, seen + 1), timeout=20)
 
     async def disabled() -> dict[str, Any]:
         body = (await api.get(f"/v1/channels/{endpoint['id']}", headers=admin)).json()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -20,7 +20,10 @@ from tangible_schemas.entitlements import Evidence, RenewalAtRisk
 pytestmark = pytest.mark.integration
 
 
-def only(items: list[Any]) -> Any:
+T = TypeVar("T")
+
+
+def only(items: list[T]) -> T:
     assert len(items) == 1, items
     return items[0]
 

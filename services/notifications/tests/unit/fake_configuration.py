@@ -120,7 +120,8 @@ class FakeTemplates(Repository):
         return stored[offset : offset + limit]
 
     async def for_tenants(self, tenant_ids: Iterable[str]) -> dict[str, dict[tuple[str, str], Template]]:
-        wanted, found = set(tenant_ids), defaultdict(dict)
+        wanted = set(tenant_ids)
+        found: dict[str, dict[tuple[str, str], Template]] = defaultdict(dict)
         for (tenant, event_type, channel), template in self.s.templates.items():
             if tenant in wanted:
                 found[tenant][(event_type, channel)] = template

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +118,7 @@ async def test_redelivered_events_and_a_consumer_killed_mid_batch_reward_once(
     assert isinstance(granted, RewardGranted)
     assert (granted.kind, granted.credits, granted.rule_key, granted.period_key) == (
         "credits",
-        25,
+        Decimal(25),
         "fifty-reports",
         "lifetime",
     )

@@ -54,8 +54,8 @@ async def test_expiring_credits_are_announced_once_then_booked_as_breakage(
 
     clock.set(start + timedelta(days=4))  # inside the lead
 
-    async def announced() -> list[Any]:
-        events = await kafka.rewards_events(CreditsExpiringSoon.event_type)
+    async def announced() -> list[CreditsExpiringSoon]:
+        events: list[CreditsExpiringSoon] = await kafka.rewards_events(CreditsExpiringSoon.event_type)
         assert len(events) == 1
         return events
 
@@ -65,8 +65,8 @@ async def test_expiring_credits_are_announced_once_then_booked_as_breakage(
 
     clock.set(start + timedelta(days=10, seconds=1))
 
-    async def expired() -> list[Any]:
-        events = await kafka.rewards_events(CreditsExpired.event_type)
+    async def expired() -> list[CreditsExpired]:
+        events: list[CreditsExpired] = await kafka.rewards_events(CreditsExpired.event_type)
         assert len(events) == 1
         return events
 

@@ -52,7 +52,9 @@ async def milestone(client: Any, admin: dict[str, str], key: str) -> dict[str, A
 
 async def granted(kafka: Any, rule_key: str) -> RewardGranted:
     async def probe() -> RewardGranted:
-        events = [e for e in await kafka.rewards_events(RewardGranted.event_type) if e.rule_key == rule_key]
+        events: list[RewardGranted] = [
+            e for e in await kafka.rewards_events(RewardGranted.event_type) if e.rule_key == rule_key
+        ]
         assert len(events) == 1, events
         return events[0]
 

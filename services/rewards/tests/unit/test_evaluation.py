@@ -49,7 +49,7 @@ MONTHLY = rule(
 )
 
 
-def fold(usages, rules, *, zone: str = "UTC", late: timedelta = timedelta(hours=48)):  # type: ignore[no-untyped-def]
+def fold(usages, rules, *, zone: str = "UTC", late: timedelta = timedelta(hours=48)):
     return fold_usage(usages, {"t1": RuleIndex.of(rules)}, lambda t, a: ZoneInfo(zone), Lateness(NOW, late))
 
 

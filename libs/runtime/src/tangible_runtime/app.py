@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request, Response, Security
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -71,6 +72,7 @@ def create_app(
         lifespan=lifespan,
         telemetry={"exclude": excluded},  # FastAPI's own spans skip what the instrumentor skips
         dependencies=[Depends(one_value_per_query_parameter)],
+        generate_unique_id_function=operation_id(runtime.name),
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
@@ -107,6 +109,18 @@ def create_app(
     if schemas:
         _document_schemas(app, schemas)
     return app
+
+
+def operation_id(service: str) -> Callable[[APIRoute], str]:
+    """`<tag>.<handler>` (e.g. `checks.check_entitlement`), the service's name where a route has
+    no tag: generated clients get readable method names that survive a path change, where
+    FastAPI's default (`check_entitlement_v1_accounts__account_id__…_get`) changes with it."""
+
+    def generate(route: APIRoute) -> str:
+        group = str(route.tags[0]) if route.tags else service
+        return f"{re.sub(r'[^A-Za-z0-9]+', '-', group).strip('-')}.{route.name}"
+
+    return generate
 
 
 def _document_schemas(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:

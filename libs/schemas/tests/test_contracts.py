@@ -104,7 +104,9 @@ def test_every_consumer_group_receives_and_has_a_dead_letter_channel() -> None:
     operations = document["operations"]
     channels = {channel["address"] for channel in document["channels"].values()}
     for group in CONSUMER_GROUPS:
-        received = [o for o in operations.values() if o["summary"].startswith(f"Consumer group {group.name} ")]
+        received = [
+            o for o in operations.values() if o["summary"].startswith(f"Consumer group {group.name} ")
+        ]
         assert len(received) == len(group.topics) and all(o["action"] == "receive" for o in received)
         assert all(o["messages"] for o in received), group.name
         assert f"tangible.dlq.{group.name}" in channels

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from uvicorn.config import STARTUP_FAILURE
 
 from tangible_runtime.migrations import upgrade
+from tangible_runtime.service import ServiceRuntime
 from tangible_runtime.settings import ServiceSettings, configuration_errors
 
 ROLES = ("api", "consumer", "relay", "scheduler")
@@ -128,8 +129,14 @@ def serve(
         os.environ[ROLES_ENV] = ",".join(sorted(chosen))
         uvicorn.run(app_factory, factory=True, workers=settings.workers, **options)
         return
-    server = _Server(uvicorn.Config(bootstrap(settings, roles=chosen), **options))
+    app = bootstrap(settings, roles=chosen)
+    server = _Server(uvicorn.Config(app, **options))
+    runtime: ServiceRuntime = app.state.runtime
+    # bind the port first and wait for Kafka behind /readyz; a startup that fails in the
+    # background stops the server and fails the process as a failed startup would
+    runtime.bind_before_ready = True
+    runtime.on_startup_failure = lambda: setattr(server, "should_exit", True)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
-    if not server.started:  # as uvicorn.run: a failed startup is a failed process
+    if not server.started or runtime.startup_error is not None:
         raise SystemExit(STARTUP_FAILURE)

@@ -44,6 +44,13 @@ class KafkaSettings(BaseSettings):
         default=True, description="Create missing topics at start; turn off where topics are provisioned."
     )
     replication_factor: int = Field(default=1, ge=1, description="For topics this process creates.")
+    startup_wait_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a starting process waits for the broker before it exits (status 3); "
+        "it serves /healthz and /readyz ('waiting for Kafka') meanwhile. The chart's startup probe "
+        "budget is derived from it.",
+    )
 
     @field_validator("bootstrap_servers")
     @classmethod

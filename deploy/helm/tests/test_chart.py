@@ -79,6 +79,7 @@ RENDERS = {
             "httpRoute.parentRefs[0].namespace=gateway-system",
             "networkPolicy.extraEgress[0].to[0].ipBlock.cidr=10.40.0.0/16",
             "networkPolicy.extraEgress[0].ports[0].port=8443",
+            "metrics.prometheusRule.enabled=true",
         ),
     ),
 }
@@ -237,6 +238,7 @@ def test_everything_render_covers_every_template_kind(rendered: dict[str, list[M
         "ScaledObject",
         "TriggerAuthentication",
         "KafkaTopic",
+        "PrometheusRule",
     }
 
 
@@ -794,3 +796,16 @@ def test_the_schema_refuses_values_that_render_silently_wrong(
 def test_otlp_with_an_endpoint_renders(helm: Helm) -> None:
     sets = ("telemetry.traces.exporter=otlp", "telemetry.traces.otlpEndpoint=http://collector:4318")
     assert helm.template(Render(sets=sets)).returncode == 0
+
+
+def test_the_alerts_are_the_runbooks(rendered: dict[str, list[Manifest]]) -> None:
+    """Every alert names its runbook section, and docs/runbook.md has that section."""
+    (rule,) = of_kind(rendered["everything"], "PrometheusRule")
+    alerts = [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    names = {a["alert"] for a in alerts}
+    assert {"TangibleConsumerLagHigh", "TangibleDeadLettersGrowing", "TangibleOutboxBacklog"} <= names
+    assert {"TangibleHttpErrorRate", "TangibleHttpLatencyP99"} <= names
+    runbook = (REPO / "docs" / "runbook.md").read_text()
+    for alert in alerts:
+        assert alert["annotations"]["runbook"] == f"docs/runbook.md#{alert['alert'].lower()}"
+        assert f"## {alert['alert']}" in runbook

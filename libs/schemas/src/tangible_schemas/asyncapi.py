@@ -54,7 +54,7 @@ _DEAD_LETTER_HEADERS: dict[str, Any] = {
         "dlq_consumer": {"type": "string", "description": "The consumer group that refused it."},
         "dlq_reason": {
             "type": "string",
-            "description": "Why, e.g. missing_attributes, unknown_event_type, invalid_payload, handler_failed.",
+            "description": "Why, e.g. unknown_event_type, invalid_payload, handler_failed.",
         },
         "dlq_detail": {"type": "string", "maxLength": 1000, "description": "The error, cut."},
     },

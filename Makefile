@@ -40,7 +40,7 @@ demo: install kafka ## provision a demo tenant, replay 8 weeks of usage in a min
 	$(RUN) python -m tangible_demo
 
 .PHONY: test
-test: install kafka helm toxiproxy test-packages web/elements/node_modules/.package-lock.json ## run every test (unit, integration on real Kafka + PostgreSQL, contracts, chart, short chaos run, the date-sensitive tests as if on other days)
+test: install kafka helm toxiproxy test-packages web/elements/node_modules/.package-lock.json tests/contracts/asyncapi/node_modules/.package-lock.json ## run every test (unit, integration on real Kafka + PostgreSQL, contracts, chart, short chaos run, the date-sensitive tests as if on other days)
 	$(RUN) pytest
 
 .PHONY: chaos
@@ -57,6 +57,10 @@ test-packages: ## install the Debian packages the tests use (libfaketime; Chromi
 
 web/elements/node_modules/.package-lock.json: web/elements/package-lock.json
 	cd web/elements && npm ci --no-audit --no-fund
+
+# the reference AsyncAPI parser that tests/contracts/test_asyncapi_document.py runs
+tests/contracts/asyncapi/node_modules/.package-lock.json: tests/contracts/asyncapi/package-lock.json
+	cd tests/contracts/asyncapi && npm ci --no-audit --no-fund
 
 .PHONY: elements
 elements: web/elements/node_modules/.package-lock.json ## build the web components into notifications, type-check, unit-test, publish the SRI hash in the READMEs
@@ -92,6 +96,7 @@ lint: install ## ruff and mypy (strict; the tests on their relaxed profile, scri
 	$(RUN) mypy $(PACKAGES)
 	$(RUN) mypy bench chaos
 	$(RUN) bash scripts/mypy-tests.sh
+	for member in libs/* services/*; do (cd $$member && $(RUN) deptry . --ignore DEP003) || exit 1; done
 
 .PHONY: format
 format: install ## apply ruff's formatting and fixes

@@ -7,6 +7,7 @@ The documents are built from the apps, which connect to nothing until started.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -75,6 +76,7 @@ def test_usage_ingest_documents_the_events_it_accepts() -> None:
         "type": "array",
         "minItems": 1,
         "contains": one,
+        "items": {},
         "description": "CloudEvents; each is accepted or rejected on its own (see the 202 body's results).",
     }
     assert content["application/cloudevents+json"]["schema"] == one
@@ -177,3 +179,28 @@ def test_rewards_state_the_fields_each_kind_needs() -> None:
     amount = schemas["RedemptionCreate"]["properties"]["amount"]["anyOf"]
     assert [branch["type"] for branch in amount] == ["number", "string"]
     assert amount[0]["multipleOf"] == 0.01 and "pattern" in amount[1]
+
+
+_OPERATION_ID = re.compile(r"^[a-z][a-z0-9-]*\.[a-z][a-z0-9_]*$")
+_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+
+def _operation_ids(document: dict[str, Any]) -> list[str]:
+    return [
+        operation["operationId"]
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if method in _METHODS
+    ]
+
+
+def test_operation_ids_are_readable_and_unique(document: dict[str, Any]) -> None:
+    """`<tag or service>.<handler>`: what a generated client names its methods after."""
+    ids = _operation_ids(document)
+    assert [i for i in ids if not _OPERATION_ID.match(i)] == []
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_the_entitlement_check_is_named_for_what_it_does() -> None:
+    ids = _operation_ids(entitlements(configure_logs=False).openapi())
+    assert "checks.check_entitlement" in ids

@@ -214,8 +214,10 @@ async def test_a_consumer_started_while_kafka_is_unreachable_waits_for_it(
         await asyncio.sleep(5)
         assert consumer.alive(), consumer.log_path.read_text()[-2000:]
         async with httpx.AsyncClient(base_url=consumer.base_url) as client:
-            with pytest.raises(httpx.ConnectError):
-                await client.get("/healthz")  # still waiting in its startup: not serving yet
+            # waiting in its startup, the port already bound: live, not ready, and says why
+            assert (await client.get("/healthz")).status_code == 200
+            waiting = await client.get("/readyz")
+            assert waiting.status_code == 503 and waiting.json()["detail"] == "waiting for Kafka"
             toxiproxy.set_enabled("kafka", True)
             await _produce(kafka_settings, tenant_id, 1_000)
             await _exactly(entitlements_db, tenant_id, 1_000)

@@ -79,6 +79,7 @@ RENDERS = {
             "httpRoute.parentRefs[0].namespace=gateway-system",
             "networkPolicy.extraEgress[0].to[0].ipBlock.cidr=10.40.0.0/16",
             "networkPolicy.extraEgress[0].ports[0].port=8443",
+            "metrics.prometheusRule.enabled=true",
         ),
     ),
 }
@@ -237,6 +238,7 @@ def test_everything_render_covers_every_template_kind(rendered: dict[str, list[M
         "ScaledObject",
         "TriggerAuthentication",
         "KafkaTopic",
+        "PrometheusRule",
     }
 
 
@@ -732,3 +734,78 @@ def test_readme_documents_every_value() -> None:
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     missing = sorted({p for p in documented_paths(values) if f"| `{p}` |" not in readme})
     assert not missing, missing
+
+
+# --- operators' escape hatches, startup budget, refusals -----------------------------------------
+
+
+def test_escape_hatches_reach_every_service_pod(helm: Helm) -> None:
+    sets = (
+        "pod.extraEnv[0].name=OTEL_RESOURCE_ATTRIBUTES",
+        "pod.extraEnv[0].value=deployment.environment=prod",
+        "pod.extraEnvFrom[0].configMapRef.name=extra",
+        "pod.extraVolumes[0].name=certs",
+        "pod.extraVolumes[0].emptyDir.medium=Memory",
+        "pod.extraVolumeMounts[0].name=certs",
+        "pod.extraVolumeMounts[0].mountPath=/etc/certs",
+        "pod.sidecars[0].name=proxy",
+        "pod.sidecars[0].image=envoyproxy/envoy:v1.31.0",
+        "pod.initContainers[0].name=wait",
+        "pod.initContainers[0].image=busybox:1.36",
+    )
+    manifests = helm.manifests(Render(sets=sets), "--kube-version", "1.27.0")
+    assert_valid_kubernetes(manifests)
+    for deployment in of_kind(manifests, "Deployment"):
+        spec = pod_spec(deployment)
+        service, proxy = spec["containers"]
+        assert proxy["name"] == "proxy"
+        assert [c["name"] for c in spec["initContainers"]] == ["wait"]
+        assert {"name": "OTEL_RESOURCE_ATTRIBUTES", "value": "deployment.environment=prod"} in service["env"]
+        assert service["envFrom"] == [{"configMapRef": {"name": "extra"}}]
+        assert {"name": "certs", "mountPath": "/etc/certs"} in service["volumeMounts"]
+        assert any(v["name"] == "certs" for v in spec["volumes"])
+        assert service["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", "5"]
+
+
+@pytest.mark.parametrize("wait", [300, 30])
+def test_the_startup_probe_budget_follows_the_kafka_startup_wait(helm: Helm, wait: int) -> None:
+    manifests = helm.manifests(Render(sets=(f"kafka.startupWaitSeconds={wait}",)))
+    for deployment in of_kind(manifests, "Deployment"):
+        (container, *_) = pod_spec(deployment)["containers"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["KAFKA_STARTUP_WAIT_SECONDS"] == str(wait)
+        probe = container["startupProbe"]
+        assert probe["failureThreshold"] * probe["periodSeconds"] > wait  # never before the process gives up
+
+
+@pytest.mark.parametrize(
+    ("sets", "complaint"),
+    [
+        (("image.tag=latest",), "/image/tag"),
+        (("telemetry.traces.exporter=otlp",), "/telemetry/traces"),
+    ],
+)
+def test_the_schema_refuses_values_that_render_silently_wrong(
+    helm: Helm, sets: tuple[str, ...], complaint: str
+) -> None:
+    result = helm.template(Render(sets=sets))
+    assert result.returncode != 0
+    assert complaint in result.stderr, result.stderr
+
+
+def test_otlp_with_an_endpoint_renders(helm: Helm) -> None:
+    sets = ("telemetry.traces.exporter=otlp", "telemetry.traces.otlpEndpoint=http://collector:4318")
+    assert helm.template(Render(sets=sets)).returncode == 0
+
+
+def test_the_alerts_are_the_runbooks(rendered: dict[str, list[Manifest]]) -> None:
+    """Every alert names its runbook section, and docs/runbook.md has that section."""
+    (rule,) = of_kind(rendered["everything"], "PrometheusRule")
+    alerts = [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    names = {a["alert"] for a in alerts}
+    assert {"TangibleConsumerLagHigh", "TangibleDeadLettersGrowing", "TangibleOutboxBacklog"} <= names
+    assert {"TangibleHttpErrorRate", "TangibleHttpLatencyP99"} <= names
+    runbook = (REPO / "docs" / "runbook.md").read_text()
+    for alert in alerts:
+        assert alert["annotations"]["runbook"] == f"docs/runbook.md#{alert['alert'].lower()}"
+        assert f"## {alert['alert']}" in runbook

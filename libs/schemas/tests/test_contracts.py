@@ -101,6 +101,22 @@ def test_checked_in_asyncapi_document_matches_the_models() -> None:
     document = json.loads(render())
     assert document["asyncapi"].startswith("3.")
     messages = {m["name"] for m in document["components"]["messages"].values()}
-    assert messages == set(EVENT_TYPES)
+    assert messages == set(EVENT_TYPES) | {"dead_letter"}
     on_disk = {p.name: p.read_text() for p in JSONSCHEMA_DIR.glob("*.json")}
     assert on_disk == json_schemas()
+
+
+def test_every_consumer_group_receives_and_has_a_dead_letter_channel() -> None:
+    from tangible_schemas.consumers import CONSUMER_GROUPS
+
+    document = json.loads(render())
+    operations = document["operations"]
+    channels = {channel["address"] for channel in document["channels"].values()}
+    for group in CONSUMER_GROUPS:
+        received = [
+            o for o in operations.values() if o["summary"].startswith(f"Consumer group {group.name} ")
+        ]
+        assert len(received) == len(group.topics) and all(o["action"] == "receive" for o in received)
+        assert all(o["messages"] for o in received), group.name
+        assert f"tangible.dlq.{group.name}" in channels
+    assert document["servers"]

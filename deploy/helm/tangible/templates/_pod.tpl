@@ -18,6 +18,8 @@ Each takes (dict "root" $ "svc" <catalog entry> "values" <service values>).
   value: "false"
 - name: KAFKA_REPLICATION_FACTOR
   value: {{ $k.replicationFactor | quote }}
+- name: KAFKA_STARTUP_WAIT_SECONDS
+  value: {{ $k.startupWaitSeconds | int | quote }}
 {{- if $k.sasl.mechanism }}
 - name: KAFKA_SASL_MECHANISM
   value: {{ $k.sasl.mechanism | quote }}

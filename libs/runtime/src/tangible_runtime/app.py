@@ -15,19 +15,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request, Response, Security
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from tangible_runtime.auth import Principal, Scope, Unauthenticated
+from tangible_runtime.logs import get_logger
 from tangible_runtime.metrics import HttpMetricsMiddleware
 from tangible_runtime.problems import install_problem_handlers
 from tangible_runtime.queries import one_value_per_query_parameter
 from tangible_runtime.service import ServiceRuntime
+from tangible_runtime.starting import StartingGate
 from tangible_runtime.tenancy import TenantScopeMiddleware, bind_tenant
 
 Hook = Callable[[ServiceRuntime], Awaitable[None]]
+
+log = get_logger(__name__)
 
 
 def create_app(
@@ -46,16 +51,45 @@ def create_app(
     routes reference by hand (`#/components/schemas/<Model>` in `openapi_extra`), for a
     body a route reads itself; they join the OpenAPI document's components."""
 
+    async def start() -> None:
+        await runtime.start()
+        for hook in on_startup:
+            await hook(runtime)
+        runtime.startup_detail = None
+
+    async def start_in_background() -> None:
+        """The port is bound meanwhile: probes see a live process waiting for Kafka, not a
+        refused connection, and the startup budget is the process's own (see settings)."""
+        try:
+            await start()
+        except Exception as error:
+            runtime.startup_error = error
+            runtime.startup_detail = f"startup failed: {type(error).__name__}"
+            log.error("startup_failed", exc_info=error)
+            if runtime.on_startup_failure is not None:
+                runtime.on_startup_failure()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
+        if not runtime.bind_before_ready:
+            await start()
+            try:
+                yield
+            finally:
+                for hook in reversed(on_shutdown):
+                    await hook(runtime)
+                await runtime.stop()
+            return
+        startup = asyncio.create_task(start_in_background(), name="startup")
         try:
-            for hook in on_startup:
-                await hook(runtime)
             yield
         finally:
-            for hook in reversed(on_shutdown):
-                await hook(runtime)
+            if not startup.done():
+                startup.cancel()
+            await asyncio.gather(startup, return_exceptions=True)
+            if runtime.startup_detail is None:  # the shutdown hooks undo a completed startup
+                for hook in reversed(on_shutdown):
+                    await hook(runtime)
             await runtime.stop()
 
     untraced = ["healthz", "readyz", "metrics", *untraced_urls]
@@ -71,6 +105,7 @@ def create_app(
         lifespan=lifespan,
         telemetry={"exclude": excluded},  # FastAPI's own spans skip what the instrumentor skips
         dependencies=[Depends(one_value_per_query_parameter)],
+        generate_unique_id_function=operation_id(runtime.name),
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
@@ -78,6 +113,7 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.add_middleware(TenantScopeMiddleware)
+    app.add_middleware(StartingGate, runtime=runtime)
     app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
     cors = runtime.settings.cors
     if cors.allowed_origins:  # outermost: a preflight is answered before anything else runs
@@ -109,6 +145,18 @@ def create_app(
     return app
 
 
+def operation_id(service: str) -> Callable[[APIRoute], str]:
+    """`<tag>.<handler>` (e.g. `checks.check_entitlement`), the service's name where a route has
+    no tag: generated clients get readable method names that survive a path change, where
+    FastAPI's default (`check_entitlement_v1_accounts__account_id__…_get`) changes with it."""
+
+    def generate(route: APIRoute) -> str:
+        group = str(route.tags[0]) if route.tags else service
+        return f"{re.sub(r'[^A-Za-z0-9]+', '-', group).strip('-')}.{route.name}"
+
+    return generate
+
+
 def _document_schemas(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
     build = app.openapi
 
@@ -130,6 +178,8 @@ def _operations_router(runtime: ServiceRuntime) -> APIRouter:
 
     @router.get("/healthz", summary="Liveness: the process and its workers are running")
     async def healthz() -> JSONResponse:
+        if runtime.startup_error is not None:
+            return JSONResponse({"status": "unhealthy", "detail": runtime.startup_detail}, status_code=503)
         crashed = runtime.unhealthy_workers()
         if crashed:
             return JSONResponse({"status": "unhealthy", "stopped_workers": crashed}, status_code=503)
@@ -137,6 +187,10 @@ def _operations_router(runtime: ServiceRuntime) -> APIRouter:
 
     @router.get("/readyz", summary="Readiness: database, Kafka and service-specific checks")
     async def readyz() -> JSONResponse:
+        if runtime.startup_detail is not None:  # e.g. "waiting for Kafka"
+            return JSONResponse(
+                {"status": "starting", "detail": runtime.startup_detail, "checks": {}}, status_code=503
+            )
         results: dict[str, str] = {}
         for name, check in runtime.readiness_checks.items():
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from types import FrameType
@@ -12,11 +13,13 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from uvicorn.config import STARTUP_FAILURE
 
 from tangible_runtime.migrations import upgrade
-from tangible_runtime.settings import ServiceSettings
+from tangible_runtime.service import ServiceRuntime
+from tangible_runtime.settings import ServiceSettings, configuration_errors
 
 ROLES = ("api", "consumer", "relay", "scheduler")
 ROLES_ENV = "TANGIBLE_ROLES"  # how `serve` tells worker processes which roles to run
@@ -59,6 +62,40 @@ def migrate(migrations: Path, settings: ServiceSettings) -> None:
     upgrade(migrations, owner_url, app_role=app_role if app_role != make_url(owner_url).username else None)
 
 
+def _load_settings(prog: str, settings_factory: Callable[[], ServiceSettings]) -> ServiceSettings:
+    """A misconfiguration ends the process with one line per problem, naming the variable,
+    instead of a validation traceback (or a driver's error much later)."""
+    try:
+        return settings_factory()
+    except ValidationError as error:
+        settings_class = settings_factory if isinstance(settings_factory, type) else ServiceSettings
+        for line in configuration_errors(error, settings_class):
+            sys.stderr.write(f"{prog}: configuration error: {line}\n")
+        raise SystemExit(2) from None
+
+
+def _cause(error: BaseException) -> str:
+    """The innermost cause, in one line: what the operator can act on."""
+    while error.__cause__ is not None or (error.__context__ is not None and not error.__suppress_context__):
+        error = error.__cause__ or error.__context__  # type: ignore[assignment]
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text[:300]}" if text else type(error).__name__
+
+
+def _migrate_or_exit(prog: str, migrations: Path, settings: ServiceSettings) -> None:
+    """A failed migration is one line naming the database and the cause (the exit status
+    still fails the Job), not Alembic's and the driver's stacked tracebacks."""
+    target = settings.migration_database_url or settings.database_url
+    try:
+        migrate(migrations, settings)
+    except Exception as error:
+        url = make_url(target)
+        where = f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+        user = f"{url.username}@" if url.username else ""
+        sys.stderr.write(f"{prog}: migrate failed against {user}{where}: {_cause(error)}\n")
+        raise SystemExit(1) from None
+
+
 def serve(
     *,
     prog: str,
@@ -76,9 +113,9 @@ def serve(
     parser.add_argument("role", choices=[*roles, "all", "migrate"], help="what this process runs")
     parser.add_argument("--port", type=int, help="override the service port")
     args = parser.parse_args(argv)
-    settings = settings_factory()
+    settings = _load_settings(prog, settings_factory)
     if args.role == "migrate":
-        migrate(migrations, settings)
+        _migrate_or_exit(prog, migrations, settings)
         return
     chosen = set(roles) if args.role == "all" else {args.role}
     options: dict[str, Any] = {
@@ -92,8 +129,14 @@ def serve(
         os.environ[ROLES_ENV] = ",".join(sorted(chosen))
         uvicorn.run(app_factory, factory=True, workers=settings.workers, **options)
         return
-    server = _Server(uvicorn.Config(bootstrap(settings, roles=chosen), **options))
+    app = bootstrap(settings, roles=chosen)
+    server = _Server(uvicorn.Config(app, **options))
+    runtime: ServiceRuntime = app.state.runtime
+    # bind the port first and wait for Kafka behind /readyz; a startup that fails in the
+    # background stops the server and fails the process as a failed startup would
+    runtime.bind_before_ready = True
+    runtime.on_startup_failure = lambda: setattr(server, "should_exit", True)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
-    if not server.started:  # as uvicorn.run: a failed startup is a failed process
+    if not server.started or runtime.startup_error is not None:
         raise SystemExit(STARTUP_FAILURE)

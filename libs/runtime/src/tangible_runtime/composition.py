@@ -7,7 +7,7 @@ Every service's `bootstrap` is this plus what is its own (middleware, extra hook
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypedDict, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -67,6 +67,20 @@ class ServiceDeclaration(Generic[S, C]):
     untraced_urls: Sequence[str] = ()
     # models routes reference by hand (a body a route reads itself), for the OpenAPI document
     schemas: Sequence[type[BaseModel]] = ()
+    # the infrastructure a role needs to be ready (default: database and kafka); a role that
+    # answers from memory names less, and its own readiness checks say when it is ready
+    readiness: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+INFRASTRUCTURE = frozenset({"database", "kafka"})
+
+
+def readiness_needs(declaration: ServiceDeclaration[Any, Any], roles: Collection[str]) -> frozenset[str]:
+    """The union over the process's roles: `all` in one process needs what any role needs."""
+    needs: frozenset[str] = frozenset()
+    for role in roles:
+        needs |= declaration.readiness.get(role, INFRASTRUCTURE)
+    return needs
 
 
 def service_app(
@@ -83,7 +97,12 @@ def service_app(
     """The app of `roles`; the container is `app.state.container` once started. The
     `on_startup` hooks run after the workers have started."""
     runtime = ServiceRuntime(
-        declaration.name, settings, clock or SystemClock(), span_processors, configure_logs
+        declaration.name,
+        settings,
+        clock or SystemClock(),
+        span_processors,
+        configure_logs,
+        readiness_needs=readiness_needs(declaration, roles),
     )
 
     async def start(rt: ServiceRuntime) -> None:

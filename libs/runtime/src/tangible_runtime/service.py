@@ -53,9 +53,16 @@ class ServiceRuntime:
     configure_logs: bool = True
     shutdown_grace_seconds: float = 10.0
     # a process (re)started while the broker is briefly away waits for it instead of exiting
-    # (a crash loop's growing back-off would keep it down long after the broker is back)
-    kafka_startup_wait_seconds: float = 300.0
+    # (a crash loop's growing back-off would keep it down long after the broker is back);
+    # None: KAFKA_STARTUP_WAIT_SECONDS, from which the chart also derives its startup probe
+    kafka_startup_wait_seconds: float | None = None
     restart_backoff: Backoff = WORKER_RESTART_BACKOFF
+    # the infrastructure `/readyz` checks (see ROLE_NEEDS): a role that answers from memory
+    # stays in service through a database or broker blip
+    readiness_needs: frozenset[str] = frozenset({"database", "kafka"})
+    # serve /healthz and /readyz while Kafka is awaited (the serving process); tests and
+    # embedded apps start synchronously, ready once their lifespan has started
+    bind_before_ready: bool = False
 
     def __post_init__(self) -> None:
         self.metrics: RuntimeMetrics = new_metrics()
@@ -68,6 +75,11 @@ class ServiceRuntime:
         self._producer: AIOKafkaProducer | None = None
         self._workers: list[Worker] = []
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        # what /readyz reports while starting; None once started
+        self.startup_detail: str | None = "starting"
+        self.startup_error: BaseException | None = None
+        # called when a background startup fails (the CLI stops the server: exit status 3)
+        self.on_startup_failure: Callable[[], None] | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -95,7 +107,9 @@ class ServiceRuntime:
         )
         instrument_engine(self._engine)
         self._session_factory = create_session_factory(self._engine)
+        self.startup_detail = "waiting for Kafka"
         self._producer = await self._start_producer()
+        self.startup_detail = "starting workers"
         public_key = self.settings.auth.public_key
         if public_key is not None:
             self.verifier = TokenVerifier(
@@ -104,8 +118,10 @@ class ServiceRuntime:
                 revocations=self.revocations,
                 leeway_seconds=self.settings.auth.leeway_seconds,
             )
-        self.readiness_checks.setdefault("database", lambda: ping(self.engine))
-        self.readiness_checks.setdefault("kafka", self._kafka_ready)
+        if "database" in self.readiness_needs:
+            self.readiness_checks.setdefault("database", lambda: ping(self.engine))
+        if "kafka" in self.readiness_needs:
+            self.readiness_checks.setdefault("kafka", self._kafka_ready)
 
     async def _start_producer(self) -> AIOKafkaProducer:
         async def start() -> AIOKafkaProducer:
@@ -122,7 +138,11 @@ class ServiceRuntime:
             backoff=KAFKA_WAIT_BACKOFF,
             log_event="kafka_unreachable_at_start",
             retry_if=is_transient,
-            within_seconds=self.kafka_startup_wait_seconds,
+            within_seconds=(
+                self.kafka_startup_wait_seconds
+                if self.kafka_startup_wait_seconds is not None
+                else self.settings.kafka.startup_wait_seconds
+            ),
         )
 
     async def _kafka_ready(self) -> None:

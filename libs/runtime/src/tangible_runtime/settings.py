@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/:@\s]*:)[^@\s]*@", re.IGNORECASE)
@@ -19,6 +19,11 @@ _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/:@\s]*:)[^@\s]*@", 
 def redact_url(url: str) -> str:
     """`postgresql://app:s3cret@db/x` → `postgresql://app:***@db/x` (other text unchanged)."""
     return _URL_PASSWORD.sub(r"\g<head>***@", url)
+
+
+# host:port, the host a name, an IPv4 address or a bracketed IPv6 address
+_BROKER = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>[0-9]{1,5})$")
+_DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
 
 
 class KafkaSettings(BaseSettings):
@@ -39,6 +44,47 @@ class KafkaSettings(BaseSettings):
         default=True, description="Create missing topics at start; turn off where topics are provisioned."
     )
     replication_factor: int = Field(default=1, ge=1, description="For topics this process creates.")
+    startup_wait_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a starting process waits for the broker before it exits (status 3); "
+        "it serves /healthz and /readyz ('waiting for Kafka') meanwhile. The chart's startup probe "
+        "budget is derived from it.",
+    )
+
+    @field_validator("bootstrap_servers")
+    @classmethod
+    def _host_port_list(cls, value: str) -> str:
+        brokers = [b.strip() for b in value.split(",")]
+        for broker in brokers:
+            match = _BROKER.match(broker)
+            if match is None or not 0 < int(match["port"]) < 65536:
+                raise ValueError(
+                    f"{broker!r} is not host:port; expected a comma-separated list such as "
+                    "kafka-0:9092,kafka-1:9092"
+                )
+        return ",".join(brokers)
+
+    @model_validator(mode="after")
+    def _sasl_combination(self) -> KafkaSettings:
+        """The combinations aiokafka would refuse late, or in terms of its own defaults."""
+        sasl = self.security_protocol.startswith("SASL_")
+        if sasl and self.sasl_mechanism is None:
+            raise ValueError(
+                f"KAFKA_SASL_MECHANISM is required with KAFKA_SECURITY_PROTOCOL={self.security_protocol} "
+                "(PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)"
+            )
+        if sasl and (not self.sasl_username or self.sasl_password is None):
+            raise ValueError(
+                f"KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with "
+                f"KAFKA_SECURITY_PROTOCOL={self.security_protocol}"
+            )
+        if not sasl and self.sasl_mechanism is not None:
+            raise ValueError(
+                f"KAFKA_SASL_MECHANISM={self.sasl_mechanism} needs KAFKA_SECURITY_PROTOCOL=SASL_SSL "
+                f"or SASL_PLAINTEXT (it is {self.security_protocol})"
+            )
+        return self
 
 
 class TelemetrySettings(BaseSettings):
@@ -124,6 +170,14 @@ class ServiceSettings(BaseSettings):
         """Accept plain `postgresql://` URLs (as ops teams write them) and use asyncpg."""
         if url is None:
             return None
+        scheme, separator, rest = url.partition("://")
+        if not separator or not rest:
+            raise ValueError("not a URL; expected postgresql://user:password@host:5432/database")
+        if scheme.lower() not in _DATABASE_SCHEMES:
+            raise ValueError(
+                f"scheme {scheme!r} is not supported: Tangible runs on PostgreSQL "
+                "(postgresql://user:password@host:5432/database)"
+            )
         for prefix in ("postgresql://", "postgres://"):
             if url.startswith(prefix):
                 return "postgresql+asyncpg://" + url[len(prefix) :]
@@ -132,3 +186,28 @@ class ServiceSettings(BaseSettings):
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
             yield name, redact_url(value) if isinstance(value, str) else value
+
+
+def configuration_errors(error: ValidationError, settings: type[BaseSettings]) -> list[str]:
+    """One line per problem, each naming the environment variable to fix (a ValidationError
+    names fields and, for a group built by a default factory, not even its prefix)."""
+    groups: dict[str, type[BaseSettings]] = {
+        cls.__name__: cls for cls in (KafkaSettings, TelemetrySettings, AuthSettings, CorsSettings)
+    }
+    source = groups.get(error.title, settings)
+    prefix = str(source.model_config.get("env_prefix", ""))
+    lines = []
+    for problem in error.errors(include_url=False):
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        location = [str(part) for part in problem["loc"]]
+        if not location:  # a whole-group rule: its message names the variables
+            lines.append(message)
+            continue
+        field = location[0]
+        variable = field if field.isupper() else f"{prefix}{field}".upper()
+        value = problem.get("input")
+        # a URL only once its password can be masked (one without a scheme could show it)
+        echo = isinstance(value, str) and "password" not in field and ("url" not in field or "://" in value)
+        shown = f" (got {redact_url(str(value))!r})" if echo else ""
+        lines.append(f"{variable}: {message}{shown}")
+    return lines

@@ -14,7 +14,8 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from tangible_schemas.binding import KEY_ENCODING
-from tangible_schemas.registry import EVENT_CLASSES, TOPICS, topic_for
+from tangible_schemas.consumers import CONSUMER_GROUPS
+from tangible_schemas.registry import EVENT_CLASSES, TOPICS, dead_letter_topic, topic_for
 
 PRODUCERS = {
     "tangible.usage.v1": "usage-ingest",
@@ -43,6 +44,78 @@ _CE_HEADERS: dict[str, Any] = {
 
 def _channel_id(topic_name: str) -> str:
     return topic_name.split(".")[1]
+
+
+_DEAD_LETTER_HEADERS: dict[str, Any] = {
+    "type": "object",
+    "description": "The original record's headers (ce_* and traceparent, when it had them), plus:",
+    "required": ["dlq_consumer", "dlq_reason", "dlq_detail"],
+    "properties": {
+        "dlq_consumer": {"type": "string", "description": "The consumer group that refused it."},
+        "dlq_reason": {
+            "type": "string",
+            "description": "Why, e.g. unknown_event_type, invalid_payload, handler_failed.",
+        },
+        "dlq_detail": {"type": "string", "maxLength": 1000, "description": "The error, cut."},
+    },
+}
+
+SERVERS: dict[str, Any] = {
+    "local": {
+        "host": "127.0.0.1:19092",
+        "protocol": "kafka",
+        "description": "The embedded broker of `make run`.",
+    },
+    "production": {
+        "host": "{bootstrap}",
+        "protocol": "kafka-secure",
+        "description": "Your cluster: KAFKA_BOOTSTRAP_SERVERS, KAFKA_SECURITY_PROTOCOL (SSL or SASL_SSL), "
+        "KAFKA_SASL_MECHANISM; topic and group names carry KAFKA_TOPIC_PREFIX.",
+        "variables": {"bootstrap": {"default": "kafka:9093", "description": "One host:port of the list."}},
+    },
+}
+
+
+def _consumer_operations(channels: dict[str, Any], operations: dict[str, Any]) -> None:
+    """A receive operation per consumer group and topic, and the group's dead-letter
+    channel with the send operation that fills it."""
+    for group in CONSUMER_GROUPS:
+        wanted = None if group.events is None else {cls.__name__ for cls in group.events}
+        for topic in group.topics:
+            channel = _channel_id(topic.name)
+            names = [m for m in channels[channel]["messages"] if wanted is None or m in wanted]
+            operations[f"receive_{channel}_{group.name}"] = {
+                "action": "receive",
+                "summary": f"Consumer group {group.name} ({group.service}): {group.purpose}",
+                "channel": {"$ref": f"#/channels/{channel}"},
+                "messages": [{"$ref": f"#/channels/{channel}/messages/{m}"} for m in names],
+                "bindings": {"kafka": {"groupId": {"type": "string", "const": group.name}}},
+            }
+        dead = dead_letter_topic(group.name)
+        channel = f"dlq-{group.name}"
+        channels[channel] = {
+            "address": dead.name,
+            "description": f"{dead.description} Records {group.name} could not process, as they "
+            "arrived, with the reason in dlq_* headers; replay them once the cause is fixed "
+            "(docs/runbook.md). Partitions: 1.",
+            "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
+        }
+        operations[f"dead_letter_{group.name}"] = {
+            "action": "send",
+            "summary": f"Published by {group.service} when {group.name} refuses a record.",
+            "channel": {"$ref": f"#/channels/{channel}"},
+            "messages": [{"$ref": f"#/channels/{channel}/messages/DeadLetter"}],
+        }
+
+
+_DEAD_LETTER_MESSAGE: dict[str, Any] = {
+    "name": "dead_letter",
+    "title": "DeadLetter",
+    "summary": "A record a consumer refused: key and value unchanged, the reason in headers.",
+    "headers": _DEAD_LETTER_HEADERS,
+    "payload": {"description": "The original record's value, unchanged (possibly not JSON)."},
+    "bindings": {"kafka": {"key": {"type": "string", "description": KEY_ENCODING}}},
+}
 
 
 def build_document() -> dict[str, Any]:
@@ -82,6 +155,8 @@ def build_document() -> dict[str, Any]:
             "channel": {"$ref": f"#/channels/{channel}"},
             "messages": refs,
         }
+    _consumer_operations(channels, operations)
+    messages["DeadLetter"] = _DEAD_LETTER_MESSAGE
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -96,6 +171,7 @@ def build_document() -> dict[str, Any]:
             "license": {"name": "Apache-2.0"},
         },
         "defaultContentType": "application/json",
+        "servers": SERVERS,
         "channels": channels,
         "operations": operations,
         "components": {"messages": messages, "schemas": schemas},

@@ -54,6 +54,9 @@ SERVICE: ServiceDeclaration[Settings, Container] = ServiceDeclaration(
         "scheduler": lambda rt, container: [scheduler(rt, container)],
     },
     untraced_urls=api.UNTRACED,
+    # checks answer from the in-memory view: ready once it is built and caught up (and the
+    # credential revocations loaded), through a database or broker blip
+    readiness={"api": frozenset()},
 )
 
 

@@ -29,6 +29,8 @@ _BATCH = {
     "type": "array",
     "minItems": 1,  # an empty batch is a 422
     "contains": _EVENT,
+    # any item (the same set as leaving it out), said so for generators that need `items`
+    "items": {},
     "description": "CloudEvents; each is accepted or rejected on its own (see the 202 body's results).",
 }
 _BODY_DOC = {

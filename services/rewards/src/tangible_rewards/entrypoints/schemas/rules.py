@@ -124,7 +124,12 @@ _PERIOD_RULE = _rule_combinations(
         "then": {"required": ["repeat_period"], "properties": {"repeat_period": {"enum": list(_PERIODS)}}},
     }
 )
-_OWN_PERIOD_RULE = _rule_combinations(_NO_REPEAT_PERIOD)  # anniversary and time to value
+# anniversary and time to value: repeat_period absent or null, said as "not a string there" (the
+# same set of documents): generators merge an `allOf` member's properties into the model's, and
+# a `{"type": "null"}` one cannot merge with the declared `period | null`, so they drop the model
+_OWN_PERIOD_RULE = _rule_combinations(
+    {"not": {"required": ["repeat_period"], "properties": {"repeat_period": {"type": "string"}}}}
+)
 _STREAK: dict[str, Any] = {
     # a weekly streak needs weeks and at most 7 days a week; a consecutive-days one no weeks
     "if": {"properties": {"mode": {"const": "days_in_weeks"}}, "required": ["mode"]},

@@ -9,13 +9,14 @@ after the cut-off it refuses the token itself (401), as the others do."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
 from tangible_devstack.pytest_plugin import IssueToken
-from tangible_devstack.scenario import Clients, bearer, provision
+from tangible_devstack.scenario import Clients, bearer, provision, term_around
 from tangible_devstack.testing import eventually
 
 pytestmark = pytest.mark.integration
@@ -63,8 +64,11 @@ async def test_invalidating_portal_tokens_takes_effect_in_every_service(
 ) -> None:
     system: Clients = await start_system()
     admin = issue_token(tenant_id, "admin")
-    for account in (ACCOUNT, OTHER):
-        await provision(system, admin, account)
+    await provision(system, admin, ACCOUNT)
+    term_start, term_end = term_around(datetime.now(UTC))
+    license = {"account_id": OTHER, "plan_key": "starter", "term_start": term_start, "term_end": term_end}
+    licensed = await system.entitlements.post("/v1/licenses", json=license, headers=bearer(admin))
+    assert licensed.status_code == 201, licensed.text
     # the vendor's backend holds a key that may only mint portal tokens
     created = await system.entitlements.post(
         "/v1/credentials", json={"name": "portal backend", "scopes": ["portal"]}, headers=bearer(admin)

@@ -89,8 +89,7 @@ def system(*, keep_running: bool = False) -> Iterator[Stack]:
     try:
         _wait(process, urls, log)
         yield Stack(urls, _issuer(data_dir()), started_here=True)
-        if keep_running:
-            _say("the system keeps running (Ctrl-C stops it)")
+        if keep_running:  # the caller said so before its last words (the page's URL)
             _wait_for_interrupt(process)
     finally:
         _stop(process)

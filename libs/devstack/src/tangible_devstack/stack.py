@@ -57,10 +57,16 @@ def _auth_keys(folder: Path) -> tuple[Path, Path]:
 
 
 def _cors_env() -> dict[str, str]:
-    """The demo page notifications serves calls the other services from its own origin."""
+    """The demo page notifications serves calls the other services from its own origin, so
+    that origin is always allowed; TANGIBLE_CORS_ALLOWED_ORIGINS adds yours (a page of your
+    own trying the components, e.g. `http://localhost:8080`)."""
     port = next(spec.listen_port for spec in SERVICES if spec.name == "notifications")
-    origins = f"http://127.0.0.1:{port},http://localhost:{port}"
-    return {"TANGIBLE_CORS_ALLOWED_ORIGINS": os.environ.get("TANGIBLE_CORS_ALLOWED_ORIGINS", origins)}
+    yours = [o.strip() for o in os.environ.get("TANGIBLE_CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()]
+    origins = [
+        *yours,
+        *(o for o in (f"http://127.0.0.1:{port}", f"http://localhost:{port}") if o not in yours),
+    ]
+    return {"TANGIBLE_CORS_ALLOWED_ORIGINS": ",".join(origins)}
 
 
 def _notifications_env(folder: Path, private_key: Path) -> dict[str, str]:

@@ -68,7 +68,8 @@ async def preflight(client: httpx.AsyncClient, op: Operation, origin: str) -> ht
         headers={
             "Origin": origin,
             "Access-Control-Request-Method": op.method,
-            "Access-Control-Request-Headers": "authorization, content-type, last-event-id",
+            # what the components send (the live stream's among them)
+            "Access-Control-Request-Headers": "authorization, cache-control, content-type, last-event-id",
         },
     )
 
@@ -110,7 +111,9 @@ async def test_every_route_a_portal_token_can_call_answers_the_vendors_origin_on
         assert_allows_the_portal(answer, str(op))
         assert op.method in answer.headers["access-control-allow-methods"], str(op)
         allowed = answer.headers["access-control-allow-headers"].lower()
-        assert all(h in allowed for h in ("authorization", "content-type", "last-event-id")), str(op)
+        assert all(
+            h in allowed for h in ("authorization", "cache-control", "content-type", "last-event-id")
+        ), str(op)
         refused = await preflight(client, op, ELSEWHERE)
         assert "access-control-allow-origin" not in refused.headers, str(op)
 

@@ -110,7 +110,8 @@ async def test_make_demo_prints_what_the_services_made_of_the_simulated_usage() 
         lines = await asyncio.wait_for(_lines_until(process, "/elements/demo#"), 480)
         # the page's URL is the last thing printed, and the system serves it afterwards
         await asyncio.sleep(2)
-        assert process.returncode is None, "".join(lines)
+        still_serving = process.returncode is None  # (a name: mypy keeps no narrowing of it)
+        assert still_serving, "".join(lines)
         assert lines[-1].strip().startswith("http://"), lines[-3:]
         await _page_is_filled(lines[-1].strip())
         process.send_signal(signal.SIGINT)  # Ctrl-C

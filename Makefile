@@ -36,8 +36,8 @@ run: install kafka ## run the whole system on embedded defaults (Ctrl-C stops it
 	$(RUN) python -m tangible_devstack run
 
 .PHONY: demo
-demo: install kafka ## provision a demo tenant, replay 8 weeks of usage in a minute, print what the services made of it
-	$(RUN) python -m tangible_demo
+demo: install kafka ## provision a demo tenant, replay 8 weeks of usage in a minute, print what the services made of it and the customer's page (a system it started keeps running until Ctrl-C)
+	$(RUN) python -m tangible_demo --keep-running $(DEMO_ARGS)
 
 .PHONY: test
 test: install kafka helm toxiproxy test-packages web/elements/node_modules/.package-lock.json tests/contracts/asyncapi/node_modules/.package-lock.json ## run every test (unit, integration on real Kafka + PostgreSQL, contracts, chart, short chaos run, the date-sensitive tests as if on other days)

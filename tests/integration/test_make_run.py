@@ -34,6 +34,7 @@ from tangible_devstack.testing import eventually
 pytestmark = pytest.mark.integration
 
 ACCOUNT = "acct-run"
+ACCOUNT_ON_PAGE = "acct-1"
 
 
 async def _wait_for_line(process: asyncio.subprocess.Process, marker: str, timeout: float) -> list[str]:
@@ -79,8 +80,16 @@ async def test_make_run_serves_the_flow_and_stops_cleanly_on_ctrl_c() -> None:
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
-        await _wait_for_line(process, "Ctrl-C stops everything", timeout=120)
+        lines = await _wait_for_line(process, "Ctrl-C stops everything", timeout=120)
         assert time.monotonic() - started < 120
+        # the web components' demo page for an account of the dev tenant, served by notifications
+        [page] = [line.strip() for line in lines if "/elements/demo#" in line]
+        assert page.startswith(f"http://127.0.0.1:{ports['notifications']}/elements/demo#"), page
+        fragment = dict(part.split("=", 1) for part in page.split("#", 1)[1].split("&"))
+        assert fragment["account"] == ACCOUNT_ON_PAGE
+        async with httpx.AsyncClient() as browser:
+            served = await browser.get(page.split("#", 1)[0])
+        assert served.status_code == 200 and "<tangible-value>" in served.text
         tokens = json.loads((tmp_path / "dev-tokens.json").read_text())
         async with (
             httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports['usage-ingest']}") as ingest,

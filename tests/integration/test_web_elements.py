@@ -31,7 +31,7 @@ from starlette.routing import Mount
 from tangible_devstack.elements import demo_url
 from tangible_devstack.pytest_plugin import OwnerUrl
 from tangible_devstack.scenario import Clients, bearer
-from tangible_devstack.testing import serving
+from tangible_devstack.testing import eventually, serving
 from tangible_runtime.auth import TokenIssuer
 from tangible_schemas.entitlements import Evidence, UpgradeSuggested
 
@@ -60,7 +60,9 @@ ELEMENTS = (
     "tangible-inbox",
 )
 POLL_MS = 1000
-LIVE_TIMEOUT_MS = 8000
+# what the issue promises a customer: a change shows without a reload within 2 s (a deadline
+# for the browser's wait, not a measurement: docs/performance.md has the stream's figures)
+LIVE_DEADLINE_MS = 2000
 
 
 @pytest.fixture(scope="session")
@@ -192,6 +194,41 @@ async def shadow_html(page: Page) -> str:
     )
 
 
+async def reward_for_a_new_milestone(portal: Portal, account: str, key: str, credits: int) -> None:
+    """A milestone on a usage type of its own, one event of it, and wait until rewards' API
+    lists the reward it granted (the moment the page's 2 s start)."""
+    admin = bearer(portal.admin_token())
+    r = portal.system.rewards
+    rule = {
+        "key": key,
+        "name": "Shared a report",
+        "kind": "usage_threshold",
+        "params": {"usage_type": "report.shared", "target": 1},
+        "reward": {"kind": "credits", "credits": str(credits), "credits_expire_days": 90},
+    }
+    created = await r.post("/v1/milestones", json=rule, headers=admin)
+    assert created.status_code == 201, created.text
+    event = {
+        "specversion": "1.0",
+        "id": f"evt-{key}",
+        "source": "app://reports",
+        "type": "report.shared",
+        "subject": account,
+        "data": {"quantity": 1},
+    }
+    token = portal.issuer.issue(tenant_id=portal.seeded.tenant, scopes=["ingest"]).token
+    sent = await portal.system.ingest.post(
+        "/v1/events", json=event, headers={**bearer(token), "Content-Type": "application/cloudevents+json"}
+    )
+    assert sent.status_code == 202, sent.text
+
+    async def granted() -> None:
+        rewards = (await r.get(f"/v1/accounts/{account}/rewards", headers=admin)).json()["rewards"]
+        assert [x for x in rewards if x.get("rule_key") == key], rewards
+
+    await eventually(granted, timeout=30)
+
+
 async def test_the_components_show_the_accounts_figures_live_and_accessibly(
     portal: Portal, browser: Browser, axe_source: str
 ) -> None:
@@ -235,8 +272,13 @@ async def test_the_components_show_the_accounts_figures_live_and_accessibly(
     await expect(trial_badge).to_have_count(1)
     assert (await trial_badge.inner_text()).startswith("Trial until ")
 
-    # live: a credit adjustment made now appears without a reload
+    # live: a credit adjustment made now appears without a reload, within 2 s
     await page.evaluate("window.__sameDocument = true")
+
+    async def streaming() -> None:
+        assert await page.evaluate("Tangible.liveMode()") == "streaming"
+
+    await eventually(streaming, timeout=10)
     adjusted = await r.post(
         f"/v1/accounts/{account}/adjustments",
         json={"amount": "1000", "reason": "live adjustment"},
@@ -244,11 +286,22 @@ async def test_the_components_show_the_accounts_figures_live_and_accessibly(
     )
     assert adjusted.status_code in (200, 201), adjusted.text
     await expect(page.locator("tangible-rewards [part~=balance]")).to_have_text(
-        f"{en_number(Decimal(balance['total']) + 1000)} credits", timeout=LIVE_TIMEOUT_MS
+        f"{en_number(Decimal(balance['total']) + 1000)} credits", timeout=LIVE_DEADLINE_MS
     )
     assert await page.evaluate("window.__sameDocument") is True
     assert await page.evaluate("Tangible.liveMode()") == "streaming"
     await expect(page.locator("tangible-rewards [part~=live]")).to_contain_text("5,")
+
+    # a milestone's reward granted by rewards during the test: once its API shows the grant,
+    # the open page shows the credits and the milestone reached within 2 s, without a reload
+    await reward_for_a_new_milestone(portal, account, "shared-report", credits=250)
+    await expect(page.locator("tangible-rewards [part~=balance]")).to_have_text(
+        f"{en_number(Decimal(balance['total']) + 1250)} credits", timeout=LIVE_DEADLINE_MS
+    )
+    await expect(
+        page.locator("tangible-milestones [data-milestone=shared-report] [part~=percent]")
+    ).to_have_text("100%", timeout=LIVE_DEADLINE_MS)
+    assert await page.evaluate("window.__sameDocument") is True
 
     # the inbox: opens as a dialog, takes focus, marks read through the API, Escape closes it
     bell = page.locator("tangible-inbox [part~=bell]")
@@ -294,7 +347,7 @@ async def test_the_components_show_the_accounts_figures_live_and_accessibly(
 
     # German, with numbers formatted for it
     await page.select_option("#locale", "de")
-    total = Decimal(balance["total"]) + 1000
+    total = Decimal(balance["total"]) + 1250
     assert total == total.to_integral()
     german = f"{int(total):,}".replace(",", ".")
     await expect(page.locator("tangible-rewards [part~=title]")).to_have_text("Credits")

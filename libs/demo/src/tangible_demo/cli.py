@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep-running",
         action="store_true",
-        help="if the demo started the system, leave it running afterwards",
+        help="if the demo started the system, leave it running afterwards (until Ctrl-C), so the "
+        "printed page keeps working; `make demo` passes it",
     )
     args = parser.parse_args(argv)
     options = DemoOptions(
@@ -37,7 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         tenant=args.tenant,
     )
     with system(keep_running=args.keep_running) as stack:
-        print(asyncio.run(run_demo(stack, options)), flush=True)
+        summary = asyncio.run(run_demo(stack, options))
+        if stack.started_here and args.keep_running:
+            # said before the summary: the page's URL must be the last thing printed
+            print("[demo] the system it started keeps running for the page below (Ctrl-C stops it)\n")
+        print(summary, flush=True)
     return 0
 
 

@@ -13,7 +13,13 @@ from tangible_devstack.elements import demo_url
 
 
 def showcase(summary: Summary) -> AccountFacts | None:
-    return max(summary.accounts, key=lambda a: (len(a.rewards), a.inbox_total, a.balance), default=None)
+    """An account whose page has every component filled (rewards and inbox items), then
+    the one with the most to show."""
+    return max(
+        summary.accounts,
+        key=lambda a: (bool(a.rewards) and a.inbox_total > 0, len(a.rewards), a.inbox_total, a.balance),
+        default=None,
+    )
 
 
 async def portal_page(entitlements: httpx.AsyncClient, urls: dict[str, str], account: str) -> str:

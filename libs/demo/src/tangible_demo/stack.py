@@ -76,7 +76,8 @@ def system(*, keep_running: bool = False) -> Iterator[Stack]:
         raise SystemExit(
             f"some services answer and others do not ({missing}): stop `make run` or fix it first"
         )
-    _say("no running system found: starting `python -m tangible_devstack run` (stopped at the end)")
+    until = "kept running until Ctrl-C" if keep_running else "stopped at the end"
+    _say(f"no running system found: starting `python -m tangible_devstack run` ({until})")
     log = data_dir() / "logs" / "demo-stack.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as output:
@@ -89,8 +90,7 @@ def system(*, keep_running: bool = False) -> Iterator[Stack]:
     try:
         _wait(process, urls, log)
         yield Stack(urls, _issuer(data_dir()), started_here=True)
-        if keep_running:
-            _say("the system keeps running (Ctrl-C stops it)")
+        if keep_running:  # the caller said so before its last words (the page's URL)
             _wait_for_interrupt(process)
     finally:
         _stop(process)

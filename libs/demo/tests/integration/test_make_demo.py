@@ -1,6 +1,8 @@
 """`make demo` end to end in a reduced mode: the demo finds no system on its ports, starts
 `make run`'s stack itself, provisions, replays three weeks in 10 seconds, prints the
-summary read from the services, and stops everything again."""
+summary read from the services and, last, the customer's page; the system keeps serving
+that page (value, entitlements, milestones, rewards and inbox filled, in Chromium) until
+Ctrl-C stops everything."""
 
 from __future__ import annotations
 
@@ -8,17 +10,20 @@ import asyncio
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
 
 import jwt
 import pytest
+from playwright.async_api import async_playwright, expect
 
 from tangible_devstack.processes import free_port, port_open
 from tangible_devstack.services import SERVICES
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+CHROMIUM = os.environ.get("TANGIBLE_CHROMIUM", "/usr/bin/chromium")
 
 
 def _number(pattern: str, text: str) -> float:
@@ -32,6 +37,41 @@ def _section(text: str, heading: str) -> str:
     start = text.index(heading)
     end = text.find("\n\n", start)
     return text[start : end if end > 0 else None]
+
+
+async def _lines_until(process: asyncio.subprocess.Process, marker: str) -> list[str]:
+    assert process.stdout is not None
+    lines: list[str] = []
+    while line := (await process.stdout.readline()).decode():
+        lines.append(line)
+        if marker in line:
+            return lines
+    raise AssertionError("the demo ended without its page:\n" + "".join(lines))
+
+
+async def _page_is_filled(url: str) -> None:
+    """The demo page in headless Chromium: every component shows the replayed weeks."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"no Chromium at {CHROMIUM}: `make test-packages` installs Debian's")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(locale="en-US")
+            await page.goto(url)
+            for element in (
+                "tangible-value",
+                "tangible-entitlements",
+                "tangible-milestones",
+                "tangible-rewards",
+            ):
+                await expect(page.locator(f"{element}[state=ready]")).to_have_count(1, timeout=30_000)
+            await expect(page.locator("tangible-inbox [part~=count]")).to_have_text(re.compile(r"^[1-9]\d*$"))
+            await expect(page.locator("tangible-value [part~=headline]").first).to_contain_text("≈ ")
+            await expect(page.locator("tangible-milestones [part~=bar-fill].done").first).to_be_attached()
+            balance = await page.locator("tangible-rewards [part~=balance]").inner_text()
+            assert float(balance.split()[0].replace(",", "")) > 0, balance
+        finally:
+            await browser.close()
 
 
 async def test_make_demo_prints_what_the_services_made_of_the_simulated_usage() -> None:
@@ -61,20 +101,30 @@ async def test_make_demo_prints_what_the_services_made_of_the_simulated_usage() 
         "21",
         "--volume",
         "0.3",
+        "--keep-running",  # as `make demo` runs it: the printed page keeps working
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
-        raw, _ = await asyncio.wait_for(process.communicate(), 480)
+        lines = await asyncio.wait_for(_lines_until(process, "/elements/demo#"), 480)
+        # the page's URL is the last thing printed, and the system serves it afterwards
+        await asyncio.sleep(2)
+        still_serving = process.returncode is None  # (a name: mypy keeps no narrowing of it)
+        assert still_serving, "".join(lines)
+        assert lines[-1].strip().startswith("http://"), lines[-3:]
+        await _page_is_filled(lines[-1].strip())
+        process.send_signal(signal.SIGINT)  # Ctrl-C
+        rest, _ = await asyncio.wait_for(process.communicate(), 120)
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
-    output = raw.decode()
+    output = "".join(lines) + rest.decode()
     shutil.rmtree(data, ignore_errors=True)
     assert process.returncode == 0, output
     assert "no running system found" in output and "stopping the system it started" in output
+    assert "keeps running for the page below (Ctrl-C stops it)" in output
 
     # usage-ingest's own count for the tenant is exactly what the simulator meant to be counted
     sent = _number(r"the simulator sent ([\d,]+) events", output)

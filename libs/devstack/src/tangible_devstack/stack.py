@@ -25,6 +25,7 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from tangible_devstack.databases import APP_ROLE, as_role, create_database, ensure_app_role, with_database
+from tangible_devstack.elements import local_demo_url
 from tangible_devstack.kafka import KafkaBroker
 from tangible_devstack.paths import data_dir
 from tangible_devstack.postgres import EmbeddedPostgres
@@ -37,6 +38,7 @@ from tangible_runtime.migrations import upgrade
 from tangible_runtime.settings import KafkaSettings
 
 DEV_TENANT = "demo"
+DEMO_ACCOUNT = "acct-1"  # the account README's first `curl` sends usage for
 
 
 def _say(message: str) -> None:
@@ -55,10 +57,16 @@ def _auth_keys(folder: Path) -> tuple[Path, Path]:
 
 
 def _cors_env() -> dict[str, str]:
-    """The demo page notifications serves calls the other services from its own origin."""
+    """The demo page notifications serves calls the other services from its own origin, so
+    that origin is always allowed; TANGIBLE_CORS_ALLOWED_ORIGINS adds yours (a page of your
+    own trying the components, e.g. `http://localhost:8080`)."""
     port = next(spec.listen_port for spec in SERVICES if spec.name == "notifications")
-    origins = f"http://127.0.0.1:{port},http://localhost:{port}"
-    return {"TANGIBLE_CORS_ALLOWED_ORIGINS": os.environ.get("TANGIBLE_CORS_ALLOWED_ORIGINS", origins)}
+    yours = [o.strip() for o in os.environ.get("TANGIBLE_CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()]
+    origins = [
+        *yours,
+        *(o for o in (f"http://127.0.0.1:{port}", f"http://localhost:{port}") if o not in yours),
+    ]
+    return {"TANGIBLE_CORS_ALLOWED_ORIGINS": ",".join(origins)}
 
 
 def _notifications_env(folder: Path, private_key: Path) -> dict[str, str]:
@@ -250,6 +258,10 @@ def run() -> int:
         print(f"\n  tenant '{DEV_TENANT}' tokens (also in {data / 'dev-tokens.json'}):")
         for scope, token in tokens.items():
             print(f"  {scope:<7} {token}")
+        page = local_demo_url(DEMO_ACCOUNT, tenant=DEV_TENANT, data=data)
+        print(f"\n  The web components' demo page, account '{DEMO_ACCOUNT}' (fills as its usage arrives; ")
+        print("  `make demo` replays eight weeks into a tenant of its own and prints its page):")
+        print(f"  {page}")
         relaxed = relaxed_switches(
             {**_notifications_env(data / "auth", private_key), **_rewards_env(), **_cors_env()},
             local_kafka=not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),

@@ -123,6 +123,7 @@ def create_app(
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=[
                 "Authorization",
+                "Cache-Control",  # the components' live stream asks for no-cache
                 "Content-Type",
                 "Idempotency-Key",
                 "If-None-Match",

@@ -104,3 +104,13 @@ def test_a_rendered_demo_page_carries_its_configuration_safely_inside_the_script
     assert "</script><script>alert(1)" not in page
     assert '"account": "acct-1"' in page and '"locale": "de"' in page
     assert "\\u003c/script\\u003e" in page
+
+
+def test_the_readmes_state_the_bundles_measured_size() -> None:
+    """The figure `make elements` writes (Node's zlib; Python's may differ by a few bytes)."""
+    gzipped = len(gzip.compress(BUNDLE.read_bytes(), compresslevel=9)) / 1000
+    for readme in ("README.md", "web/elements/README.md"):
+        stated = [float(x) for x in re.findall(r"\b(\d+\.\d) kB gzipped", (ROOT / readme).read_text())]
+        assert stated, f"{readme} states the bundle's gzipped size"
+        assert all(abs(x - gzipped) <= 0.1 for x in stated), (readme, stated, gzipped)
+        assert all(x * 1000 <= BUDGET_GZIPPED for x in stated)

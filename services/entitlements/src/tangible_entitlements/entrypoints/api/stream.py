@@ -147,10 +147,12 @@ async def _frames(
     heartbeat = container.settings.stream_heartbeat_seconds
     with hub.subscribe(principal.tenant_id, account_id) as sub:
         yield f"retry: {RETRY_MILLISECONDS}\n\n".encode()
-        if last_event_id is not None and not hub.resume(sub, last_event_id):
-            sub.resync = True
-            sub.wake.set()
-        yield b"event: ready\nid: " + hub.position.encode() + b"\ndata: {}\n\n"
+        # not resumed: the client re-reads its accounts (it cannot know what it missed)
+        resumed = last_event_id is not None and hub.resume(sub, last_event_id)
+        ready = orjson.dumps({"resumed": resumed})
+        # resumed: the pending changes carry the positions; else the client reads all from here
+        mark = b"" if resumed else b"id: " + hub.position.encode() + b"\n"
+        yield b"event: ready\n" + mark + b"data: " + ready + b"\n\n"
         while True:
             try:
                 await asyncio.wait_for(sub.wake.wait(), heartbeat)

@@ -53,6 +53,7 @@ class AsyncEntitlements:
         clock: Clock = time.time,
         ingest: TangibleClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
         reconnect_delay: float = 0.2,
         max_reconnect_delay: float = 5.0,
         stream_idle_timeout: float = 30.0,
@@ -83,7 +84,8 @@ class AsyncEntitlements:
         self.lost_at: float | None = None
         self.stopped: str | None = None  # why the stream stopped for good (credential refused)
         self.position: str | None = None
-        self._http: httpx.AsyncClient | None = None
+        self._http = http_client  # the caller's (kept open at close) or ours
+        self._own_http = http_client is None
         self._tasks: list[asyncio.Task[None]] = []
         self._fills: dict[str, asyncio.Task[None]] = {}
         self._closed = False
@@ -98,8 +100,11 @@ class AsyncEntitlements:
     @property
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(base_url=self._base_url, transport=self._transport, timeout=10.0)
+            self._http = httpx.AsyncClient(transport=self._transport, timeout=10.0)
         return self._http
+
+    def _url(self, path: str) -> str:
+        return self._base_url + path
 
     async def start(self) -> None:
         """Load the accounts asked for up front, then follow the change stream."""
@@ -118,7 +123,7 @@ class AsyncEntitlements:
         for task in [*self._tasks, *self._fills.values()]:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self._http is not None:
+        if self._http is not None and self._own_http:
             await self._http.aclose()
 
     # -- checks ------------------------------------------------------------------------------
@@ -222,7 +227,7 @@ class AsyncEntitlements:
         """`GET /v1/accounts/{id}/usage` (the usage & impact report), as JSON."""
         params = {"from": start.isoformat(), "to": end.isoformat(), "granularity": granularity}
         response = await self.http.get(
-            f"/v1/accounts/{account_id}/usage", params=params, headers=self._headers(token)
+            self._url(f"/v1/accounts/{account_id}/usage"), params=params, headers=self._headers(token)
         )
         response.raise_for_status()
         return response.json()
@@ -249,7 +254,9 @@ class AsyncEntitlements:
     async def _read(self, params: list[tuple[str, str | int]]) -> dict[str, Any]:
         started = time.perf_counter()
         query = httpx.QueryParams([(k, str(v)) for k, v in params])
-        response = await self.http.get("/v1/entitlements/view", params=query, headers=self._headers())
+        response = await self.http.get(
+            self._url("/v1/entitlements/view"), params=query, headers=self._headers()
+        )
         if response.status_code in (401, 403):
             raise CredentialRefused(response.text[:300])
         response.raise_for_status()
@@ -326,7 +333,7 @@ class AsyncEntitlements:
         params = {"account": self._account} if self._account else {}
         timeout = httpx.Timeout(5.0, read=self._idle)
         async with self.http.stream(
-            "GET", "/v1/entitlements/stream", params=params, headers=headers, timeout=timeout
+            "GET", self._url("/v1/entitlements/stream"), params=params, headers=headers, timeout=timeout
         ) as response:
             if response.status_code in (401, 403):
                 raise CredentialRefused((await response.aread())[:300].decode(errors="replace"))

@@ -71,7 +71,7 @@ class AsyncEntitlements:
         self._default = default
         self.timeout = timeout
         self._streaming = stream
-        self._clock = clock
+        self.clock = clock
         self._ingest = ingest
         self._transport = transport
         self._reconnect_delay = reconnect_delay
@@ -133,7 +133,7 @@ class AsyncEntitlements:
         account = self.view.accounts.get(account_id)
         if account is None:
             return None
-        now = self._clock()
+        now = self.clock()
         if now >= account.until:
             account.advance(now)
         found = account.current.get(feature_key)
@@ -141,7 +141,7 @@ class AsyncEntitlements:
             self._absent(account, feature_key)
         if self.fresh:
             return found
-        return self._degraded(found, account_id, feature_key)  # type: ignore[arg-type]
+        return self._degraded(found, feature_key)  # type: ignore[arg-type]
 
     async def check(self, account_id: str, feature_key: str) -> Check:
         found = self.check_cached(account_id, feature_key)
@@ -169,11 +169,11 @@ class AsyncEntitlements:
         account = self.view.accounts[account_id]
         if account.missing:
             raise AccountNotFound(f"account '{account_id}' has no license")
-        now = self._clock()
+        now = self.clock()
         if now >= account.until:
             account.advance(now)
         checks = list(account.current.values())
-        return checks if self.fresh else [self._degraded(c, account_id, c.feature_key) for c in checks]
+        return checks if self.fresh else [self._degraded(c, c.feature_key) for c in checks]
 
     async def load(self, account_ids: Iterable[str]) -> None:
         """Put these accounts in the view now (eager filling)."""
@@ -184,20 +184,20 @@ class AsyncEntitlements:
             raise AccountNotFound(f"account '{account.account_id}' has no license")
         raise FeatureNotFound(f"feature '{feature_key}' does not exist")
 
-    def _degraded(self, found: Check, account_id: str, feature_key: str) -> Check:
+    def _degraded(self, found: Check, feature_key: str) -> Check:
         self.metrics.add("degraded", mode=self._outage)
         if self._outage == "stale":
-            as_of = datetime.fromtimestamp(self.lost_at or self._clock(), UTC)
+            as_of = datetime.fromtimestamp(self.lost_at or self.clock(), UTC)
             return dataclasses.replace(found, stale=True, as_of=as_of)
         if self._outage == "default":
-            return default_check(account_id, feature_key, self._default)
+            return default_check(feature_key, self._default)
         raise EntitlementsUnavailable(f"entitlements unreachable since {self.lost_at}")
 
     def _no_value(self, account_id: str, feature_key: str, error: BaseException | None) -> Check:
         self.metrics.add("degraded", mode=self._outage)
         if self._outage == "raise":
             raise EntitlementsUnavailable(f"no value for '{account_id}' within {self.timeout} s") from error
-        return default_check(account_id, feature_key, self._default)
+        return default_check(feature_key, self._default)
 
     # -- usage ------------------------------------------------------------------------------
 
@@ -214,7 +214,7 @@ class AsyncEntitlements:
         """Send the usage (through `ingest`, as `event_type`, default the feature's key) and
         count it in the local view now, marked `optimistic`, until the server's next value
         for the account replaces it."""
-        updated = self.view.add_usage(account_id, feature_key, quantity, self._clock())
+        updated = self.view.add_usage(account_id, feature_key, quantity, self.clock())
         if self._ingest is not None:
             await self._ingest.record(
                 event_type or feature_key, account_id, quantity, user_id=user_id, properties=properties
@@ -280,7 +280,7 @@ class AsyncEntitlements:
                 return
 
     def _take(self, body: dict[str, Any]) -> None:
-        now = self._clock()
+        now = self.clock()
         for data in body["accounts"]:
             self.view.apply(data, now)
         if self.position is None:
@@ -296,7 +296,7 @@ class AsyncEntitlements:
         """Re-read accounts past the end of what the server said about them."""
         while True:
             await asyncio.sleep(self._housekeeping_interval)
-            expired = self.view.expired(self._clock())
+            expired = self.view.expired(self.clock())
             if expired:
                 with contextlib.suppress(httpx.HTTPError, ValueError, CredentialRefused):
                     await self._fetch(expired)
@@ -324,7 +324,7 @@ class AsyncEntitlements:
     def _lose(self) -> None:
         if self.fresh:
             self.fresh = False
-            self.lost_at = self._clock()
+            self.lost_at = self.clock()
 
     async def _stream_once(self) -> None:
         headers = self._headers()
@@ -350,7 +350,7 @@ class AsyncEntitlements:
                 elif frame.event == "account":
                     data = orjson.loads(frame.data)
                     if self._whole_tenant or data["account_id"] in self.view.accounts:
-                        self.view.apply(data, self._clock())
+                        self.view.apply(data, self.clock())
                         self.metrics.add("changes")
                 if frame.id:
                     self.position = frame.id

@@ -42,9 +42,9 @@ class Check:
     """One feature of one account. `stale`: served from the local view while it cannot be
     kept fresh (`as_of`: the last moment it was known to be current); `optimistic`: usage
     reported through this SDK is included before the server counted it; `default`: the
-    configured default, no known value."""
+    configured default, no known value. Equal answers are one shared object (accounts on the
+    same plan share theirs): the account is the one you asked about."""
 
-    account_id: str
     feature_key: str
     kind: str  # boolean | metered | seats | config
     has_access: bool
@@ -67,9 +67,8 @@ def _time(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
-def check_from_json(account_id: str, data: dict[str, Any]) -> Check:
+def check_from_json(data: dict[str, Any]) -> Check:
     return Check(
-        account_id=account_id,
         feature_key=data["feature_key"],
         kind=data["kind"],
         has_access=bool(data["has_access"]),
@@ -88,8 +87,8 @@ def check_from_json(account_id: str, data: dict[str, Any]) -> Check:
     )
 
 
-def default_check(account_id: str, feature_key: str, has_access: bool) -> Check:
+def default_check(feature_key: str, has_access: bool) -> Check:
     return Check(
-        account_id, feature_key, "boolean", has_access, None, 0.0, None, 0.0, "hard",
+        feature_key, "boolean", has_access, None, 0.0, None, 0.0, "hard",
         None, None, None, (), stale=True, default=True,
     )  # fmt: skip

@@ -29,6 +29,8 @@ class Entitlements:
         )
         self._thread.start()
         self.sdk: AsyncEntitlements = self._call(self._build(base_url, options))
+        self._accounts = self.sdk.view.accounts  # the same dict for the SDK's life
+        self._clock = self.sdk.clock
         self._closed = False
 
     async def _build(self, base_url: str, options: dict[str, Any]) -> AsyncEntitlements:
@@ -45,6 +47,16 @@ class Entitlements:
         self.close()
 
     def check(self, account_id: str, feature_key: str) -> Check:
+        """From memory when the account is in the view; else waits at most `timeout` for it."""
+        # the hot path, inlined (each call level costs as much as the lookup itself)
+        account = self._accounts.get(account_id)
+        if account is not None and self.sdk.fresh and self._clock() < account.until:
+            hit = account.current.get(feature_key)
+            if hit is not None:
+                return hit
+        return self._check(account_id, feature_key)
+
+    def _check(self, account_id: str, feature_key: str) -> Check:
         found = self.sdk.check_cached(account_id, feature_key)
         if found is not None:
             return found

@@ -5,10 +5,32 @@ callers pass `now` (epoch seconds), so tests drive time by hand."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from tangible_client.entitlements.model import Check, check_from_json
+
+INTERNED_MAX = 200_000  # distinct answers kept for sharing; past that the table starts over
+
+
+class Interner:
+    """One Check object per distinct answer: most accounts share most of theirs (same plan,
+    same features), which divides the view's memory by the number of sharers."""
+
+    def __init__(self) -> None:
+        self._table: dict[bytes, Check] = {}
+
+    def __call__(self, data: dict[str, Any]) -> Check:
+        key = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+        found = self._table.get(key)
+        if found is None:
+            if len(self._table) >= INTERNED_MAX:
+                self._table.clear()
+            found = self._table[key] = check_from_json(data)
+        return found
 
 
 def _epoch(value: str) -> float:
@@ -21,7 +43,9 @@ class AccountView:
     __slots__ = ("account_id", "as_of", "current", "index", "missing", "position", "segments", "starts",
                  "until", "valid_until")  # fmt: skip
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(
+        self, data: dict[str, Any], intern: Callable[[dict[str, Any]], Check] = check_from_json
+    ) -> None:
         self.account_id: str = data["account_id"]
         self.position: str = data.get("position", "")
         self.as_of: float = _epoch(data["as_of"])
@@ -29,8 +53,7 @@ class AccountView:
         self.missing: bool = bool(data.get("missing"))
         self.starts: list[float] = [_epoch(s["start"]) for s in data.get("segments", [])]
         self.segments: list[dict[str, Check]] = [
-            {e["feature_key"]: check_from_json(self.account_id, e) for e in s["entitlements"]}
-            for s in data.get("segments", [])
+            {e["feature_key"]: intern(e) for e in s["entitlements"]} for s in data.get("segments", [])
         ]
         self.index = 0
         self.current: dict[str, Check] = self.segments[0] if self.segments else {}
@@ -63,13 +86,14 @@ def _newer(incoming: str, held: str) -> bool:
 class LocalView:
     def __init__(self) -> None:
         self.accounts: dict[str, AccountView] = {}
+        self._intern = Interner()
 
     def apply(self, data: dict[str, Any], now: float) -> AccountView | None:
         """Put an account's answers in the view (older positions than held are ignored)."""
         held = self.accounts.get(data["account_id"])
         if held is not None and not _newer(data.get("position", ""), held.position):
             return None
-        account = AccountView(data)
+        account = AccountView(data, self._intern)
         account.advance(now)
         self.accounts[account.account_id] = account  # one assignment: readers see old or new
         return account

@@ -13,6 +13,7 @@ from tangible_entitlements.entrypoints.consumers import rewards_consumer, usage_
 from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_entitlements.entrypoints.follower import view_follower
 from tangible_entitlements.entrypoints.scheduler import scheduler
+from tangible_entitlements.service_layer.change_hub import ChangeHub
 from tangible_entitlements.service_layer.live_view import LiveView
 from tangible_runtime.auth import TokenIssuer
 from tangible_runtime.composition import AppOptions, ServiceDeclaration, relay_role, service_app
@@ -39,6 +40,7 @@ def _issuer(settings: Settings) -> TokenIssuer | None:
 
 def _api_workers(rt: ServiceRuntime, container: Container) -> list[Worker]:
     container.view = LiveView()
+    container.changes = ChangeHub()
     return [view_follower(rt, container, container.view)]
 
 

@@ -31,6 +31,9 @@ class Settings(ServiceSettings):
     lifecycle_interval_seconds: float = Field(
         default=60.0, gt=0, description="How often renewal notices and signals are looked for."
     )
+    stream_heartbeat_seconds: float = Field(
+        default=5.0, gt=0, description="SDK change streams: heartbeat, and credential re-check, interval."
+    )
     active_user_days: int = Field(default=30, description="Seat holders active within this are not idle.")
 
 

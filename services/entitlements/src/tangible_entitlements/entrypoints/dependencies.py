@@ -8,6 +8,7 @@ from typing import Annotated
 
 from tangible_entitlements.adapters.tables import outbox
 from tangible_entitlements.config import Settings
+from tangible_entitlements.service_layer.change_hub import ChangeHub
 from tangible_entitlements.service_layer.live_view import LiveView
 from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.auth import TokenIssuer
@@ -27,6 +28,7 @@ class Container:
     session_factory: SessionFactory
     on_commit: Callable[[], None] | None = None
     view: LiveView | None = None  # the API role's in-memory entitlements
+    changes: ChangeHub | None = None  # which accounts changed, for the SDKs' streams (API role)
     issuer: TokenIssuer | None = None  # API keys and portal tokens (where a signing key is set)
 
     def new_uow(self) -> UnitOfWork:

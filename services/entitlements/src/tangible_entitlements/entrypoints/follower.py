@@ -76,7 +76,9 @@ def view_follower(runtime: ServiceRuntime, container: Container, view: LiveView)
                 batches = await consumer.getmany(timeout_ms=100, max_records=2000)
                 records = [r for rs in batches.values() for r in rs]
                 if records:
-                    await _apply(records, view, container)
+                    accounts, tenants = await _apply(records, view, container)
+                    if container.changes is not None:
+                        container.changes.publish(accounts, tenants)
                 if not view.caught_up:
                     positions = {tp: await consumer.position(tp) for tp in assignment}
                     if all(positions[tp] >= ends[tp] for tp in assignment):
@@ -96,8 +98,12 @@ def view_follower(runtime: ServiceRuntime, container: Container, view: LiveView)
     return Worker("entitlements-view", follow)
 
 
-async def _apply(records: list[ConsumerRecord[bytes, bytes]], view: LiveView, container: Container) -> None:
+async def _apply(
+    records: list[ConsumerRecord[bytes, bytes]], view: LiveView, container: Container
+) -> tuple[set[tuple[str, str]], set[str]]:
+    """Applies the records; returns the accounts and the tenants (catalogs) they changed."""
     accounts: set[tuple[str, str]] = set()
+    counted: set[tuple[str, str]] = set()
     tenants: set[str] = set()
     for record in records:
         headers = list(record.headers)
@@ -105,7 +111,9 @@ async def _apply(records: list[ConsumerRecord[bytes, bytes]], view: LiveView, co
         if event_type not in _WANTED:
             continue
         if event_type == UsageAggregated.event_type:  # the busy one: no model validation
-            _set_counter(view, record.value)
+            key = _set_counter(view, record.value)
+            if key is not None:
+                counted.add(key)
             continue
         try:
             data = from_record(headers, record.value).data
@@ -121,8 +129,10 @@ async def _apply(records: list[ConsumerRecord[bytes, bytes]], view: LiveView, co
                 data.period_end,
                 data.usage,
             )
+            counted.add((data.tenant_id, data.account_id))
         elif isinstance(data, SeatAssigned | SeatUnassigned):
             view.seats[(data.tenant_id, data.license_id)] = data.assigned
+            counted.add((data.tenant_id, data.account_id))
         elif isinstance(data, CatalogChanged):
             tenants.add(data.tenant_id)
         else:
@@ -130,10 +140,12 @@ async def _apply(records: list[ConsumerRecord[bytes, bytes]], view: LiveView, co
     # catalog first: a license may name a version published in the same batch
     await view.reload_catalogs(container.new_uow(), tenants)
     await view.reload_accounts(container.new_uow(), accounts)
+    return accounts | counted, tenants
 
 
-def _set_counter(view: LiveView, value: bytes | None) -> None:
-    """UsageAggregated comes from our own outbox, so a plain parse is enough."""
+def _set_counter(view: LiveView, value: bytes | None) -> tuple[str, str] | None:
+    """UsageAggregated comes from our own outbox, so a plain parse is enough; returns the
+    account it changed."""
     try:
         data = orjson.loads(value or b"")
         end = data.get("period_end")
@@ -147,3 +159,5 @@ def _set_counter(view: LiveView, value: bytes | None) -> None:
         )
     except (ValueError, KeyError, TypeError):
         log.warning("undecodable_usage_aggregated")
+        return None
+    return data["tenant_id"], data["account_id"]

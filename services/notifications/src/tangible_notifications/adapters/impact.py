@@ -1,4 +1,5 @@
-"""Reads an account's usage-and-impact report (entitlements) and rewards (rewards) over HTTP.
+"""Reads an account's usage-and-impact report (entitlements, through the entitlements SDK)
+and rewards (rewards) over HTTP.
 
 notifications is an internal service in the platform's trust domain: it mints a
 short-lived, account-scoped read token with the platform signing key
@@ -9,6 +10,7 @@ and None when a service stays unavailable, so the caller writes the fallback tex
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from tangible_client.entitlements import AsyncEntitlements
 from tangible_notifications.domain.impact import FeatureUsage, ImpactFacts, RewardsSummary, UsageReport
 from tangible_runtime.auth import TokenIssuer
 from tangible_runtime.logs import get_logger
@@ -87,10 +90,22 @@ class ImpactClient:
         self._rewards = rewards_url.rstrip("/")
         self._issuer = issuer
         self._attempts = attempts
+        # reports, not checks: no local view and no change stream, the caller's HTTP client
+        self._sdk = AsyncEntitlements(entitlements_url, token="", stream=False, http_client=client)
 
     async def _get(
         self, url: str, tenant_id: str, account_id: str, params: dict[str, str] | None = None
     ) -> Any:
+        async def get(token: str) -> Any:
+            response = await self._client.get(
+                url, params=params, headers={"Authorization": f"Bearer {token}"}
+            )
+            response.raise_for_status()
+            return response.json()
+
+        return await self._retrying(get, tenant_id, account_id)
+
+    async def _retrying(self, call: Callable[[str], Awaitable[Any]], tenant_id: str, account_id: str) -> Any:
         if self._issuer is None:
             raise Unavailable("no signing key (TANGIBLE_AUTH_PRIVATE_KEY) to read other services with")
         # wall-clock time on purpose: the token's expiry is checked by the other service's clock
@@ -102,35 +117,38 @@ class ImpactClient:
             reraise=True,
         ):
             with attempt:
-                response = await self._client.get(
-                    url, params=params, headers={"Authorization": f"Bearer {token.token}"}
-                )
-                response.raise_for_status()
-                return response.json()
-        raise Unavailable(url)  # unreachable: reraise=True
+                return await call(token.token)
+        raise Unavailable(account_id)  # unreachable: reraise=True
 
-    async def _safe(
-        self, url: str, tenant_id: str, account_id: str, params: dict[str, str] | None = None
-    ) -> Any:
+    async def _safe(self, what: str, fetch: Awaitable[Any]) -> Any:
         try:
-            return await self._get(url, tenant_id, account_id, params)
+            return await fetch
         except (httpx.HTTPError, ValueError, Unavailable) as error:
-            log.warning("impact_source_unavailable", url=url, error=f"{type(error).__name__}: {error}"[:300])
+            log.warning("impact_source_unavailable", url=what, error=f"{type(error).__name__}: {error}"[:300])
             return None
+
+    async def _usage(self, tenant_id: str, account_id: str, start: date, end: date) -> Any:
+        """The usage & impact report, through the entitlements SDK (one token per account)."""
+
+        def call(token: str) -> Awaitable[Any]:
+            return self._sdk.usage_report(account_id, start=start, end=end, granularity="month", token=token)
+
+        return await self._retrying(call, tenant_id, account_id)
 
     async def facts(
         self, tenant_id: str, account_id: str, start: date, end: date, period: str
     ) -> ImpactFacts:
         base = f"/v1/accounts/{account_id}"
         usage_body, rewards_body, balance_body = await asyncio.gather(
+            self._safe(f"{self._entitlements}{base}/usage", self._usage(tenant_id, account_id, start, end)),
             self._safe(
-                f"{self._entitlements}{base}/usage",
-                tenant_id,
-                account_id,
-                {"from": start.isoformat(), "to": end.isoformat(), "granularity": "month"},
+                f"{self._rewards}{base}/rewards",
+                self._get(f"{self._rewards}{base}/rewards", tenant_id, account_id),
             ),
-            self._safe(f"{self._rewards}{base}/rewards", tenant_id, account_id),
-            self._safe(f"{self._rewards}{base}/balance", tenant_id, account_id),
+            self._safe(
+                f"{self._rewards}{base}/balance",
+                self._get(f"{self._rewards}{base}/balance", tenant_id, account_id),
+            ),
         )
         usage = None
         if isinstance(usage_body, dict):

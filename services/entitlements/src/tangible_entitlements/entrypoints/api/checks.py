@@ -29,7 +29,7 @@ PAST = timedelta(seconds=1)
 AT = Query(default=None, description="As-of time (RFC 3339); default now. Past times read the history.")
 
 
-def _entitlement(result: CheckResult) -> dict[str, Any]:
+def entitlement_json(result: CheckResult) -> dict[str, Any]:
     e = result.entitlement
     return {
         "feature_key": e.feature_key,
@@ -64,9 +64,9 @@ def encode(
     """The response bytes and their ETag: a hash of the entitlements (not of the moment, so
     that an unchanged answer keeps its tag)."""
     if feature_key is not None:
-        body = orjson.dumps(_entitlement(results[0]), option=orjson.OPT_UTC_Z)
+        body = orjson.dumps(entitlement_json(results[0]), option=orjson.OPT_UTC_Z)
         return body, etag_of(body)
-    entitlements = orjson.dumps([_entitlement(r) for r in results], option=orjson.OPT_UTC_Z)
+    entitlements = orjson.dumps([entitlement_json(r) for r in results], option=orjson.OPT_UTC_Z)
     head = orjson.dumps({"account_id": account_id, "at": moment}, option=orjson.OPT_UTC_Z)
     return head[:-1] + b',"entitlements":' + entitlements + b"}", etag_of(entitlements)
 

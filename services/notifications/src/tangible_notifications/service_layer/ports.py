@@ -197,6 +197,23 @@ class ConsumedEvents(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class RawSources:
+    """What an impact report is made of: the other services' answers as JSON, None where
+    one did not answer (see adapters.report_sources)."""
+
+    usage: dict[str, Any] | None
+    previous: dict[str, Any] | None
+    year_earlier: dict[str, Any] | None
+    history: dict[str, Any] | None
+    entitlements: dict[str, Any] | None
+    seats: dict[str, Any] | None
+    progress: dict[str, Any] | None
+    rewards: list[dict[str, Any]] | None
+    balance: dict[str, Any] | None
+    ledger: list[dict[str, Any]] | None
+
+
 class UnitOfWork(Protocol):
     """One transaction over the repositories; rolled back unless committed. Events added
     to the outbox are published if, and only if, it commits."""

@@ -1,0 +1,65 @@
+"""Reads what an impact report needs from entitlements and rewards, over their public HTTP
+APIs with a short-lived account token (as the impact note does): the usage report of the
+period, the period before and a year earlier, a monthly history for the value chart, the
+account's entitlements and seats; rewards' progress, rewards, balance and ledger."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any
+
+from tangible_notifications.adapters.impact import ImpactClient
+from tangible_notifications.domain.periods import Period
+from tangible_notifications.service_layer.ports import RawSources
+
+PAGE = 200  # the APIs' largest page
+MAX_PAGES = 25  # a report reads at most 5,000 ledger entries or rewards
+
+
+class ReportSources(ImpactClient):
+    async def _usage(
+        self, tenant_id: str, account_id: str, start: date, end: date, granularity: str
+    ) -> dict[str, Any] | None:
+        body = await self._safe(
+            f"{self._entitlements}/v1/accounts/{account_id}/usage",
+            tenant_id,
+            account_id,
+            {"from": start.isoformat(), "to": end.isoformat(), "granularity": granularity},
+        )
+        return body if isinstance(body, dict) else None
+
+    async def _one(self, url: str, tenant_id: str, account_id: str) -> dict[str, Any] | None:
+        body = await self._safe(url, tenant_id, account_id)
+        return body if isinstance(body, dict) else None
+
+    async def _pages(self, url: str, tenant_id: str, account_id: str, key: str) -> list[dict[str, Any]] | None:
+        items: list[dict[str, Any]] = []
+        for page in range(MAX_PAGES):
+            body = await self._safe(url, tenant_id, account_id, {"limit": str(PAGE), "offset": str(page * PAGE)})
+            if not isinstance(body, dict):
+                return None
+            batch = body.get(key) or []
+            items.extend(batch)
+            if len(batch) < PAGE:
+                break
+        return items
+
+    async def sources(self, tenant_id: str, account_id: str, period: Period) -> RawSources:
+        ent = f"{self._entitlements}/v1/accounts/{account_id}"
+        rew = f"{self._rewards}/v1/accounts/{account_id}"
+        before, earlier = period.previous(), period.year_earlier()
+        history_start = date(earlier.start.year, earlier.start.month, 1)
+        results = await asyncio.gather(
+            self._usage(tenant_id, account_id, period.start, period.end, period.granularity),
+            self._usage(tenant_id, account_id, before.start, before.end, "month"),
+            self._usage(tenant_id, account_id, earlier.start, earlier.end, "month"),
+            self._usage(tenant_id, account_id, history_start, period.end, "month"),
+            self._one(f"{ent}/entitlements", tenant_id, account_id),
+            self._one(f"{ent}/seats", tenant_id, account_id),
+            self._one(f"{rew}/progress", tenant_id, account_id),
+            self._pages(f"{rew}/rewards", tenant_id, account_id, "rewards"),
+            self._one(f"{rew}/balance", tenant_id, account_id),
+            self._pages(f"{rew}/ledger", tenant_id, account_id, "entries"),
+        )
+        return RawSources(*results)

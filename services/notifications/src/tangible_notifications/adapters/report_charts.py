@@ -6,13 +6,14 @@ between concurrent renders."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import datetime, time
 
 import matplotlib
 
 matplotlib.use("Agg")  # before anything imports a GUI backend
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from tangible_notifications.domain.report import ImpactReport  # noqa: E402
@@ -40,11 +41,21 @@ def usage_chart(report: ImpactReport, title: str, colors: tuple[str, str]) -> Fi
     axes = figure.add_subplot()
     palette = [colors[0], colors[1], "#E07A5F", "#81B29A", "#F2CC8F", "#6D597A"]
     for index, feature in enumerate(f for f in report.features if f.series):
-        days: list[date] = [day for day, _ in feature.series]
-        axes.plot(days, [v for _, v in feature.series], marker="o", markersize=3, color=palette[index % len(palette)], label=feature.name)
+        days = date2num([datetime.combine(day, time()) for day, _ in feature.series])  # type: ignore[no-untyped-call]
+        axes.plot(
+            days,
+            [v for _, v in feature.series],
+            marker="o",
+            markersize=3,
+            color=palette[index % len(palette)],
+            label=feature.name,
+        )
     if axes.lines:
         axes.legend(fontsize=7, frameon=False)
-    figure.autofmt_xdate(rotation=0, ha="center")
+    axes.xaxis_date()
+    locator = AutoDateLocator()  # type: ignore[no-untyped-call]
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     _style(figure, title)
     return figure
 

@@ -80,7 +80,13 @@ def html(report: ImpactReport, template: ReportTemplate, locale: str) -> str:
         "usage": svg(usage_chart(report, usage_title, _colors(template))) if report.features else "",
         "value": svg(value_chart(report, value_title, _colors(template))) if report.value_history else "",
     }
-    return PAGE.render(v=v, t=template, logo=template.logo if logo_bytes(template) else None, charts=charts, account=report.account_id)
+    return PAGE.render(
+        v=v,
+        t=template,
+        logo=template.logo if logo_bytes(template) else None,
+        charts=charts,
+        account=report.account_id,
+    )
 
 
 def _hex(color: str) -> tuple[int, int, int]:
@@ -156,14 +162,18 @@ def csv_text(report: ImpactReport) -> str:
     writer.writerow(["period", period, "from", report.period.start.isoformat(), "", "", ""])
     writer.writerow(["period", period, "to", report.period.end.isoformat(), "", "", ""])
     for f in report.features:
-        writer.writerow(["usage", f.key, f.name, cell(f.total), cell(f.previous), cell(f.year_earlier), cell(f.change)])
+        writer.writerow(
+            ["usage", f.key, f.name, cell(f.total), cell(f.previous), cell(f.year_earlier), cell(f.change)]
+        )
     for v in report.value:
         writer.writerow(["value", v.metric, v.metric, cell(v.value), cell(v.previous), "", cell(v.change)])
     if report.seats is not None:
         for name in ("purchased", "assigned", "active"):
             writer.writerow(["seats", name, name, getattr(report.seats, name), "", "", ""])
     for m in report.milestones:
-        writer.writerow(["milestones", m.name, "reached" if m.reached else "in_progress", cell(m.percent), "", "", ""])
+        writer.writerow(
+            ["milestones", m.name, "reached" if m.reached else "in_progress", cell(m.percent), "", "", ""]
+        )
     for r in report.rewards:
         writer.writerow(["rewards", r.name, r.granted_at.isoformat(), cell(r.credits), "", "", ""])
     writer.writerow(["credits", "granted", "period", cell(report.credits_granted), "", "", ""])

@@ -33,10 +33,14 @@ class ReportSources(ImpactClient):
         body = await self._safe(url, tenant_id, account_id)
         return body if isinstance(body, dict) else None
 
-    async def _pages(self, url: str, tenant_id: str, account_id: str, key: str) -> list[dict[str, Any]] | None:
+    async def _pages(
+        self, url: str, tenant_id: str, account_id: str, key: str
+    ) -> list[dict[str, Any]] | None:
         items: list[dict[str, Any]] = []
         for page in range(MAX_PAGES):
-            body = await self._safe(url, tenant_id, account_id, {"limit": str(PAGE), "offset": str(page * PAGE)})
+            body = await self._safe(
+                url, tenant_id, account_id, {"limit": str(PAGE), "offset": str(page * PAGE)}
+            )
             if not isinstance(body, dict):
                 return None
             batch = body.get(key) or []
@@ -50,7 +54,7 @@ class ReportSources(ImpactClient):
         rew = f"{self._rewards}/v1/accounts/{account_id}"
         before, earlier = period.previous(), period.year_earlier()
         history_start = date(earlier.start.year, earlier.start.month, 1)
-        results = await asyncio.gather(
+        usage, previous, year_earlier, history, entitlements, seats, progress, balance = await asyncio.gather(
             self._usage(tenant_id, account_id, period.start, period.end, period.granularity),
             self._usage(tenant_id, account_id, before.start, before.end, "month"),
             self._usage(tenant_id, account_id, earlier.start, earlier.end, "month"),
@@ -58,8 +62,12 @@ class ReportSources(ImpactClient):
             self._one(f"{ent}/entitlements", tenant_id, account_id),
             self._one(f"{ent}/seats", tenant_id, account_id),
             self._one(f"{rew}/progress", tenant_id, account_id),
-            self._pages(f"{rew}/rewards", tenant_id, account_id, "rewards"),
             self._one(f"{rew}/balance", tenant_id, account_id),
+        )
+        rewards, ledger = await asyncio.gather(
+            self._pages(f"{rew}/rewards", tenant_id, account_id, "rewards"),
             self._pages(f"{rew}/ledger", tenant_id, account_id, "entries"),
         )
-        return RawSources(*results)
+        return RawSources(
+            usage, previous, year_earlier, history, entitlements, seats, progress, rewards, balance, ledger
+        )

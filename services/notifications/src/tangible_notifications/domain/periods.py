@@ -72,7 +72,11 @@ class Period:
 
     def year_earlier(self) -> Period:
         if self.kind is PeriodKind.MONTH:
-            return Period(self.kind, self.start.replace(year=self.start.year - 1), _month_end(self.start.year - 1, self.start.month))
+            return Period(
+                self.kind,
+                self.start.replace(year=self.start.year - 1),
+                _month_end(self.start.year - 1, self.start.month),
+            )
         return Period(self.kind, _year_earlier(self.start), _year_earlier(self.end))
 
     @property

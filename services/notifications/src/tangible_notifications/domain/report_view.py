@@ -87,21 +87,31 @@ def _peer_line(report: ImpactReport, t: ReportTemplate, fmt: Formatter) -> str |
     peer = report.peer
     if peer is None:
         return None
-    return t.text(fmt.locale, "peer", percent=fmt.percent(peer.percentile), plan=peer.plan_key, feature=peer.feature)
+    return t.text(
+        fmt.locale, "peer", percent=fmt.percent(peer.percentile), plan=peer.plan_key, feature=peer.feature
+    )
 
 
 def _section(key: str, report: ImpactReport, t: ReportTemplate, fmt: Formatter) -> Section | None:
     loc = fmt.locale
     title = t.text(loc, key)
     if key == "summary":
-        lines = list(_headline(report, t, fmt)) or [t.text(loc, "nothing")]
+        lines: list[str] = list(_headline(report, t, fmt)) or [t.text(loc, "nothing")]
         if report.missing:
             lines.append(t.text(loc, "missing", sources=", ".join(report.missing)))
         return Section(key, title, tuple(lines))
     if key == "usage":
-        header = tuple(t.text(loc, k) for k in ("feature", "this_period", "previous", "year_earlier", "change"))
-        rows = tuple(
-            (f.name, fmt.number(f.total), fmt.number(f.previous), fmt.number(f.year_earlier), fmt.change(f.change))
+        header = tuple(
+            t.text(loc, k) for k in ("feature", "this_period", "previous", "year_earlier", "change")
+        )
+        rows: tuple[tuple[str, ...], ...] = tuple(
+            (
+                f.name,
+                fmt.number(f.total),
+                fmt.number(f.previous),
+                fmt.number(f.year_earlier),
+                fmt.change(f.change),
+            )
             for f in report.features
         )
         return Section(key, title, header=header, rows=rows, chart="usage" if report.features else None)
@@ -109,46 +119,62 @@ def _section(key: str, report: ImpactReport, t: ReportTemplate, fmt: Formatter) 
         if not report.value:
             return None
         header = tuple(t.text(loc, k) for k in ("metric", "this_period", "previous", "change"))
-        rows = tuple((v.metric, fmt.number(v.value), fmt.number(v.previous), fmt.change(v.change)) for v in report.value)
+        rows = tuple(
+            (v.metric, fmt.number(v.value), fmt.number(v.previous), fmt.change(v.change))
+            for v in report.value
+        )
         return Section(key, title, header=header, rows=rows, chart="value" if report.value_history else None)
     if key == "seats":
         if report.seats is None:
             return None
         header = tuple(t.text(loc, k) for k in ("purchased", "assigned", "active"))
         s = report.seats
-        return Section(key, title, header=header, rows=((fmt.number(s.purchased), fmt.number(s.assigned), fmt.number(s.active)),))
+        return Section(
+            key,
+            title,
+            header=header,
+            rows=((fmt.number(s.purchased), fmt.number(s.assigned), fmt.number(s.active)),),
+        )
     if key == "milestones":
         if not report.milestones:
             return None
-        lines = tuple(
-            f"{m.name}: {t.text(loc, 'reached') if m.reached else t.text(loc, 'in_progress')} ({fmt.percent(m.percent)})"
-            for m in report.milestones
+        state = {True: t.text(loc, "reached"), False: t.text(loc, "in_progress")}
+        return Section(
+            key,
+            title,
+            tuple(f"{m.name}: {state[m.reached]} ({fmt.percent(m.percent)})" for m in report.milestones),
         )
-        return Section(key, title, lines)
     if key == "rewards":
         lines = [f"{t.text(loc, 'granted')}: {fmt.number(report.credits_granted)}"]
         lines += [
-            f"{r.name}" + (f" · {fmt.number(r.credits)}" if r.credits is not None else "") + f" · {fmt.day(r.granted_at)}"
+            f"{r.name}"
+            + (f" · {fmt.number(r.credits)}" if r.credits is not None else "")
+            + f" · {fmt.day(r.granted_at)}"
             for r in report.rewards
         ]
         return Section(key, title, tuple(lines))
     if key == "credits":
         lines = [f"{t.text(loc, 'balance')}: {fmt.number(report.balance)}"]
-        lines += [t.text(loc, "expiring", amount=fmt.number(e.amount), date=fmt.day(e.expires_at)) for e in report.expiring]
+        lines += [
+            t.text(loc, "expiring", amount=fmt.number(e.amount), date=fmt.day(e.expires_at))
+            for e in report.expiring
+        ]
         if not report.expiring:
             lines.append(t.text(loc, "no_expiring"))
         return Section(key, title, tuple(lines))
     if key == "peers":
         return Section(key, title, (_peer_line(report, t, fmt) or t.text(loc, "no_peer"),))
     if key == "unused":
-        lines = tuple(t.text(loc, "unused_line", feature=name) for name in report.unused) or (t.text(loc, "none_unused"),)
-        return Section(key, title, lines)
+        unused = tuple(t.text(loc, "unused_line", feature=name) for name in report.unused)
+        return Section(key, title, unused or (t.text(loc, "none_unused"),))
     return None
 
 
 def view(report: ImpactReport, template: ReportTemplate, locale: str) -> ReportView:
     fmt = Formatter(locale)
-    sections = tuple(s for key in template.sections if (s := _section(key, report, template, fmt)) is not None)
+    sections = tuple(
+        s for key in template.sections if (s := _section(key, report, template, fmt)) is not None
+    )
     return ReportView(
         locale=locale,
         title=template.text(locale, "title"),

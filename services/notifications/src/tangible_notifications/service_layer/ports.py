@@ -20,6 +20,7 @@ from tangible_notifications.domain.model import (
     Template,
     TenantSettings,
 )
+from tangible_notifications.domain.periods import Period
 from tangible_notifications.domain.records import (
     AttemptRecord,
     Composed,
@@ -31,7 +32,9 @@ from tangible_notifications.domain.records import (
     StoredSecret,
     StoredTemplate,
 )
+from tangible_notifications.domain.report_template import ReportTemplate
 from tangible_notifications.domain.retry import AttemptResult
+from tangible_notifications.domain.sharing import ShareLink
 from tangible_schemas import EventData
 
 AccountTerm = tuple[str, str, str | None, date | None, date | None]  # tenant, account, license, term
@@ -187,6 +190,21 @@ class ScheduleRepository(Protocol):
     async def claim_run(self, job: str, period_key: str, tenant_id: str, now: datetime) -> bool: ...
 
 
+class ReportTemplateRepository(Protocol):
+    async def get(self, tenant_id: str) -> ReportTemplate | None: ...
+    async def put(self, tenant_id: str, template: ReportTemplate, now: datetime) -> None: ...
+    async def delete(self, tenant_id: str) -> bool: ...
+
+
+class ShareLinkRepository(Protocol):
+    async def add(self, link: ShareLink) -> None: ...
+    async def get(self, tenant_id: str, link_id: str) -> ShareLink | None: ...
+    async def of_account(
+        self, tenant_id: str, account_id: str, *, limit: int, offset: int
+    ) -> list[ShareLink]: ...
+    async def revoke(self, tenant_id: str, link_id: str, now: datetime) -> None: ...
+
+
 class EventOutbox(Protocol):
     def add(self, data: EventData, *, trace_headers: Sequence[tuple[str, bytes]] | None = None) -> Any: ...
 
@@ -214,6 +232,13 @@ class RawSources:
     ledger: list[dict[str, Any]] | None
 
 
+class ReportSources(Protocol):
+    """Reads the other services' figures for one account and period (never raises: a
+    source that does not answer is None)."""
+
+    async def sources(self, tenant_id: str, account_id: str, period: Period) -> RawSources: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over the repositories; rolled back unless committed. Events added
     to the outbox are published if, and only if, it commits."""
@@ -238,6 +263,10 @@ class UnitOfWork(Protocol):
     def inbox_items(self) -> InboxRepository: ...
     @property
     def schedules(self) -> ScheduleRepository: ...
+    @property
+    def report_templates(self) -> ReportTemplateRepository: ...
+    @property
+    def share_links(self) -> ShareLinkRepository: ...
     @property
     def outbox(self) -> EventOutbox: ...
 

@@ -149,7 +149,9 @@ def assemble(raw: RawSources, account_id: str, period: Period, now: datetime) ->
     rewards = tuple(
         RewardEarned(str(r.get("name") or r.get("rule_key") or ""), _decimal(r.get("credits")), moment)
         for r in raw.rewards or []
-        if r.get("status", "granted") == "granted" and _in(moment := _when(r.get("granted_at")), period)
+        if (moment := _when(r.get("granted_at"))) is not None
+        and r.get("status", "granted") == "granted"
+        and _in(moment, period)
     )
     granted = sum(
         (
@@ -160,7 +162,12 @@ def assemble(raw: RawSources, account_id: str, period: Period, now: datetime) ->
         Decimal(0),
     )
     milestones = tuple(
-        Milestone(str(m.get("name")), str(m.get("summary") or ""), float(m.get("percent") or 0), bool(m.get("reached")))
+        Milestone(
+            str(m.get("name")),
+            str(m.get("summary") or ""),
+            float(m.get("percent") or 0),
+            bool(m.get("reached")),
+        )
         for m in (raw.progress or {}).get("milestones", [])
     )
     balance = _decimal(raw.balance.get("total")) if raw.balance is not None else None

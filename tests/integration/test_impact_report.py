@@ -307,7 +307,8 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
         assert report["seats"] == {k: seats[k] for k in ("purchased", "assigned", "active")}
         assert report["unused"] == ["Exports"]
         assert report["peer"] is not None and report["peer"]["plan_key"] == "growth"  # k = 6 ≥ 5
-        assert report["peer"]["percentile"] == usage["features"][0]["cohort"]["percentile"]
+        [reports_usage] = [f for f in usage["features"] if f["feature_key"] == "reports"]
+        assert report["peer"]["percentile"] == reports_usage["cohort"]["percentile"]
 
         # HTML, CSV, PDF: the same figures; the PDF's text layer and a picture of its first page
         html = await notes.get(

@@ -114,7 +114,8 @@ class ImpactReport:
     @property
     def peer(self) -> Peer | None:
         """The strongest percentile (k ≥ the cohort minimum: entitlements withholds the others)."""
-        ranked = [f for f in self.features if f.percentile is not None and f.plan_key]
+        # a feature the account did not use says nothing flattering (and ranks at a tie)
+        ranked = [f for f in self.features if f.percentile is not None and f.plan_key and f.total > 0]
         if not ranked:
             return None
         best = max(ranked, key=lambda f: f.percentile or 0.0)

@@ -41,6 +41,10 @@ def parse_usage(body: dict[str, Any]) -> UsageReport:
             name=str(f.get("name") or f["feature_key"]),
             total=float(f.get("total") or 0),
             outcome=f.get("outcome"),
+            percentile=float(f["cohort"]["percentile"])
+            if (f.get("cohort") or {}).get("percentile") is not None
+            else None,
+            plan_key=(f.get("cohort") or {}).get("plan_key"),
         )
         for f in body.get("features", [])
     )

@@ -31,7 +31,12 @@ DEFAULTS: dict[str, Template] = {
     ),
     QUARTERLY_SUMMARY: Template(
         "Your quarter in review: {{ data.quarter }}",
-        "Here is what your team achieved from {{ data.from }} to {{ data.to }}.\n\n{{ impact.note }}",
+        "Here is what your team achieved from {{ data.from }} to {{ data.to }}.\n\n{{ impact.note }}"
+        "{% if impact.report and impact.report.headline %}\n\n"
+        "{% for line in impact.report.headline %}• {{ line }}\n{% endfor %}{% endif %}"
+        "{% if impact.report and impact.report.url %}\n"
+        "Your full report, to share with your leadership (no login needed): {{ impact.report.url }}\n"
+        "PDF: {{ impact.report.pdf_url }}{% endif %}",
     ),
     "tangible.entitlements.v1.trial_started": Template(
         "Your trial of {{ data.target_key }} has started",

@@ -6,13 +6,15 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from tangible_notifications.domain.periods import Period
 from tangible_notifications.domain.report import ImpactReport
 from tangible_notifications.domain.report_template import DEFAULT_TEMPLATE, LOCALES, ReportTemplate
-from tangible_notifications.domain.sharing import ShareLink
+from tangible_notifications.domain.report_view import Formatter, peer_sentence, view
+from tangible_notifications.domain.sharing import ShareLink, ShareSigner
 from tangible_notifications.service_layer.ports import ReportSources, UnitOfWork
-from tangible_notifications.service_layer.reports import assemble
+from tangible_notifications.service_layer.reports import SourcesUnavailable, assemble
 from tangible_runtime.domain import NotFound
 
 
@@ -103,3 +105,54 @@ async def revoke_share_link(
         await uow.share_links.revoke(tenant_id, link_id, now)
         await uow.commit()
     return replace(link, revoked_at=link.revoked_at or now)
+
+
+@dataclass(frozen=True)
+class SummaryReports:
+    """What a quarterly summary needs to carry its report: the figures, and a share link
+    (when share links are configured) readers and their leadership open without a login."""
+
+    sources: ReportSources
+    signer: ShareSigner | None
+    public_url: str
+    link_ttl: timedelta = timedelta(days=30)
+
+
+async def summary_context(
+    uow: UnitOfWork, reports: SummaryReports, tenant_id: str, account_id: str, period: Period, now: datetime
+) -> dict[str, Any]:
+    """`impact.report` of a quarterly summary: the headline figures with their trend in the
+    reader's language, the peer line where the cohort allows it, the share link and the PDF.
+    Runs in the composing transaction, so the link exists if, and only if, the message does."""
+    template = await uow.report_templates.get(tenant_id) or DEFAULT_TEMPLATE
+    locale = await reader_locale(uow, tenant_id, account_id, None, template)
+    try:
+        report = assemble(
+            await reports.sources.sources(tenant_id, account_id, period), account_id, period, now
+        )
+    except SourcesUnavailable:
+        return {}
+    top = report.value[0] if report.value else None
+    context: dict[str, Any] = {
+        "period": period.key,
+        "locale": locale,
+        "headline": list(view(report, template, locale).headline),
+        "trend": Formatter(locale).change(top.change) if top is not None else None,
+        "peer": peer_sentence(report, template, locale),
+        "url": None,
+        "pdf_url": None,
+    }
+    if reports.signer is not None:
+        link = ShareLink(
+            id=secrets.token_urlsafe(16),
+            tenant_id=tenant_id,
+            account_id=account_id,
+            period=period.key,
+            locale=locale,
+            created_at=now,
+            expires_at=now + reports.link_ttl,
+        )
+        await uow.share_links.add(link)
+        url = f"{reports.public_url.rstrip('/')}/v1/shared-reports/{reports.signer.token(tenant_id, link.id)}"
+        context |= {"url": url, "pdf_url": f"{url}?format=pdf"}
+    return {"report": context}

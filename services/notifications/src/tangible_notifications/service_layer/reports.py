@@ -23,10 +23,6 @@ from tangible_notifications.service_layer.ports import RawSources
 EXPIRY_HORIZON = timedelta(days=90)  # credit expiring later than this is not news yet
 
 
-class SourcesUnavailable(Exception):
-    """entitlements did not answer: there is no report without the usage."""
-
-
 def _when(text: Any) -> datetime | None:
     try:
         moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
@@ -70,7 +66,8 @@ def _series(feature: dict[str, Any]) -> tuple[tuple[date, float], ...]:
 
 
 def _features(raw: RawSources) -> tuple[FeatureLine, ...]:
-    assert raw.usage is not None
+    if raw.usage is None:
+        return ()
     previous = _totals(raw.previous)
     # "the same period last year (when there is data)"
     earlier = _totals(raw.year_earlier) if _has_data(raw.year_earlier) else None
@@ -138,8 +135,6 @@ def _expiring(body: dict[str, Any] | None, now: datetime) -> tuple[Expiring, ...
 
 
 def assemble(raw: RawSources, account_id: str, period: Period, now: datetime) -> ImpactReport:
-    if raw.usage is None:
-        raise SourcesUnavailable("entitlements")
     features = _features(raw)
     current_values, previous_values = _impact_values(raw.usage), _impact_values(raw.previous)
     value = tuple(
@@ -171,9 +166,15 @@ def assemble(raw: RawSources, account_id: str, period: Period, now: datetime) ->
         for m in (raw.progress or {}).get("milestones", [])
     )
     balance = _decimal(raw.balance.get("total")) if raw.balance is not None else None
+    # a source that does not answer leaves its sections empty and is named in the report
     missing = [
         name
-        for name, body in (("rewards", raw.rewards), ("ledger", raw.ledger), ("progress", raw.progress))
+        for name, body in (
+            ("usage", raw.usage),
+            ("rewards", raw.rewards),
+            ("ledger", raw.ledger),
+            ("progress", raw.progress),
+        )
         if body is None
     ]
     return ImpactReport(

@@ -41,7 +41,6 @@ from tangible_notifications.entrypoints.schemas.reports import (
     ValueLineRead,
 )
 from tangible_notifications.service_layer.handlers import reports as handlers
-from tangible_notifications.service_layer.reports import SourcesUnavailable
 from tangible_runtime.app import AdminPrincipal, ReadPrincipal
 from tangible_runtime.content_disposition import content_disposition
 from tangible_runtime.domain import NotFound, Rejected
@@ -56,7 +55,7 @@ DOCUMENTS = {
         "description": "The report: JSON (this schema), or HTML, PDF or CSV by `format`.",
         "content": {"text/html": {}, "application/pdf": {}, "text/csv": {}},
     },
-    503: {"description": "entitlements did not answer: no report without the usage"},
+    503: {"description": "Reports are not served by this process"},
 }
 # matplotlib and fpdf2 are not thread-safe: one render at a time per process, off the loop
 _RENDER = threading.Lock()
@@ -173,22 +172,17 @@ async def _build(
         raise ProblemError(
             503, "reports unavailable", type_="reports-unavailable", detail="not an API process"
         )
-    try:
-        return await handlers.build_report(
-            # a shared link has no principal: its transaction is the link's tenant's
-            container.new_uow(tenant=tenant_id if shared else None),
-            container.report_sources,
-            tenant_id=tenant_id,
-            account_id=account_id,
-            period=period,
-            locale=locale,
-            user_id=user_id,
-            now=container.clock.now(),
-        )
-    except SourcesUnavailable as error:
-        raise ProblemError(
-            503, "figures unavailable", type_="report-sources-unavailable", detail=f"{error} did not answer"
-        ) from error
+    return await handlers.build_report(
+        # a shared link has no principal: its transaction is the link's tenant's
+        container.new_uow(tenant=tenant_id if shared else None),
+        container.report_sources,
+        tenant_id=tenant_id,
+        account_id=account_id,
+        period=period,
+        locale=locale,
+        user_id=user_id,
+        now=container.clock.now(),
+    )
 
 
 @router.get(

@@ -14,7 +14,7 @@ from tangible_notifications.domain.report_template import DEFAULT_TEMPLATE, LOCA
 from tangible_notifications.domain.report_view import Formatter, peer_sentence, view
 from tangible_notifications.domain.sharing import ShareLink, ShareSigner
 from tangible_notifications.service_layer.ports import ReportSources, UnitOfWork
-from tangible_notifications.service_layer.reports import SourcesUnavailable, assemble
+from tangible_notifications.service_layer.reports import assemble
 from tangible_runtime.domain import NotFound
 
 
@@ -47,7 +47,6 @@ async def build_report(
     user_id: str | None,
     now: datetime,
 ) -> Built:
-    """Raises SourcesUnavailable when entitlements does not answer."""
     async with uow:
         template = await uow.report_templates.get(tenant_id) or DEFAULT_TEMPLATE
         chosen = locale or await reader_locale(uow, tenant_id, account_id, user_id, template)
@@ -126,12 +125,9 @@ async def summary_context(
     Runs in the composing transaction, so the link exists if, and only if, the message does."""
     template = await uow.report_templates.get(tenant_id) or DEFAULT_TEMPLATE
     locale = await reader_locale(uow, tenant_id, account_id, None, template)
-    try:
-        report = assemble(
-            await reports.sources.sources(tenant_id, account_id, period), account_id, period, now
-        )
-    except SourcesUnavailable:
-        return {}
+    report = assemble(await reports.sources.sources(tenant_id, account_id, period), account_id, period, now)
+    if "usage" in report.missing:
+        return {}  # the impact note already says the figures could not be gathered
     top = report.value[0] if report.value else None
     context: dict[str, Any] = {
         "period": period.key,

@@ -89,10 +89,20 @@ class Period:
         return "week"
 
 
+MIN_YEAR, MAX_YEAR = 1971, 9998  # the year before and after must be dates too
+
+
 def parse_period(text: str) -> Period:
+    period = _parse(text)
+    if not MIN_YEAR <= period.start.year <= period.end.year <= MAX_YEAR:
+        raise InvalidPeriod(f"a period between {MIN_YEAR} and {MAX_YEAR}")
+    return period
+
+
+def _parse(text: str) -> Period:
     if match := _MONTH.match(text):
         year, month = int(match[1]), int(match[2])
-        if not 1 <= month <= 12 or year < 1971:
+        if not 1 <= month <= 12 or not MIN_YEAR <= year <= MAX_YEAR:
             raise InvalidPeriod(f"no month {text}")
         return Period(PeriodKind.MONTH, date(year, month, 1), _month_end(year, month))
     if match := _QUARTER.match(text):

@@ -84,15 +84,13 @@ def _issuer(settings: Settings) -> TokenIssuer | None:
     return TokenIssuer(private.get_secret_value(), issuer=settings.auth.issuer) if private else None
 
 
-def _report_sources(settings: Settings, clients: list[httpx.AsyncClient]) -> ReportSources:
-    client = httpx.AsyncClient(timeout=settings.http_timeout_seconds, follow_redirects=False)
-    clients.append(client)
+def _report_sources(settings: Settings) -> ReportSources:
     return ReportSources(
-        client,
         entitlements_url=settings.entitlements_url,
         rewards_url=settings.rewards_url,
         issuer=_issuer(settings),
         attempts=settings.http_attempts,
+        timeout=settings.http_timeout_seconds,
     )
 
 
@@ -114,7 +112,7 @@ def _delivery_workers(clients: list[httpx.AsyncClient]) -> RoleWorkers[Container
             issuer=_issuer(settings),
             attempts=settings.http_attempts,
         )
-        container.report_sources = container.report_sources or _report_sources(settings, clients)
+        container.report_sources = container.report_sources or _report_sources(settings)
         senders = _senders(settings, webhook_client, container.box)
         return [delivery_worker(container, senders, impact.facts)]
 
@@ -132,7 +130,7 @@ def _api_role(clients: list[httpx.AsyncClient]) -> RoleWorkers[Container]:
     def workers(rt: ServiceRuntime, container: Container) -> list[Worker]:
         """The API role follows the topics for the accounts' live streams, and reads the
         other services' figures for impact reports."""
-        container.report_sources = container.report_sources or _report_sources(container.settings, clients)
+        container.report_sources = container.report_sources or _report_sources(container.settings)
         container.live_hub = LiveHub(rt.clients, stream.TOPICS)
         return [Worker("live-hub", container.live_hub.run)]
 

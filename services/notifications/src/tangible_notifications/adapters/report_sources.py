@@ -9,15 +9,18 @@ import asyncio
 from datetime import date
 from typing import Any
 
+import httpx
+
 from tangible_notifications.adapters.impact import ImpactClient
 from tangible_notifications.domain.periods import Period
 from tangible_notifications.service_layer.ports import RawSources
+from tangible_runtime.auth import TokenIssuer
 
 PAGE = 200  # the APIs' largest page
 MAX_PAGES = 25  # a report reads at most 5,000 ledger entries or rewards
 
 
-class ReportSources(ImpactClient):
+class _Reader(ImpactClient):
     async def _usage(
         self, tenant_id: str, account_id: str, start: date, end: date, granularity: str
     ) -> dict[str, Any] | None:
@@ -71,3 +74,34 @@ class ReportSources(ImpactClient):
         return RawSources(
             usage, previous, year_earlier, history, entitlements, seats, progress, rewards, balance, ledger
         )
+
+
+class ReportSources:
+    """A client of its own per report, opened on the loop that serves the request: a pooled
+    connection is bound to the event loop that opened it, and an API process may serve
+    requests on more than one loop (test clients run the app in a thread of their own)."""
+
+    def __init__(
+        self,
+        *,
+        entitlements_url: str,
+        rewards_url: str,
+        issuer: TokenIssuer | None,
+        attempts: int,
+        timeout: float,
+    ) -> None:
+        self._urls = (entitlements_url, rewards_url)
+        self._issuer = issuer
+        self._attempts = attempts
+        self._timeout = timeout
+
+    async def sources(self, tenant_id: str, account_id: str, period: Period) -> RawSources:
+        async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
+            reader = _Reader(
+                client,
+                entitlements_url=self._urls[0],
+                rewards_url=self._urls[1],
+                issuer=self._issuer,
+                attempts=self._attempts,
+            )
+            return await reader.sources(tenant_id, account_id, period)

@@ -52,8 +52,8 @@ bench: install kafka ## run every benchmark; writes bench/reports/latest.{json,m
 	$(RUN) python -m bench
 
 .PHONY: test-packages
-test-packages: ## install the Debian packages the tests use (libfaketime; Chromium and fonts for the web components) when missing
-	bash scripts/ensure-debian-packages.sh faketime chromium fonts-dejavu-core fonts-liberation2
+test-packages: ## install the Debian packages the tests use (libfaketime; Chromium and fonts for the web components; poppler-utils for the impact report PDF) when missing
+	bash scripts/ensure-debian-packages.sh faketime chromium fonts-dejavu-core fonts-liberation2 poppler-utils
 
 web/elements/node_modules/.package-lock.json: web/elements/package-lock.json
 	cd web/elements && npm ci --no-audit --no-fund

@@ -361,6 +361,7 @@ async def seed_tenant(
         headers={**_bearer(admin), "Idempotency-Key": f"swag-{marker}"},
     )
     assert bought.status_code == 201, bought.text
+    link = await _call(n, "POST", f"/v1/accounts/{account}/report/share-links", admin, {"ttl_hours": 24})
     ids = {
         "account_id": account,
         "catalog.key": "swag",
@@ -380,6 +381,7 @@ async def seed_tenant(
         "channel_id": channel["id"],
         "delivery_id": delivery["id"],
         "item_id": item["id"],
+        "link_id": link["id"],
         "rule_id": rule["id"],
         "event_type": THRESHOLD,
         "channel": "inbox",
@@ -393,6 +395,7 @@ async def seed_tenant(
         grant["id"],
         reward["reward_id"],
         item["id"],
+        link["id"],
         delivery["id"],
         f"gold-{marker}",
         f"vip {marker}",

@@ -29,6 +29,8 @@ from tangible_runtime.settings import KafkaSettings
 pytestmark = pytest.mark.integration
 
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
+# a shared impact report: its signed token is the credential (forged → 404, revoked → 410)
+PUBLIC |= {("GET", "/v1/shared-reports/{token}")}
 UNDOCUMENTED_PUBLIC = ("/openapi.json", "/docs", "/redoc")  # served outside the document
 OPAQUE_IDS = {
     "trial_id",
@@ -103,6 +105,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/credentials"): {"name": "x", "scopes": ["read"]},
     ("POST", "/v1/portal-tokens"): {"account_id": "acct-x"},
     ("POST", "/v1/portal-tokens/invalidate"): {"account_id": "acct-x"},
+    ("PUT", "/v1/report-template"): {"primary_color": "#123456"},
+    ("POST", "/v1/report-template/preview"): {"locale": "en"},
+    ("POST", "/v1/accounts/{account_id}/report/share-links"): {"ttl_hours": 1},
 }
 HEADERS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/v1/events"): {"Content-Type": "application/cloudevents-batch+json"},

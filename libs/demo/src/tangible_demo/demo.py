@@ -17,6 +17,7 @@ from tangible_demo.engagement import MILESTONES, RULES
 from tangible_demo.portal import portal_page, showcase
 from tangible_demo.receiver import WebhookReceiver
 from tangible_demo.render import RunFacts, render
+from tangible_demo.report import write_report
 from tangible_demo.settle import metric_sums, settle
 from tangible_demo.stack import Stack
 from tangible_demo.summary import (
@@ -116,6 +117,13 @@ async def run_demo(stack: Stack, options: DemoOptions) -> str:
             page = (
                 await portal_page(admin["entitlements"], stack.urls, account.account_id) if account else None
             )
+            written = (
+                await write_report(
+                    read["notifications"], account.account_id, history_start.date(), now.date()
+                )
+                if account
+                else None
+            )
     finally:
         await serving.stop()
     run = RunFacts(history_start.date(), now.date(), replay_seconds, waited, settled)
@@ -124,6 +132,12 @@ async def run_demo(stack: Stack, options: DemoOptions) -> str:
         text += (
             f"\nSee it as customer {account.account_id} does (web components, live, portal token valid "
             f"24 h; open while the system runs):\n  {page}\n"
+        )
+    if account is not None and written is not None:
+        text += (
+            f"\nIts impact report (notifications, GET /v1/accounts/{account.account_id}/report):\n"
+            f"  HTML: {written.html}\n  PDF:  {written.pdf}\n"
+            f"  share link (read-only, no login, 7 days): {written.share_url}\n"
         )
     return text
 

@@ -10,12 +10,14 @@ import httpx
 from fastapi import APIRouter, FastAPI
 
 from tangible_notifications.adapters.impact import ImpactClient
+from tangible_notifications.adapters.report_sources import ReportSources
 from tangible_notifications.adapters.secrets import SecretBox
 from tangible_notifications.adapters.smtp import EmailSender, SmtpConfig
 from tangible_notifications.adapters.webhooks import WebhookSender
 from tangible_notifications.config import Settings, get_settings
 from tangible_notifications.domain.model import Channel
 from tangible_notifications.domain.retry import RetryPolicy
+from tangible_notifications.domain.sharing import ShareSigner
 from tangible_notifications.entrypoints import api, elements, stream
 from tangible_notifications.entrypoints.consumers import events_consumer
 from tangible_notifications.entrypoints.dependencies import Container
@@ -59,9 +61,37 @@ def _senders(settings: Settings, client: httpx.AsyncClient, box: SecretBox) -> D
     )
 
 
+def _share_signer(settings: Settings) -> ShareSigner | None:
+    key = settings.report_link_key or settings.secrets_key
+    if key is None:
+        return None
+    return ShareSigner(key.get_secret_value().split(",")[0].encode())
+
+
 def _container(settings: Settings, rt: ServiceRuntime) -> Container:
     box = SecretBox(settings.secrets_key.get_secret_value() if settings.secrets_key else None)
-    return Container(settings=settings, clock=rt.clock, session_factory=rt.session_factory, box=box)
+    return Container(
+        settings=settings,
+        clock=rt.clock,
+        session_factory=rt.session_factory,
+        box=box,
+        share_signer=_share_signer(settings),
+    )
+
+
+def _issuer(settings: Settings) -> TokenIssuer | None:
+    private = settings.auth.private_key
+    return TokenIssuer(private.get_secret_value(), issuer=settings.auth.issuer) if private else None
+
+
+def _report_sources(settings: Settings) -> ReportSources:
+    return ReportSources(
+        entitlements_url=settings.entitlements_url,
+        rewards_url=settings.rewards_url,
+        issuer=_issuer(settings),
+        attempts=settings.http_attempts,
+        timeout=settings.http_timeout_seconds,
+    )
 
 
 def _delivery_workers(clients: list[httpx.AsyncClient]) -> RoleWorkers[Container]:
@@ -75,15 +105,14 @@ def _delivery_workers(clients: list[httpx.AsyncClient]) -> RoleWorkers[Container
         webhook_client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
         impact_client = httpx.AsyncClient(timeout=settings.http_timeout_seconds, follow_redirects=False)
         clients.extend((webhook_client, impact_client))
-        private = settings.auth.private_key
-        issuer = TokenIssuer(private.get_secret_value(), issuer=settings.auth.issuer) if private else None
         impact = ImpactClient(
             impact_client,
             entitlements_url=settings.entitlements_url,
             rewards_url=settings.rewards_url,
-            issuer=issuer,
+            issuer=_issuer(settings),
             attempts=settings.http_attempts,
         )
+        container.report_sources = container.report_sources or _report_sources(settings)
         senders = _senders(settings, webhook_client, container.box)
         return [delivery_worker(container, senders, impact.facts)]
 
@@ -97,10 +126,15 @@ def _routes() -> APIRouter:
     return router
 
 
-def _live_hub(rt: ServiceRuntime, container: Container) -> list[Worker]:
-    """The API role follows the topics for the accounts' live streams."""
-    container.live_hub = LiveHub(rt.clients, stream.TOPICS)
-    return [Worker("live-hub", container.live_hub.run)]
+def _api_role(clients: list[httpx.AsyncClient]) -> RoleWorkers[Container]:
+    def workers(rt: ServiceRuntime, container: Container) -> list[Worker]:
+        """The API role follows the topics for the accounts' live streams, and reads the
+        other services' figures for impact reports."""
+        container.report_sources = container.report_sources or _report_sources(container.settings)
+        container.live_hub = LiveHub(rt.clients, stream.TOPICS)
+        return [Worker("live-hub", container.live_hub.run)]
+
+    return workers
 
 
 def bootstrap(
@@ -116,7 +150,7 @@ def bootstrap(
         router=_routes(),
         container=_container,
         roles={
-            "api": _live_hub,
+            "api": _api_role(clients),
             "relay": relay_role,
             "consumer": lambda rt, container: [events_consumer(rt, container)],
             "delivery": _delivery_workers(clients),

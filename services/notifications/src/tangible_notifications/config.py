@@ -37,6 +37,11 @@ class Settings(ServiceSettings):
     disable_after_failing_days: float = 5.0
     rotation_overlap_hours: float = 24.0
 
+    # impact reports: the base URL readers reach this service at (share links in messages),
+    # and the key share links are signed with (default: derived from SECRETS_KEY)
+    public_url: str = "http://127.0.0.1:8004"
+    report_link_key: SecretStr | None = None
+
     # email
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

@@ -44,6 +44,10 @@ def parse_usage(body: dict[str, Any]) -> UsageReport:
             name=str(f.get("name") or f["feature_key"]),
             total=float(f.get("total") or 0),
             outcome=f.get("outcome"),
+            percentile=float(f["cohort"]["percentile"])
+            if (f.get("cohort") or {}).get("percentile") is not None
+            else None,
+            plan_key=(f.get("cohort") or {}).get("plan_key"),
         )
         for f in body.get("features", [])
     )
@@ -150,6 +154,14 @@ class ImpactClient:
                 self._get(f"{self._rewards}{base}/balance", tenant_id, account_id),
             ),
         )
+        extra: dict[str, Any] = {}
+        if period == "this term":  # renewal reminders: what renewing brings (entitlements)
+            whats_new = await self._safe(f"{self._entitlements}{base}/whats-new", tenant_id, account_id)
+            if isinstance(whats_new, dict):
+                extra["whats_new"] = [
+                    str(c["text"])
+                    for c in [*whats_new.get("changes", []), *whats_new.get("reward_benefits", [])]
+                ]
         usage = None
         if isinstance(usage_body, dict):
             try:
@@ -160,4 +172,4 @@ class ImpactClient:
         if isinstance(rewards_body, dict):
             balance = balance_body if isinstance(balance_body, dict) else None
             rewards = parse_rewards(rewards_body, balance, start, end)
-        return ImpactFacts(period=period, usage=usage, rewards=rewards)
+        return ImpactFacts(period=period, usage=usage, rewards=rewards, extra=extra)

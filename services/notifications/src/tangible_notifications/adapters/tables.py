@@ -105,6 +105,7 @@ preferences = Table(
     Column("quiet_start", Time),
     Column("quiet_end", Time),
     Column("channels", JSONB, nullable=False),
+    Column("locale", Text),
 )
 
 accounts = Table(
@@ -209,3 +210,24 @@ inbox_items = Table(
 
 inbox = inbox_table(metadata)
 outbox = outbox_table(metadata)
+
+report_templates = Table(
+    "report_templates",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("body", JSONB, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+report_share_links = Table(
+    "report_share_links",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("account_id", Text, nullable=False),
+    Column("period", Text, nullable=False),
+    Column("locale", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Column("revoked_at", TS),
+)

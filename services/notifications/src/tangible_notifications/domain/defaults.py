@@ -27,11 +27,18 @@ DEFAULTS: dict[str, Template] = {
         "{% elif days_left == 1 %}Your renewal is tomorrow"
         "{% elif days_left == 0 %}Your renewal is today"
         "{% else %}Your renewal date has passed{% endif %}",
-        "Your license renews on {{ data.renewal_date }}.\n\n{{ impact.note }}",
+        "Your license renews on {{ data.renewal_date }}.\n\n{{ impact.note }}"
+        "{% if impact.whats_new is defined and impact.whats_new %}\n\nNew when you renew:\n"
+        "{% for line in impact.whats_new %}• {{ line }}\n{% endfor %}{% endif %}",
     ),
     QUARTERLY_SUMMARY: Template(
         "Your quarter in review: {{ data.quarter }}",
-        "Here is what your team achieved from {{ data.from }} to {{ data.to }}.\n\n{{ impact.note }}",
+        "Here is what your team achieved from {{ data.from }} to {{ data.to }}.\n\n{{ impact.note }}"
+        "{% if impact.report is defined and impact.report.headline %}\n\n"
+        "{% for line in impact.report.headline %}• {{ line }}\n{% endfor %}{% endif %}"
+        "{% if impact.report is defined and impact.report.url %}\n"
+        "Your full report, to share with your leadership (no login needed): {{ impact.report.url }}\n"
+        "PDF: {{ impact.report.pdf_url }}{% endif %}",
     ),
     "tangible.entitlements.v1.trial_started": Template(
         "Your trial of {{ data.target_key }} has started",

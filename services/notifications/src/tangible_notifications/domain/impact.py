@@ -16,6 +16,10 @@ class FeatureUsage:
     name: str
     total: float
     outcome: str | None = None
+    # the account's rank among the accounts on its plan; entitlements withholds it (None)
+    # when the cohort is under its minimum size k, so no message compares against a few
+    percentile: float | None = None
+    plan_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,18 @@ def _join(parts: list[str]) -> str:
     return ", ".join(parts[:-1]) + f", and {parts[-1]}"
 
 
+def peer_sentence(usage: UsageReport) -> str | None:
+    """ "Your team is more active than 80 % of teams on Growth (Reports)." for the feature it
+    ranks best in, among those it used; None where no cohort is large enough."""
+    ranked = [f for f in usage.features if f.percentile is not None and f.plan_key and f.total > 0]
+    if not ranked:
+        return None
+    best = max(ranked, key=lambda f: f.percentile or 0.0)
+    if not best.percentile or best.percentile < 50:
+        return None  # social proof, not a reproach
+    return f"Your team is more active than {best.percentile:.0f} % of teams on {best.plan_key} ({best.name})."
+
+
 def note(facts: ImpactFacts) -> str:
     if facts.usage is None:
         return fallback_note(facts.period)
@@ -80,6 +96,8 @@ def note(facts: ImpactFacts) -> str:
     sentences = [f"{facts.period[:1].upper()}{facts.period[1:]} your team {_join(parts)}."] if parts else []
     if facts.rewards is not None and facts.rewards.balance:
         sentences.append(f"You have {number(facts.rewards.balance)} credits to spend.")
+    if (peer := peer_sentence(facts.usage)) is not None:
+        sentences.append(peer)
     if facts.usage.benefits:
         sentences.append(f"Renewing keeps {_join(list(facts.usage.benefits))}.")
     return " ".join(sentences) or f"Sign in to see what your team achieved {facts.period}."
@@ -101,5 +119,6 @@ def impact_context(facts: ImpactFacts) -> dict[str, Any]:
         "rewards_earned": rewards.earned if rewards else None,
         "reward_names": list(rewards.names) if rewards else [],
         "credits_balance": str(rewards.balance) if rewards and rewards.balance is not None else None,
+        "peer": peer_sentence(usage) if usage else None,
         **facts.extra,
     }

@@ -119,6 +119,7 @@ class Preference:
     timezone: str = "UTC"
     quiet_hours: QuietHours | None = None
     channels: dict[str, dict[str, str]] = field(default_factory=dict)  # channel → category → mode
+    locale: str | None = None  # reports and report-based messages; None: the tenant's default
 
     def mode(self, channel: Channel, category: str) -> str | None:
         per_category = self.channels.get(channel.value, {})

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from tangible_notifications.entrypoints.dependencies import Container
 from tangible_notifications.service_layer.handlers.compose import FetchFacts, compose_pending
 from tangible_notifications.service_layer.handlers.delivery import Dispatch, deliver_due
+from tangible_notifications.service_layer.handlers.reports import SummaryReports
 from tangible_notifications.service_layer.handlers.scheduled import send_digests, send_quarterly_summaries
 from tangible_runtime.errors import is_transient
 from tangible_runtime.logs import get_logger
@@ -45,6 +46,11 @@ def delivery_worker(container: Container, dispatch: Dispatch, fetch: FetchFacts)
     container.wake_delivery = wake.set
     settings = container.settings
     stopping = False
+    summaries = (
+        SummaryReports(container.report_sources, container.share_signer, settings.public_url)
+        if container.report_sources is not None
+        else None
+    )
 
     def stop() -> None:
         """Finish the round in hand: its webhooks may already be acknowledged, and a round
@@ -62,6 +68,7 @@ def delivery_worker(container: Container, dispatch: Dispatch, fetch: FetchFacts)
                     fetch=fetch,
                     clock=container.clock,
                     limit=settings.compose_batch_size,
+                    reports=summaries,
                 ),
             )
             sent = await _guarded(

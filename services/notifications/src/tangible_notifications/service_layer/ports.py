@@ -20,6 +20,7 @@ from tangible_notifications.domain.model import (
     Template,
     TenantSettings,
 )
+from tangible_notifications.domain.periods import Period
 from tangible_notifications.domain.records import (
     AttemptRecord,
     Composed,
@@ -31,7 +32,9 @@ from tangible_notifications.domain.records import (
     StoredSecret,
     StoredTemplate,
 )
+from tangible_notifications.domain.report_template import ReportTemplate
 from tangible_notifications.domain.retry import AttemptResult
+from tangible_notifications.domain.sharing import ShareLink
 from tangible_schemas import EventData
 
 AccountTerm = tuple[str, str, str | None, date | None, date | None]  # tenant, account, license, term
@@ -187,6 +190,21 @@ class ScheduleRepository(Protocol):
     async def claim_run(self, job: str, period_key: str, tenant_id: str, now: datetime) -> bool: ...
 
 
+class ReportTemplateRepository(Protocol):
+    async def get(self, tenant_id: str) -> ReportTemplate | None: ...
+    async def put(self, tenant_id: str, template: ReportTemplate, now: datetime) -> None: ...
+    async def delete(self, tenant_id: str) -> bool: ...
+
+
+class ShareLinkRepository(Protocol):
+    async def add(self, link: ShareLink) -> None: ...
+    async def get(self, tenant_id: str, link_id: str) -> ShareLink | None: ...
+    async def of_account(
+        self, tenant_id: str, account_id: str, *, limit: int, offset: int
+    ) -> list[ShareLink]: ...
+    async def revoke(self, tenant_id: str, link_id: str, now: datetime) -> None: ...
+
+
 class EventOutbox(Protocol):
     def add(self, data: EventData, *, trace_headers: Sequence[tuple[str, bytes]] | None = None) -> Any: ...
 
@@ -195,6 +213,30 @@ class ConsumedEvents(Protocol):
     async def claim(self, event_ids: Iterable[str]) -> set[str]:
         """The ids not consumed before: a replayed event is claimed once."""
         ...
+
+
+@dataclass(frozen=True)
+class RawSources:
+    """What an impact report is made of: the other services' answers as JSON, None where
+    one did not answer (see adapters.report_sources)."""
+
+    usage: dict[str, Any] | None
+    previous: dict[str, Any] | None
+    year_earlier: dict[str, Any] | None
+    history: dict[str, Any] | None
+    entitlements: dict[str, Any] | None
+    seats: dict[str, Any] | None
+    progress: dict[str, Any] | None
+    rewards: list[dict[str, Any]] | None
+    balance: dict[str, Any] | None
+    ledger: list[dict[str, Any]] | None
+
+
+class ReportSources(Protocol):
+    """Reads the other services' figures for one account and period (never raises: a
+    source that does not answer is None)."""
+
+    async def sources(self, tenant_id: str, account_id: str, period: Period) -> RawSources: ...
 
 
 class UnitOfWork(Protocol):
@@ -221,6 +263,10 @@ class UnitOfWork(Protocol):
     def inbox_items(self) -> InboxRepository: ...
     @property
     def schedules(self) -> ScheduleRepository: ...
+    @property
+    def report_templates(self) -> ReportTemplateRepository: ...
+    @property
+    def share_links(self) -> ShareLinkRepository: ...
     @property
     def outbox(self) -> EventOutbox: ...
 

@@ -8,6 +8,7 @@ from tangible_notifications.adapters.repositories.channels import ChannelReposit
 from tangible_notifications.adapters.repositories.deliveries import DeliveryRepository
 from tangible_notifications.adapters.repositories.inbox import InboxRepository
 from tangible_notifications.adapters.repositories.notifications import NotificationRepository
+from tangible_notifications.adapters.repositories.reports import ReportTemplateRepository, ShareLinkRepository
 from tangible_notifications.adapters.repositories.rules import RuleRepository
 from tangible_notifications.adapters.repositories.schedules import ScheduleRepository
 from tangible_notifications.adapters.repositories.settings import (
@@ -30,6 +31,8 @@ class UnitOfWork(SqlUnitOfWork):
     deliveries: DeliveryRepository
     inbox_items: InboxRepository
     schedules: ScheduleRepository
+    report_templates: ReportTemplateRepository
+    share_links: ShareLinkRepository
 
     def bind(self, session: AsyncSession) -> None:
         self.rules = RuleRepository(session)
@@ -42,3 +45,5 @@ class UnitOfWork(SqlUnitOfWork):
         self.deliveries = DeliveryRepository(session)
         self.inbox_items = InboxRepository(session)
         self.schedules = ScheduleRepository(session)
+        self.report_templates = ReportTemplateRepository(session)
+        self.share_links = ShareLinkRepository(session)

@@ -13,11 +13,24 @@ from tangible_entitlements.entrypoints.api import (
     signals,
     stream,
     trials,
+    whats_new,
 )
 
 router = APIRouter(prefix="/v1")
 # the hot path first: routes are matched in order
-for module in (checks, catalog, licenses, trials, accounts, signals, history, settings, credentials, stream):
+for module in (
+    checks,
+    catalog,
+    licenses,
+    trials,
+    accounts,
+    signals,
+    history,
+    settings,
+    credentials,
+    stream,
+    whats_new,
+):
     router.include_router(module.router)
 
 # checks are answered from memory in microseconds; a span per check would dominate them

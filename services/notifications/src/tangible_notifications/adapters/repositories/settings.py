@@ -119,6 +119,7 @@ def preference_from_row(row: RowMapping) -> Preference:
         timezone=row["timezone"],
         quiet_hours=quiet,
         channels=dict(row["channels"] or {}),
+        locale=row.get("locale"),
     )
 
 
@@ -133,6 +134,7 @@ class PreferenceRepository:
             "quiet_start": preference.quiet_hours.start if preference.quiet_hours else None,
             "quiet_end": preference.quiet_hours.end if preference.quiet_hours else None,
             "channels": preference.channels,
+            "locale": preference.locale,
         }
         statement = insert(t.preferences).values(
             tenant_id=tenant_id, account_id=preference.account_id, user_id=preference.user_id or "", **values

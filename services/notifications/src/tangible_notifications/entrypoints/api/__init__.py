@@ -8,11 +8,12 @@ from tangible_notifications.entrypoints.api import (
     deliveries,
     inbox,
     preferences,
+    reports,
     rules,
     settings,
     templates,
 )
 
 router = APIRouter(prefix="/v1")
-for module in (channels, deliveries, inbox, preferences, rules, templates, settings):
+for module in (channels, deliveries, inbox, preferences, rules, templates, settings, reports):
     router.include_router(module.router)

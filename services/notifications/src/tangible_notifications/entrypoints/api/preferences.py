@@ -41,6 +41,7 @@ async def _put(
         timezone=body.timezone,
         quiet_hours=quiet,
         channels={k: dict(v) for k, v in body.channels.items()},
+        locale=body.locale,
     )
     await handlers.put_preference(
         commands.PutPreference(principal.tenant_id, preference), uow=container.new_uow()

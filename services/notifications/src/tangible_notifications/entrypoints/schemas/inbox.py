@@ -29,6 +29,9 @@ class PreferenceIO(Strict):
         description="channel → category (or '*') → immediate | off | daily | weekly",
         examples=[{"email": {"usage": "daily", "*": "immediate"}}],
     )
+    locale: Literal["en", "de"] | None = Field(
+        default=None, description="Language of impact reports and their messages; null: the tenant's default."
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -15,8 +15,10 @@ from typing import Any
 from tangible_notifications.domain.defaults import QUARTERLY_SUMMARY
 from tangible_notifications.domain.impact import ImpactFacts, impact_context
 from tangible_notifications.domain.model import SourceEvent, Template
+from tangible_notifications.domain.periods import Period, PeriodKind
 from tangible_notifications.domain.records import Composed, InboxItem, StoredNotification
 from tangible_notifications.domain.rendering import render
+from tangible_notifications.service_layer.handlers.reports import SummaryReports, summary_context
 from tangible_notifications.service_layer.notifications import deliver_to_inbox
 from tangible_notifications.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
@@ -71,13 +73,16 @@ def _inbox_item(n: StoredNotification, text: Composed, now: datetime) -> InboxIt
     )
 
 
-async def compose_pending(*, uow: UnitOfWork, fetch: FetchFacts, clock: Clock, limit: int) -> int:
+async def compose_pending(
+    *, uow: UnitOfWork, fetch: FetchFacts, clock: Clock, limit: int, reports: SummaryReports | None = None
+) -> int:
     now = clock.now()
     async with uow:
         waiting = await uow.notifications.claim_composing(limit)
         if not waiting:
             return 0
         facts: dict[tuple[str, str, date, date], ImpactFacts] = {}
+        summaries: dict[tuple[str, str, date, date], dict[str, Any]] = {}
         composed: list[Composed] = []
         for n in waiting:
             event = _event(n)
@@ -86,8 +91,16 @@ async def compose_pending(*, uow: UnitOfWork, fetch: FetchFacts, clock: Clock, l
             key = (n.tenant_id, n.account_id, start, end)
             if key not in facts:  # one read per account and window, shared by its channels
                 facts[key] = await fetch(n.tenant_id, n.account_id, start, end, period)
+            context = impact_context(facts[key])
+            if reports is not None and event.type == QUARTERLY_SUMMARY:
+                if key not in summaries:  # one report and share link per account and quarter
+                    quarter = Period(PeriodKind.QUARTER, start, end)
+                    summaries[key] = await summary_context(
+                        uow, reports, n.tenant_id, n.account_id, quarter, now
+                    )
+                context |= summaries[key]
             template = n.template or Template("", "")
-            title, body, html = render(template, event, now, impact_context(facts[key]))
+            title, body, html = render(template, event, now, context)
             status = "delivered" if n.channel == "inbox" else "pending"
             composed.append(Composed(n.id, title, body, html, status))
         await uow.notifications.composed(composed)

@@ -1,0 +1,106 @@
+"""The impact report's pure parts: periods, figures, the peer rule, wording and locales,
+share-link tokens, and every renderer on a sample report."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from tangible_notifications.adapters import report_documents as documents
+from tangible_notifications.domain.impact import FeatureUsage, ImpactFacts, UsageReport, note
+from tangible_notifications.domain.periods import (
+    InvalidPeriod,
+    PeriodKind,
+    last_complete_quarter,
+    parse_period,
+)
+from tangible_notifications.domain.report_sample import sample_report
+from tangible_notifications.domain.report_template import ReportTemplate
+from tangible_notifications.domain.report_view import view
+from tangible_notifications.domain.sharing import ShareSigner
+from tangible_notifications.service_layer.ports import RawSources
+from tangible_notifications.service_layer.reports import assemble
+
+NOW = datetime(2026, 10, 2, 9, tzinfo=UTC)  # fixed date: pure functions, no clock
+
+
+def test_periods_and_what_they_compare_with() -> None:
+    q3 = parse_period("2026-Q3")
+    assert (q3.kind, q3.start, q3.end) == (PeriodKind.QUARTER, date(2026, 7, 1), date(2026, 9, 30))
+    assert (q3.previous().start, q3.previous().end) == (date(2026, 4, 1), date(2026, 6, 30))
+    assert q3.year_earlier().key == "2025-Q3"
+    february = parse_period("2028-02")
+    assert february.end == date(2028, 2, 29) and february.year_earlier().end == date(2027, 2, 28)
+    custom = parse_period("2026-07-15..2026-08-14")
+    assert custom.previous().end == date(2026, 7, 14) and custom.previous().days == custom.days
+    assert last_complete_quarter(date(2026, 1, 5)).key == "2025-Q4"
+    for bad in ("2026-13", "2026-Q5", "2026-09-30..2026-07-01", "2025-01-01..2026-06-01", "soon"):
+        with pytest.raises(InvalidPeriod):
+            parse_period(bad)
+
+
+def _raw(cohort: dict[str, object] | None) -> RawSources:
+    usage = {
+        "features": [
+            {
+                "feature_key": "reports",
+                "name": "Reports",
+                "total": 40,
+                "impact": {"metric": "hours saved", "per_unit": 0.25, "value": 10},
+                "cohort": cohort,
+            }
+        ],
+        "impact": [{"metric": "hours saved", "value": 10}],
+    }
+    previous = {
+        "features": [{"feature_key": "reports", "total": 20}],
+        "impact": [{"metric": "hours saved", "value": 5}],
+    }
+    return RawSources(usage, previous, None, None, None, None, None, [], {"total": "0", "buckets": []}, [])
+
+
+def test_figures_trend_and_the_peer_rule() -> None:
+    period = parse_period("2026-Q3")
+    report = assemble(_raw({"plan_key": "growth", "percentile": 80}), "acct", period, NOW)
+    assert report.features[0].change == 100.0 and report.value[0].change == 100.0
+    assert report.peer is not None and report.peer.percentile == 80
+    # entitlements withholds the percentile under k: no comparison anywhere
+    withheld = assemble(_raw(None), "acct", period, NOW)
+    assert withheld.peer is None
+    assert "More active than" not in documents.html(withheld, ReportTemplate(), "en")
+
+
+def test_the_impact_note_compares_with_peers_only_where_the_cohort_allows() -> None:
+    ranked = FeatureUsage("reports", "Reports", 40, percentile=80, plan_key="growth")
+    assert "more active than 80 % of teams on growth (Reports)" in note(
+        ImpactFacts("this term", UsageReport((ranked,)))
+    )
+    unranked = FeatureUsage("reports", "Reports", 40)
+    assert "teams on" not in note(ImpactFacts("this term", UsageReport((unranked,))))
+
+
+def test_wording_sections_and_locales() -> None:
+    report = sample_report(NOW)
+    template = ReportTemplate(sections=("usage", "summary"), wording={"de": {"title": "Ihr Quartal"}})
+    german = view(report, template, "de")
+    assert german.title == "Ihr Quartal" and [s.key for s in german.sections] == ["usage", "summary"]
+    assert german.sections[1].lines[0] == "≈ 156 hours saved (+62,5 %)"  # German decimals
+    assert view(report, template, "en").sections[1].lines[0] == "≈ 156 hours saved (+62.5 %)"
+
+
+def test_share_tokens_are_signed() -> None:
+    signer = ShareSigner(b"key")
+    token = signer.token("tenant-a", "link-1")
+    assert signer.verify(token) == ("tenant-a", "link-1")
+    assert ShareSigner(b"other").verify(token) is None
+    assert signer.verify(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+    assert signer.verify("garbage") is None
+
+
+def test_every_format_renders() -> None:
+    report = sample_report(NOW)
+    assert "<svg" in documents.html(report, ReportTemplate(), "en")
+    assert documents.pdf(report, ReportTemplate(), "de").startswith(b"%PDF")
+    assert documents.csv_text(report).startswith("section,item,metric,value")
+    assert report.expiring[0].expires_at - NOW == timedelta(days=30)

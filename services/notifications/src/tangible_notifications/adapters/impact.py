@@ -131,11 +131,15 @@ class ImpactClient:
             log.warning("impact_source_unavailable", url=what, error=f"{type(error).__name__}: {error}"[:300])
             return None
 
-    async def _usage(self, tenant_id: str, account_id: str, start: date, end: date) -> Any:
+    async def _usage(
+        self, tenant_id: str, account_id: str, start: date, end: date, granularity: str = "month"
+    ) -> Any:
         """The usage & impact report, through the entitlements SDK (one token per account)."""
 
         def call(token: str) -> Awaitable[Any]:
-            return self._sdk.usage_report(account_id, start=start, end=end, granularity="month", token=token)
+            return self._sdk.usage_report(
+                account_id, start=start, end=end, granularity=granularity, token=token
+            )
 
         return await self._retrying(call, tenant_id, account_id)
 
@@ -156,7 +160,8 @@ class ImpactClient:
         )
         extra: dict[str, Any] = {}
         if period == "this term":  # renewal reminders: what renewing brings (entitlements)
-            whats_new = await self._safe(f"{self._entitlements}{base}/whats-new", tenant_id, account_id)
+            url = f"{self._entitlements}{base}/whats-new"
+            whats_new = await self._safe(url, self._get(url, tenant_id, account_id))
             if isinstance(whats_new, dict):
                 extra["whats_new"] = [
                     str(c["text"])

@@ -21,19 +21,17 @@ MAX_PAGES = 25  # a report reads at most 5,000 ledger entries or rewards
 
 
 class _Reader(ImpactClient):
-    async def _usage(
+    async def _period_usage(
         self, tenant_id: str, account_id: str, start: date, end: date, granularity: str
     ) -> dict[str, Any] | None:
         body = await self._safe(
             f"{self._entitlements}/v1/accounts/{account_id}/usage",
-            tenant_id,
-            account_id,
-            {"from": start.isoformat(), "to": end.isoformat(), "granularity": granularity},
+            self._period_usage(tenant_id, account_id, start, end, granularity),
         )
         return body if isinstance(body, dict) else None
 
     async def _one(self, url: str, tenant_id: str, account_id: str) -> dict[str, Any] | None:
-        body = await self._safe(url, tenant_id, account_id)
+        body = await self._safe(url, self._get(url, tenant_id, account_id))
         return body if isinstance(body, dict) else None
 
     async def _pages(
@@ -41,9 +39,8 @@ class _Reader(ImpactClient):
     ) -> list[dict[str, Any]] | None:
         items: list[dict[str, Any]] = []
         for page in range(MAX_PAGES):
-            body = await self._safe(
-                url, tenant_id, account_id, {"limit": str(PAGE), "offset": str(page * PAGE)}
-            )
+            params = {"limit": str(PAGE), "offset": str(page * PAGE)}
+            body = await self._safe(url, self._get(url, tenant_id, account_id, params))
             if not isinstance(body, dict):
                 return None
             batch = body.get(key) or []
@@ -58,10 +55,10 @@ class _Reader(ImpactClient):
         before, earlier = period.previous(), period.year_earlier()
         history_start = date(earlier.start.year, earlier.start.month, 1)
         usage, previous, year_earlier, history, entitlements, seats, progress, balance = await asyncio.gather(
-            self._usage(tenant_id, account_id, period.start, period.end, period.granularity),
-            self._usage(tenant_id, account_id, before.start, before.end, "month"),
-            self._usage(tenant_id, account_id, earlier.start, earlier.end, "month"),
-            self._usage(tenant_id, account_id, history_start, period.end, "month"),
+            self._period_usage(tenant_id, account_id, period.start, period.end, period.granularity),
+            self._period_usage(tenant_id, account_id, before.start, before.end, "month"),
+            self._period_usage(tenant_id, account_id, earlier.start, earlier.end, "month"),
+            self._period_usage(tenant_id, account_id, history_start, period.end, "month"),
             self._one(f"{ent}/entitlements", tenant_id, account_id),
             self._one(f"{ent}/seats", tenant_id, account_id),
             self._one(f"{rew}/progress", tenant_id, account_id),

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from tangible_entitlements.entrypoints.api import (
     accounts,
+    book,
     catalog,
     checks,
     credentials,
@@ -16,7 +17,7 @@ from tangible_entitlements.entrypoints.api import (
 
 router = APIRouter(prefix="/v1")
 # the hot path first: routes are matched in order
-for module in (checks, catalog, licenses, trials, accounts, signals, history, settings, credentials):
+for module in (checks, catalog, licenses, trials, accounts, signals, history, settings, credentials, book):
     router.include_router(module.router)
 
 # checks are answered from memory in microseconds; a span per check would dominate them

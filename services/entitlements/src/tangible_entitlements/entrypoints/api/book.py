@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from tangible_entitlements.adapters import book
 from tangible_entitlements.entrypoints.dependencies import ContainerDep
@@ -21,6 +22,18 @@ from tangible_runtime.paging import CursorPage, CursorPagingDep, InvalidCursor
 
 router = APIRouter(tags=["book"])
 EXPORT_BATCH = 1000
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _date_text(value: Any) -> Any:
+    if isinstance(value, str) and not _DATE.match(value):  # pydantic reads "0" as a Unix time
+        raise ValueError("a date, such as 2027-03-31")
+    return value
+
+
+DateText = Annotated[date, BeforeValidator(_date_text)]
 
 
 class BookEntry(BaseModel):
@@ -36,8 +49,8 @@ class BookEntry(BaseModel):
 
 
 async def _filters(
-    renewing_from: date | None = Query(default=None, description="Term ends on or after (a date)."),
-    renewing_to: date | None = Query(default=None, description="Term ends on or before (a date)."),
+    renewing_from: DateText | None = Query(default=None, description="Term ends on or after (a date)."),
+    renewing_to: DateText | None = Query(default=None, description="Term ends on or before (a date)."),
     status: str | None = Query(default=None, pattern=r"^[a-z_]{1,40}$", description="License status."),
     idle_seats_above: float | None = Query(
         default=None, ge=0, le=100, description="Only licenses with more than this % of seats unassigned."

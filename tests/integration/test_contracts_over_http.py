@@ -92,6 +92,12 @@ DOMAIN_RULES: dict[str, list[tuple[str, str, str]]] = {
         ("PUT", "/v1/templates/{event_type}/{channel}", "template renders"),
     ],
 }
+# a cursor is one the service returned (an opaque key of the last item read), whatever the
+# schema's string allows: every service's audit log is read with one
+for _rules in DOMAIN_RULES.values():
+    _rules.append(("GET", "/v1/audit", "cursor the service returned"))
+DOMAIN_RULES["entitlements"].append(("GET", "/v1/book", "cursor the service returned"))
+DOMAIN_RULES["rewards"].append(("GET", "/v1/book/credits-expiring", "cursor the service returned"))
 
 
 @schemathesis.check

@@ -45,6 +45,12 @@ OPAQUE_IDS = {
 THRESHOLD = "tangible.entitlements.v1.threshold_crossed"
 TERM = term_around(datetime.now(UTC))  # the services run on the wall clock
 ALL_SCOPES = ("admin", "read", "ingest", "portal")
+# Reads of the caller's own tenant-wide log or book: the matrix's own calls, made with another
+# tenant's admin credential, wrote rows into that tenant under the victim's ids (an account
+# named like the victim's), which these list back; ids the matrix sent are not a leak there.
+OWN_WRITES_LISTED = {("GET", "/v1/audit"), ("GET", "/v1/audit/export"), ("GET", "/v1/book"),
+                     ("GET", "/v1/book/export"), ("GET", "/v1/book/credits-expiring"),
+                     ("GET", "/v1/book/credits-expiring/export")}  # fmt: skip
 VOLATILE = {"at", "generated_at", "as_of", "exported_at"}  # response fields that say when it was read
 
 RULE = {
@@ -217,7 +223,8 @@ async def snapshot(ops: list[Operation], started: dict[str, Any], victim: Any, t
             call = prepare(op, victim.ids)
             response = await send(started[op.service].client, call, token)
             assert response.status_code == 200, f"{op} as the victim: {response.status_code} {response.text}"
-            views[str(op)] = stable_view(response.json())
+            is_json = response.headers.get("content-type", "").startswith("application/json")
+            views[str(op)] = stable_view(response.json()) if is_json else response.text  # CSV, NDJSON
     return views
 
 
@@ -347,6 +354,8 @@ async def test_no_credential_but_the_victims_own_reaches_the_victims_data(
             checked += 1
             continue  # another tenant's credential opens its own tenant's stream: nothing to read
 
+        sent = {m for m in victim.markers if any(prepare(o, victim.ids).echoes(m) for o in secured)}
+        markers = victim.markers - sent if op.key in OWN_WRITES_LISTED else victim.markers
         for kind, credential in (
             ("another tenant's credential", other_tenant),
             ("another tenant's credential for the same account id", other_tenant_same_account),
@@ -358,7 +367,7 @@ async def test_no_credential_but_the_victims_own_reaches_the_victims_data(
                 assert response.status_code == 404, f"{where}: {response.status_code} {response.text}"
             if response.status_code >= 400:
                 assert_problem(response, where)
-            assert_nothing_of(victim.markers, response, call, where)
+            assert_nothing_of(markers, response, call, where)
         checked += 1
 
     assert checked == len(secured)

@@ -21,6 +21,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
+from tangible_runtime.audit import MUTATING, Actor, bind_actor
 from tangible_runtime.auth import Principal, Scope, Unauthenticated
 from tangible_runtime.logs import get_logger
 from tangible_runtime.metrics import HttpMetricsMiddleware
@@ -247,7 +248,33 @@ async def _authenticated(
     principal's tenant (row-level security, see `tangible_runtime.tenancy`)."""
     principal = authenticate(request)
     bind_tenant(principal.tenant_id)
+    if request.method in MUTATING and "admin" in principal.scopes:
+        bind_actor(
+            Actor(
+                credential_id=principal.credential_id,
+                name=principal.name,
+                method=request.method,
+                route=_route_template(request),
+                at=_runtime(request).clock.now(),
+            )
+        )
     return principal
+
+
+def _route_template(request: Request) -> str:
+    """The request's path as its OpenAPI document names it (`/v1/plans/{key}`): what the
+    audit log records and filters on. Matched against the document's paths (built once per
+    app), since included routers do not all put their full template in the scope."""
+    templates: list[tuple[re.Pattern[str], str]] | None = getattr(request.app.state, "route_templates", None)
+    if templates is None:
+        templates = [
+            (re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"), path)
+            # literal segments win over parameters (`/templates/preview`)
+            for path in sorted(request.app.openapi().get("paths", {}), key=lambda p: p.count("{"))
+        ]
+        request.app.state.route_templates = templates
+    path = request.url.path
+    return next((template for pattern, template in templates if pattern.match(path)), path)
 
 
 def requires(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:

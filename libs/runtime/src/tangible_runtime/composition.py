@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace import SpanProcessor
 from pydantic import BaseModel
 
 from tangible_runtime.app import Hook, create_app
+from tangible_runtime.audit_api import audit_router
 from tangible_runtime.credentials import revocation_follower
 from tangible_runtime.domain import Clock, SystemClock
 from tangible_runtime.relay import relay_worker
@@ -120,7 +121,8 @@ def service_app(
         runtime,
         title=f"Tangible {declaration.name}",
         description=declaration.description,
-        routers=[declaration.router] if "api" in roles else [],
+        # every service serves its tenant's audit log (see tangible_runtime.audit)
+        routers=[declaration.router, audit_router()] if "api" in roles else [],
         on_startup=[start, *on_startup],
         on_shutdown=on_shutdown,
         untraced_urls=declaration.untraced_urls,

@@ -21,6 +21,8 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tangible_runtime.audit import SET_ACTOR_SQL, actor_settings, bind_actor, reset_actor
+
 ALL_TENANTS = "*"
 NO_TENANT = ""  # matches no row: what a request sees before (or without) authentication
 SETTING = "tangible.tenant"
@@ -28,7 +30,8 @@ SESSION_KEY = "tangible.tenant"  # Session.info key of an explicit tenant (or `U
 UNSCOPED = object()  # Session.info marker: this session touches no tenant table, set nothing
 
 _tenant: ContextVar[str | None] = ContextVar("tangible_tenant", default=None)
-_SET = text(f"SELECT set_config('{SETTING}', :tenant, true)")
+# the audit log's actor settings travel in the same statement (see `tangible_runtime.audit`)
+_SET = text(f"SELECT set_config('{SETTING}', :tenant, true), {SET_ACTOR_SQL}")
 
 
 class TenantError(ValueError):
@@ -64,9 +67,11 @@ class TenantScopeMiddleware:
             await self.app(scope, receive, send)
             return
         token = _tenant.set(NO_TENANT)
+        actor = bind_actor(None)  # bound by the credential dependency of an admin change
         try:
             await self.app(scope, receive, send)
         finally:
+            reset_actor(actor)
             _tenant.reset(token)
 
 
@@ -79,4 +84,4 @@ def _set_tenant(session: Session, _transaction: Any, connection: Any) -> None:
     tenant = session.info.get(SESSION_KEY)
     if tenant is UNSCOPED:
         return
-    connection.execute(_SET, {"tenant": current_tenant() if tenant is None else tenant})
+    connection.execute(_SET, {"tenant": current_tenant() if tenant is None else tenant, **actor_settings()})

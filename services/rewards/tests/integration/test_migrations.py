@@ -14,7 +14,7 @@ from tangible_rewards.adapters.tables import metadata
 pytestmark = pytest.mark.integration
 
 
-RUNTIME_TABLES = {"inbox", "outbox"}  # the shared runtime's, mirrored in tangible_runtime.tables
+RUNTIME_TABLES = {"inbox", "outbox", "audit_log"}  # the shared runtime's, mirrored in tangible_runtime.tables
 
 
 def _ours(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from tangible_entitlements.entrypoints.api import (
     accounts,
+    book,
     catalog,
     checks,
     credentials,
@@ -30,6 +31,7 @@ for module in (
     credentials,
     stream,
     whats_new,
+    book,
 ):
     router.include_router(module.router)
 

@@ -58,6 +58,7 @@ async def create_credential(
         ttl=(expires_at - now) if expires_at is not None else API_KEY_LIFETIME,
         now=now,
         credential_id=credential_id,
+        name=name,  # the audit log names the actor without a lookup here
     )
     credential = Credential(
         credential_id, tenant_id, name, tuple(sorted(set(scopes))), clock.now(), actor, issued.expires_at

@@ -1,0 +1,37 @@
+"""rewards: the audit log (changes made through admin routes, see tangible_runtime.audit) and
+the triggers that record changes of the tables admins change.
+
+Revision ID: 0005
+Revises: 0003
+Create Date: 2026-12-06
+"""
+
+from tangible_runtime.audit_migrations import create_audit_log, drop_audit_log, track, untrack
+
+revision = "0005"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+# table → columns the log shows masked
+TRACKED: dict[str, tuple[str, ...]] = {
+    "milestones": (),
+    "milestone_rules": (),
+    "account_profiles": (),
+    "ledger_transactions": (),
+    "rewards": (),
+    "catalog_items": (),
+    "catalog_redemptions": (),
+}
+
+
+def upgrade() -> None:
+    create_audit_log()
+    for table, secrets in TRACKED.items():
+        track(table, mask=secrets)
+
+
+def downgrade() -> None:
+    for table in TRACKED:
+        untrack(table)
+    drop_audit_log()

@@ -224,6 +224,16 @@ STEPS: dict[tuple[str, str, str], Step] = {
     ("notifications", "POST", "/v1/templates/preview"): Step(
         "/v1/templates/preview", {"event_type": THRESHOLD}
     ),
+    ("notifications", "PUT", "/v1/report-template"): Step(
+        "/v1/report-template", {"primary_color": "#112233", "sections": ["usage"]}, ("report_templates",)
+    ),
+    # renders a sample report: reads, changes nothing, logs nothing
+    ("notifications", "POST", "/v1/report-template/preview"): Step(
+        "/v1/report-template/preview", {"locale": "de"}
+    ),
+    ("notifications", "DELETE", "/v1/report-template"): Step(
+        "/v1/report-template", None, ("report_templates",)
+    ),
     ("notifications", "PUT", "/v1/settings"): Step(
         "/v1/settings", {"inbox_enabled": False}, ("tenant_settings",)
     ),

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from tangible_runtime.app import Hook, create_app
 from tangible_runtime.credentials import revocation_follower
+from tangible_runtime.dead_letters_api import dead_letters_router
 from tangible_runtime.domain import Clock, SystemClock
 from tangible_runtime.relay import relay_worker
 from tangible_runtime.service import ServiceRuntime, Worker
@@ -67,6 +68,8 @@ class ServiceDeclaration(Generic[S, C]):
     untraced_urls: Sequence[str] = ()
     # models routes reference by hand (a body a route reads itself), for the OpenAPI document
     schemas: Sequence[type[BaseModel]] = ()
+    # the names of this service's consumers, whose dead-letter topics its admin routes serve
+    dead_letter_consumers: Sequence[str] = ()
 
 
 def service_app(
@@ -101,13 +104,20 @@ def service_app(
         runtime,
         title=f"Tangible {declaration.name}",
         description=declaration.description,
-        routers=[declaration.router] if "api" in roles else [],
+        routers=_api_routers(declaration) if "api" in roles else [],
         on_startup=[start, *on_startup],
         on_shutdown=on_shutdown,
         untraced_urls=declaration.untraced_urls,
         schemas=declaration.schemas,
     )
     return app
+
+
+def _api_routers(declaration: ServiceDeclaration[Any, Any]) -> list[APIRouter]:
+    routers = [declaration.router]
+    if declaration.dead_letter_consumers:
+        routers.append(dead_letters_router(declaration.dead_letter_consumers))
+    return routers
 
 
 def container_dependency(kind: type[C]) -> Any:

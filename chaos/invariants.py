@@ -264,11 +264,12 @@ def _dead_letters(expected: Expected, observed: Observed) -> Result:
         if topic != DLQ_USAGE:
             problems += [f"{topic}: unexpected {wire_id} ({reason})" for wire_id, reason in records]
     usage = Counter(observed.dead_letters.get(DLQ_USAGE, []))
-    for (wire_id, reason), n in sorted(usage.items()):
+    for (wire_id, reason), _n in sorted(usage.items()):
         if expected.dead_letters.get(wire_id) != reason:
             problems.append(f"{DLQ_USAGE}: unexpected {wire_id} ({reason})")
-        elif n > 1:
-            problems.append(f"{DLQ_USAGE}: {wire_id} dead-lettered {n} times")
+        # n > 1 is allowed: a refused record's inbox claim is released (so that a replay of
+        # the dead letter applies it), so a redelivery refuses it again; the dead-letter
+        # admin lists and replays it once (tangible_runtime.dead_letters)
     present = {wire_id for wire_id, _ in usage}
     problems += [
         f"{DLQ_USAGE}: missing {w} ({r})"

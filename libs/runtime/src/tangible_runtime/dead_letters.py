@@ -98,6 +98,20 @@ def _letter(
     )
 
 
+def _first_of_each_event(letters: list[DeadLetter]) -> list[DeadLetter]:
+    """A refused record is refused again on redelivery (its inbox claim is released so that
+    a replay applies it): the same event can be dead-lettered twice; list it once."""
+    seen: set[str] = set()
+    kept: list[DeadLetter] = []
+    for letter in letters:
+        if letter.event_id is not None:
+            if letter.event_id in seen:
+                continue
+            seen.add(letter.event_id)
+        kept.append(letter)
+    return kept
+
+
 async def read_dead_letters(
     clients: KafkaClients, *, consumer: str, tenant_id: str, selection: Selection = Selection()
 ) -> list[DeadLetter]:
@@ -139,7 +153,7 @@ async def read_dead_letters(
                 if await reader.position(tp) >= ends[tp]:
                     pending.discard(tp)
         found.sort(key=lambda letter: (letter.dead_lettered_at, letter.id))
-        return found
+        return _first_of_each_event(found)
     finally:
         await reader.stop()
 

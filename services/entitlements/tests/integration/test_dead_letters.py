@@ -42,7 +42,6 @@ async def test_a_replayed_selection_changes_state_exactly_once_however_often_it_
     assert await _dead_letters(h, 0, "?reason=handler_failed") == []
     paged = await h.call("GET", f"{DLQ}?limit=2")
     assert len(paged["items"]) == 2 and paged["next_offset"] == 2
-    metric = f'dead_letters_total{{consumer="{USAGE_CONSUMER}",reason="unknown_account"}} 3.0'
     one = await h.call("GET", f"{DLQ}/records/{items[0]['id']}")
     assert one["event_id"] == items[0]["event_id"] and one["value"]["account_id"] == "late"
 

@@ -50,7 +50,7 @@ class Step:
     tables: tuple[str, ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
     keep: tuple[str, str] | None = None
-    action: str | None = None  # logged as an action (no table)
+    action: str | None = None  # logged as an action (`tables`: its subject)
 
 
 # (service, method, path as documented) → how to perform it; performed in this order.
@@ -244,6 +244,24 @@ STEPS: dict[tuple[str, str, str], Step] = {
     ("notifications", "PUT", "/v1/accounts/{account_id}/users/{user_id}/preferences"): Step(
         "/v1/accounts/{account_id}/users/{user_id}/preferences", {"email": "u@example.com"}, ("preferences",)
     ),
+    ("entitlements", "POST", "/v1/dead-letters/{consumer}/replay"): Step(
+        "/v1/dead-letters/entitlements-usage/replay",
+        {"since": "2000-01-01T00:00:00Z", "until": "2000-01-02T00:00:00Z"},
+        ("dead-letters/entitlements-usage",),
+        action="dlq_replay",
+    ),
+    ("rewards", "POST", "/v1/dead-letters/{consumer}/replay"): Step(
+        "/v1/dead-letters/rewards-usage/replay",
+        {"since": "2000-01-01T00:00:00Z", "until": "2000-01-02T00:00:00Z"},
+        ("dead-letters/rewards-usage",),
+        action="dlq_replay",
+    ),
+    ("notifications", "POST", "/v1/dead-letters/{consumer}/replay"): Step(
+        "/v1/dead-letters/notifications-events/replay",
+        {"since": "2000-01-01T00:00:00Z", "until": "2000-01-02T00:00:00Z"},
+        ("dead-letters/notifications-events",),
+        action="dlq_replay",
+    ),
 }
 
 
@@ -312,7 +330,7 @@ async def test_every_admin_change_is_in_the_audit_log(
             assert entry["actor_id"] == credential.credential_id and entry["actor_name"] == ACTOR_NAME, entry
             assert entry["method"] == method and entry["route"] == route, entry
             assert started <= datetime.fromisoformat(entry["at"]) <= datetime.now(UTC), entry
-            assert entry["operation"] in ("insert", "update", "delete"), entry
+            assert entry["operation"] in ("insert", "update", "delete", step.action), entry
             assert entry["before"] is not None or entry["after"] is not None, entry
             if entry["operation"] == "update":
                 assert entry["before"] != entry["after"], entry

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from tangible_runtime.app import Hook, create_app
 from tangible_runtime.audit_api import audit_router
 from tangible_runtime.credentials import revocation_follower
+from tangible_runtime.dead_letters_api import dead_letters_router
 from tangible_runtime.domain import Clock, SystemClock
 from tangible_runtime.relay import relay_worker
 from tangible_runtime.service import ServiceRuntime, Worker
@@ -71,6 +72,8 @@ class ServiceDeclaration(Generic[S, C]):
     # the infrastructure a role needs to be ready (default: database and kafka); a role that
     # answers from memory names less, and its own readiness checks say when it is ready
     readiness: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # the names of this service's consumers, whose dead-letter topics its admin routes serve
+    dead_letter_consumers: Sequence[str] = ()
 
 
 INFRASTRUCTURE = frozenset({"database", "kafka"})
@@ -122,13 +125,20 @@ def service_app(
         title=f"Tangible {declaration.name}",
         description=declaration.description,
         # every service serves its tenant's audit log (see tangible_runtime.audit)
-        routers=[declaration.router, audit_router()] if "api" in roles else [],
+        routers=_api_routers(declaration) if "api" in roles else [],
         on_startup=[start, *on_startup],
         on_shutdown=on_shutdown,
         untraced_urls=declaration.untraced_urls,
         schemas=declaration.schemas,
     )
     return app
+
+
+def _api_routers(declaration: ServiceDeclaration[Any, Any]) -> list[APIRouter]:
+    routers = [declaration.router, audit_router()]
+    if declaration.dead_letter_consumers:
+        routers.append(dead_letters_router(declaration.dead_letter_consumers))
+    return routers
 
 
 def container_dependency(kind: type[C]) -> Any:

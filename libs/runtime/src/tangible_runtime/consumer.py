@@ -219,15 +219,25 @@ class ConsumerRunner:
         return True
 
     async def _dead_letter(self, delivery: Delivery, reason: str, detail: str) -> None:
-        await self._publish_dead_letter(delivery.key, delivery.value, delivery.headers, reason, detail)
+        await self._publish_dead_letter(
+            delivery.key, delivery.value, delivery.headers, reason, detail, delivery.topic
+        )
 
     async def _dead_letter_raw(
         self, record: ConsumerRecord[bytes, bytes], headers: list[tuple[str, bytes]], reason: str, detail: str
     ) -> None:
-        await self._publish_dead_letter(record.key or b"", record.value or b"", headers, reason, detail)
+        await self._publish_dead_letter(
+            record.key or b"", record.value or b"", headers, reason, detail, record.topic
+        )
 
     async def _publish_dead_letter(
-        self, key: bytes, value: bytes, headers: list[tuple[str, bytes]], reason: str, detail: str
+        self,
+        key: bytes,
+        value: bytes,
+        headers: list[tuple[str, bytes]],
+        reason: str,
+        detail: str,
+        physical_topic: str,
     ) -> None:
         self._metrics.dead_letters.labels(self.name, reason).inc()
         self._metrics.consumed.labels(self.name, "dead_lettered").inc()
@@ -241,5 +251,7 @@ class ConsumerRunner:
                 ("dlq_consumer", self.name.encode()),
                 ("dlq_reason", reason.encode()),
                 ("dlq_detail", detail[:1000].encode()),
+                # where a replay sends it back (tangible_runtime.dead_letters)
+                ("dlq_topic", self._clients.logical_topic(physical_topic).encode()),
             ],
         )

@@ -17,6 +17,8 @@ _CLAIM = text(
     """
 )
 
+_RELEASE = text("DELETE FROM inbox WHERE consumer = :consumer AND event_id = ANY(CAST(:ids AS text[]))")
+
 
 class Inbox:
     def __init__(self, session: AsyncSession, consumer: str) -> None:
@@ -30,6 +32,13 @@ class Inbox:
             return set()
         result = await self._session.execute(_CLAIM, {"consumer": self._consumer, "ids": ids})
         return {row[0] for row in result}
+
+    async def release(self, event_ids: Iterable[str]) -> None:
+        """Forget ids claimed in this transaction whose events were refused, not applied
+        (dead-lettered as unknown_account): a replay once the cause is fixed applies them."""
+        ids = list(dict.fromkeys(event_ids))
+        if ids:
+            await self._session.execute(_RELEASE, {"consumer": self._consumer, "ids": ids})
 
 
 async def prune_inbox(session: AsyncSession, older_than: timedelta) -> int:

@@ -93,6 +93,7 @@ class Outbox:
 
 
 _LOCK_KEY = 0x7A6E6762  # one relay at a time per database keeps per-key order
+_DLQ_PREFIX = "tangible.dlq."
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,4 +230,18 @@ class OutboxRelay:
             else:
                 self._metrics.outbox_backlog.set(0)
         self._metrics.outbox_published.inc(len(rows))
+        self._count_dead_letters(rows)
         return len(rows)
+
+    def _count_dead_letters(self, rows: Sequence[OutboxRow]) -> None:
+        """Records a handler refused (outbox `add_dead_letter`) count and log as the ones
+        the consumer runner dead-letters do, once they are on the dead-letter topic."""
+        for row in rows:
+            if row.topic.startswith(_DLQ_PREFIX):
+                headers = dict(row.headers)
+                consumer, reason = headers.get("dlq_consumer", ""), headers.get("dlq_reason", "")
+                self._metrics.dead_letters.labels(consumer, reason).inc()
+                self._metrics.consumed.labels(consumer, "dead_lettered").inc()
+                log.warning(
+                    "dead_lettered", consumer=consumer, reason=reason, detail=headers.get("dlq_detail", "")
+                )

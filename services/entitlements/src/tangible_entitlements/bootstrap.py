@@ -9,7 +9,12 @@ from fastapi import FastAPI
 
 from tangible_entitlements.config import Settings, get_settings
 from tangible_entitlements.entrypoints import api, fast_lane
-from tangible_entitlements.entrypoints.consumers import rewards_consumer, usage_consumer
+from tangible_entitlements.entrypoints.consumers import (
+    REWARDS_CONSUMER,
+    USAGE_CONSUMER,
+    rewards_consumer,
+    usage_consumer,
+)
 from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_entitlements.entrypoints.follower import view_follower
 from tangible_entitlements.entrypoints.scheduler import scheduler
@@ -59,6 +64,7 @@ SERVICE: ServiceDeclaration[Settings, Container] = ServiceDeclaration(
     # checks answer from the in-memory view: ready once it is built and caught up (and the
     # credential revocations loaded), through a database or broker blip
     readiness={"api": frozenset()},
+    dead_letter_consumers=(USAGE_CONSUMER, REWARDS_CONSUMER),
 )
 
 

@@ -89,6 +89,9 @@ class FakeInbox:
         self._db.inbox |= {(self._consumer, i) for i in fresh}
         return fresh
 
+    async def release(self, event_ids: Iterable[str]) -> None:
+        self._db.inbox -= {(self._consumer, i) for i in event_ids}
+
 
 class FakeUnitOfWork:
     """One "transaction" on `store`: its changes and events stay only if committed."""

@@ -19,7 +19,7 @@ from tangible_notifications.domain.model import Channel
 from tangible_notifications.domain.retry import RetryPolicy
 from tangible_notifications.domain.sharing import ShareSigner
 from tangible_notifications.entrypoints import api, elements, stream
-from tangible_notifications.entrypoints.consumers import events_consumer
+from tangible_notifications.entrypoints.consumers import EVENTS_CONSUMER, events_consumer
 from tangible_notifications.entrypoints.dependencies import Container
 from tangible_notifications.entrypoints.scheduler import delivery_worker, schedule_worker
 from tangible_notifications.service_layer.handlers.delivery import Dispatch
@@ -156,6 +156,7 @@ def bootstrap(
             "delivery": _delivery_workers(clients),
             "scheduler": lambda rt, container: [schedule_worker(container)],
         },
+        dead_letter_consumers=(EVENTS_CONSUMER,),
     )
 
     async def stop(rt: ServiceRuntime) -> None:

@@ -9,7 +9,12 @@ from fastapi import FastAPI
 
 from tangible_rewards.config import Settings, get_settings
 from tangible_rewards.entrypoints import api
-from tangible_rewards.entrypoints.consumers import entitlements_consumer, usage_consumer
+from tangible_rewards.entrypoints.consumers import (
+    ENTITLEMENTS_CONSUMER,
+    USAGE_CONSUMER,
+    entitlements_consumer,
+    usage_consumer,
+)
 from tangible_rewards.entrypoints.dependencies import Container, policy_from
 from tangible_rewards.entrypoints.scheduler import scheduler_worker
 from tangible_runtime.composition import AppOptions, ServiceDeclaration, relay_role, service_app
@@ -42,6 +47,7 @@ SERVICE: ServiceDeclaration[Settings, Container] = ServiceDeclaration(
         ],
         "scheduler": lambda rt, container: [scheduler_worker(container)],
     },
+    dead_letter_consumers=(USAGE_CONSUMER, ENTITLEMENTS_CONSUMER),
 )
 
 

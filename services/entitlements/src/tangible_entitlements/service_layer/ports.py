@@ -225,6 +225,9 @@ class Inbox(Protocol):
     async def claim(self, event_ids: Iterable[str]) -> set[str]:
         """Record the ids as handled; returns those never seen before."""
 
+    async def release(self, event_ids: Iterable[str]) -> None:
+        """Forget claimed ids whose events were refused, so that a replay applies them."""
+
 
 class UnitOfWork(Protocol):
     """One transaction over every repository: rolled back on leaving unless committed."""

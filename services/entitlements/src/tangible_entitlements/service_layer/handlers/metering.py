@@ -62,6 +62,8 @@ async def record_usage(
             uow.outbox.add(
                 translate.threshold_crossed(key, percent, values[key], limits[key][0], ends.get(key))
             )
+        # refused, not applied: a replay of the dead letter must not be taken for a duplicate
+        await uow.inbox(command.consumer).release(r.usage.event_id for r in metered.unmetered)
         for refused in metered.unmetered:
             record_key, record_value, headers = command.raw[refused.usage.event_id]
             uow.outbox.add_dead_letter(

@@ -1,0 +1,73 @@
+"""Dead letters one can act on: list, inspect, replay a selection — applied at most once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tangible_devstack.testing import eventually
+from tangible_entitlements.entrypoints.consumers import USAGE_CONSUMER
+
+pytestmark = pytest.mark.integration
+DLQ = f"/v1/dead-letters/{USAGE_CONSUMER}"
+
+
+async def _usage_is(h: Any, account: str, expected: float) -> None:
+    async def probe() -> None:
+        assert (await h.check(account, "reports"))["usage"] == expected
+
+    await eventually(probe)
+
+
+async def _dead_letters(h: Any, count: int, query: str = "") -> list[dict[str, Any]]:
+    async def probe() -> list[dict[str, Any]]:
+        page = await h.call("GET", f"{DLQ}{query}")
+        assert len(page["items"]) == count, page
+        return list(page["items"])
+
+    return await eventually(probe)
+
+
+async def test_a_replayed_selection_changes_state_exactly_once_however_often_it_is_replayed(
+    service: Any,
+) -> None:
+    h = service
+    await h.provision("acct-1", limit=100)
+    # usage of an account whose license does not exist yet: refused as unknown_account
+    await h.produce([h.usage("late") for _ in range(3)] + [h.usage("acct-1")])
+    items = await _dead_letters(h, 3)
+    assert {i["reason"] for i in items} == {"unknown_account"}
+    assert {i["source_topic"] for i in items} == {"tangible.usage.v1"}
+    assert await _dead_letters(h, 0, "?reason=handler_failed") == []
+    paged = await h.call("GET", f"{DLQ}?limit=2")
+    assert len(paged["items"]) == 2 and paged["next_offset"] == 2
+    one = await h.call("GET", f"{DLQ}/records/{items[0]['id']}")
+    assert one["event_id"] == items[0]["event_id"] and one["value"]["account_id"] == "late"
+
+    # the cause is fixed: the license is created; then the selection is replayed, twice
+    await h.call(
+        "POST",
+        "/v1/licenses",
+        {"account_id": "late", "plan_key": "starter", "term_start": "2026-01-01", "term_end": "2027-01-01"},
+    )
+    first = await h.call("POST", f"{DLQ}/replay", {"reason": "unknown_account"})
+    assert sorted(first["replayed"]) == sorted(i["id"] for i in items)
+    await _usage_is(h, "late", 3)
+    second = await h.call("POST", f"{DLQ}/replay", {"ids": [i["id"] for i in items]})
+    assert len(second["replayed"]) == 3
+    # a record produced after the second replay, on the same partition (same key), is
+    # consumed after it: once it counts, the replay has been consumed, and changed nothing
+    await h.produce([h.usage("late")])
+    await _usage_is(h, "late", 4)
+    assert len(await _dead_letters(h, 3)) == 3  # replay does not dead-letter anew
+
+
+async def test_dead_letter_routes_refuse_what_they_cannot_serve(service: Any) -> None:
+    h = service
+    await h.call("GET", "/v1/dead-letters/no-such-consumer", status=404)
+    await h.call("GET", f"{DLQ}/records/0-999999", status=404)
+    await h.call("POST", f"{DLQ}/replay", {}, status=422)
+    await h.call("POST", f"{DLQ}/replay", {"surprise": 1}, status=422)
+    refused = await h.client.get(DLQ, headers=h.headers("read"))
+    assert refused.status_code == 403

@@ -118,9 +118,11 @@ class ErrorFile:
         self._writer = csv.writer(self._stream)
         self._writer.writerow(["line", "id", "code", "field", "message"])
         self._writer.writerows(kept)
+        self._stream.flush()
 
     def write(self, line: int, event_id: str | None, code: str, field: str | None, message: str) -> None:
         self._writer.writerow([line, event_id or "", code, field or "", message])
+        self._stream.flush()  # before the checkpoint passes it: a killed import keeps it
 
     def close(self) -> None:
         self._stream.close()

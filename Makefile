@@ -51,6 +51,10 @@ chaos: install kafka toxiproxy ## chaos run, full profile (100k events under fau
 bench: install kafka ## run every benchmark; writes bench/reports/latest.{json,md}
 	$(RUN) python -m bench
 
+.PHONY: import-bench
+import-bench: install ## import 1,000,000 historical events through tangible-client into `make run`'s system; prints the rate
+	$(RUN) python -m bench.import_bench
+
 .PHONY: test-packages
 test-packages: ## install the Debian packages the tests use (libfaketime; Chromium and fonts for the web components; poppler-utils for the impact report PDF) when missing
 	bash scripts/ensure-debian-packages.sh faketime chromium fonts-dejavu-core fonts-liberation2 poppler-utils

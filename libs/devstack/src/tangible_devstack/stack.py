@@ -85,6 +85,8 @@ def _notifications_env(folder: Path, private_key: Path) -> dict[str, str]:
         "TANGIBLE_AUTH_PRIVATE_KEY": str(private_key),
         "NOTIFICATIONS_SECRETS_KEY": key.read_text().strip(),
         "NOTIFICATIONS_ALLOW_PRIVATE_TARGETS": os.environ.get("NOTIFICATIONS_ALLOW_PRIVATE_TARGETS", "true"),
+        # `make demo` replays 8 weeks of live usage: its past months' thresholds still notify
+        "NOTIFICATIONS_PAST_SIGNAL_HOURS": os.environ.get("NOTIFICATIONS_PAST_SIGNAL_HOURS", str(70 * 24)),
     }
 
 
@@ -112,6 +114,12 @@ def relaxed_switches(env: dict[str, str], *, local_kafka: bool, embedded_postgre
         relaxed.append(
             f"rewards counts usage arriving up to {int(hours) // 24} days late "
             f"(REWARDS_LATE_EVENT_WINDOW_HOURS={hours}; the service's default is 48 hours)"
+        )
+    past = env.get("NOTIFICATIONS_PAST_SIGNAL_HOURS")
+    if past is not None:
+        relaxed.append(
+            f"notifications tells about signals up to {float(past) / 24:g} days old "
+            f"(NOTIFICATIONS_PAST_SIGNAL_HOURS={past}; the service's default is 48 hours)"
         )
     origins = env.get("TANGIBLE_CORS_ALLOWED_ORIGINS")
     if origins:

@@ -24,6 +24,10 @@ class MilestoneReached(AccountEvent):
     rule_key: str | None = Field(default=None, description="The rule's stable key (all versions).")
     rule_kind: str | None = Field(default=None, description="usage_threshold, streak, adoption, ...")
     value: float | None = Field(default=None, description="The value that met the target.")
+    reached_at: datetime | None = Field(
+        default=None, description="When the milestone was met, by event time (imported history: in the past)."
+    )
+    imported: bool = Field(default=False, description="Met by imported historical usage.")
 
 
 class RewardGranted(AccountEvent):
@@ -44,6 +48,10 @@ class RewardGranted(AccountEvent):
     rule_version: int | None = None
     period_key: str | None = Field(default=None, description="The period this reward is for.")
     credits_unit: str | None = Field(default=None, description="credits: the unit, e.g. credits.")
+    granted_at: datetime | None = Field(
+        default=None, description="When it was granted, by event time (imported history: in the past)."
+    )
+    imported: bool = Field(default=False, description="Granted for imported historical usage.")
 
 
 class CreditsRedeemed(AccountEvent):

@@ -22,3 +22,8 @@ class UsageRecorded(AccountEvent):
     quantity: float = 1.0
     user_id: str | None = None
     properties: dict[str, JsonValue] = Field(default_factory=dict)
+    imported: bool = Field(
+        default=False,
+        description="Sent through the historical import route: consumers apply it like a late event, "
+        "dated by occurred_at, without notifying for the past.",
+    )

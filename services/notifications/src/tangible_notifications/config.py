@@ -59,6 +59,11 @@ class Settings(ServiceSettings):
     )
     delivery_lease_seconds: float = 120.0
     compose_batch_size: int = 20
+    past_signal_hours: float = Field(
+        default=48.0,
+        gt=0,
+        description="Signals about what happened longer ago (imported history) notify nobody.",
+    )
     scheduler_interval_seconds: float = 30.0
 
 

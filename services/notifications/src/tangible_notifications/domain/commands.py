@@ -102,3 +102,5 @@ class ResendDelivery:
 class NotifyEvents:
     consumer: str
     events: Sequence[SourceEvent]
+    past_signal_horizon: timedelta | None = None
+    """Signals about what happened longer ago than this notify nobody (see `domain.past`)."""

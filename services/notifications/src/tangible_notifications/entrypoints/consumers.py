@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from tangible_notifications.domain.commands import NotifyEvents
 from tangible_notifications.domain.model import SourceEvent
@@ -31,10 +32,12 @@ def _source_event(delivery: Delivery) -> SourceEvent | None:
 
 
 def events_consumer(runtime: ServiceRuntime, container: Container) -> Worker:
+    horizon = timedelta(hours=container.settings.past_signal_hours)
+
     async def on_event(deliveries: Sequence[Delivery]) -> None:
         events = [e for d in deliveries if (e := _source_event(d)) is not None]
         due = await notify_events(
-            NotifyEvents(consumer=EVENTS_CONSUMER, events=events),
+            NotifyEvents(consumer=EVENTS_CONSUMER, events=events, past_signal_horizon=horizon),
             uow=container.new_uow(),
             clock=container.clock,
         )

@@ -3,6 +3,11 @@
 An event counts toward the period it occurred in (in the account's time zone), if it
 arrives no later than the late window after that period closed. Lifetime counters never
 close, so late events always count there.
+
+Imported history (`imported` usage) is the exception: it is booked in the period it occurred
+in however long ago that closed, and a threshold it crosses is dated by the event that
+crossed it (`Achievement.reached_at`), so milestones and ledger entries carry their
+historical dates.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ class Usage:
     occurred_at: datetime
     quantity: float
     user_id: str | None
+    imported: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,8 @@ class Achievement:
     rule: MilestoneRule
     qualifying: str
     value: float
+    reached_at: datetime | None = None
+    """When imported history met the rule (its event time); None: now, when evaluated."""
 
     @property
     def reward_period(self) -> str:
@@ -129,6 +137,8 @@ class UsageFold:
     days: dict[DayKey, float] = field(default_factory=dict)
     members: dict[MemberKey, datetime] = field(default_factory=dict)
     too_late: int = 0
+    imported: dict[CounterKey, list[tuple[datetime, float]]] = field(default_factory=dict)
+    """Imported increments per counter, to find the event that crossed a target."""
 
 
 @dataclass(frozen=True)
@@ -148,11 +158,13 @@ def fold_usage(
 ) -> UsageFold:
     """One pass over the batch: every increment keyed, summed, late events dropped."""
     fold = UsageFold()
-    calendar = _Calendar(lateness)
+    on_time = _Calendar(lateness)
+    history = _Calendar(None)  # imported usage: every period stays open to it
     for usage in usages:
         index = indexes.get(usage.tenant_id)
         if index is None:
             continue
+        calendar = history if usage.imported else on_time
         tz = zone_of(usage.tenant_id, usage.account_id)
         day = usage.occurred_at.astimezone(tz).date()
         late = _count_thresholds(fold, usage, index, calendar, tz, day)
@@ -177,7 +189,7 @@ def fold_usage(
 class _Calendar:
     """Period keys and lateness per (period, local day, zone), computed once per batch."""
 
-    def __init__(self, lateness: Lateness) -> None:
+    def __init__(self, lateness: Lateness | None) -> None:
         self._lateness = lateness
         self._known: dict[tuple[Period, date, ZoneInfo], str | None] = {}
 
@@ -185,7 +197,7 @@ class _Calendar:
         """The period's key, or None when it closed longer than the late window ago."""
         key = (period, day, tz)
         if key not in self._known:
-            on_time = self._lateness.accepts(closes_at(period, day, tz))
+            on_time = self._lateness is None or self._lateness.accepts(closes_at(period, day, tz))
             self._known[key] = period_key(period, day) if on_time else None
         return self._known[key]
 
@@ -204,17 +216,42 @@ def _count_thresholds(
             continue
         key = CounterKey(usage.tenant_id, usage.account_id, threshold.rule.series, period)
         fold.counters[key] = fold.counters.get(key, 0.0) + usage.quantity
+        if usage.imported:
+            fold.imported.setdefault(key, []).append((usage.occurred_at, usage.quantity))
     return late
 
 
 def threshold_achievements(
-    values: Mapping[CounterKey, float], indexes: Mapping[str, RuleIndex]
+    values: Mapping[CounterKey, float], indexes: Mapping[str, RuleIndex], fold: UsageFold | None = None
 ) -> list[Achievement]:
-    """Counters at or over their target after the batch."""
+    """Counters at or over their target after the batch (imported crossings dated, see `crossed_at`)."""
     achieved: list[Achievement] = []
     for key, value in values.items():
         index = indexes.get(key.tenant_id)
         threshold = index.by_series.get(key.series) if index else None
         if threshold is not None and value >= threshold.target:
-            achieved.append(Achievement(key.tenant_id, key.account_id, threshold.rule, key.period_key, value))
+            reached_at = crossed_at(fold, key, value, threshold.target) if fold and fold.imported else None
+            achieved.append(
+                Achievement(key.tenant_id, key.account_id, threshold.rule, key.period_key, value, reached_at)
+            )
     return achieved
+
+
+def crossed_at(fold: UsageFold, key: CounterKey, value: float, target: float) -> datetime | None:
+    """The time of the imported event that took the counter to its target in this batch.
+
+    The counter stood at `value` minus the batch's increments before it; replaying the
+    batch's imported increments in event-time order finds the one that met the target.
+    None when the target was met before this batch, or by live usage."""
+    increments = fold.imported.get(key)
+    if not increments:
+        return None
+    before = value - fold.counters.get(key, 0.0)
+    if before >= target:
+        return None
+    running = before
+    for occurred_at, quantity in sorted(increments, key=lambda item: item[0]):
+        running += quantity
+        if running >= target:
+            return occurred_at
+    return None

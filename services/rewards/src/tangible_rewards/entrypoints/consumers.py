@@ -41,6 +41,7 @@ def _usage(delivery: Delivery) -> Usage:
         occurred_at=data.occurred_at,
         quantity=data.quantity,
         user_id=data.user_id,
+        imported=data.imported,
     )
 
 

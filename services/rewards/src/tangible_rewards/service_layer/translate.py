@@ -20,7 +20,7 @@ from tangible_schemas.rewards import (
 )
 
 
-def milestone_reached(achievement: Achievement) -> MilestoneReached:
+def milestone_reached(achievement: Achievement, at: datetime | None = None) -> MilestoneReached:
     rule = achievement.rule
     return MilestoneReached(
         tenant_id=achievement.tenant_id,
@@ -32,6 +32,8 @@ def milestone_reached(achievement: Achievement) -> MilestoneReached:
         rule_key=rule.key,
         rule_kind=rule.kind.value,
         value=achievement.value,
+        reached_at=at,
+        imported=achievement.reached_at is not None,
     )
 
 
@@ -60,6 +62,8 @@ def reward_granted(reward_id: str, achievement: Achievement, at: datetime) -> Re
         rule_version=rule.version,
         period_key=achievement.reward_period,
         credits_unit=reward.credits_unit if credits else None,
+        granted_at=at,
+        imported=achievement.reached_at is not None,
     )
 
 

@@ -40,20 +40,20 @@ _CONTENT_TYPE = ("content-type", b"application/json")
 
 
 def encode_usage(tenant_id: str, event: UsageEvent) -> bytes:
-    return orjson.dumps(
-        {
-            "tenant_id": tenant_id,
-            "account_id": event.account_id,
-            "event_id": event.id,
-            "event_source": event.source,
-            "usage_type": event.type,
-            "occurred_at": event.time,
-            "quantity": event.quantity,
-            "user_id": event.user_id,
-            "properties": event.properties,
-        },
-        option=orjson.OPT_UTC_Z,
-    )
+    record: dict[str, object] = {
+        "tenant_id": tenant_id,
+        "account_id": event.account_id,
+        "event_id": event.id,
+        "event_source": event.source,
+        "usage_type": event.type,
+        "occurred_at": event.time,
+        "quantity": event.quantity,
+        "user_id": event.user_id,
+        "properties": event.properties,
+    }
+    if event.imported:  # only then: live records keep the bytes older consumers know
+        record["imported"] = True
+    return orjson.dumps(record, option=orjson.OPT_UTC_Z)
 
 
 class HeaderTemplate:

@@ -46,6 +46,7 @@ class UsageEvent:
     properties: dict[str, Any]
     dedup_key: bytes  # see `dedup_key`
     payload_hash: bytes  # first 16 bytes of SHA-256 over the event's canonical JSON
+    imported: bool = False  # came through the historical import route (`imported: true` on the wire)
 
     def wire_id(self, tenant_id: str) -> str:
         """UUIDv5 of tenant, source and id: `uuid.uuid5` spelled out, at a third of its cost."""

@@ -54,6 +54,18 @@ _RATE_HEADERS = {
     },
 }
 
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"description": "Per-event results", "headers": _RATE_HEADERS},
+    400: {"description": "Malformed JSON, or a batch that is not an array"},
+    401: {"description": "No valid credential"},
+    403: {"description": "The credential lacks the ingest scope"},
+    413: {"description": "Too many events or bytes"},
+    415: {"description": "Unsupported content type"},
+    422: {"description": "No valid event"},
+    429: {"description": "Rate limit exceeded; retry after Retry-After", "headers": _RATE_HEADERS},
+    503: {"description": "Kafka or the dedup store unavailable; nothing accepted; retry after Retry-After"},
+}
+
 
 def _too_large(detail: str) -> ProblemError:
     return ProblemError(413, "Request too large", type_="payload-too-large", detail=detail)
@@ -133,22 +145,31 @@ def _items(body: bytes, request: Request, container: Container) -> list[Any]:
         "Each event counts against the tenant's rate limit (a batch of 500 costs 500)."
     ),
     openapi_extra=_BODY_DOC,
-    responses={
-        202: {"description": "Per-event results", "headers": _RATE_HEADERS},
-        400: {"description": "Malformed JSON, or a batch that is not an array"},
-        401: {"description": "No valid credential"},
-        403: {"description": "The credential lacks the ingest scope"},
-        413: {"description": "Too many events or bytes"},
-        415: {"description": "Unsupported content type"},
-        422: {"description": "No valid event"},
-        429: {"description": "Rate limit exceeded; retry after Retry-After", "headers": _RATE_HEADERS},
-        503: {
-            "description": "Kafka or the dedup store unavailable; nothing accepted; retry after Retry-After"
-        },
-    },
+    responses=_RESPONSES,
 )
 async def post_events(request: Request, principal: IngestPrincipal, container: ContainerDep) -> Response:
-    tenant_id = principal.tenant_id
+    return await _ingest(request, principal.tenant_id, container, imported=False)
+
+
+@router.post(
+    "/imports/events",
+    status_code=202,
+    response_model=IngestResponse,
+    summary="Import historical usage: the same body, limits and answers as POST /v1/events",
+    description=(
+        "For a vendor's past usage, with its original `time` (`tangible-client import` sends here). "
+        "Events go through the same deduplication (tenant, source, id) and carry `imported: true` "
+        "on the wire: consumers book them by their time even after the late-event window, date "
+        "milestones and rewards then, and send no notification for what lies in the past."
+    ),
+    openapi_extra=_BODY_DOC,
+    responses=_RESPONSES,
+)
+async def post_imports(request: Request, principal: IngestPrincipal, container: ContainerDep) -> Response:
+    return await _ingest(request, principal.tenant_id, container, imported=True)
+
+
+async def _ingest(request: Request, tenant_id: str, container: Container, *, imported: bool) -> Response:
     items = _items(await _read_limited(request, container.settings.max_request_bytes), request, container)
     decision = container.limiter.acquire(tenant_id, len(items))
     rate_headers = decision.headers()
@@ -161,7 +182,7 @@ async def post_events(request: Request, principal: IngestPrincipal, container: C
             detail=f"this tenant may send {decision.quota} events per {decision.window_seconds} s",
             headers=rate_headers,
         )
-    command = to_command(tenant_id, items, container.clock.now(), container.event_limits)
+    command = to_command(tenant_id, items, container.clock.now(), container.event_limits, imported=imported)
     if not command.events:
         report = IngestReport(
             [EventResult(r.index, r.id, Outcome.REJECTED, r.reasons) for r in command.rejections]

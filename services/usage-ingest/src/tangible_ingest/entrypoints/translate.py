@@ -108,7 +108,12 @@ def _reject(index: int, event_id: str | None, code: str, field: str | None, mess
 
 
 def to_command(
-    tenant_id: str, items: list[Any], received_at: datetime, limits: EventLimits | None = None
+    tenant_id: str,
+    items: list[Any],
+    received_at: datetime,
+    limits: EventLimits | None = None,
+    *,
+    imported: bool = False,
 ) -> IngestBatch:
     limits = limits or EventLimits()
     horizon = received_at + limits.max_future
@@ -153,6 +158,7 @@ def to_command(
                 properties=properties,
                 dedup_key=dedup_key(tenant_id, source, event_id),
                 payload_hash=hashlib.sha256(canonical).digest()[:16],
+                imported=imported,
             )
         )
     return IngestBatch(tenant_id=tenant_id, events=events, rejections=rejections)

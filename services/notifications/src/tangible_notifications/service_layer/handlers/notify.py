@@ -7,10 +7,14 @@ from typing import Any
 
 from tangible_notifications.domain import commands
 from tangible_notifications.domain.model import SourceEvent
+from tangible_notifications.domain.past import is_past
 from tangible_notifications.domain.planning import plan
 from tangible_notifications.service_layer.notifications import load_config, persist
 from tangible_notifications.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
+from tangible_runtime.logs import get_logger
+
+log = get_logger(__name__)
 
 TERM_EVENTS = ("tangible.entitlements.v1.license_created", "tangible.entitlements.v1.license_renewed")
 
@@ -43,6 +47,13 @@ async def notify_events(command: commands.NotifyEvents, *, uow: UnitOfWork, cloc
         fresh = await uow.inbox(command.consumer).claim(e.id for e in command.events)
         events = [e for e in command.events if e.id in fresh]
         await uow.accounts.remember([_account_row(e) for e in events])
+        horizon = command.past_signal_horizon
+        if horizon is not None:
+            past = [e for e in events if is_past(e, now, horizon)]
+            if past:
+                # consumed (inbox claimed) and remembered, but nobody is told about history
+                log.info("past_signals_skipped", count=len(past), types=sorted({e.type for e in past}))
+                events = [e for e in events if not is_past(e, now, horizon)]
         configs = await load_config(uow, {e.tenant_id for e in events})
         preferences = await uow.preferences.for_accounts((e.tenant_id, e.account_id) for e in events)
         planned = [

@@ -73,7 +73,7 @@ async def evaluate_usage(
         )
         fold = fold_usage(usages, indexes, zone_of, Lateness(now, policy.late_window))
         achieved: list[Achievement] = threshold_achievements(
-            await uow.progress.add_counters(fold.counters), indexes
+            await uow.progress.add_counters(fold.counters), indexes, fold
         )
         # a streak only moves when an account has a new active day
         new_days = await uow.activity.add_days(fold.days)

@@ -70,21 +70,33 @@ async def grant(
             unique.setdefault(rid, achievement)
     if not unique:
         return Granted(0, frozenset())
-    claimed = await uow.rewards.claim(list(unique.items()), now)
+    # Imported history is dated by the event that met the rule: the reward row, its ledger
+    # transaction and bucket, and the events' time (notifications skip past ones).
+    by_time: dict[datetime, list[tuple[str, Achievement]]] = {}
+    for rid, achievement in unique.items():
+        by_time.setdefault(achievement.reached_at or now, []).append((rid, achievement))
+    rewarded = 0
+    for at, claims in by_time.items():
+        rewarded += await _grant_at(uow, claims, at)
+    return Granted(rewarded, frozenset(unique))
+
+
+async def _grant_at(uow: UnitOfWork, claims: list[tuple[str, Achievement]], at: datetime) -> int:
+    claimed = await uow.rewards.claim(claims, at)
     transactions: list[Transaction] = []
     buckets: list[NewBucket] = []
-    for rid, achievement in unique.items():
+    for rid, achievement in claims:
         if rid not in claimed:
             continue
         reward = achievement.rule.reward
         if reward.kind is RewardKind.CREDITS and reward.credits:
-            transaction, bucket = _credit_grant(rid, achievement, now)
+            transaction, bucket = _credit_grant(rid, achievement, at)
             transactions.append(transaction)
             buckets.append(bucket)
-        uow.outbox.add(translate.milestone_reached(achievement), time=now)
-        uow.outbox.add(translate.reward_granted(rid, achievement, now), time=now)
-    await uow.ledger.post(transactions, buckets, now)
-    return Granted(len(claimed), frozenset(unique))
+        uow.outbox.add(translate.milestone_reached(achievement, at), time=at)
+        uow.outbox.add(translate.reward_granted(rid, achievement, at), time=at)
+    await uow.ledger.post(transactions, buckets, at)
+    return len(claimed)
 
 
 def _credit_grant(rid: str, achievement: Achievement, now: datetime) -> tuple[Transaction, NewBucket]:

@@ -1,0 +1,1 @@
+"""`tangible-client import FILE`: historical usage into usage-ingest's import route."""

@@ -20,6 +20,8 @@ from tangible_notifications.domain.records import (
     StoredNotification,
     StoredSecret,
 )
+from tangible_notifications.domain.report_template import ReportTemplate
+from tangible_notifications.domain.sharing import ShareLink
 from tangible_notifications.service_layer.ports import AccountTerm
 from tangible_schemas import EventData
 
@@ -44,6 +46,8 @@ class Store:
     consumed: set[tuple[str, str]] = field(default_factory=set)
     schedule_runs: set[tuple[str, str, str]] = field(default_factory=set)
     published: list[EventData] = field(default_factory=list)
+    report_templates: dict[str, ReportTemplate] = field(default_factory=dict)
+    share_links: dict[str, ShareLink] = field(default_factory=dict)
 
 
 class Repository:

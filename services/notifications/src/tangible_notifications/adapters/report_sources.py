@@ -26,7 +26,7 @@ class _Reader(ImpactClient):
     ) -> dict[str, Any] | None:
         body = await self._safe(
             f"{self._entitlements}/v1/accounts/{account_id}/usage",
-            self._period_usage(tenant_id, account_id, start, end, granularity),
+            self._usage(tenant_id, account_id, start, end, granularity),
         )
         return body if isinstance(body, dict) else None
 

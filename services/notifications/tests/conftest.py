@@ -92,14 +92,16 @@ Publish = Callable[..., Any]
 
 
 @pytest.fixture
-async def publish(kafka_settings: KafkaSettings) -> AsyncIterator[Publish]:
-    """`await publish(data, event_id=...)`: a source event on its topic, as the others publish."""
+async def publish(kafka_settings: KafkaSettings, clock: ManualClock) -> AsyncIterator[Publish]:
+    """`await publish(data, event_id=...)`: a source event on its topic, as the others publish
+    (stamped with the test's clock, as they stamp theirs: notifications drops signals about the
+    past, and a clock moved days ahead would make a wall-clock stamp look like history)."""
     clients = KafkaClients(kafka_settings)
     producer = clients.producer()
     await producer.start()
 
     async def send(data: EventData, *, event_id: str | None = None) -> str:
-        event = new_event(data, source="tangible/test", event_id=event_id)
+        event = new_event(data, source="tangible/test", event_id=event_id, time=clock.now())
         record = to_record(event)
         await producer.send_and_wait(
             clients.topic(record.topic), value=record.value, key=record.key, headers=record.headers

@@ -6,9 +6,12 @@ script stands in for both, honestly and narrowly:
 
 1. it starts the whole system as `make run` does (embedded Kafka and PostgreSQL, the four
    services with all their roles), on ports of its own and in a fresh data folder;
-2. it drives usage with the simulator (`tangible-simulator`) against usage-ingest and scrapes
-   every service's `/metrics` every few seconds while it runs, adding the labels Prometheus'
-   scrape config would add (`namespace`, `tangible_service`, `pod`);
+2. it provisions `make run`'s tenant as the chaos run does (catalog, plans, milestones,
+   notification rules, one license per simulated account; `chaos/tenant.py`) with a webhook
+   receiver that answers 410, so notifications disables that endpoint for real; then it drives
+   usage with the simulator (`tangible-simulator`) against usage-ingest and scrapes every
+   service's `/metrics` every few seconds while it runs, adding the labels Prometheus' scrape
+   config would add (`namespace`, `tangible_service`, `pod`);
 3. it evaluates each panel's PromQL on those samples with a small evaluator for exactly the
    forms the dashboard uses (`sum|max by (…)`, `rate`, `increase`, `histogram_quantile`, `/`),
    draws the panels as SVG on the dashboard's grid and screenshots the page with headless
@@ -22,6 +25,7 @@ so far. `--samples FILE` renders saved samples again without running anything.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import html
 import json
 import math
@@ -31,17 +35,25 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from tangible_simulator.population import build_population
+
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the chaos run's tenant: catalog, plans, one license per account
+from chaos.tenant import provision  # noqa: E402
+
+ACCOUNTS, SEED = 50, 42  # the simulator's population, licensed by `provision`
 DASHBOARD = ROOT / "deploy" / "grafana" / "tangible-dashboard.json"
 NAMESPACE = "local"
 # ports apart from `make run`'s defaults, so a running development system is left alone
@@ -90,6 +102,25 @@ def wait_ready(client: httpx.Client, stack: subprocess.Popen[bytes], timeout: fl
         time.sleep(1)
 
 
+class _Gone(BaseHTTPRequestHandler):
+    """The tenant's webhook receiver, answering 410 Gone: notifications disables the endpoint,
+    so the dashboard's "webhook endpoints disabled" panel shows a real disabling."""
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(410)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base's name)
+        return None
+
+
+def gone_receiver() -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Gone)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def collect(seconds: float, interval: float) -> list[Scrape]:
     """Run the system and the simulator; scrape while the simulator sends and a little after."""
     data = Path(tempfile.mkdtemp(prefix="tangible-dashboard-"))
@@ -105,12 +136,25 @@ def collect(seconds: float, interval: float) -> list[Scrape]:
     log = (data / "stack.log").open("wb")
     stack = subprocess.Popen([str(bin_dir / "tangible-devstack"), "run"], env=env, stdout=log, stderr=log)
     scrapes: list[Scrape] = []
+    receiver: ThreadingHTTPServer | None = None
     try:
         with httpx.Client(timeout=10) as client:
             wait_ready(client, stack, timeout=300)
             while not (data / "dev-tokens.json").exists():
                 time.sleep(0.5)
-            token = json.loads((data / "dev-tokens.json").read_text())["ingest"]
+            tokens = json.loads((data / "dev-tokens.json").read_text())
+            token = tokens["ingest"]
+            receiver = gone_receiver()
+            asyncio.run(
+                provision(
+                    entitlements=f"http://127.0.0.1:{PORTS['entitlements']}",
+                    rewards=f"http://127.0.0.1:{PORTS['rewards']}",
+                    notifications=f"http://127.0.0.1:{PORTS['notifications']}",
+                    admin_token=tokens["admin"],
+                    accounts=build_population(ACCOUNTS, seed=SEED),
+                    webhook_url=f"http://127.0.0.1:{receiver.server_port}/hook",
+                )
+            )
             print(f"system ready; simulating usage for {seconds:.0f} s", flush=True)
             simulator = subprocess.Popen(
                 [
@@ -118,6 +162,8 @@ def collect(seconds: float, interval: float) -> list[Scrape]:
                     f"--url=http://127.0.0.1:{PORTS['usage-ingest']}",
                     f"--token={token}",
                     f"--duration={seconds}",
+                    f"--accounts={ACCOUNTS}",
+                    f"--seed={SEED}",
                     "--rate=200",
                     "--duplicates=0.02",
                 ],
@@ -131,6 +177,8 @@ def collect(seconds: float, interval: float) -> list[Scrape]:
                     settle_until = time.monotonic() + 3 * interval  # let consumers catch up
                 time.sleep(interval)
     finally:
+        if receiver is not None:
+            receiver.shutdown()
         stack.send_signal(signal.SIGINT)
         try:
             stack.wait(timeout=60)

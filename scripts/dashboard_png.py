@@ -31,6 +31,7 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -139,6 +140,7 @@ def collect(seconds: float, interval: float) -> list[Scrape]:
     receiver: ThreadingHTTPServer | None = None
     try:
         with httpx.Client(timeout=10) as client:
+            print(f"starting the system in {data} (log: {data / 'stack.log'})", flush=True)
             wait_ready(client, stack, timeout=300)
             while not (data / "dev-tokens.json").exists():
                 time.sleep(0.5)
@@ -185,6 +187,8 @@ def collect(seconds: float, interval: float) -> list[Scrape]:
         except subprocess.TimeoutExpired:
             stack.kill()
         log.close()
+    # the databases and the broker log of this one run; on failure they stay, for the log
+    shutil.rmtree(data, ignore_errors=True)
     return scrapes
 
 

@@ -118,3 +118,7 @@ clean: ## wipe local data (databases, broker log, keys); keeps the caches
 .PHONY: distclean
 distclean: clean ## also wipe caches and the environment
 	rm -rf .cache .venv
+
+.PHONY: dashboard-png
+dashboard-png: install kafka test-packages ## run the system with the simulator for a minute, scrape /metrics, render the Grafana dashboard's panels into docs/dashboard.png (headless Chromium; no Grafana needed)
+	$(RUN) python scripts/dashboard_png.py

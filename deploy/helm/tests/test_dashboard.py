@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tangible_ingest.adapters.metrics import IngestMetrics
+from tangible_notifications.adapters.metrics import NotificationsMetrics
 from tangible_runtime.metrics import new_metrics
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "grafana" / "tangible-dashboard.json"
@@ -18,6 +19,7 @@ def _exported() -> set[str]:
     names: set[str] = set()
     runtime = new_metrics()
     IngestMetrics(runtime)  # registers usage-ingest's own series in the same registry
+    NotificationsMetrics(runtime)  # and notifications' (webhook endpoints disabled)
     for family in runtime.registry.collect():
         names.add(family.name)
         if family.type == "counter":  # exposed as <name>_total (no samples before first use)

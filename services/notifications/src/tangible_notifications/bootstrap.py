@@ -10,6 +10,7 @@ import httpx
 from fastapi import APIRouter, FastAPI
 
 from tangible_notifications.adapters.impact import ImpactClient
+from tangible_notifications.adapters.metrics import NotificationsMetrics
 from tangible_notifications.adapters.report_sources import ReportSources
 from tangible_notifications.adapters.secrets import SecretBox
 from tangible_notifications.adapters.smtp import EmailSender, SmtpConfig
@@ -36,7 +37,9 @@ DESCRIPTION = (
 )
 
 
-def _senders(settings: Settings, client: httpx.AsyncClient, box: SecretBox) -> Dispatch:
+def _senders(
+    settings: Settings, client: httpx.AsyncClient, box: SecretBox, metrics: NotificationsMetrics
+) -> Dispatch:
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     smtp = SmtpConfig(
         settings.smtp_host,
@@ -58,6 +61,7 @@ def _senders(settings: Settings, client: httpx.AsyncClient, box: SecretBox) -> D
         ),
         disable_after=timedelta(days=settings.disable_after_failing_days),
         lease=timedelta(seconds=settings.delivery_lease_seconds),
+        metrics=metrics,
     )
 
 
@@ -113,7 +117,7 @@ def _delivery_workers(clients: list[httpx.AsyncClient]) -> RoleWorkers[Container
             attempts=settings.http_attempts,
         )
         container.report_sources = container.report_sources or _report_sources(settings)
-        senders = _senders(settings, webhook_client, container.box)
+        senders = _senders(settings, webhook_client, container.box, NotificationsMetrics(rt.metrics))
         return [delivery_worker(container, senders, impact.facts)]
 
     return workers

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from standardwebhooks.webhooks import Webhook
 
 from tangible_devstack.pytest_plugin import IssueToken
@@ -155,6 +156,19 @@ async def test_a_redelivered_source_event_makes_no_second_notification(
     assert len(set(ids)) == 2
 
 
+DISABLED_TOTAL = "notifications_endpoints_disabled_total"
+
+
+async def disabled_count(api: httpx.AsyncClient, reason: str) -> float:
+    """`notifications_endpoints_disabled_total{reason=…}` as /metrics exposes it."""
+    body = (await api.get("/metrics")).text
+    for family in text_string_to_metric_families(body):
+        for sample in family.samples:
+            if sample.name == DISABLED_TOTAL and sample.labels == {"reason": reason}:
+                return float(sample.value)
+    raise AssertionError("notifications_endpoints_disabled_total is not exported")
+
+
 async def test_410_disables_the_endpoint_and_manual_resend_sends_again(
     crossed: Any, start: Any, receiver: Any, publish: Any, issue_token: IssueToken, tenant_id: str
 ) -> None:
@@ -162,6 +176,7 @@ async def test_410_disables_the_endpoint_and_manual_resend_sends_again(
     admin = {"Authorization": f"Bearer {issue_token(tenant_id, 'admin')}"}
     hook, url = await receiver(statuses=[410, 200])
     channel = await webhook_setup(api, admin, url)
+    assert await disabled_count(api, "gone") == 0
     await publish(crossed(tenant_id))
 
     async def disabled() -> dict[str, Any]:
@@ -170,6 +185,14 @@ async def test_410_disables_the_endpoint_and_manual_resend_sends_again(
         return dict(response.json())
 
     assert "410" in (await eventually(disabled, timeout=20))["disabled_reason"]
+    # the operator's alert (TangibleWebhookEndpointDisabled) reads this counter, which moves
+    # once the disabling has committed (a moment after the channel reads as disabled)
+
+    async def counted() -> None:
+        assert await disabled_count(api, "gone") == 1
+
+    await eventually(counted)
+    assert await disabled_count(api, "failing") == 0
     [failed] = await eventually(lambda: _failed(api, admin))
     refused = await api.post(f"/v1/deliveries/{failed['id']}/resend", headers=admin)
     assert refused.status_code == 409

@@ -29,10 +29,26 @@ async def webhook_notified(store: Store, clock: ManualClock, *event_ids: str) ->
     return endpoint_id
 
 
+class Counted:
+    """The DeliveryMetrics port, recording what the worker reports."""
+
+    def __init__(self) -> None:
+        self.disabled: list[str] = []
+
+    def endpoint_disabled(self, reason: str) -> None:
+        self.disabled.append(reason)
+
+
 async def deliver(
-    store: Store, clock: ManualClock, webhook: FakeSender, disable_after: timedelta = timedelta(days=5)
+    store: Store,
+    clock: ManualClock,
+    webhook: FakeSender,
+    disable_after: timedelta = timedelta(days=5),
+    metrics: Counted | None = None,
 ) -> int:
-    dispatch = Dispatch({"webhook": webhook}, POLICY, disable_after, lease=timedelta(minutes=2))
+    dispatch = Dispatch(
+        {"webhook": webhook}, POLICY, disable_after, lease=timedelta(minutes=2), metrics=metrics or Counted()
+    )
     return await handlers.deliver_due(
         new_uow=lambda: FakeUnitOfWork(store), dispatch=dispatch, clock=clock, limit=10
     )
@@ -112,13 +128,15 @@ async def test_an_endpoint_failing_for_longer_than_allowed_is_disabled_and_its_d
     store: Store, clock: ManualClock
 ) -> None:
     endpoint_id = await webhook_notified(store, clock, "e1")
-    sender, day = FakeSender(Outcome.FAILED), timedelta(days=1)
-    assert await deliver(store, clock, sender, disable_after=day) == 1
+    sender, day, metrics = FakeSender(Outcome.FAILED), timedelta(days=1), Counted()
+    assert await deliver(store, clock, sender, disable_after=day, metrics=metrics) == 1
     assert store.channels[endpoint_id].enabled  # failing, but not for long yet
+    assert metrics.disabled == []
 
     clock.advance(day)
     await notify(store, clock, crossed("e2"))
-    assert await deliver(store, clock, sender, disable_after=day) == 2
+    assert await deliver(store, clock, sender, disable_after=day, metrics=metrics) == 2
+    assert metrics.disabled == ["failing"]  # once, though two of its deliveries failed
 
     endpoint = store.channels[endpoint_id]
     assert not endpoint.enabled and endpoint.disabled_reason == "failing for 1 days"
@@ -135,7 +153,9 @@ async def test_a_receiver_answering_410_disables_its_endpoint_at_once(
     store: Store, clock: ManualClock
 ) -> None:
     endpoint_id = await webhook_notified(store, clock)
-    assert await deliver(store, clock, FakeSender(Outcome.GONE, status_code=410)) == 1
+    metrics = Counted()
+    assert await deliver(store, clock, FakeSender(Outcome.GONE, status_code=410), metrics=metrics) == 1
+    assert metrics.disabled == ["gone"]
     endpoint = store.channels[endpoint_id]
     assert not endpoint.enabled and endpoint.disabled_reason == "gone: the receiver answered 410"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Literal
 
 from tangible_notifications.domain.defaults import ENDPOINT_DISABLED
 from tangible_notifications.domain.model import Channel, Endpoint, NotificationRule, Priority, SourceEvent
@@ -14,6 +15,9 @@ from tangible_notifications.domain.retry import Outcome
 from tangible_notifications.service_layer import translate
 from tangible_notifications.service_layer.notifications import load_config, persist
 from tangible_notifications.service_layer.ports import UnitOfWork
+
+# why an endpoint was disabled automatically, a bounded metric label: 410, or failing too long
+DisableReason = Literal["gone", "failing"]
 
 NOTICE_RULE = NotificationRule(
     id="system:endpoint-disabled",
@@ -64,9 +68,11 @@ class EndpointHealth:
 
 async def watch_endpoints(
     uow: UnitOfWork, attempts: Sequence[EndpointHealth], disable_after: timedelta, now: datetime
-) -> None:
+) -> list[DisableReason]:
     """A success clears the failing streak; 410 disables a watched endpoint at once, and
-    so does failing without a success for `disable_after`."""
+    so does failing without a success for `disable_after`. Returns why each endpoint it
+    disabled was disabled (for the metric, counted once the transaction commits)."""
+    disabled: list[DisableReason] = []
     healthy = {a.endpoint.id for a in attempts if a.outcome is Outcome.SUCCEEDED}
     for channel_id in healthy:
         await uow.channels.update_by_id(channel_id, failing_since=None)
@@ -78,9 +84,12 @@ async def watch_endpoints(
         if a.outcome is Outcome.GONE:
             handled.add(endpoint.id)
             await disable_endpoint(uow, endpoint, "gone: the receiver answered 410", now)
+            disabled.append("gone")
         elif a.outcome is Outcome.FAILED:
             handled.add(endpoint.id)
             since = await uow.channels.mark_failing(endpoint.id, now)
             if now - since >= disable_after:
                 days = disable_after.total_seconds() / 86400
                 await disable_endpoint(uow, endpoint, f"failing for {days:g} days", now)
+                disabled.append("failing")
+    return disabled

@@ -67,6 +67,21 @@ class Sender(Protocol):
     async def send(self, job: Job, now: datetime) -> AttemptResult: ...
 
 
+class DeliveryMetrics(Protocol):
+    """What the delivery worker reports to the operator (Prometheus in production)."""
+
+    def endpoint_disabled(self, reason: str) -> None:
+        """An endpoint was disabled automatically (`gone` or `failing`), after commit."""
+        ...
+
+
+class NoMetrics:
+    """For callers that count nothing (unit tests, tools)."""
+
+    def endpoint_disabled(self, reason: str) -> None:
+        return None
+
+
 class WebhookSecrets(Protocol):
     def generate(self) -> str: ...
     def encrypt(self, plaintext: str) -> str: ...

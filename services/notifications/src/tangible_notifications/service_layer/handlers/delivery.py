@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from opentelemetry.trace import SpanKind
@@ -23,7 +23,7 @@ from tangible_notifications.domain.records import AttemptRecord, FinishedAttempt
 from tangible_notifications.domain.retry import AttemptResult, Outcome, RetryPolicy
 from tangible_notifications.service_layer import translate
 from tangible_notifications.service_layer.endpoints import EndpointHealth, watch_endpoints
-from tangible_notifications.service_layer.ports import Job, Sender, UnitOfWork
+from tangible_notifications.service_layer.ports import DeliveryMetrics, Job, NoMetrics, Sender, UnitOfWork
 from tangible_runtime.domain import Clock
 from tangible_runtime.errors import is_transient
 from tangible_runtime.telemetry import context_from_headers, current_trace_headers, tracer
@@ -38,6 +38,7 @@ class Dispatch:
     policy: RetryPolicy
     disable_after: timedelta
     lease: timedelta
+    metrics: DeliveryMetrics = field(default_factory=NoMetrics)
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ def _finished(sent: Sent, dispatch: Dispatch, now: datetime) -> FinishedAttempt:
     )
 
 
-async def _record(uow: UnitOfWork, dispatch: Dispatch, sent: list[Sent], now: datetime) -> None:
+async def _record(uow: UnitOfWork, dispatch: Dispatch, sent: list[Sent], now: datetime) -> list[str]:
+    """Records the outcomes; returns why each endpoint it disabled was disabled."""
     async with uow:
         finished = [_finished(s, dispatch, now) for s in sent]
         recorded = await uow.deliveries.finish(finished)
@@ -147,8 +149,9 @@ async def _record(uow: UnitOfWork, dispatch: Dispatch, sent: list[Sent], now: da
             for s, _ in kept
             if s.job.endpoint is not None
         ]
-        await watch_endpoints(uow, health, dispatch.disable_after, now)
+        disabled = await watch_endpoints(uow, health, dispatch.disable_after, now)
         await uow.commit()
+    return list(disabled)
 
 
 def _watches(dispatch: Dispatch, job: Job) -> bool:
@@ -175,5 +178,8 @@ async def deliver_due(
         reraise=True,
     ):
         with attempt:
-            await _record(new_uow(), dispatch, sent, clock.now())
+            disabled = await _record(new_uow(), dispatch, sent, clock.now())
+    # counted after the commit, so a retried record does not count an endpoint twice
+    for reason in disabled:
+        dispatch.metrics.endpoint_disabled(reason)
     return len(jobs)

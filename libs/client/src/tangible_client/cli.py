@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
         "--token", default=os.environ.get("TANGIBLE_TOKEN"), help="ingest token (or TANGIBLE_TOKEN)"
     )
     imp.add_argument("--max-batch", type=int, default=1000, help="events per request at most")
-    imp.add_argument("--max-concurrency", type=int, default=8, help="requests in flight at most")
+    imp.add_argument("--max-concurrency", type=int, default=16, help="requests in flight at most")
     imp.add_argument("--max-rate", type=float, default=None, help="events per second at most")
     imp.add_argument("--no-progress", action="store_true", help="no progress bar (also when not a terminal)")
     return parser

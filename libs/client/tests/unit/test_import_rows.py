@@ -51,6 +51,12 @@ def test_ndjson_resumes_from_an_offset_with_its_line_numbers() -> None:
     assert [r.line for r in resumed] == [3]
 
 
+def test_ndjson_tells_bytes_that_are_not_utf8_from_text_that_is_not_json() -> None:
+    data = io.BytesIO(b'{"type":"t\xff"}\n{"type": nope}\n')
+    rows = list(read_ndjson(data, 0, 1, SOURCE))  # type: ignore[arg-type]
+    assert [r.error.code if r.error else None for r in rows] == ["invalid-utf8", "malformed-json"]
+
+
 def test_csv_reads_its_header_and_resumes_after_a_row() -> None:
     data = io.BytesIO(b"type,account_id,time\nt,a,2026-03-01T10:00:00Z\nt,b\n")
     rows = list(read_csv(data, 0, 1, SOURCE))  # type: ignore[arg-type]

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 FLAT_COLUMNS = ("id", "source", "type", "account_id", "time", "quantity", "user_id", "properties")
 
@@ -98,6 +99,14 @@ def to_event(record: Any, line: int, default_source: str) -> dict[str, Any]:
     }
 
 
+def _undecodable(raw: bytes, error: orjson.JSONDecodeError) -> RowError:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as bad:  # orjson reports both alike; the row's author needs which
+        return RowError("invalid-utf8", str(bad))
+    return RowError("malformed-json", f"not JSON: {error.msg}")
+
+
 def read_ndjson(stream: io.BufferedReader, start: int, first_line: int, source: str) -> Iterator[Row]:
     """Rows from byte `start` on (line numbers from `first_line`); blank lines are skipped."""
     stream.seek(start)
@@ -105,15 +114,12 @@ def read_ndjson(stream: io.BufferedReader, start: int, first_line: int, source: 
     for raw in stream:
         offset += len(raw)
         if raw.strip():
-            try:
-                yield Row(line, offset, to_event(json.loads(raw), line, source))
-            except json.JSONDecodeError as error:
-                yield Row(line, offset, None, RowError("malformed-json", f"not JSON: {error.msg}"))
-            except (RowError, UnicodeDecodeError) as error:
-                code = error.code if isinstance(error, RowError) else "invalid-utf8"
-                yield Row(
-                    line, offset, None, error if isinstance(error, RowError) else RowError(code, str(error))
-                )
+            try:  # orjson: a third of the stdlib's cost per row, on a million rows
+                yield Row(line, offset, to_event(orjson.loads(raw), line, source))
+            except orjson.JSONDecodeError as error:
+                yield Row(line, offset, None, _undecodable(raw, error))
+            except RowError as error:
+                yield Row(line, offset, None, error)
         line += 1
 
 

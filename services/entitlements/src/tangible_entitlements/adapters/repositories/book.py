@@ -72,8 +72,24 @@ LEFT JOIN LATERAL (
         ORDER BY m.payload ->> 'suggestion_kind', m.payload ->> 'suggestion_key', m.created_at DESC
     ) o
 ) up ON true
-WHERE l.tenant_id = :tenant
+WHERE l.tenant_id = :tenant AND (CAST(:ids AS text[]) IS NULL OR l.id = ANY(CAST(:ids AS text[])))
 """
+
+_LICENSES = text(
+    """
+    SELECT l.id, l.account_id, l.status, l.term_end, l.seats,
+           (SELECT count(*) FROM seat_assignments s
+            WHERE s.tenant_id = l.tenant_id AND s.license_id = l.id)::int AS seats_assigned
+    FROM licenses l WHERE l.tenant_id = :tenant
+    """
+).columns(
+    column("id", Text),
+    column("account_id", Text),
+    column("status", Text),
+    column("term_end", Date),
+    column("seats", Integer),
+    column("seats_assigned", Integer),
+)
 
 _COLUMNS = (
     column("id", Text),
@@ -161,6 +177,17 @@ def _row(row: Any, sort: BookSort) -> BookRow:
     )
 
 
+def _plain(filters: BookFilter, sort: BookSort) -> bool:
+    """Neither the order nor a filter needs the evidence."""
+    signals = (filters.at_risk, filters.upgrade_candidate, filters.limit_used_above)
+    return sort in ("term_end", "account_id") and all(f is None for f in signals)
+
+
+def _book(tenant_id: str, now: datetime, ids: list[str] | None) -> Any:
+    """The book's rows; with `ids`, only those licenses' (the evidence computed for them)."""
+    return text(_BOOK).bindparams(tenant=tenant_id, now=now, ids=ids).columns(*_COLUMNS).subquery("book")
+
+
 class BookRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -175,7 +202,17 @@ class BookRepository:
         after: tuple[Any, ...] | None,
         limit: int,
     ) -> list[BookRow]:
-        book = text(_BOOK).bindparams(tenant=tenant_id, now=now).columns(*_COLUMNS).subquery("book")
+        ids = None
+        if _plain(filters, sort):  # cut the page on the licenses first: evidence for it only
+            plain = _LICENSES.bindparams(tenant=tenant_id).subquery("plain")
+            query = select(plain.c.id).where(*_filters(plain, filters))
+            if after is not None:
+                query = query.where(_after(plain, sort, after))
+            order = plain.c[_ORDER[sort][0]]
+            ids = list(
+                (await self._session.execute(query.order_by(order, plain.c.id).limit(limit))).scalars()
+            )
+        book = _book(tenant_id, now, ids)
         conditions = _filters(book, filters)
         if after is not None:
             conditions.append(_after(book, sort, after))

@@ -29,6 +29,9 @@ from tangible_entitlements.domain.model import (
 from tangible_entitlements.domain.policy import LifecyclePolicy
 from tangible_entitlements.domain.signals import MarkKey
 from tangible_entitlements.service_layer.reads import (
+    BookFilter,
+    BookRow,
+    BookSort,
     FullSeats,
     GrantRecord,
     HistoryFilter,
@@ -206,6 +209,21 @@ class Reports(Protocol):
     ) -> tuple[float | None, list[float]]: ...
 
 
+class Book(Protocol):
+    async def page(
+        self,
+        tenant_id: str,
+        filters: BookFilter,
+        sort: BookSort,
+        *,
+        now: datetime,
+        after: tuple[Any, ...] | None,
+        limit: int,
+    ) -> list[BookRow]:
+        """Up to `limit` licenses after `after` (a row's `key`); ValueError for a key that
+        is not one of this order's."""
+
+
 class Credentials(Protocol):
     async def add(self, credential: Credential) -> None: ...
     async def page(self, tenant_id: str, limit: int, offset: int) -> tuple[list[Credential], int]: ...
@@ -258,6 +276,8 @@ class UnitOfWork(Protocol):
     def reports(self) -> Reports: ...
     @property
     def credentials(self) -> Credentials: ...
+    @property
+    def book(self) -> Book: ...
     @property
     def outbox(self) -> Outbox: ...
 

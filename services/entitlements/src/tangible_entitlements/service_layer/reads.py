@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from tangible_entitlements.domain.audit import HistoryEntry
 
@@ -96,3 +96,40 @@ class LicenseRef:
     tenant_id: str
     account_id: str
     license_id: str
+
+
+BookSort = Literal["term_end", "account_id", "limit_used", "risk", "upgrade"]
+
+
+@dataclass(frozen=True)
+class BookFilter:
+    """The tenant's book: which licenses (every filter given must hold)."""
+
+    renewing_from: date | None = None
+    renewing_to: date | None = None  # inclusive
+    status: str | None = None
+    idle_seats_above: float | None = None  # percent of the license's seats unassigned
+    at_risk: bool | None = None  # a renewal risk detected for the license's current term
+    upgrade_candidate: bool | None = None  # an open upgrade suggestion
+    limit_used_above: float | None = None  # a current period's usage above N % of its limit
+
+
+@dataclass(frozen=True)
+class BookRow:
+    """A license in the book with its evidence: the usage of its limited features in their
+    current periods, the renewal risk detected for its term (the `renewal_risk_detected`
+    payload) and its open upgrade suggestions (the `upgrade_suggested` payloads), as emitted."""
+
+    license_id: str
+    account_id: str
+    plan_key: str
+    status: str
+    term_start: date
+    term_end: date
+    seats: int
+    seats_assigned: int
+    limit_used_percent: float | None  # the highest share of a limit used now
+    limits: list[dict[str, Any]]
+    risk: dict[str, Any] | None
+    upgrade_suggestions: list[dict[str, Any]]
+    key: tuple[Any, ...]  # where it stands in the order asked for: the cursor after it

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tangible_entitlements.adapters.repositories.book import BookRepository
 from tangible_entitlements.adapters.repositories.catalog import CatalogRepository
 from tangible_entitlements.adapters.repositories.counters import CounterRepository
 from tangible_entitlements.adapters.repositories.credentials import CredentialRepository
@@ -35,6 +36,7 @@ class UnitOfWork(SqlUnitOfWork):
     signals: SignalRepository
     reports: ReportRepository
     credentials: CredentialRepository
+    book: BookRepository
 
     def bind(self, session: AsyncSession) -> None:
         self.catalog = CatalogRepository(session)
@@ -50,3 +52,4 @@ class UnitOfWork(SqlUnitOfWork):
         self.signals = SignalRepository(session)
         self.reports = ReportRepository(session)
         self.credentials = CredentialRepository(session)
+        self.book = BookRepository(session)

@@ -1,5 +1,6 @@
 """The tenant's book (admin): its licenses renewing between dates, by status, with idle
-seats above a share; cursor pages, and the same as CSV."""
+seats, at risk, upgrade candidates, over or near a limit, each with its evidence; cursor
+pages, and the same as CSV. The queries are the service layer's (`service_layer.book`)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BeforeValidator
 
-from tangible_entitlements.adapters import book
 from tangible_entitlements.entrypoints.dependencies import ContainerDep
+from tangible_entitlements.entrypoints.schemas.book import CSV_COLUMNS, BookEntry, csv_values
+from tangible_entitlements.service_layer import book
+from tangible_entitlements.service_layer.reads import BookFilter, BookSort
 from tangible_runtime.app import AdminPrincipal
 from tangible_runtime.content_disposition import content_disposition
-from tangible_runtime.paging import CursorPage, CursorPagingDep, InvalidCursor
+from tangible_runtime.paging import CursorPage, CursorPagingDep, InvalidCursor, encode_cursor
 
 router = APIRouter(tags=["book"])
 EXPORT_BATCH = 1000
@@ -36,18 +39,6 @@ def _date_text(value: Any) -> Any:
 DateText = Annotated[date, BeforeValidator(_date_text)]
 
 
-class BookEntry(BaseModel):
-    license_id: str
-    account_id: str
-    plan_key: str
-    status: str
-    term_start: date
-    term_end: date  # the renewal date
-    seats: int
-    seats_assigned: int
-    idle_seats_percent: float | None  # null for a license without seats
-
-
 async def _filters(
     renewing_from: DateText | None = Query(default=None, description="Term ends on or after (a date)."),
     renewing_to: DateText | None = Query(default=None, description="Term ends on or before (a date)."),
@@ -55,40 +46,41 @@ async def _filters(
     idle_seats_above: float | None = Query(
         default=None, ge=0, le=100, description="Only licenses with more than this % of seats unassigned."
     ),
-) -> book.BookFilter:
-    return book.BookFilter(renewing_from, renewing_to, status, idle_seats_above)
-
-
-FilterDep = Annotated[book.BookFilter, Depends(_filters)]
-SortQuery = Annotated[book.Sort, Query(description="Order: renewal date or account id.")]
-
-
-def _entry(row: Any) -> BookEntry:
-    idle = round(100.0 * (row.seats - row.seats_assigned) / row.seats, 1) if row.seats > 0 else None
-    return BookEntry(
-        license_id=row.id,
-        account_id=row.account_id,
-        plan_key=row.plan_key,
-        status=row.status,
-        term_start=row.term_start,
-        term_end=row.term_end,
-        seats=row.seats,
-        seats_assigned=row.seats_assigned,
-        idle_seats_percent=idle,
+    at_risk: bool | None = Query(
+        default=None,
+        description="true: only licenses with a renewal risk detected for their term; false: none.",
+    ),
+    upgrade_candidate: bool | None = Query(
+        default=None, description="true: only licenses with an open upgrade suggestion; false: without."
+    ),
+    limit_used_above: float | None = Query(
+        default=None,
+        ge=0,
+        le=10_000,
+        description="Only licenses using more than this % of a limit in a current period (100: over one).",
+    ),
+) -> BookFilter:
+    return BookFilter(
+        renewing_from, renewing_to, status, idle_seats_above, at_risk, upgrade_candidate, limit_used_above
     )
 
 
-def _key(sort: book.Sort) -> Any:
-    def key(entry: BookEntry) -> tuple[Any, ...]:
-        return (entry.term_end if sort == "term_end" else entry.account_id, entry.license_id)
-
-    return key
+FilterDep = Annotated[BookFilter, Depends(_filters)]
+SortQuery = Annotated[
+    BookSort,
+    Query(
+        description=(
+            "Order: renewal date or account id (ascending); limit_used (fullest first), risk "
+            "(largest decline first), upgrade (newest open suggestion first); those without last."
+        )
+    ),
+]
 
 
 @router.get(
     "/book",
     response_model=CursorPage[BookEntry],
-    summary="The tenant's licenses: renewing between dates, by status, with idle seats",
+    summary="The tenant's licenses with their evidence: renewals, idle seats, risk, upgrades, limits",
     responses={422: {"description": "A filter or the cursor is not valid"}},
 )
 async def read_book(
@@ -98,22 +90,30 @@ async def read_book(
     filters: FilterDep,
     sort: SortQuery = "term_end",
 ) -> CursorPage[BookEntry]:
-    query = book.book_query(principal.tenant_id, filters, sort)
-    if paging.after is not None:
-        if len(paging.after) != 2:
-            raise InvalidCursor("the cursor is not one this service returned")
-        try:
-            query = book.after(query, sort, paging.after)
-        except ValueError as error:
-            raise InvalidCursor("the cursor is not one this service returned") from error
-    async with container.session_factory() as session:
-        rows = await book.read(session, query, paging.limit + 1)
-    return CursorPage[BookEntry].of([_entry(r) for r in rows], paging, _key(sort))
+    try:
+        rows = await book.book_page(
+            container.new_uow(),
+            tenant_id=principal.tenant_id,
+            filters=filters,
+            sort=sort,
+            now=container.clock.now(),
+            after=paging.after,
+            limit=paging.limit + 1,
+        )
+    except ValueError as error:
+        raise InvalidCursor("the cursor is not one this service returned") from error
+    items = rows[: paging.limit]
+    more = len(rows) > paging.limit
+    return CursorPage[BookEntry](
+        items=[BookEntry.of(r) for r in items],
+        limit=paging.limit,
+        next_cursor=encode_cursor(items[-1].key) if more else None,
+    )
 
 
 @router.get(
     "/book/export",
-    summary="The same book as CSV",
+    summary="The same book as CSV (evidence as JSON cells)",
     response_class=StreamingResponse,
     responses={
         200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
@@ -123,20 +123,19 @@ async def read_book(
 async def export_book(
     principal: AdminPrincipal, container: ContainerDep, filters: FilterDep, sort: SortQuery = "term_end"
 ) -> StreamingResponse:
+    batches = book.whole_book(
+        container.new_uow,
+        tenant_id=principal.tenant_id,
+        filters=filters,
+        sort=sort,
+        now=container.clock.now(),
+        batch=EXPORT_BATCH,
+    )
+
     async def chunks() -> AsyncIterator[str]:
-        yield _line([*BookEntry.model_fields])
-        last: tuple[Any, ...] | None = None
-        while True:
-            query = book.book_query(principal.tenant_id, filters, sort)
-            if last is not None:
-                query = book.after(query, sort, last)
-            async with container.session_factory() as session:
-                rows = await book.read(session, query, EXPORT_BATCH)
-            for row in rows:
-                yield _line(["" if v is None else v for v in _entry(row).model_dump().values()])
-            if len(rows) < EXPORT_BATCH:
-                return
-            last = _key(sort)(_entry(rows[-1]))
+        yield _line(CSV_COLUMNS)
+        async for rows in batches:
+            yield "".join(_line(csv_values(BookEntry.of(row))) for row in rows)
 
     return StreamingResponse(
         chunks(), media_type="text/csv", headers={"Content-Disposition": content_disposition("book.csv")}

@@ -4,7 +4,8 @@ one scenario through the handlers on each, the same results, reads and committed
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,16 @@ from tangible_notifications.adapters.tables import outbox
 from tangible_notifications.domain import commands
 from tangible_notifications.domain.errors import InboxItemNotFound
 from tangible_notifications.domain.model import Channel, Preference, SourceEvent
+from tangible_notifications.domain.periods import Period, PeriodKind
+from tangible_notifications.domain.report_template import ReportTemplate
 from tangible_notifications.domain.retry import Outcome, RetryPolicy
 from tangible_notifications.service_layer import handlers, views
+from tangible_notifications.service_layer.handlers import reports as report_handlers
 from tangible_notifications.service_layer.handlers.delivery import Dispatch
 from tangible_notifications.service_layer.ports import UnitOfWork
 from tangible_notifications.service_layer.unit_of_work import UnitOfWork as SqlUnitOfWork
 from tangible_runtime.db import create_engine, create_session_factory
-from tangible_runtime.domain import ManualClock
+from tangible_runtime.domain import ManualClock, NotFound
 
 pytestmark = pytest.mark.integration
 
@@ -108,11 +112,57 @@ async def scenario(uow: NewUow) -> list[Any]:
             seen.append(repr(error))
     seen.append(await views.unread_count(uow(), tenant_id=TENANT, account_id="acct-1", user_id=None))
     seen.append(await inbox("acct-1", unread_only=True))
+    seen += await reports(uow, clock)
     log = views.delivery_log(
         uow(), tenant_id=TENANT, status=None, account_id=None, channel=None, limit=20, offset=0
     )
     # ties on created_at go by id, drawn at random in each run: the log in an order of its own
     seen.append(sorted(await log, key=lambda d: (d.account_id, d.channel, d.target, d.created_at)))
+    return seen
+
+
+async def reports(uow: NewUow, clock: ManualClock) -> list[Any]:
+    """A report template written, read back and removed; share links made and revoked (one
+    of another account's refused); what they return and what is then read."""
+    seen: list[Any] = []
+    template = ReportTemplate(
+        primary_color="#000000", sections=("value", "usage"), wording={"de": {"intro": "Hallo"}}
+    )
+    await report_handlers.put_report_template(uow(), TENANT, template, clock.now())
+    async with uow() as reading:
+        seen.append(await reading.report_templates.get(TENANT))
+    await report_handlers.delete_report_template(uow(), TENANT)
+    try:
+        await report_handlers.delete_report_template(uow(), TENANT)
+    except NotFound as error:
+        seen.append(repr(error))
+    period = Period(PeriodKind.QUARTER, date(2026, 7, 1), date(2026, 9, 30))  # fixed date: a past quarter
+    links = []
+    for account in ("acct-1", "acct-1", "acct-2"):
+        made = report_handlers.create_share_link(
+            uow(),
+            tenant_id=TENANT,
+            account_id=account,
+            period=period,
+            locale="de",
+            ttl=timedelta(days=30),
+            now=clock.now(),
+        )
+        links.append(await made)
+        clock.advance(timedelta(minutes=1))
+    for account, link in (("acct-1", links[0]), ("acct-1", links[2]), ("acct-1", links[0])):
+        try:
+            revoke = report_handlers.revoke_share_link(
+                uow(), tenant_id=TENANT, account_id=account, link_id=link.id, now=clock.now()
+            )
+            seen.append(replace(await revoke, id=f"link {links.index(link)}"))
+        except NotFound:
+            seen.append(f"link {links.index(link)} not found")  # another account's
+        clock.advance(timedelta(minutes=1))
+    async with uow() as reading:
+        for account in ("acct-1", "acct-2"):
+            mine = await reading.share_links.of_account(TENANT, account, limit=10, offset=0)
+            seen.append([replace(k, id=f"link {[m.id for m in links].index(k.id)}") for k in mine])
     return seen
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from tangible_notifications.domain.model import (
     Endpoint,
@@ -20,6 +21,7 @@ from tangible_notifications.domain.records import (
     StoredNotification,
     StoredSecret,
 )
+from tangible_notifications.domain.sharing import ShareLink
 from tangible_notifications.service_layer.ports import AccountTerm
 from tangible_schemas import EventData
 
@@ -44,6 +46,8 @@ class Store:
     consumed: set[tuple[str, str]] = field(default_factory=set)
     schedule_runs: set[tuple[str, str, str]] = field(default_factory=set)
     published: list[EventData] = field(default_factory=list)
+    report_templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # tenant → jsonb body
+    share_links: dict[str, ShareLink] = field(default_factory=dict)
 
 
 class Repository:

@@ -22,6 +22,7 @@ from services.notifications.tests.unit.fake_configuration import (
     FakeTenantSettings,
 )
 from services.notifications.tests.unit.fake_messages import FakeDeliveries, FakeInbox, FakeNotifications
+from services.notifications.tests.unit.fake_reports import FakeReportTemplates, FakeShareLinks
 from services.notifications.tests.unit.fake_store import Repository, Store
 from tangible_notifications.domain.errors import TargetRefused
 from tangible_notifications.domain.retry import AttemptResult, Outcome
@@ -66,6 +67,8 @@ class FakeUnitOfWork:
         self.deliveries = FakeDeliveries(store)
         self.inbox_items = FakeInbox(store)
         self.schedules = FakeSchedules(store)
+        self.report_templates = FakeReportTemplates(store)
+        self.share_links = FakeShareLinks(store)
         self.outbox = FakeOutbox()
         self._before: Store | None = None
 

@@ -54,5 +54,6 @@ mapfile -t files < <(test_files "${named[@]}"; find -L "$aliases" -name "*.py" |
 MYPYPATH="$aliases" "${mypy[@]}" "${files[@]}" | sed "${readable[@]}" -e ''
 for service in "${unnamed[@]}"; do
     mapfile -t files < <(test_files "$service/tests")
-    [ ${#files[@]} -eq 0 ] || MYPYPATH="$service" "${mypy[@]}" "${files[@]}"
+    # the aliases too: its integration tests may import its unit folder by its package name
+    [ ${#files[@]} -eq 0 ] || MYPYPATH="$service:$aliases" "${mypy[@]}" "${files[@]}"
 done

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from tangible_notifications.domain.model import (
     Endpoint,
@@ -20,7 +21,6 @@ from tangible_notifications.domain.records import (
     StoredNotification,
     StoredSecret,
 )
-from tangible_notifications.domain.report_template import ReportTemplate
 from tangible_notifications.domain.sharing import ShareLink
 from tangible_notifications.service_layer.ports import AccountTerm
 from tangible_schemas import EventData
@@ -46,7 +46,7 @@ class Store:
     consumed: set[tuple[str, str]] = field(default_factory=set)
     schedule_runs: set[tuple[str, str, str]] = field(default_factory=set)
     published: list[EventData] = field(default_factory=list)
-    report_templates: dict[str, ReportTemplate] = field(default_factory=dict)
+    report_templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # tenant → jsonb body
     share_links: dict[str, ShareLink] = field(default_factory=dict)
 
 

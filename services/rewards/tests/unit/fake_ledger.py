@@ -196,6 +196,16 @@ class FakeLedgerReads:
 
 
 def as_json(value: dict[str, Any]) -> dict[str, Any]:
-    """What a jsonb column gives back (datetimes and decimals as strings)."""
-    loaded: dict[str, Any] = json.loads(json.dumps(value, default=str))
+    """What a jsonb column gives back: datetimes and decimals as strings, and each object's
+    keys in jsonb's order (shorter keys first, then bytewise), not the order written."""
+    loaded: dict[str, Any] = _jsonb_order(json.loads(json.dumps(value, default=str)))
     return loaded
+
+
+def _jsonb_order(value: Any) -> Any:
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
+        return {k: _jsonb_order(value[k]) for k in keys}
+    if isinstance(value, list):
+        return [_jsonb_order(v) for v in value]
+    return value

@@ -21,6 +21,7 @@ from tangible_runtime.dead_letters import (
     read_dead_letters,
     replay_dead_letters,
 )
+from tangible_runtime.paging import MAX_OFFSET
 from tangible_runtime.problems import ProblemError
 from tangible_runtime.service import ServiceRuntime
 
@@ -116,7 +117,7 @@ def dead_letters_router(consumers: Sequence[str]) -> APIRouter:
         reason: Annotated[str | None, Query(max_length=200)] = None,
         since: Annotated[AwareDatetime | None, Query()] = None,
         until: Annotated[AwareDatetime | None, Query()] = None,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=_MAX_LIMIT)] = 100,
     ) -> DeadLetterPage:
         """The tenant's dead letters of one consumer, oldest first."""

@@ -15,6 +15,7 @@ from tangible_entitlements.adapters.repositories.lifecycle import (
     RenewalRepository,
     SignalRepository,
 )
+from tangible_entitlements.adapters.repositories.parked import ParkedUsageRepository
 from tangible_entitlements.adapters.repositories.reports import ReportRepository
 from tangible_entitlements.adapters.repositories.thresholds import ThresholdRepository
 from tangible_entitlements.adapters.repositories.trials import TrialRepository
@@ -35,6 +36,7 @@ class UnitOfWork(SqlUnitOfWork):
     signals: SignalRepository
     reports: ReportRepository
     credentials: CredentialRepository
+    parked: ParkedUsageRepository
 
     def bind(self, session: AsyncSession) -> None:
         self.catalog = CatalogRepository(session)
@@ -50,3 +52,4 @@ class UnitOfWork(SqlUnitOfWork):
         self.signals = SignalRepository(session)
         self.reports = ReportRepository(session)
         self.credentials = CredentialRepository(session)
+        self.parked = ParkedUsageRepository(session)

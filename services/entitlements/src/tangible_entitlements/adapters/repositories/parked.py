@@ -65,7 +65,7 @@ class ParkedUsageRepository:
             .where(c.tenant_id.in_(sorted(set(tenant_ids))))
             .group_by(c.tenant_id)
         )
-        return {tenant: int(count) for tenant, count in rows.tuples()}
+        return {tenant: int(count) for tenant, count in rows}
 
     async def park(self, parked: Sequence[ParkedUsage]) -> None:
         if not parked:

@@ -53,7 +53,7 @@ def _service_env(stack: ChaosStack, receiver: WebhookReceiver) -> dict[str, dict
 
 
 async def _send_unknown(stack: ChaosStack, count: int) -> dict[str, tuple[str, float]]:
-    """Usage for accounts without a license: entitlements must dead-letter each one."""
+    """Usage for accounts without a license: entitlements must park each one (not dead-letter)."""
     events: list[dict[str, Any]] = [
         {
             "specversion": "1.0",

@@ -77,7 +77,7 @@ def build_expected(
     unknown: dict[str, tuple[str, float]],
 ) -> Expected:
     """`unknown`: wire id → (account, quantity) of events for accounts with no license, which
-    entitlements dead-letters and rewards still counts."""
+    entitlements parks (until a license comes) and rewards counts."""
     licensed = {a: dict(t) for a, t in tally.usage.items() if a in plan_of}
     rewards_usage: dict[str, dict[str, float]] = {a: dict(t) for a, t in tally.usage.items()}
     for account, quantity in unknown.values():
@@ -88,7 +88,8 @@ def build_expected(
     return Expected(
         usage=licensed,
         event_ids=set(tally.wire_ids),
-        dead_letters=dict.fromkeys(unknown, "unknown_account"),
+        dead_letters={},
+        parked=set(unknown),
         rewards=expected_rewards(rewards_usage),
         crossings=expected_crossings(tally.monthly, plan_of),
         sends_failed=tally.outcomes.get("failed", 0),

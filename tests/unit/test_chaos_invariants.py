@@ -32,7 +32,7 @@ def _send(tally: ChaosTally, kind: str, event_id: str, account: str, usage_type:
 @pytest.fixture
 def scenario() -> tuple[Expected, Observed]:
     """Two starter accounts: a-1 reaches 15 reports (50 % of 30 crossed), a-2 one report;
-    one duplicate, one conflict, one unknown-account event."""
+    one duplicate, one conflict, one unknown-account event (parked)."""
     tally = ChaosTally(TENANT)
     for n in range(15):
         _send(tally, "original", f"r{n}", "a-1", "report.generated", "accepted")
@@ -48,7 +48,7 @@ def scenario() -> tuple[Expected, Observed]:
         usage_api=copy.deepcopy(usage),
         usage_db=copy.deepcopy(usage),
         consumed_ids={
-            "entitlements-usage": set(expected.event_ids),  # a refused record's claim is released
+            "entitlements-usage": expected.event_ids | {ghost},  # parked: its claim is kept
             "rewards-usage": expected.event_ids | {ghost},
         },
         rewards=[],
@@ -60,7 +60,7 @@ def scenario() -> tuple[Expected, Observed]:
         webhook_deliveries={"d1": "succeeded"},
         acknowledged={"d1": 1},
         bad_signatures=0,
-        dead_letters={DLQ_USAGE: [(ghost, "unknown_account")], "tangible.dlq.rewards-usage": []},
+        dead_letters={DLQ_USAGE: [], "tangible.dlq.rewards-usage": []},  # the ghost is parked
         lag={"entitlements-usage": 0},
         outbox={"entitlements": 0},
     )
@@ -180,12 +180,15 @@ def test_dead_letters_that_do_not_belong_or_are_missing_are_caught(
     scenario: tuple[Expected, Observed],
 ) -> None:
     expected, observed = scenario
-    ghost = next(iter(expected.dead_letters))
-    observed.dead_letters = {DLQ_USAGE: [], "tangible.dlq.rewards-usage": [("e9", "handler_failed")]}
+    ghost = next(iter(expected.parked))
+    observed.dead_letters = {
+        DLQ_USAGE: [(ghost, "unknown_account")],  # parked usage must not be dead-lettered
+        "tangible.dlq.rewards-usage": [("e9", "handler_failed")],
+    }
     problems = _failed(expected, observed)["dead_letters_only_what_belongs_there"].problems
     assert problems == [
         "tangible.dlq.rewards-usage: unexpected e9 (handler_failed)",
-        f"{DLQ_USAGE}: missing {ghost} (unknown_account)",
+        f"{DLQ_USAGE}: unexpected {ghost} (unknown_account)",
     ]
 
 

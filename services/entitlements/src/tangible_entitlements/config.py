@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from tangible_entitlements.domain.parking import ParkingPolicy
 from tangible_runtime.settings import ServiceSettings
 
 
@@ -35,6 +37,17 @@ class Settings(ServiceSettings):
         default=5.0, gt=0, description="SDK change streams: heartbeat, and credential re-check, interval."
     )
     active_user_days: int = Field(default=30, description="Seat holders active within this are not idle.")
+    parking_window_days: int = Field(
+        default=30,
+        ge=0,
+        description="Usage of an account without a license is parked if its event time is within this.",
+    )
+    parking_max_events: int = Field(
+        default=100_000, ge=0, description="Parked events a tenant may have at once (then: parking_full)."
+    )
+
+    def parking(self) -> ParkingPolicy:
+        return ParkingPolicy(timedelta(days=self.parking_window_days), self.parking_max_events)
 
 
 @lru_cache

@@ -30,14 +30,20 @@ async def _dead_letters(h: Any, count: int, query: str = "") -> list[dict[str, A
 
 
 async def test_a_replayed_selection_changes_state_exactly_once_however_often_it_is_replayed(
-    service: Any,
+    harness: Any,
 ) -> None:
-    h = service
+    harness.settings = harness.settings.model_copy(update={"parking_max_events": 0})
+    async with harness.run():
+        await _replayed_exactly_once(harness)
+
+
+async def _replayed_exactly_once(h: Any) -> None:
     await h.provision("acct-1", limit=100)
-    # usage of an account whose license does not exist yet: refused as unknown_account
+    # usage of an account whose license does not exist yet, while the tenant's parking is
+    # full (a cap of 0): refused as parking_full
     await h.produce([h.usage("late") for _ in range(3)] + [h.usage("acct-1")])
     items = await _dead_letters(h, 3)
-    assert {i["reason"] for i in items} == {"unknown_account"}
+    assert {i["reason"] for i in items} == {"parking_full"}
     assert {i["source_topic"] for i in items} == {"tangible.usage.v1"}
     assert await _dead_letters(h, 0, "?reason=handler_failed") == []
     paged = await h.call("GET", f"{DLQ}?limit=2")
@@ -51,7 +57,7 @@ async def test_a_replayed_selection_changes_state_exactly_once_however_often_it_
         "/v1/licenses",
         {"account_id": "late", "plan_key": "starter", "term_start": "2026-01-01", "term_end": "2027-01-01"},
     )
-    first = await h.call("POST", f"{DLQ}/replay", {"reason": "unknown_account"})
+    first = await h.call("POST", f"{DLQ}/replay", {"reason": "parking_full"})
     assert sorted(first["replayed"]) == sorted(i["id"] for i in items)
     await _usage_is(h, "late", 3)
     second = await h.call("POST", f"{DLQ}/replay", {"ids": [i["id"] for i in items]})

@@ -58,8 +58,9 @@ async def _record(uow: NewUow, clock: ManualClock, *usages: Usage) -> None:
 
 
 async def scenario(uow: NewUow) -> list[Any]:
-    """Catalog, a license and its seats, usage over thresholds (once redelivered, once from a
-    stranger), a reward grant, a new period; what the handlers return and the ports then read."""
+    """Catalog, a license and its seats, usage over thresholds (once redelivered; early usage
+    of a stranger: parked, refused, expired, then its license), a reward grant, a new period;
+    what the handlers return and the ports then read."""
     clock = ManualClock(NOW)
     seen: list[Any] = []
     reports = Feature("reports", "Reports", FeatureKind.METERED, Meter("report.generated", Aggregation.SUM))
@@ -82,7 +83,19 @@ async def scenario(uow: NewUow) -> list[Any]:
     now = clock.now()
     await _record(uow, clock, _usage("e1", 55, now), _usage("e1", 55, now))
     await _record(uow, clock, _usage("e1", 55, now), _usage("e2", 30, now))
-    await _record(uow, clock, _usage("e3", 1, now, account="stranger"))
+    await _record(uow, clock, _usage("e3", 1, now, account="stranger"))  # parked
+    old = now - timedelta(days=31)
+    await _record(uow, clock, _usage("e4", 1, old, account="stranger"))  # parking_window_exceeded
+    await _record(uow, clock, _usage("e5", 1, now - timedelta(days=28), account="ghost"))  # parked_expired
+    async with uow() as reading:
+        seen.append(await reading.parked.counts([TENANT]))
+    seen.append(
+        await handlers.create_license(  # applies e3
+            commands.CreateLicense(TENANT, "stranger", "pro", date(2026, 1, 1), date(2027, 12, 31), seats=3),
+            uow=uow(),
+            clock=clock,
+        )
+    )
     grant = commands.GrantBenefit(
         TENANT,
         ACCOUNT,
@@ -103,6 +116,7 @@ async def scenario(uow: NewUow) -> list[Any]:
     clock.set(datetime(2026, 12, 1, 1, tzinfo=UTC))  # fixed date: the next period on the ManualClock
     seen.append(await handlers.recover_thresholds_after_reset(uow=uow(), clock=clock))
     seen.append(await handlers.expire_grants(uow=uow(), clock=clock, batch_size=10))
+    seen.append(await handlers.expire_parked(uow=uow(), clock=clock))
 
     async with uow() as reading:
         seen.append(await reading.catalog.item(TENANT, "pro"))
@@ -115,7 +129,8 @@ async def scenario(uow: NewUow) -> list[Any]:
         seen.append(await reading.counters.values([key]))
         seen.append(await reading.thresholds.open_marks(TENANT, ACCOUNT, clock.now()))
         seen.append(await reading.grants.get(TENANT, "g1"))
-        seen.append(await reading.inbox("entitlements.usage").claim(["e1", "e2", "e3", "e4"]))
+        seen.append(await reading.parked.counts([TENANT]))
+        seen.append(await reading.inbox("entitlements.usage").claim(["e1", "e2", "e3", "e4", "e5", "e6"]))
     return seen
 
 

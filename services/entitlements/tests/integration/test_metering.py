@@ -124,13 +124,15 @@ async def test_a_higher_limit_recovers_crossed_thresholds_once(service: Any) -> 
     assert len(await h.events(TOPIC, RECOVERED)) == 2
 
 
-async def test_late_events_land_in_their_period_and_unknown_accounts_go_to_the_dead_letter_topic(
+async def test_late_events_land_in_their_period_and_unknown_accounts_beyond_parking_are_dead_lettered(
     service: Any,
 ) -> None:
     h = service
     await h.provision()
     late = h.usage("acct-1", at=datetime(2026, 10, 31, 23, 30, tzinfo=UTC))
-    await h.produce([h.usage("acct-1"), late, h.usage("nobody"), h.usage("acct-1", "login")])
+    # fixed date: older than the 30-day parking window on the harness's ManualClock
+    stale = h.usage("nobody", at=datetime(2026, 10, 20, tzinfo=UTC))
+    await h.produce([h.usage("acct-1"), late, stale, h.usage("acct-1", "login")])
     await _usage_is(h, 1)  # November's counter
 
     async def both_months() -> None:
@@ -140,7 +142,7 @@ async def test_late_events_land_in_their_period_and_unknown_accounts_go_to_the_d
 
     await eventually(both_months)
     dead = await h.wait_events(1, f"tangible.dlq.{USAGE_CONSUMER}", "tangible.usage.v1.recorded")
-    assert await _dlq_reasons(h) == ["unknown_account"] and len(dead) == 1
+    assert await _dlq_reasons(h) == ["parking_window_exceeded"] and len(dead) == 1
 
 
 async def test_an_event_type_no_feature_meters_is_counted_and_skipped_not_dead_lettered(

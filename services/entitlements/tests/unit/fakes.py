@@ -11,7 +11,7 @@ suite remains the truth about the SQL itself.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -31,6 +31,7 @@ from entitlements_unit.fake_repositories import (
 from tangible_entitlements.domain.audit import HistoryEntry
 from tangible_entitlements.domain.metering import CounterKey
 from tangible_entitlements.domain.model import CatalogItem, Feature, License, Trial
+from tangible_entitlements.domain.parking import ParkedUsage
 from tangible_entitlements.domain.policy import LifecyclePolicy
 from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_entitlements.service_layer.reads import GrantRecord
@@ -61,6 +62,7 @@ class Store:
     policies: dict[str, LifecyclePolicy] = field(default_factory=dict)
     events: list[EventData] = field(default_factory=list)
     dead_letters: list[tuple[str, bytes, str]] = field(default_factory=list)
+    parked: dict[tuple[str, str], ParkedUsage] = field(default_factory=dict)  # (tenant, event id)
 
     def of(self, kind: type[EventData]) -> list[Any]:
         return [e for e in self.events if isinstance(e, kind)]
@@ -93,6 +95,41 @@ class FakeInbox:
         self._db.inbox -= {(self._consumer, i) for i in event_ids}
 
 
+class FakeParked:
+    """Parked usage; one fake transaction at a time, so the account lock has nothing to do."""
+
+    def __init__(self, db: Store) -> None:
+        self._db = db
+
+    async def lock_accounts(self, accounts: Sequence[tuple[str, str]]) -> None:
+        return None
+
+    async def counts(self, tenant_ids: Iterable[str]) -> dict[str, int]:
+        wanted = set(tenant_ids)
+        counts: dict[str, int] = {}
+        for tenant, _ in self._db.parked:
+            if tenant in wanted:
+                counts[tenant] = counts.get(tenant, 0) + 1
+        return counts
+
+    async def park(self, parked: Sequence[ParkedUsage]) -> None:
+        for item in parked:  # on conflict do nothing
+            self._db.parked.setdefault((item.usage.tenant_id, item.usage.event_id), item)
+
+    def _take(self, keep: Callable[[ParkedUsage], bool], limit: int | None = None) -> list[ParkedUsage]:
+        ordered = sorted(self._db.parked.values(), key=lambda p: (p.usage.occurred_at, p.usage.event_id))
+        taken = [p for p in ordered if keep(p)][:limit]
+        for item in taken:
+            del self._db.parked[(item.usage.tenant_id, item.usage.event_id)]
+        return taken
+
+    async def take(self, tenant_id: str, account_id: str) -> list[ParkedUsage]:
+        return self._take(lambda p: (p.usage.tenant_id, p.usage.account_id) == (tenant_id, account_id))
+
+    async def take_expired(self, before: datetime, limit: int) -> list[ParkedUsage]:
+        return self._take(lambda p: p.usage.occurred_at < before, limit)
+
+
 class FakeUnitOfWork:
     """One "transaction" on `store`: its changes and events stay only if committed."""
 
@@ -106,6 +143,7 @@ class FakeUnitOfWork:
         self.catalog, self.licenses, self.seats = FakeCatalog(db), FakeLicenses(db), FakeSeats(db)
         self.counters, self.thresholds, self.grants = FakeCounters(db), FakeThresholds(db), FakeGrants(db)
         self.trials, self.policies, self.history = FakeTrials(db), FakePolicies(db), FakeHistory(db)
+        self.parked = FakeParked(db)
         self.outbox = FakeOutbox()
         return self
 

@@ -4,14 +4,16 @@ exactly once, thresholds are crossed once per period and recovered once."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import pytest
+from entitlements_unit.conftest import TENANT
 from entitlements_unit.fakes import Store
 
 from tangible_entitlements.domain import commands
 from tangible_entitlements.domain.metering import Usage
 from tangible_entitlements.domain.model import License
+from tangible_entitlements.domain.parking import ParkingPolicy
 from tangible_entitlements.service_layer import handlers
 from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import ManualClock
@@ -77,15 +79,71 @@ async def test_each_threshold_is_crossed_once_per_period(
     assert [(e.threshold_percent, e.usage, e.limit) for e in crossed] == [(50, 55, 100), (80, 85, 100)]
 
 
-async def test_usage_of_an_account_without_a_license_is_dead_lettered(
+async def test_usage_of_an_account_without_a_license_is_parked_then_applied_once_with_the_license(
     license: License, uow: NewUow, clock: ManualClock, store: Store
 ) -> None:
-    await record(uow, clock, usage(license, "e1", 1, clock.now(), account="stranger"))
-
-    assert store.counters == {}
-    assert [(consumer, reason) for consumer, _, reason in store.dead_letters] == [
-        ("entitlements.usage", "unknown_account")
+    now = clock.now()
+    early = [
+        usage(license, f"e{i}", q, now - timedelta(hours=h), "newcomer")
+        for i, (q, h) in enumerate([(30, 1), (30, 2), (30, 3)])
     ]
+    await record(uow, clock, *early)
+    await record(uow, clock, early[0])  # redelivered while parked: still once
+
+    assert store.counters == {} and store.dead_letters == [] and len(store.parked) == 3
+    await handlers.create_license(
+        commands.CreateLicense(TENANT, "newcomer", "pro", date(2026, 1, 1), date(2027, 12, 31), seats=3),
+        uow=uow(),
+        clock=clock,
+    )
+    await handlers.create_license(  # a second license of the account finds nothing parked
+        commands.CreateLicense(TENANT, "newcomer", "pro", date(2026, 1, 1), date(2027, 12, 31), seats=3),
+        uow=uow(),
+        clock=clock,
+    )
+
+    assert store.parked == {}
+    assert [e.usage for e in store.of(UsageAggregated) if e.account_id == "newcomer"] == [90]
+    crossed = [
+        (e.threshold_percent, e.usage) for e in store.of(ThresholdCrossed) if e.account_id == "newcomer"
+    ]
+    assert crossed == [(50, 90), (80, 90)]
+    await record(uow, clock, usage(license, "e9", 1, now, "newcomer"))  # now metered directly
+    assert [e.usage for e in store.of(UsageAggregated) if e.account_id == "newcomer"] == [90, 91]
+
+
+async def test_early_usage_beyond_parkings_bounds_is_dead_lettered_with_the_reason(
+    license: License, uow: NewUow, clock: ManualClock, store: Store
+) -> None:
+    now = clock.now()
+    policy = ParkingPolicy(window=timedelta(days=30), max_events=1)
+    raw = {f"e{i}": (b"key", b"value", []) for i in range(3)}
+    batch = [
+        usage(license, "e0", 1, now - timedelta(days=31), "a"),  # older than the window
+        usage(license, "e1", 1, now, "b"),  # parked
+        usage(license, "e2", 1, now, "c"),  # the tenant's one place is taken
+    ]
+    command = commands.RecordUsage("entitlements.usage", batch, raw)
+
+    outcome = await handlers.record_usage(command, uow=uow(), clock=clock, parking=policy)
+
+    assert [reason for _, _, reason in store.dead_letters] == ["parking_window_exceeded", "parking_full"]
+    assert outcome.parking_refused == {(TENANT, "parking_window_exceeded"): 1, (TENANT, "parking_full"): 1}
+    assert list(store.parked) == [(TENANT, "e1")]
+    # refused ids are released, so that a replay of their dead letter is not a duplicate
+    assert ("entitlements.usage", "e0") not in store.inbox and ("entitlements.usage", "e1") in store.inbox
+
+
+async def test_parked_usage_that_ages_past_the_window_is_dead_lettered_as_expired(
+    license: License, uow: NewUow, clock: ManualClock, store: Store
+) -> None:
+    await record(uow, clock, usage(license, "e1", 1, clock.now() - timedelta(days=29), "gone"))
+    assert await handlers.expire_parked(uow=uow(), clock=clock) == 0
+    clock.set(clock.now() + timedelta(days=2))
+
+    assert await handlers.expire_parked(uow=uow(), clock=clock) == 1
+    assert store.parked == {} and [r for _, _, r in store.dead_letters] == ["parked_expired"]
+    assert ("entitlements.usage", "e1") not in store.inbox
 
 
 async def test_a_crossing_is_recovered_once_when_its_period_ends(

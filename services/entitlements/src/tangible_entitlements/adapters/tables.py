@@ -11,6 +11,7 @@ from sqlalchemy import (
     Float,
     Identity,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     Table,
@@ -263,4 +264,25 @@ credentials = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
     Column("revoked_by", Text),
+)
+
+
+# usage of accounts without a license yet, kept until one is created (domain/parking.py)
+parked_usage = Table(
+    "parked_usage",
+    metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("event_id", Text, primary_key=True),
+    Column("account_id", Text, nullable=False),
+    Column("usage_type", Text, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("quantity", Float, nullable=False),
+    Column("user_id", Text),
+    Column("properties", JSONB, nullable=False),
+    Column("consumer", Text, nullable=False),
+    Column("record_key", LargeBinary, nullable=False),
+    Column("record_value", LargeBinary, nullable=False),
+    Column("header_names", ARRAY(Text), nullable=False),
+    Column("header_values", ARRAY(LargeBinary), nullable=False),
+    Column("parked_at", DateTime(timezone=True), nullable=False),
 )

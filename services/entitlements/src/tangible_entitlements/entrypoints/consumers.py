@@ -69,6 +69,14 @@ class UnmeteredUsage:
 
 def usage_consumer(runtime: ServiceRuntime, container: Container) -> Worker:
     unmetered = UnmeteredUsage(runtime.metrics.registry)
+    # the tenant label is bounded by the tenants there are; the reason by parking's two bounds
+    refused = Counter(
+        "entitlements_usage_parking_refused_total",
+        "Usage of an account without a license that parking could not hold (dead-lettered).",
+        ["tenant", "reason"],
+        registry=runtime.metrics.registry,
+    )
+    parking = container.settings.parking()
 
     async def on_usage_recorded(deliveries: Sequence[Delivery]) -> None:
         command = RecordUsage(
@@ -76,7 +84,12 @@ def usage_consumer(runtime: ServiceRuntime, container: Container) -> Worker:
             usages=[_usage(d) for d in deliveries],
             raw={d.event.id: (d.key, d.value, d.headers) for d in deliveries},
         )
-        unmetered.count(await handlers.record_usage(command, uow=container.new_uow(), clock=container.clock))
+        outcome = await handlers.record_usage(
+            command, uow=container.new_uow(), clock=container.clock, parking=parking
+        )
+        unmetered.count(outcome.no_meter)
+        for (tenant, reason), events in outcome.parking_refused.items():
+            refused.labels(tenant, reason).inc(events)
 
     # Let the broker gather up to `usage_linger_ms` of usage per fetch: every batch emits one
     # usage_aggregated per counter it moved, so fewer, larger batches coalesce those events

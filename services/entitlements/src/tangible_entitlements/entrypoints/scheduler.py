@@ -1,9 +1,9 @@
 """entitlements' scheduled work.
 
-Every pass: grant expiries, threshold recoveries after a reset, trial expiries (rolled back)
-and trial-ending-soon notices. Every `lifecycle_interval_seconds`: renewal notices,
-upgrade suggestions and renewals at risk (their granularity is a day; a scan a minute is
-plenty).
+Every pass: grant expiries, threshold recoveries after a reset, trial expiries (rolled back),
+trial-ending-soon notices and parked usage past its window (dead-lettered). Every
+`lifecycle_interval_seconds`: renewal notices, upgrade suggestions and renewals at risk
+(their granularity is a day; a scan a minute is plenty).
 
 Each claims due rows with FOR UPDATE SKIP LOCKED, or inserts a unique notice or mark, in the
 same transaction as the outbox row, so several replicas share the work and each event is
@@ -55,6 +55,9 @@ async def _run_once(container: Container) -> int:
                 clock=clock,
                 default_days=DEFAULTS.trial_ending_soon_days,
                 batch_size=size,
+            ),
+            await handlers.expire_parked(
+                uow=container.new_uow(), clock=clock, parking=container.settings.parking(), batch_size=size
             ),
         )
         done += sum(counts)

@@ -26,6 +26,7 @@ from tangible_entitlements.domain.model import (
     License,
     Trial,
 )
+from tangible_entitlements.domain.parking import ParkedUsage
 from tangible_entitlements.domain.policy import LifecyclePolicy
 from tangible_entitlements.domain.signals import MarkKey
 from tangible_entitlements.service_layer.reads import (
@@ -247,6 +248,18 @@ class Inbox(Protocol):
         """Forget claimed ids whose events were refused, so that a replay applies them."""
 
 
+class Parked(Protocol):
+    async def lock_accounts(self, accounts: Sequence[AccountKey]) -> None:
+        """Serialise, per account, parking against license creation (till the transaction ends)."""
+
+    async def counts(self, tenant_ids: Iterable[str]) -> dict[str, int]: ...
+    async def park(self, parked: Sequence[ParkedUsage]) -> None: ...
+    async def take(self, tenant_id: str, account_id: str) -> list[ParkedUsage]:
+        """Removes and returns the account's parked events, in event-time order."""
+
+    async def take_expired(self, before: datetime, limit: int) -> list[ParkedUsage]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository: rolled back on leaving unless committed."""
 
@@ -278,6 +291,8 @@ class UnitOfWork(Protocol):
     def credentials(self) -> Credentials: ...
     @property
     def book(self) -> Book: ...
+    @property
+    def parked(self) -> Parked: ...
     @property
     def outbox(self) -> Outbox: ...
 

@@ -16,6 +16,7 @@ from tangible_entitlements.adapters.repositories.lifecycle import (
     RenewalRepository,
     SignalRepository,
 )
+from tangible_entitlements.adapters.repositories.parked import ParkedUsageRepository
 from tangible_entitlements.adapters.repositories.reports import ReportRepository
 from tangible_entitlements.adapters.repositories.thresholds import ThresholdRepository
 from tangible_entitlements.adapters.repositories.trials import TrialRepository
@@ -37,6 +38,7 @@ class UnitOfWork(SqlUnitOfWork):
     reports: ReportRepository
     credentials: CredentialRepository
     book: BookRepository
+    parked: ParkedUsageRepository
 
     def bind(self, session: AsyncSession) -> None:
         self.catalog = CatalogRepository(session)
@@ -53,3 +55,4 @@ class UnitOfWork(SqlUnitOfWork):
         self.reports = ReportRepository(session)
         self.credentials = CredentialRepository(session)
         self.book = BookRepository(session)
+        self.parked = ParkedUsageRepository(session)

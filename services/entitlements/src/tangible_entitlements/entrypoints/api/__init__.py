@@ -10,6 +10,7 @@ from tangible_entitlements.entrypoints.api import (
     credentials,
     history,
     licenses,
+    parked,
     settings,
     signals,
     stream,
@@ -32,6 +33,7 @@ for module in (
     stream,
     whats_new,
     book,
+    parked,
 ):
     router.include_router(module.router)
 

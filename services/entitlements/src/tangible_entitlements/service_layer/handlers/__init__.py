@@ -23,7 +23,11 @@ from tangible_entitlements.service_layer.handlers.licenses import (
     renew_license,
 )
 from tangible_entitlements.service_layer.handlers.lifecycle import announce_renewals, save_policy
-from tangible_entitlements.service_layer.handlers.metering import record_usage, recover_thresholds_after_reset
+from tangible_entitlements.service_layer.handlers.metering import (
+    expire_parked,
+    record_usage,
+    recover_thresholds_after_reset,
+)
 from tangible_entitlements.service_layer.handlers.risk import detect_renewal_risks
 from tangible_entitlements.service_layer.handlers.seats import assign_seat, unassign_seat
 from tangible_entitlements.service_layer.handlers.signals import suggest_upgrades
@@ -40,6 +44,7 @@ __all__ = [
     "announce_trials_ending",
     "detect_renewal_risks",
     "end_trial",
+    "expire_parked",
     "expire_trials",
     "save_policy",
     "start_trial",

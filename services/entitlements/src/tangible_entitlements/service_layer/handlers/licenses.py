@@ -15,7 +15,7 @@ from tangible_entitlements.domain import audit, commands, licensing
 from tangible_entitlements.domain.errors import CatalogItemNotFound, LicenseNotFound
 from tangible_entitlements.domain.model import CatalogItem, CatalogStatus, License, LicenseStatus
 from tangible_entitlements.service_layer import translate
-from tangible_entitlements.service_layer.handlers.metering import recover_after_limit_change
+from tangible_entitlements.service_layer.handlers.metering import apply_parked, recover_after_limit_change
 from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 from tangible_schemas import EventData
@@ -49,6 +49,9 @@ async def create_license(command: commands.CreateLicense, *, uow: UnitOfWork, cl
             addons=addons,
             timezone=command.timezone,
         )
+        # usage that came before the license was parked: applied now, after its creation
+        # event in the outbox, as if the license had existed when it came
+        await uow.parked.lock_accounts([(license.tenant_id, license.account_id)])
         await uow.licenses.add(license)
         await uow.history.append(
             [
@@ -64,6 +67,7 @@ async def create_license(command: commands.CreateLicense, *, uow: UnitOfWork, cl
             ],
         )
         uow.outbox.add(translate.license_created(license, command.actor, command.reason))
+        await apply_parked(uow, license, clock.now())
         await uow.commit()
     return license
 

@@ -117,7 +117,9 @@ async def test_early_usage_beyond_parkings_bounds_is_dead_lettered_with_the_reas
 ) -> None:
     now = clock.now()
     policy = ParkingPolicy(window=timedelta(days=30), max_events=1)
-    raw = {f"e{i}": (b"key", b"value", []) for i in range(3)}
+    raw: dict[str, tuple[bytes, bytes, list[tuple[str, bytes]]]] = {
+        f"e{i}": (b"key", b"value", []) for i in range(3)
+    }
     batch = [
         usage(license, "e0", 1, now - timedelta(days=31), "a"),  # older than the window
         usage(license, "e1", 1, now, "b"),  # parked

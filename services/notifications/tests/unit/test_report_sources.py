@@ -94,3 +94,9 @@ async def test_a_peer_that_does_not_answer_is_left_out_when_the_reports_time_is_
         (None,) * 6
     )
     assert raw.balance == {"path": "/v1/accounts/acct-1/balance"}  # rewards answered
+
+
+async def test_an_account_id_no_url_can_carry_has_no_figures_and_no_error() -> None:
+    network = Network()
+    raw = await network.sources().sources("t1", "acct\x0b1", Q3)
+    assert raw == type(raw)(*(None,) * 10) and not network.seen

@@ -77,7 +77,8 @@ class _Reader(ImpactClient):
             self._breaker.trip(peer)
             log.warning("impact_source_unavailable", url=what, error=f"{type(error).__name__}: {error}"[:300])
             return None
-        except (httpx.HTTPError, ValueError, Unavailable) as error:
+        # InvalidURL: an account id no URL can carry (a control character) has no figures
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError, Unavailable) as error:
             log.warning("impact_source_unavailable", url=what, error=f"{type(error).__name__}: {error}"[:300])
             return None
         self._breaker.reset(peer)

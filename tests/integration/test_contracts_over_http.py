@@ -98,6 +98,12 @@ for _rules in DOMAIN_RULES.values():
     _rules.append(("GET", "/v1/audit", "cursor the service returned"))
 DOMAIN_RULES["entitlements"].append(("GET", "/v1/book", "cursor the service returned"))
 DOMAIN_RULES["rewards"].append(("GET", "/v1/book/credits-expiring", "cursor the service returned"))
+# impact reports: a custom period runs forward and spans at most 366 days, from 1971 to 9998
+# (two dates compared, a calendar); a template's sections are unique (`uniqueItems`, stated)
+DOMAIN_RULES["notifications"] += [
+    ("GET", "/v1/accounts/{account_id}/report", "period order and length"),
+    ("POST", "/v1/accounts/{account_id}/report/share-links", "period order and length"),
+]
 
 
 @schemathesis.check

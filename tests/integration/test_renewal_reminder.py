@@ -1,7 +1,8 @@
 """A renewal reminder travels the whole system on one controllable clock: usage through
 usage-ingest, the renewal-due notice from entitlements' scheduler, and notifications
 composing the reminder with the account's impact note read over HTTP from entitlements and
-rewards (served on loopback, as in production)."""
+rewards (served on loopback, as in production), and what renewing brings: the changes of the
+plan's latest version and the reward benefits of the term."""
 
 from __future__ import annotations
 
@@ -107,6 +108,21 @@ async def test_a_renewal_reminder_carries_the_accounts_own_impact(
         await provision(Clients(ing, ent, rew, notes), admin, ACCOUNT, term=term)
         rule = {"name": "Renewals", "event_types": [RENEWAL], "channels": ["inbox"]}
         await post(notes, admin, "/v1/rules", rule)
+        # what renewing brings: starter v2 (published after the license) adds exports and raises
+        # the reports limit; a milestone at 10 reports grants early access to exports this term
+        exports = {"key": "exports", "name": "Exports", "kind": "boolean", "outcome": "Data in your BI tool"}
+        await post(ent, admin, "/v1/features", exports)
+        v2 = {"key": "starter", "name": "Starter", "features": {"reports": {"limit": 50}, "exports": {}}}
+        assert (await post(ent, admin, "/v1/plans", v2))["version"] == 2
+        await post(ent, admin, "/v1/plans/starter/versions/2/publish", {})
+        early = {
+            "key": "ten-reports",
+            "name": "Ten reports",
+            "kind": "usage_threshold",
+            "params": {"usage_type": "report.generated", "target": 10},
+            "reward": {"kind": "early_access", "feature_key": "exports", "duration_days": 30},
+        }
+        await post(rew, admin, "/v1/milestones", early)
 
         # 40 reports in September, through usage-ingest
         events = [
@@ -137,6 +153,8 @@ async def test_a_renewal_reminder_carries_the_accounts_own_impact(
             assert check.json()["usage"] == 40, check.text
             balance = await rew.get(f"/v1/accounts/{ACCOUNT}/balance", headers=reader)
             assert balance.status_code == 200 and float(balance.json()["total"]) == 100, balance.text
+            grants = await ent.get(f"/v1/accounts/{ACCOUNT}/whats-new", headers=reader)
+            assert grants.json()["reward_benefits"], grants.text
 
         await eventually(counted, timeout=20)
 
@@ -159,5 +177,16 @@ async def test_a_renewal_reminder_carries_the_accounts_own_impact(
         assert item["title"] == "Your renewal is 90 days away"
         body = item["body"]
         assert "Your license renews on 2027-01-01." in body  # fixed date: the term above
-        assert "This term your team generated 40 reports, ~10 hours saved, and earned 1 reward." in body, body
-        assert "You have 100 credits to spend." in body and "Renewing keeps Reports." in body, body
+        assert "This term your team generated 40 reports, ~10 hours saved, and earned 2 rewards." in body, (
+            body
+        )
+        assert "You have 100 credits to spend." in body and "Renewing keeps Exports and Reports." in body, (
+            body
+        )
+        assert body.endswith(
+            "New when you renew:\n"
+            "• New in Starter: Exports.\n"
+            "• Exports: Data in your BI tool.\n"
+            "• Reports: limit raised from 2 to 50.\n"
+            "• Earned through rewards: Exports."
+        ), body

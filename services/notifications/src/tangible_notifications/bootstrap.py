@@ -95,6 +95,8 @@ def _report_sources(settings: Settings) -> ReportSources:
         issuer=_issuer(settings),
         attempts=settings.http_attempts,
         timeout=settings.http_timeout_seconds,
+        budget=settings.report_sources_seconds,
+        cooldown=settings.report_source_cooldown_seconds,
     )
 
 

@@ -21,6 +21,14 @@ class Settings(ServiceSettings):
     rewards_url: str = "http://127.0.0.1:8003"
     http_timeout_seconds: float = 3.0
     http_attempts: int = 3
+    report_sources_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="An impact report waits this long for its sources; the rest are missing.",
+    )
+    report_source_cooldown_seconds: float = Field(
+        default=15.0, ge=0, description="A peer a report could not reach is not asked again for this long."
+    )
 
     # webhooks
     secrets_key: SecretStr | None = Field(

@@ -127,7 +127,8 @@ class ImpactClient:
     async def _safe(self, what: str, fetch: Awaitable[Any]) -> Any:
         try:
             return await fetch
-        except (httpx.HTTPError, ValueError, Unavailable) as error:
+        # InvalidURL: an account id no URL can carry (a control character) has no figures
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError, Unavailable) as error:
             log.warning("impact_source_unavailable", url=what, error=f"{type(error).__name__}: {error}"[:300])
             return None
 

@@ -41,6 +41,7 @@ class WhatsNewRead(BaseModel):
 @router.get(
     "/accounts/{account_id}/whats-new",
     response_model=WhatsNewRead,
+    responses={404: {"description": "The account has no license"}},
     summary="What renewing brings: the latest plan version's changes, and rewards' benefits this term",
 )
 async def whats_new(account_id: str, principal: ReadPrincipal, container: ContainerDep) -> WhatsNewRead:

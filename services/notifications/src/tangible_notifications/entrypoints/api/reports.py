@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -44,9 +45,11 @@ from tangible_notifications.service_layer.handlers import reports as handlers
 from tangible_runtime.app import AdminPrincipal, ReadPrincipal
 from tangible_runtime.content_disposition import content_disposition
 from tangible_runtime.domain import NotFound, Rejected
+from tangible_runtime.logs import get_logger
 from tangible_runtime.paging import PagingDep
 from tangible_runtime.problems import ProblemError
 
+log = get_logger(__name__)
 router = APIRouter(tags=["reports"])
 Format = Literal["json", "html", "pdf", "csv"]
 MEDIA = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
@@ -206,6 +209,7 @@ async def get_report(
     ),
 ) -> Response:
     principal.require_account(account_id)
+    started = time.perf_counter()
     built = await _build(
         container,
         principal.tenant_id,
@@ -214,7 +218,17 @@ async def get_report(
         locale,
         principal.user_id,
     )
-    return await render(built.report, built.template, built.locale, format)
+    gathered = time.perf_counter()
+    response = await render(built.report, built.template, built.locale, format)
+    # where a slow report spends its time: the other services' figures, or drawing it
+    log.info(
+        "impact_report_served",
+        format=format,
+        missing=list(built.report.missing),
+        gather_seconds=round(gathered - started, 3),
+        render_seconds=round(time.perf_counter() - gathered, 3),
+    )
+    return response
 
 
 @router.get(

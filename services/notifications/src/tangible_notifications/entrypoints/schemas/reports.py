@@ -112,7 +112,8 @@ class ReportTemplateIO(Strict):
         default=list(SectionKey.__args__),  # type: ignore[attr-defined]
         min_length=1,
         max_length=9,
-        description="Which sections, in this order.",
+        description="Which sections, in this order; each at most once.",
+        json_schema_extra={"uniqueItems": True},  # stated for clients; checked by the route (422)
     )
     wording: dict[Locale, dict[WordingKey, Annotated[str, Field(max_length=1000)]]] = Field(  # type: ignore[valid-type]
         default_factory=dict,

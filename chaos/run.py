@@ -48,6 +48,9 @@ def _service_env(stack: ChaosStack, receiver: WebhookReceiver) -> dict[str, dict
             "NOTIFICATIONS_RETRY_CAP_SECONDS": "4",
             "NOTIFICATIONS_DELIVERY_LEASE_SECONDS": str(LEASE_SECONDS),
             "NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS": "10",  # under the lease: a slow answer is not sent twice
+            # the run sends a week of live usage: last month's thresholds still notify (by
+            # default a signal older than 48 h is history, see notifications' domain/past.py)
+            "NOTIFICATIONS_PAST_SIGNAL_HOURS": str(14 * 24),
         },
     }
 

@@ -176,3 +176,24 @@ async def test_the_running_relay_retries_failed_rounds_without_end_then_publishe
     assert store.transactions >= 4
     assert [r.value for r in producer.acknowledged] == [b"t/a#0", b"t/b#1"]
     assert published(metrics) == 2
+
+
+async def test_a_record_a_handler_refused_is_counted_as_dead_lettered_once_it_is_relayed() -> None:
+    store = outbox_with("t/a")
+    store.add(
+        "tangible.dlq.entitlements-usage",
+        b"t/b",
+        b"refused",
+        [("dlq_consumer", "entitlements-usage"), ("dlq_reason", "parking_full"), ("dlq_detail", "")],
+    )
+    producer = FakeProducer()
+    relay, metrics = relay_for(store, producer)
+    labels = {"consumer": "entitlements-usage", "reason": "parking_full"}
+    assert metrics.registry.get_sample_value("dead_letters_total", labels) is None
+
+    assert await relay.relay_once() == 2
+
+    assert producer.sent[1].topic == f"{PREFIX}tangible.dlq.entitlements-usage"
+    assert metrics.registry.get_sample_value("dead_letters_total", labels) == 1.0
+    assert await relay.relay_once() == 0  # counted when relayed, not again
+    assert metrics.registry.get_sample_value("dead_letters_total", labels) == 1.0

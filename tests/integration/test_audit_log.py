@@ -36,6 +36,11 @@ RULE = {
     "reward": {"kind": "credits", "credits": "1"},
 }
 ACTOR_NAME = "Ops console"
+# a replay window before any usage: the replay is audited, and nothing is replayed
+NOTHING_TO_REPLAY = {
+    "since": (datetime.now(UTC) - timedelta(days=3650)).isoformat(),
+    "until": (datetime.now(UTC) - timedelta(days=3649)).isoformat(),
+}
 
 
 @dataclass(frozen=True)
@@ -246,19 +251,19 @@ STEPS: dict[tuple[str, str, str], Step] = {
     ),
     ("entitlements", "POST", "/v1/dead-letters/{consumer}/replay"): Step(
         "/v1/dead-letters/entitlements-usage/replay",
-        {"since": "2000-01-01T00:00:00Z", "until": "2000-01-02T00:00:00Z"},
+        NOTHING_TO_REPLAY,
         ("dead-letters/entitlements-usage",),
         action="dlq_replay",
     ),
     ("rewards", "POST", "/v1/dead-letters/{consumer}/replay"): Step(
         "/v1/dead-letters/rewards-usage/replay",
-        {"since": "2000-01-01T00:00:00Z", "until": "2000-01-02T00:00:00Z"},
+        NOTHING_TO_REPLAY,
         ("dead-letters/rewards-usage",),
         action="dlq_replay",
     ),
     ("notifications", "POST", "/v1/dead-letters/{consumer}/replay"): Step(
         "/v1/dead-letters/notifications-events/replay",
-        {"since": "2000-01-01T00:00:00Z", "until": "2000-01-02T00:00:00Z"},
+        NOTHING_TO_REPLAY,
         ("dead-letters/notifications-events",),
         action="dlq_replay",
     ),

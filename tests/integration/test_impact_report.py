@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "acct-impact"
 PEERS = [f"acct-peer-{i}" for i in range(5)]  # the cohort reaches k = 5 with them
 TERM = {"term_start": "2026-01-01", "term_end": "2027-01-01"}  # fixed date: around the manual clock
+Q2 = ("2026-04-01", "2026-06-30")  # fixed date: the quarter before, on the manual clock
 Q3 = ("2026-07-01", "2026-09-30")  # fixed date: the reported quarter
+Q2_TO_Q3 = {"from": Q2[0], "to": Q3[1]}
 # a 1×1 PNG, as a vendor's logo
 LOGO = (
     "data:image/png;base64,"
@@ -229,17 +231,16 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
         async def reports_used(expected: float) -> None:
             response = await ent.get(
                 f"/v1/accounts/{ACCOUNT}/usage",
-                params={"from": "2026-04-01", "to": "2026-09-30"},
+                params=Q2_TO_Q3,
                 headers=reader,
-            )  # fixed date: Q2–Q3
+            )
             assert response.status_code == 200 and response.json()["features"], response.text
             totals = {f["feature_key"]: f["total"] for f in response.json()["features"]}
             assert totals.get("reports") == expected, totals
 
         # Q2: 20 reports in June
-        await send(
-            usage_events(ACCOUNT, [f"2026-06-{1 + i % 19:02d}" for i in range(20)])
-        )  # fixed date: June
+        june = [f"2026-06-{1 + i % 19:02d}" for i in range(20)]  # fixed date: the manual clock's June
+        await send(usage_events(ACCOUNT, june))
         await eventually(lambda: reports_used(20), timeout=20)
         # Q3: 40 reports from July to September, and a few for each peer in September
         clock.set(datetime(2026, 9, 25, 9, tzinfo=UTC))  # fixed date: the manual clock
@@ -271,10 +272,10 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
         previous = (
             await ent.get(
                 f"/v1/accounts/{ACCOUNT}/usage",
-                params={"from": "2026-04-01", "to": "2026-06-30"},
+                params={"from": Q2[0], "to": Q2[1]},
                 headers=reader,
             )
-        ).json()  # fixed date: Q2
+        ).json()
         progress = (await rew.get(f"/v1/accounts/{ACCOUNT}/progress", headers=reader)).json()
         ledger = (await rew.get(f"/v1/accounts/{ACCOUNT}/ledger", headers=reader)).json()
         balance = (await rew.get(f"/v1/accounts/{ACCOUNT}/balance", headers=reader)).json()

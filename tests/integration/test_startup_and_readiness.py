@@ -159,3 +159,43 @@ async def test_the_port_answers_while_kafka_is_awaited_and_the_wait_is_bounded(
         assert status == STARTUP_FAILURE, process.log_path.read_text()[-2000:]
     finally:
         process.stop()
+
+
+async def test_every_worker_process_answers_while_kafka_is_awaited_and_a_failed_start_stops_all(
+    database_factory: DatabaseFactory, auth_settings: AuthSettings, tmp_path: Path
+) -> None:
+    """usage-ingest's API in several processes (USAGE_INGEST_WORKERS): the port is bound as
+    at once as with one, and one worker's failed startup ends the server with its status."""
+    assert auth_settings.public_key is not None
+    database_url = await database_factory("usage-ingest", ROOT / "services" / "usage-ingest" / "migrations")
+    process = ServiceProcess(
+        "usage-ingest",
+        "api",
+        {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",  # nothing listens there
+            "KAFKA_STARTUP_WAIT_SECONDS": "8",
+            "TANGIBLE_AUTH_PUBLIC_KEY": auth_settings.public_key.get_secret_value(),
+            "USAGE_INGEST_DATABASE_URL": database_url,
+            "USAGE_INGEST_WORKERS": "2",
+            "LOG_LEVEL": "WARNING",
+        },
+        tmp_path / "ingest.log",
+    )
+    process.start()
+    try:
+        async with httpx.AsyncClient(base_url=process.base_url, timeout=5) as client:
+
+            async def serving() -> httpx.Response:
+                return await _get(client, "/readyz")
+
+            response = await eventually(serving, timeout=30, interval=0.1)
+            assert response.status_code == 503
+            assert response.json()["detail"] == "waiting for Kafka"
+            assert (await client.get("/healthz")).status_code == 200
+
+        assert process.process is not None
+        status = await asyncio.to_thread(process.process.wait, 60)
+        assert status == STARTUP_FAILURE, process.log_path.read_text()[-2000:]
+    finally:
+        process.stop()

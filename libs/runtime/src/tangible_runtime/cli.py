@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
+import tempfile
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from types import FrameType
@@ -23,6 +25,8 @@ from tangible_runtime.settings import ServiceSettings, configuration_errors
 
 ROLES = ("api", "consumer", "relay", "scheduler")
 ROLES_ENV = "TANGIBLE_ROLES"  # how `serve` tells worker processes which roles to run
+# where a worker process marks that its startup failed (`serve` then exits with that status)
+STARTUP_FAILED_ENV = "TANGIBLE_STARTUP_FAILED_FILE"
 
 
 class _Server(uvicorn.Server):
@@ -49,6 +53,24 @@ def roles_from_environment(default: Collection[str]) -> set[str]:
     """The roles `serve` chose, in a worker process it started (see `app_factory`)."""
     chosen = os.environ.get(ROLES_ENV)
     return set(chosen.split(",")) if chosen else set(default)
+
+
+def served_by_a_worker(app: FastAPI) -> FastAPI:
+    """The app of one of uvicorn's worker processes (see `app_factory`), started as a single
+    process's is: the port is bound at once and Kafka awaited behind `/readyz`. A worker whose
+    startup fails stops the whole server (its supervisor would otherwise restart it for ever)
+    and `serve` exits with the startup-failure status."""
+    runtime: ServiceRuntime = app.state.runtime
+    runtime.bind_before_ready = True
+
+    def stop_the_server() -> None:
+        marker = os.environ.get(STARTUP_FAILED_ENV)
+        if marker:
+            Path(marker).touch()
+        os.kill(os.getppid(), signal.SIGTERM)
+
+    runtime.on_startup_failure = stop_the_server
+    return app
 
 
 def migrate(migrations: Path, settings: ServiceSettings) -> None:
@@ -127,7 +149,12 @@ def serve(
     }
     if app_factory is not None and settings.workers > 1:
         os.environ[ROLES_ENV] = ",".join(sorted(chosen))
-        uvicorn.run(app_factory, factory=True, workers=settings.workers, **options)
+        with tempfile.TemporaryDirectory(prefix=f"{prog}-") as scratch:
+            failed = Path(scratch) / "startup-failed"
+            os.environ[STARTUP_FAILED_ENV] = str(failed)
+            uvicorn.run(app_factory, factory=True, workers=settings.workers, **options)
+            if failed.exists():
+                raise SystemExit(STARTUP_FAILURE)
         return
     app = bootstrap(settings, roles=chosen)
     server = _Server(uvicorn.Config(app, **options))

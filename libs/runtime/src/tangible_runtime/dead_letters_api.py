@@ -26,7 +26,6 @@ from tangible_runtime.problems import ProblemError
 from tangible_runtime.service import ServiceRuntime
 
 _MAX_LIMIT = 500
-ConsumerPath = Annotated[str, Path(max_length=200, description="the consumer's name")]
 
 
 class DeadLetterRead(BaseModel):
@@ -101,6 +100,16 @@ def dead_letters_router(consumers: Sequence[str]) -> APIRouter:
     """Routes for the dead-letter topics of `consumers` (this service's consumer names)."""
     known = frozenset(consumers)
     router = APIRouter(prefix="/v1/dead-letters", tags=["dead letters"])
+
+    def consumer_path() -> Any:
+        """Documented as an enum (a generated client offers the names); another name is a
+        404, an unknown resource, rather than a 422. A default, not an `Annotated` alias: the
+        names are this service's, and a local alias cannot be resolved from a string
+        annotation."""
+        return Path(
+            max_length=200, description="the consumer's name", json_schema_extra={"enum": sorted(known)}
+        )
+
     responses: dict[int | str, dict[str, Any]] = {404: {"description": "No such consumer or record"}}
 
     def runtime_of(request: Request, consumer: str) -> ServiceRuntime:
@@ -113,7 +122,7 @@ def dead_letters_router(consumers: Sequence[str]) -> APIRouter:
     async def list_dead_letters(
         request: Request,
         principal: AdminPrincipal,
-        consumer: ConsumerPath,
+        consumer: str = consumer_path(),
         reason: Annotated[str | None, Query(max_length=200)] = None,
         since: Annotated[AwareDatetime | None, Query()] = None,
         until: Annotated[AwareDatetime | None, Query()] = None,
@@ -136,8 +145,8 @@ def dead_letters_router(consumers: Sequence[str]) -> APIRouter:
     async def show_dead_letter(
         request: Request,
         principal: AdminPrincipal,
-        consumer: ConsumerPath,
         record_id: Annotated[str, Path(max_length=60, pattern=r"^\d+-\d+$")],
+        consumer: str = consumer_path(),
     ) -> DeadLetterDetail:
         """One dead letter with its headers and value."""
         runtime = runtime_of(request, consumer)
@@ -157,7 +166,7 @@ def dead_letters_router(consumers: Sequence[str]) -> APIRouter:
         responses={**responses, 422: {"description": "No selection given"}},
     )
     async def replay(
-        request: Request, principal: AdminPrincipal, consumer: ConsumerPath, body: ReplayRequest
+        request: Request, principal: AdminPrincipal, body: ReplayRequest, consumer: str = consumer_path()
     ) -> ReplayResult:
         """Send the selected dead letters back to their source topic (at most once applied:
         the consumer's inbox skips an event it has already applied)."""

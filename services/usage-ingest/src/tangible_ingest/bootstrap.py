@@ -16,7 +16,7 @@ from tangible_ingest.entrypoints import api
 from tangible_ingest.entrypoints.dependencies import Container
 from tangible_ingest.entrypoints.scheduler import dedup_pruner
 from tangible_ingest.entrypoints.translate import EventLimits
-from tangible_runtime.cli import roles_from_environment
+from tangible_runtime.cli import roles_from_environment, served_by_a_worker
 from tangible_runtime.composition import AppOptions, ServiceDeclaration, service_app
 from tangible_runtime.ratelimit import TokenBucketLimiter
 from tangible_runtime.service import ServiceRuntime
@@ -95,4 +95,5 @@ def tune_gc() -> None:
 
 def app_from_environment() -> FastAPI:
     """One worker's app when the API runs in several processes (`USAGE_INGEST_WORKERS`)."""
-    return bootstrap(get_settings(), roles=roles_from_environment(ROLES), serving_process=True)
+    app = bootstrap(get_settings(), roles=roles_from_environment(ROLES), serving_process=True)
+    return served_by_a_worker(app)

@@ -44,6 +44,13 @@ async def _replayed_exactly_once(h: Any) -> None:
     await h.produce([h.usage("late") for _ in range(3)] + [h.usage("acct-1")])
     items = await _dead_letters(h, 3)
     assert {i["reason"] for i in items} == {"parking_full"}
+
+    async def counted() -> None:
+        # refused in the handler's transaction, published by the outbox relay: counted there
+        metrics = (await h.client.get("/metrics")).text
+        assert 'dead_letters_total{consumer="entitlements-usage",reason="parking_full"} 3.0' in metrics
+
+    await eventually(counted)
     assert {i["source_topic"] for i in items} == {"tangible.usage.v1"}
     assert await _dead_letters(h, 0, "?reason=handler_failed") == []
     paged = await h.call("GET", f"{DLQ}?limit=2")

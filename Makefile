@@ -48,8 +48,9 @@ chaos: install kafka toxiproxy ## chaos run, full profile (100k events under fau
 	$(RUN) python -m chaos --profile full
 
 .PHONY: bench
-bench: install kafka ## run every benchmark; writes bench/reports/latest.{json,md}
+bench: install kafka test-packages ## run every benchmark; writes bench/reports/latest.{json,md} and renders docs/dashboard.png from the run's /metrics
 	$(RUN) python -m bench
+	$(RUN) python scripts/dashboard_png.py --samples bench/reports/metrics-latest.json --source "make bench: every service the bench started"
 
 .PHONY: import-bench
 import-bench: install ## import 1,000,000 historical events through tangible-client into `make run`'s system; prints the rate

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy.engine import make_url
 
+from bench.metrics_samples import Scraper, Target
 from tangible_devstack.databases import APP_ROLE, as_role, create_database, ensure_app_role, with_database
 from tangible_devstack.infrastructure import Infrastructure, start_infrastructure
 from tangible_devstack.processes import free_port, spawn, terminate
@@ -40,6 +41,7 @@ class Bench:
     public_key: Path
     topic_prefix: str = "bench."
     pids: dict[str, int] = field(default_factory=dict)  # base URL → service process id
+    scraper: Scraper = field(default_factory=Scraper)  # every service's /metrics, for the dashboard
 
     def pid(self, base: str) -> int:
         """The process serving `base` (a service started with `start_service`)."""
@@ -96,6 +98,7 @@ class Bench:
         base = f"http://127.0.0.1:{port}"
         self.pids[base] = process.pid
         asyncio.run(_wait_ready(base, process.poll, log))
+        self.scraper.add(Target(name, base, f"{name}-{port}"))
         return base
 
 
@@ -128,4 +131,6 @@ def bench_environment(topic_prefixes: Sequence[str] = ("bench.",)) -> Iterator[B
         asyncio.run(clients.wait_until_reachable())
         asyncio.run(clients.ensure_topics())
         print(f"[bench] infrastructure: {infra.description}", flush=True)
+        bench.scraper.start()
+        stack.callback(bench.scraper.stop)
         yield bench

@@ -1,5 +1,6 @@
 """Render the Grafana dashboard (deploy/grafana/tangible-dashboard.json) to docs/dashboard.png
-from real metrics: `make dashboard-png`.
+from real metrics. `make bench` does it from the `/metrics` samples its run took of every
+service it started (bench/metrics_samples.py); `make dashboard-png` runs the system itself:
 
 Grafana and Prometheus are not installable on the machines this project is built on, so this
 script stands in for both, honestly and narrowly:
@@ -19,7 +20,7 @@ script stands in for both, honestly and narrowly:
 
 `rate` and `increase` are the difference between the first and last sample in the window
 (no extrapolation, unlike Prometheus); on a run of a minute or two every window holds the run
-so far. `--samples FILE` renders saved samples again without running anything.
+so far. `--samples FILE` renders saved samples (a bench run's) without running anything.
 """
 
 from __future__ import annotations
@@ -40,23 +41,21 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from tangible_simulator.population import build_population
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the chaos run's tenant: catalog, plans, one license per account
+from bench.metrics_samples import NAMESPACE, Scrape, Target, load, save, scrape  # noqa: E402
 from chaos.tenant import provision  # noqa: E402
 
 ACCOUNTS, SEED = 50, 42  # the simulator's population, licensed by `provision`
 DASHBOARD = ROOT / "deploy" / "grafana" / "tangible-dashboard.json"
-NAMESPACE = "local"
 # ports apart from `make run`'s defaults, so a running development system is left alone
 PORTS = {"usage-ingest": 18201, "entitlements": 18202, "rewards": 18203, "notifications": 18204}
 PREFIXES = {"usage-ingest": "USAGE_INGEST_", "entitlements": "ENTITLEMENTS_", "rewards": "REWARDS_"}
@@ -66,24 +65,10 @@ Labels = frozenset[tuple[str, str]]
 Vector = dict[Labels, float]
 
 
-@dataclass(frozen=True)
-class Scrape:
-    at: float  # unix seconds
-    series: dict[str, list[tuple[dict[str, str], float]]]  # sample name → (labels, value)
-
-
 # ---------------------------------------------------------------- collecting real samples
 
 
-def scrape_once(client: httpx.Client, at: float) -> Scrape:
-    series: dict[str, list[tuple[dict[str, str], float]]] = defaultdict(list)
-    for service, port in PORTS.items():
-        body = client.get(f"http://127.0.0.1:{port}/metrics").text
-        extra = {"namespace": NAMESPACE, "tangible_service": service, "pod": f"{service}-0"}
-        for family in text_string_to_metric_families(body):
-            for sample in family.samples:
-                series[sample.name].append(({**sample.labels, **extra}, float(sample.value)))
-    return Scrape(at, dict(series))
+TARGETS = [Target(service, f"http://127.0.0.1:{port}", f"{service}-0") for service, port in PORTS.items()]
 
 
 def wait_ready(client: httpx.Client, stack: subprocess.Popen[bytes], timeout: float) -> None:
@@ -174,7 +159,7 @@ def collect(seconds: float, interval: float) -> list[Scrape]:
             )
             settle_until: float | None = None
             while settle_until is None or time.monotonic() < settle_until:
-                scrapes.append(scrape_once(client, time.time()))
+                scrapes.append(scrape(client, TARGETS, time.time()))
                 if settle_until is None and simulator.poll() is not None:
                     settle_until = time.monotonic() + 3 * interval  # let consumers catch up
                 time.sleep(interval)
@@ -190,14 +175,6 @@ def collect(seconds: float, interval: float) -> list[Scrape]:
     # the databases and the broker log of this one run; on failure they stay, for the log
     shutil.rmtree(data, ignore_errors=True)
     return scrapes
-
-
-def save(scrapes: list[Scrape], path: Path) -> None:
-    path.write_text(json.dumps([{"at": s.at, "series": s.series} for s in scrapes]))
-
-
-def load(path: Path) -> list[Scrape]:
-    return [Scrape(float(s["at"]), s["series"]) for s in json.loads(path.read_text())]
 
 
 # ---------------------------------------------------------------- the PromQL the dashboard uses
@@ -355,10 +332,10 @@ def panel_svg(panel: dict[str, object], scrapes: list[Scrape]) -> str:
     lines: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for target in panel["targets"]:  # type: ignore[attr-defined]
         evaluate = parse(target["expr"])
-        for i, scrape in enumerate(scrapes):
+        for i, sampled in enumerate(scrapes):
             for labels, value in evaluate(scrapes, i).items():
                 if math.isfinite(value):
-                    lines[legend(target.get("legendFormat", ""), labels)].append((scrape.at, value))
+                    lines[legend(target.get("legendFormat", ""), labels)].append((sampled.at, value))
     plot_x, plot_y, plot_w = 70.0, 34.0, width - 84
     legend_rows = min(math.ceil(len(lines) / 2), 3)
     plot_h = height - plot_y - 30 - 16 * legend_rows
@@ -409,7 +386,7 @@ def panel_svg(panel: dict[str, object], scrapes: list[Scrape]) -> str:
     return "\n".join(out)
 
 
-def page(dashboard: dict[str, object], scrapes: list[Scrape]) -> tuple[str, int]:
+def page(dashboard: dict[str, object], scrapes: list[Scrape], source: str) -> tuple[str, int]:
     panels = dashboard["panels"]
     assert isinstance(panels, list)
     bottom = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in panels) * ROW
@@ -417,7 +394,7 @@ def page(dashboard: dict[str, object], scrapes: list[Scrape]) -> tuple[str, int]
     minutes = (scrapes[-1].at - scrapes[0].at) / 60
     header = (
         f"{html.escape(str(dashboard['title']))} · namespace {NAMESPACE} · {len(scrapes)} scrapes over "
-        f"{minutes:.1f} min from {started} (make run + simulator; rendered by scripts/dashboard_png.py)"
+        f"{minutes:.1f} min from {started} ({source}; rendered by scripts/dashboard_png.py)"
     )
     body = "\n".join(panel_svg(p, scrapes) for p in panels)
     doc = f"""<!doctype html><html><head><meta charset="utf-8"><style>
@@ -472,6 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "dashboard.png")
     parser.add_argument("--samples", type=Path, help="render these saved samples instead of running")
+    parser.add_argument("--source", default="make run + simulator", help="what the samples are of")
     parser.add_argument("--save", type=Path, help="also save the scraped samples here (JSON)")
     parser.add_argument("--seconds", type=float, default=60, help="how long the simulator sends")
     parser.add_argument("--interval", type=float, default=5, help="seconds between scrapes")
@@ -483,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     for panel in _panels(dashboard):
         for target in panel["targets"]:  # type: ignore[attr-defined]
             parse(target["expr"])  # fails loudly on a query this evaluator does not know
-    doc, height = page(dashboard, scrapes)
+    doc, height = page(dashboard, scrapes, args.source)
     screenshot(doc, height, args.out)
     print(f"wrote {args.out} from {len(scrapes)} scrapes")
     return 0

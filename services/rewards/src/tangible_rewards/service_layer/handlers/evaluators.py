@@ -82,7 +82,9 @@ async def evaluate_streaks(
             qualifying = rule.qualifying_for(day, day.isoformat())
             # live usage (and anything completed today) is dated now, as it always was
             reached_at = _dated(day, tz, imported_on) if imported_on and day < today else None
-            achieved.append(Achievement(key[0], key[1], rule, qualifying, float(state.value), reached_at))
+            # a completion from the past is worth its target, not today's (broken) run
+            value = float(streaks.target(params)) if reached_at else float(state.value)
+            achieved.append(Achievement(key[0], key[1], rule, qualifying, value, reached_at))
     await uow.progress.set_streaks(progress)
     return achieved
 

@@ -27,12 +27,19 @@ E = TypeVar("E", bound=EventData)
 Job = Callable[..., Awaitable[int]]
 
 
-def usage(at: datetime, usage_type: str = "report.generated", *, quantity: float = 1, **ids: Any) -> Usage:
-    """One usage event of ACCOUNT; `event_id=` to redeliver one, `user_id=` for adoption."""
+def usage(
+    at: datetime,
+    usage_type: str = "report.generated",
+    *,
+    quantity: float = 1,
+    imported: bool = False,
+    **ids: Any,
+) -> Usage:
+    """One usage event of ACCOUNT; `event_id=` to redeliver one, `user_id=` for adoption,
+    `imported=True` for historical import."""
     event_id = ids.get("event_id") or str(uuid.uuid4())
-    return Usage(
-        event_id, TENANT, ids.get("account_id", ACCOUNT), usage_type, at, quantity, ids.get("user_id")
-    )
+    account_id = ids.get("account_id", ACCOUNT)
+    return Usage(event_id, TENANT, account_id, usage_type, at, quantity, ids.get("user_id"), imported)
 
 
 @dataclass

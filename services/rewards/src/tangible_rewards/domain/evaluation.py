@@ -7,7 +7,8 @@ close, so late events always count there.
 Imported history (`imported` usage) is the exception: it is booked in the period it occurred
 in however long ago that closed, and a threshold it crosses is dated by the event that
 crossed it (`Achievement.reached_at`), so milestones and ledger entries carry their
-historical dates.
+historical dates. Streaks and time-to-value met by imported days are dated likewise (see
+`service_layer/handlers/evaluators.py`); the fold keeps each imported day's earliest event.
 """
 
 from __future__ import annotations
@@ -139,6 +140,9 @@ class UsageFold:
     too_late: int = 0
     imported: dict[CounterKey, list[tuple[datetime, float]]] = field(default_factory=dict)
     """Imported increments per counter, to find the event that crossed a target."""
+    imported_days: dict[DayKey, datetime] = field(default_factory=dict)
+    """Local days imported usage made active → its earliest event that day (dates streaks and
+    time-to-value met by history)."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,10 @@ def fold_usage(
                 for key in day_keys:
                     day_key = DayKey(usage.tenant_id, usage.account_id, key, day)
                     fold.days[day_key] = fold.days.get(day_key, 0.0) + usage.quantity
+                    if usage.imported:
+                        first = fold.imported_days.get(day_key)
+                        if first is None or usage.occurred_at < first:
+                            fold.imported_days[day_key] = usage.occurred_at
             else:
                 late = True
         if usage.user_id:

@@ -104,13 +104,20 @@ class TimeToValue:
     current: float
     deadline: date
     """First local day after the window."""
+    met_on: date | None = None
+    """The local day the usage so far first reached the target (within the window), if it did."""
 
 
 def time_to_value(state: LicenseState, params: TimeToValueParams, daily: Mapping[date, float]) -> TimeToValue:
-    """Quantity of the usage within `days` days from the license's first day."""
+    """Quantity of the usage within `days` days from the license's first day, and the day
+    its running total met the target (what dates a window met by imported history)."""
     deadline = state.started_on + timedelta(days=params.days)
-    total = sum(q for day, q in daily.items() if state.started_on <= day < deadline)
-    return TimeToValue(total, deadline)
+    total, met_on = 0.0, None
+    for day in sorted(d for d in daily if state.started_on <= d < deadline):
+        total += daily[day]
+        if met_on is None and total >= params.target:
+            met_on = day
+    return TimeToValue(total, deadline, met_on)
 
 
 def ttv_qualifying(state: LicenseState) -> str:

@@ -48,6 +48,11 @@ def lookback(params: StreakParams) -> timedelta:
     return ((params.weeks or 1) + 1) * WEEK
 
 
+def target(params: StreakParams) -> int:
+    """The run that completes the streak: days in a row, or weeks running."""
+    return params.days if params.mode is StreakMode.CONSECUTIVE_DAYS else params.weeks or 1
+
+
 def evaluate(
     params: StreakParams, active: Collection[date], touched: Iterable[date], today: date
 ) -> StreakState:

@@ -17,7 +17,6 @@ from tangible_rewards.domain.model import (
     AnniversaryParams,
     MilestoneRule,
     Repeat,
-    StreakMode,
     StreakParams,
     ThresholdParams,
     TimeToValueParams,
@@ -32,6 +31,7 @@ from tangible_rewards.domain.periods import (
 )
 from tangible_rewards.domain.progress import Progress
 from tangible_rewards.domain.streaks import STREAK_PERIOD
+from tangible_rewards.domain.streaks import target as streak_target
 from tangible_rewards.service_layer.policy import Policy, zones_for
 from tangible_rewards.service_layer.ports import UnitOfWork
 from tangible_rewards.service_layer.reads import ExpiryBucket, GrantedReward, HistoryEntry
@@ -95,7 +95,7 @@ def progress_of(rule: MilestoneRule, facts: AccountFacts) -> Progress:
     if isinstance(params, StreakParams):
         value, alive_until = facts.values.get((rule.series, STREAK_PERIOD), (0.0, None))
         current = value if alive_until is not None and alive_until >= today else 0.0
-        target = params.days if params.mode is StreakMode.CONSECUTIVE_DAYS else params.weeks or 1
+        target = streak_target(params)
         qualifying = rule.qualifying_for(today, today.isoformat())
         return Progress(
             rule, current, float(target), rewarded(qualifying), period_key=rule.reward_period(qualifying)

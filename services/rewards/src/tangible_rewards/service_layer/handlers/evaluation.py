@@ -77,9 +77,11 @@ async def evaluate_usage(
         )
         # a streak only moves when an account has a new active day
         new_days = await uow.activity.add_days(fold.days)
-        achieved += await evaluate_streaks(uow, indexes, new_days, zone_of, now)
+        achieved += await evaluate_streaks(uow, indexes, new_days, zone_of, now, fold.imported_days)
         moved = {(k.tenant_id, k.account_id, k.activity_key) for k in fold.days}
-        achieved += await evaluate_time_to_value(uow, indexes, moved, zone_of, now, policy)
+        achieved += await evaluate_time_to_value(
+            uow, indexes, moved, zone_of, now, policy, fold.imported_days
+        )
         await uow.activity.touch_members(fold.members)
         member_accounts = {(k.tenant_id, k.account_id) for k in fold.members}
         achieved += await evaluate_adoption(uow, indexes, member_accounts, zone_of, now)

@@ -17,7 +17,7 @@ from tangible_rewards.domain import commands
 from tangible_rewards.domain.errors import InsufficientCredits
 from tangible_rewards.domain.evaluation import Usage
 from tangible_rewards.domain.model import Reward, RewardKind, RuleKind, ThresholdParams
-from tangible_rewards.service_layer import handlers, views
+from tangible_rewards.service_layer import book, handlers, views
 from tangible_rewards.service_layer.handlers.ledger import Redemption
 from tangible_rewards.service_layer.policy import Policy
 from tangible_rewards.service_layer.ports import UnitOfWork
@@ -93,8 +93,34 @@ async def scenario(uow: UnitOfWork) -> list[Any]:
             uow, tenant_id=TENANT, account_id=account, now=clock.now(), policy=policy
         )
         seen.append(await progress)
+    seen.extend(await book_reads(uow, clock))
     async with uow:
         seen.append(sorted(await uow.inbox("rewards.usage").claim(["e1", "e5", "e9", "e10"])))
+    return seen
+
+
+async def book_reads(uow: UnitOfWork, clock: ManualClock) -> list[Any]:
+    """The book's credit expiring: beside the reward's (partly redeemed) credit, grants of other
+    accounts and units, one past the window; whole, by unit, in pages after a key as an entry
+    and as a decoded cursor have it, and a key that is not one of its order's."""
+    seen: list[Any] = []
+    for account, unit, days in (("a2", "credits", 3), ("a3", "points", 10), ("a2", "points", 40)):
+        expires_at = clock.now() + timedelta(days=days)
+        adjust = commands.Adjust(TENANT, account, Decimal("5"), unit, "admin", "grant", expires_at=expires_at)
+        seen.append(await handlers.adjust(adjust, uow=uow, clock=clock))
+    window: dict[str, Any] = {"tenant_id": TENANT, "now": clock.now(), "within": timedelta(days=31)}
+    seen.append(await book.book_page(uow, **window, unit=None, after=None, limit=10))
+    seen.append(await book.book_page(uow, **window, unit="points", after=None, limit=10))
+    first = await book.book_page(uow, **window, unit=None, after=None, limit=2)
+    seen.append(await book.book_page(uow, **window, unit=None, after=first[-1].key, limit=2))
+    at, account, unit = first[0].key
+    seen.append(
+        await book.book_page(uow, **window, unit=None, after=(at.isoformat(), account, unit), limit=2)
+    )
+    try:
+        await book.book_page(uow, **window, unit=None, after=("a1", "credits"), limit=2)
+    except ValueError:
+        seen.append("a foreign key refused")
     return seen
 
 

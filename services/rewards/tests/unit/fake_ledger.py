@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from tangible_rewards.domain.ledger import ZERO, BalanceKey, Bucket, NewBucket, Transaction
-from tangible_rewards.service_layer.reads import ExpiryBucket, HistoryEntry
+from tangible_rewards.service_layer.reads import ExpiringCredit, ExpiryBucket, HistoryEntry
 
 
 class Violation(Exception):
@@ -193,6 +193,55 @@ class FakeLedgerReads:
             as_json(t.provenance),
             e.created_at,
         )
+
+
+class FakeCreditBook:
+    """The tenant's book, rewards' part: open credit expiring in [now, until) per account and
+    unit, ordered and cut after a key as the SQL's keyset is (the database collates as C)."""
+
+    def __init__(self, tables: LedgerTables) -> None:
+        self._t = tables
+
+    async def page(
+        self,
+        tenant_id: str,
+        *,
+        now: datetime,
+        until: datetime,
+        unit: str | None,
+        after: tuple[Any, ...] | None,
+        limit: int,
+    ) -> list[ExpiringCredit]:
+        groups: dict[tuple[str, str], list[BucketRow]] = {}
+        for b in self._t.buckets.values():
+            expires = b.new.expires_at
+            if b.new.tenant_id != tenant_id or b.status != "open" or b.remaining <= ZERO:
+                continue
+            if expires is None or not now <= expires < until or unit not in (None, b.new.unit):
+                continue
+            groups.setdefault((b.new.account_id, b.new.unit), []).append(b)
+        entries = [
+            ExpiringCredit(
+                account,
+                credit_unit,
+                sum((b.remaining for b in rows), ZERO),
+                min(b.new.expires_at for b in rows if b.new.expires_at is not None),
+            )
+            for (account, credit_unit), rows in groups.items()
+        ]
+        entries.sort(key=lambda e: (e.first_expiry, e.account_id, e.unit))
+        if after is not None:
+            last = _book_key(after)
+            entries = [e for e in entries if (e.first_expiry, e.account_id, e.unit) > last]
+        return entries[:limit]
+
+
+def _book_key(after: tuple[Any, ...]) -> tuple[datetime, str, str]:
+    """A key as the SQL reads it: ValueError unless three values, the first an ISO instant (a
+    naive one in local time, as asyncpg sends it)."""
+    if len(after) != 3:
+        raise ValueError("a credits-expiring key has three values")
+    return datetime.fromisoformat(str(after[0])).astimezone(UTC), str(after[1]), str(after[2])
 
 
 def as_json(value: dict[str, Any]) -> dict[str, Any]:

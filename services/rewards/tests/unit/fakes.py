@@ -15,7 +15,12 @@ from types import TracebackType
 from typing import Any, Self
 
 from services.rewards.tests.unit.fake_catalogue import FakeCatalogRepository
-from services.rewards.tests.unit.fake_ledger import FakeLedgerReads, FakeLedgerRepository, as_json
+from services.rewards.tests.unit.fake_ledger import (
+    FakeCreditBook,
+    FakeLedgerReads,
+    FakeLedgerRepository,
+    as_json,
+)
 from services.rewards.tests.unit.fake_state import (
     FakeActivityRepository,
     FakeLicenseRepository,
@@ -150,7 +155,7 @@ class FakeUnitOfWork:
         self.licenses, self.rewards = FakeLicenseRepository(t), FakeRewardRepository(t)
         self.ledger, self.ledger_reads = FakeLedgerRepository(t.ledger), FakeLedgerReads(t.ledger)
         self.idempotency, self.outbox = FakeIdempotencyRepository(t), FakeOutbox()
-        self.catalog = FakeCatalogRepository(t)
+        self.catalog, self.book = FakeCatalogRepository(t), FakeCreditBook(t.ledger)
         return self
 
     async def __aexit__(

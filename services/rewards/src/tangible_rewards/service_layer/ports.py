@@ -20,6 +20,7 @@ from tangible_rewards.domain.licenses import LicenseState
 from tangible_rewards.domain.model import MilestoneRule
 from tangible_rewards.domain.streaks import StreakProgress
 from tangible_rewards.service_layer.reads import (
+    ExpiringCredit,
     ExpiryBucket,
     GrantedReward,
     HistoryEntry,
@@ -130,6 +131,24 @@ class LedgerReads(Protocol):
     ) -> tuple[list[HistoryEntry], int]: ...
 
 
+class CreditBook(Protocol):
+    """The tenant's book, rewards' part: its accounts' credit expiring within a window."""
+
+    async def page(
+        self,
+        tenant_id: str,
+        *,
+        now: datetime,
+        until: datetime,
+        unit: str | None,
+        after: tuple[Any, ...] | None,
+        limit: int,
+    ) -> list[ExpiringCredit]:
+        """Per account and unit, open credit expiring in [now, until) (only `unit`'s when
+        given), soonest first expiry, then account and unit: up to `limit` after `after` (an
+        entry's `key`, its expiry a datetime or ISO text); ValueError for a key not of this order."""
+
+
 class IdempotencyRepository(Protocol):
     async def claim(
         self, tenant_id: str, account_id: str, key: str, request_hash: str, at: datetime
@@ -182,6 +201,8 @@ class UnitOfWork(Protocol):
     def ledger(self) -> LedgerRepository: ...
     @property
     def ledger_reads(self) -> LedgerReads: ...
+    @property
+    def book(self) -> CreditBook: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
     @property

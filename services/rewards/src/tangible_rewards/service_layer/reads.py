@@ -72,3 +72,19 @@ class ItemRedemptionRecord:
     actor: str
     user_id: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class ExpiringCredit:
+    """The tenant's book, rewards' part: one account's open credit in one unit that expires
+    within the window asked, and when the first of it does."""
+
+    account_id: str
+    unit: str
+    expiring: Decimal
+    first_expiry: datetime
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """Where it stands in the book's order (soonest expiry, account, unit): the cursor after it."""
+        return (self.first_expiry, self.account_id, self.unit)

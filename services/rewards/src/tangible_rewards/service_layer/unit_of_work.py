@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tangible_rewards.adapters.repositories.book import CreditBook
 from tangible_rewards.adapters.repositories.catalogue import CatalogRepository
 from tangible_rewards.adapters.repositories.idempotency import IdempotencyRepository
 from tangible_rewards.adapters.repositories.ledger import LedgerRepository
@@ -28,6 +29,7 @@ class UnitOfWork(SqlUnitOfWork):
     rewards: RewardRepository
     ledger: LedgerRepository
     ledger_reads: LedgerReads
+    book: CreditBook
     idempotency: IdempotencyRepository
     catalog: CatalogRepository
 
@@ -40,6 +42,7 @@ class UnitOfWork(SqlUnitOfWork):
         self.rewards = RewardRepository(session)
         self.ledger = LedgerRepository(session)
         self.ledger_reads = LedgerReads(session)
+        self.book = CreditBook(session)
         self.idempotency = IdempotencyRepository(session)
         self.catalog = CatalogRepository(session)
 

@@ -1,4 +1,5 @@
-"""The tenant's book, rewards' part: accounts whose open credit expires within a window."""
+"""The tenant's book, rewards' part: accounts whose open credit expires within a window,
+per account and unit, soonest first, read in keyset pages."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_rewards.adapters.tables import credit_buckets
+from tangible_rewards.service_layer.reads import ExpiringCredit
 
 
 def expiring_query(tenant_id: str, now: datetime, until: datetime, unit: str | None) -> Select[Any]:
@@ -35,10 +38,14 @@ def expiring_query(tenant_id: str, now: datetime, until: datetime, unit: str | N
 
 
 def ordered(query: Select[Any], last: tuple[Any, ...] | None) -> Select[Any]:
-    """Soonest expiry first, then account and unit; keyset after the previous page's last."""
+    """Soonest expiry first, then account and unit; keyset after the previous page's last
+    (its expiry a datetime or ISO text, as a decoded cursor has it); ValueError for a key
+    that is not one of this order's."""
     inner = query.subquery()
     outer = select(inner)
     if last is not None:
+        if len(last) != 3:
+            raise ValueError("a credits-expiring key has three values")
         at, account, unit = datetime.fromisoformat(str(last[0])), str(last[1]), str(last[2])
         outer = outer.where(
             or_(
@@ -48,3 +55,22 @@ def ordered(query: Select[Any], last: tuple[Any, ...] | None) -> Select[Any]:
             )
         )
     return outer.order_by(inner.c.first_expiry, inner.c.account_id, inner.c.unit)
+
+
+class CreditBook:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def page(
+        self,
+        tenant_id: str,
+        *,
+        now: datetime,
+        until: datetime,
+        unit: str | None,
+        after: tuple[Any, ...] | None,
+        limit: int,
+    ) -> list[ExpiringCredit]:
+        query = ordered(expiring_query(tenant_id, now, until, unit), after).limit(limit)
+        rows = await self._session.execute(query)
+        return [ExpiringCredit(r.account_id, r.unit, r.expiring, r.first_expiry) for r in rows]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,29 +13,20 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel, BeforeValidator
+from pydantic import BaseModel
 from sqlalchemy import MetaData, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_runtime.app import AdminPrincipal, RuntimeDep
 from tangible_runtime.content_disposition import content_disposition
 from tangible_runtime.paging import CursorPage, CursorPaging, CursorPagingDep
+from tangible_runtime.rfc3339 import Rfc3339
 from tangible_runtime.tables import audit_table
 
 audit_log = audit_table(MetaData())
 EXPORT_BATCH = 1000
 _NO_NUL = r"^[^\x00]*$"  # PostgreSQL cannot compare text holding NUL
-_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 COLUMNS = ("id", "at", "actor_id", "actor_name", "method", "route", "table", "operation", "before", "after")
-
-
-def _date_time_text(value: Any) -> Any:
-    if isinstance(value, str) and not _DATE_TIME.match(value):  # pydantic reads "0.5" as a Unix time
-        raise ValueError("an RFC 3339 date-time, such as 2026-11-26T12:00:00Z")
-    return value
-
-
-Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 
 
 class AuditEntryRead(BaseModel):

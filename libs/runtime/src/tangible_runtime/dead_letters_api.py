@@ -23,6 +23,7 @@ from tangible_runtime.dead_letters import (
 )
 from tangible_runtime.paging import MAX_OFFSET
 from tangible_runtime.problems import ProblemError
+from tangible_runtime.rfc3339 import Rfc3339
 from tangible_runtime.service import ServiceRuntime
 
 _MAX_LIMIT = 500
@@ -124,8 +125,8 @@ def dead_letters_router(consumers: Sequence[str]) -> APIRouter:
         principal: AdminPrincipal,
         consumer: str = consumer_path(),
         reason: Annotated[str | None, Query(max_length=200)] = None,
-        since: Annotated[AwareDatetime | None, Query()] = None,
-        until: Annotated[AwareDatetime | None, Query()] = None,
+        since: Annotated[Rfc3339 | None, Query()] = None,
+        until: Annotated[Rfc3339 | None, Query()] = None,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=_MAX_LIMIT)] = 100,
     ) -> DeadLetterPage:

@@ -1,9 +1,11 @@
-"""`python -m tangible_entitlements api|consumer|relay|scheduler|all|migrate`."""
+"""`python -m tangible_entitlements api|consumer|relay|scheduler|all|migrate`, and
+`consumer-offsets save|restore|show` for a database restore (docs/runbook.md)."""
 
 from pathlib import Path
 
 from tangible_entitlements.bootstrap import ROLES, bootstrap
 from tangible_entitlements.config import Settings
+from tangible_entitlements.entrypoints.consumers import CONSUMER_GROUPS
 from tangible_runtime.cli import serve
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -15,4 +17,5 @@ if __name__ == "__main__":
         bootstrap=bootstrap,
         migrations=MIGRATIONS,
         roles=ROLES,
+        consumer_groups=CONSUMER_GROUPS,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -38,6 +39,7 @@ from tangible_ingest.config import Settings as IngestSettings
 from tangible_runtime import consumer_offsets
 from tangible_runtime.kafka import KafkaClients
 from tangible_runtime.settings import AuthSettings, KafkaSettings
+from tangible_schemas.registry import USAGE
 
 pytestmark = pytest.mark.integration
 
@@ -245,3 +247,67 @@ async def test_a_restored_database_catches_up_from_kafka_exactly(
             [(_, total, _series)] = after_catch_up[account]["report"]
             assert total == expected[account], (account, after_catch_up[account])
         assert await _handled(owner) == EVENTS
+
+
+async def test_offsets_by_time_and_refused_while_the_service_consumes(
+    kafka_settings: KafkaSettings, tmp_path: Path
+) -> None:
+    """`restore --to-datetime` (a backup taken without `save`) goes back to the first record at
+    or after the time; a group with a live member is refused; and the command is the
+    service's own (`python -m tangible_entitlements consumer-offsets`)."""
+    clients = KafkaClients(kafka_settings)
+    groups = {USAGE_CONSUMER: [USAGE.name]}
+    producer = clients.producer()
+    await producer.start()
+    try:
+        for n in range(8):
+            await producer.send_and_wait(clients.topic(USAGE.name), value=b"{}", key=f"k{n}".encode())
+        await asyncio.sleep(0.05)  # record timestamps have millisecond resolution
+        middle = datetime.now(UTC)
+        await asyncio.sleep(0.05)
+        for n in range(5):
+            await producer.send_and_wait(clients.topic(USAGE.name), value=b"{}", key=f"k{n}".encode())
+    finally:
+        await producer.stop()
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    await consumer_offsets.reset(clients, await consumer_offsets.at_time(clients, groups, tomorrow))
+    assert _total(await consumer_offsets.committed(clients, groups)) == 13
+
+    environment = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
+        "KAFKA_TOPIC_PREFIX": kafka_settings.topic_prefix,
+    }
+    restore = ["consumer-offsets", "restore", "--to-datetime", middle.isoformat()]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tangible_entitlements",
+        *restore,
+        env=environment,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    # each partition at its first record of the second round: the 8 of the first are behind
+    assert _total(await consumer_offsets.committed(clients, CONSUMER_GROUPS)) == 8
+
+    consumer = clients.consumer(USAGE.name, group=USAGE_CONSUMER)
+    await consumer.start()
+    try:
+        await eventually(lambda: _assigned(consumer), timeout=30)
+        code = await consumer_offsets.run(
+            ["restore", "--to-datetime", tomorrow.isoformat()],
+            prog="test",
+            kafka=kafka_settings,
+            groups=groups,
+        )
+        assert code == 1
+    finally:
+        await consumer.stop()
+    assert _total(await consumer_offsets.committed(clients, groups)) == 8
+
+
+async def _assigned(consumer: Any) -> None:
+    await consumer.getmany(timeout_ms=100)
+    assert consumer.assignment()

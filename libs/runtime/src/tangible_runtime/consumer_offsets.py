@@ -25,15 +25,21 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
-from tangible_runtime.kafka import KafkaClients
+from tangible_runtime.errors import is_transient
+from tangible_runtime.kafka import KAFKA_WAIT_BACKOFF, KafkaClients
+from tangible_runtime.retries import retrying
 from tangible_runtime.settings import KafkaSettings
+
+T = TypeVar("T")
 
 # group → logical topic → partition → offset (the next record the group reads)
 Offsets = dict[str, dict[str, dict[int, int]]]
@@ -42,6 +48,21 @@ Groups = Mapping[str, Sequence[str]]  # consumer group → the logical topics it
 
 class GroupStillActiveError(RuntimeError):
     """A group to reset still has members: its service's consumers are running."""
+
+
+def _retriable(error: Exception) -> bool:
+    # e.g. GroupCoordinatorNotAvailable while a broker (re)starts or before its first group
+    return is_transient(error) or (isinstance(error, KafkaError) and error.retriable)
+
+
+async def _patiently(operation: Callable[[], Awaitable[T]]) -> T:
+    return await retrying(
+        operation,
+        backoff=KAFKA_WAIT_BACKOFF,
+        log_event="consumer_offsets_retrying",
+        retry_if=_retriable,
+        within_seconds=120.0,
+    )
 
 
 async def _partitions(clients: KafkaClients, groups: Groups) -> dict[str, list[TopicPartition]]:
@@ -58,6 +79,10 @@ def _lookup_consumer(clients: KafkaClients) -> AIOKafkaConsumer:
 async def committed(clients: KafkaClients, groups: Groups) -> Offsets:
     """Each group's committed offsets; a partition it never committed counts as its first
     offset, where the group would start (`auto_offset_reset=earliest`)."""
+    return await _patiently(lambda: _committed(clients, groups))
+
+
+async def _committed(clients: KafkaClients, groups: Groups) -> Offsets:
     by_topic = await _partitions(clients, groups)
     consumer = _lookup_consumer(clients)
     await consumer.start()
@@ -86,6 +111,10 @@ async def committed(clients: KafkaClients, groups: Groups) -> Offsets:
 async def at_time(clients: KafkaClients, groups: Groups, when: datetime) -> Offsets:
     """Each partition's first offset whose record's timestamp is at or after `when` (its
     end when none is); the same for every group reading the topic."""
+    return await _patiently(lambda: _at_time(clients, groups, when))
+
+
+async def _at_time(clients: KafkaClients, groups: Groups, when: datetime) -> Offsets:
     by_topic = await _partitions(clients, groups)
     consumer = _lookup_consumer(clients)
     await consumer.start()
@@ -116,26 +145,30 @@ async def _members(clients: KafkaClients, group: str) -> int:
 async def reset(clients: KafkaClients, offsets: Offsets) -> None:
     """Commit `offsets` for their groups, which must have no live member."""
     for group in offsets:
-        if members := await _members(clients, group):
+        if members := await _patiently(partial(_members, clients, group)):
             raise GroupStillActiveError(
                 f"consumer group {clients.group(group)} has {members} live member(s): "
                 "stop the service's consumer role first"
             )
     for group, topics in offsets.items():
-        consumer = AIOKafkaConsumer(
-            **clients.common_config(), group_id=clients.group(group), enable_auto_commit=False
-        )
-        await consumer.start()
-        try:
-            positions = {
-                TopicPartition(clients.topic(topic), partition): offset
-                for topic, partitions in topics.items()
-                for partition, offset in partitions.items()
-            }
-            consumer.assign(list(positions))
-            await consumer.commit(positions)  # manual assignment: committed outside any generation
-        finally:
-            await consumer.stop()
+        positions = {
+            TopicPartition(clients.topic(topic), partition): offset
+            for topic, partitions in topics.items()
+            for partition, offset in partitions.items()
+        }
+        await _patiently(partial(_commit, clients, group, positions))
+
+
+async def _commit(clients: KafkaClients, group: str, positions: dict[TopicPartition, int]) -> None:
+    consumer = AIOKafkaConsumer(
+        **clients.common_config(), group_id=clients.group(group), enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(list(positions))
+        await consumer.commit(positions)  # manual assignment: committed outside any generation
+    finally:
+        await consumer.stop()
 
 
 def dump(offsets: Offsets, taken_at: datetime) -> str:

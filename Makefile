@@ -123,3 +123,7 @@ distclean: clean ## also wipe caches and the environment
 .PHONY: dashboard-png
 dashboard-png: install kafka test-packages ## run the system with the simulator for a minute, scrape /metrics, render the Grafana dashboard's panels into docs/dashboard.png (headless Chromium; no Grafana needed)
 	$(RUN) python scripts/dashboard_png.py
+
+.PHONY: restore-drill
+restore-drill: install kafka ## restore drill at 100,000 events: entitlements' database backed up while usage flows, lost, restored, caught up from Kafka exactly (docs/runbook.md)
+	TANGIBLE_RESTORE_DRILL_EVENTS=$${TANGIBLE_RESTORE_DRILL_EVENTS:-100000} $(RUN) pytest tests/integration/test_restore_drill.py -q -k catches_up -o timeout=3600

@@ -528,9 +528,9 @@ def test_keda_max_replicas_never_exceed_partitions(rendered: dict[str, list[Mani
 FEWER_USAGE_PARTITIONS = {
     "kafka": {
         "topics": [
-            {"name": "tangible.usage.v1", "partitions": 4},
-            {"name": "tangible.entitlements.v1", "partitions": 6},
-            {"name": "tangible.rewards.v1", "partitions": 3},
+            {"name": "tangible.usage.v1", "partitions": 4, "config": {"retention.ms": "604800000"}},
+            {"name": "tangible.entitlements.v1", "partitions": 6, "config": {"retention.ms": "604800000"}},
+            {"name": "tangible.rewards.v1", "partitions": 3, "config": {"retention.ms": "604800000"}},
         ]
     }
 }

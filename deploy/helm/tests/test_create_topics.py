@@ -108,5 +108,11 @@ async def test_topics_job_provisions_a_real_cluster_idempotently(
         )
         configs = {entry[0]: entry[1] for entry in response.resources[0][4]}
         assert configs["cleanup.policy"] == "compact"
+        # what a database restore replays from (docs/runbook.md): a week, on the broker
+        (response,) = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, f"{prefix}tangible.usage.v1", {"retention.ms": None})]
+        )
+        configs = {entry[0]: entry[1] for entry in response.resources[0][4]}
+        assert configs["retention.ms"] == "604800000"
     finally:
         await admin.close()

@@ -194,6 +194,17 @@ List of {name (logical), partitions, config}.
 {{- if and $k.tls.caSecret $k.tls.caConfigMap -}}
 {{- fail "set at most one of kafka.tls.caSecret and kafka.tls.caConfigMap" -}}
 {{- end -}}
+{{- /* a restored database replays Kafka from its backup's position (docs/runbook.md) */ -}}
+{{- $keep := mul (add $k.restore.backupIntervalHours $k.restore.restoreWindowHours) 3600000 -}}
+{{- range $k.topics -}}
+{{- $config := default dict .config -}}
+{{- if ne (toString (index $config "cleanup.policy" | default "delete")) "compact" -}}
+{{- $retention := index $config "retention.ms" -}}
+{{- if or (not $retention) (and (ne (int64 $retention) -1) (lt (int64 $retention) (int64 $keep))) -}}
+{{- fail (printf "kafka.topics %s: retention.ms must be at least kafka.restore.backupIntervalHours + restoreWindowHours (%d ms), or -1" .name (int64 $keep)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- if and .Values.ingress.tls.enabled (not .Values.ingress.tls.secretName) -}}
 {{- fail "ingress.tls.secretName is required when ingress.tls.enabled is true" -}}
 {{- end -}}

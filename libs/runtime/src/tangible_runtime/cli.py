@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -127,10 +127,21 @@ def serve(
     roles: Collection[str] = ROLES,
     argv: list[str] | None = None,
     app_factory: str | None = None,
+    consumer_groups: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Runs one role set in this process; with `<SERVICE>_WORKERS` > 1 and an `app_factory`
     ("module:function" building the app from the environment), uvicorn runs that many
-    worker processes on one port instead, each building its own app."""
+    worker processes on one port instead, each building its own app.
+
+    `consumer_groups` (group → topics it reads) enables `<prog> consumer-offsets ...`, the
+    consumer positions of a database restore (see `consumer_offsets`)."""
+    arguments = sys.argv[1:] if argv is None else argv
+    if consumer_groups is not None and arguments[:1] == ["consumer-offsets"]:
+        from tangible_runtime import consumer_offsets
+        from tangible_runtime.settings import KafkaSettings
+
+        # only the KAFKA_* variables matter here: no database or keys needed to run it
+        consumer_offsets.main(arguments[1:], prog=prog, kafka=KafkaSettings(), groups=consumer_groups)
     parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("role", choices=[*roles, "all", "migrate"], help="what this process runs")
     parser.add_argument("--port", type=int, help="override the service port")

@@ -27,6 +27,14 @@ class Settings(ServiceSettings):
     retry_after_seconds: int = 5
     # events appended to the producer and not yet acknowledged; above it, 503 at once
     max_unacknowledged_events: int = 100_000
+    # events of the requests being handled; past it a request is shed with a 503 at once
+    # (see entrypoints/admission.py). None: 10 full requests (`max_events_per_request`).
+    max_events_in_flight: int | None = None
+    shed_retry_after_seconds: int = 1  # a shed request's Retry-After, jittered up to twice it
+
+    @property
+    def events_in_flight_bound(self) -> int:
+        return self.max_events_in_flight or 10 * self.max_events_per_request
 
 
 @lru_cache

@@ -122,3 +122,7 @@ distclean: clean ## also wipe caches and the environment
 .PHONY: dashboard-png
 dashboard-png: install kafka test-packages ## run the system with the simulator for a minute, scrape /metrics, render the Grafana dashboard's panels into docs/dashboard.png (headless Chromium; no Grafana needed)
 	$(RUN) python scripts/dashboard_png.py
+
+.PHONY: overload
+overload: install kafka ## overload run: 3 × the sustained pipeline rate offered to usage-ingest for 60 s through tangible-client; writes chaos/reports/overload-latest.{json,md} (OVERLOAD_ARGS="--rate N --seconds S")
+	$(RUN) python -m chaos.overload $(OVERLOAD_ARGS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from tangible_runtime.settings import ServiceSettings
@@ -29,8 +30,9 @@ class Settings(ServiceSettings):
     max_unacknowledged_events: int = 100_000
     # events of the requests being handled; past it a request is shed with a 503 at once
     # (see entrypoints/admission.py). None: 10 full requests (`max_events_per_request`).
-    max_events_in_flight: int | None = None
-    shed_retry_after_seconds: int = 1  # a shed request's Retry-After, jittered up to twice it
+    max_events_in_flight: int | None = Field(default=None, ge=1)
+    # a shed request's Retry-After, jittered up to twice it
+    shed_retry_after_seconds: int = Field(default=1, ge=1)
 
     @property
     def events_in_flight_bound(self) -> int:

@@ -39,8 +39,8 @@ def test_retry_after_is_jittered_between_the_base_and_twice_it() -> None:
     assert Admission(10, retry_after_seconds=0).retry_after() in {"1", "2"}  # never "retry now"
 
 
-def test_the_default_bound_is_ten_full_requests() -> None:
-    assert Settings(max_events_per_request=500).events_in_flight_bound == 5000
+def test_the_default_bound_is_five_full_requests() -> None:
+    assert Settings(max_events_per_request=500).events_in_flight_bound == 2500
     assert Settings(max_events_in_flight=1234).events_in_flight_bound == 1234
 
 

@@ -127,3 +127,7 @@ dashboard-png: install kafka test-packages ## run the system with the simulator 
 .PHONY: restore-drill
 restore-drill: install kafka ## restore drill at 100,000 events: entitlements' database backed up while usage flows, lost, restored, caught up from Kafka exactly (docs/runbook.md)
 	TANGIBLE_RESTORE_DRILL_EVENTS=$${TANGIBLE_RESTORE_DRILL_EVENTS:-100000} $(RUN) pytest tests/integration/test_restore_drill.py -q -k catches_up -o timeout=3600
+
+.PHONY: overload
+overload: install kafka ## overload run: 3 × the sustained pipeline rate offered to usage-ingest for 60 s through tangible-client; writes chaos/reports/overload-latest.{json,md} (OVERLOAD_ARGS="--rate N --seconds S")
+	$(RUN) python -m chaos.overload $(OVERLOAD_ARGS)

@@ -11,7 +11,14 @@ import httpx
 from tangible_client.events import EncodedEvent, encode_batch
 from tangible_client.reports import DeliveryReport, DeliveryStatus, Reason
 from tangible_client.responses import problem_reason, reports_for
-from tangible_client.retry import RetryableError, RetryPolicy, Sleep, is_retryable_status, retry_after
+from tangible_client.retry import (
+    RetryableError,
+    RetryPolicy,
+    Sleep,
+    is_retryable_status,
+    is_throttled,
+    retry_after,
+)
 
 log = logging.getLogger("tangible_client")
 
@@ -56,5 +63,7 @@ class BatchSender:
             # the ids are unchanged, and an event that did get through comes back "duplicate".
             raise RetryableError(Reason("network-error", f"{type(error).__name__}: {error}")) from error
         if is_retryable_status(response.status_code):
-            raise RetryableError(problem_reason(response), retry_after(response))
+            wait = retry_after(response)
+            throttled = is_throttled(response.status_code, wait)
+            raise RetryableError(problem_reason(response), wait, throttled=throttled)
         return response

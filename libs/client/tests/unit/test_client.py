@@ -82,6 +82,21 @@ async def test_ids_stay_stable_across_retries_and_a_resend_is_reported_duplicate
     assert len(server.stored) == 1
 
 
+async def test_a_shedding_server_gets_every_event_exactly_once_after_its_503s() -> None:
+    """usage-ingest under overload: 503 overloaded with Retry-After, more often than
+    max_attempts, then 202. Nothing is dropped and nothing is counted twice."""
+    server = FakeIngest()
+    server.fail_next(6, status=503, retry_after="0")
+    policy = RetryPolicy(max_attempts=2, initial_backoff=0.01, max_backoff=0.05)
+    async with client(server, batching=Batching(max_events=100, linger=10), retry=policy) as c:
+        ids = [await c.record("report.generated", f"acct-{i % 3}") for i in range(250)]
+        reports = await c.flush()
+    assert [r.id for r in reports] == ids
+    assert {r.status for r in reports} == {DeliveryStatus.ACCEPTED}
+    assert len(server.requests) == 6 + 3  # the first batch sent 7 times, then two more
+    assert len(server.stored) == 250
+
+
 async def test_record_waits_while_the_buffer_is_full() -> None:
     gate = asyncio.Event()
     server = FakeIngest()

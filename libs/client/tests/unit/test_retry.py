@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tangible_client.retry import RetryPolicy, is_retryable_status, retry_after
+from tangible_client.retry import RetryPolicy, is_retryable_status, is_throttled, retry_after
 
 
 def response(value: str | None) -> httpx.Response:
@@ -43,8 +43,27 @@ def test_other_4xx_are_not_retried(status: int) -> None:
     assert not is_retryable_status(status)
 
 
+@pytest.mark.parametrize(
+    ("status", "wait", "throttled"),
+    [
+        (429, None, True),
+        (429, 1.0, True),
+        (503, 1.0, True),
+        (503, 0.0, True),
+        (503, None, False),
+        (502, 1.0, False),
+    ],
+)
+def test_a_429_or_a_503_with_retry_after_is_throttling(
+    status: int, wait: float | None, throttled: bool
+) -> None:
+    assert is_throttled(status, wait) is throttled
+
+
 def test_policy_refuses_nonsense() -> None:
     with pytest.raises(ValueError):
         RetryPolicy(max_attempts=0)
     with pytest.raises(ValueError):
         RetryPolicy(initial_backoff=2, max_backoff=1)
+    with pytest.raises(ValueError):
+        RetryPolicy(max_retry_after=-1)

@@ -13,7 +13,8 @@ from tangible_client.retry import RetryPolicy
 from tangible_client.sender import BatchSender
 from tangible_client.testing import FakeIngest
 
-POLICY = RetryPolicy(max_attempts=5, initial_backoff=0.5, max_backoff=4.0, deadline=60.0)
+# the jitter on a Retry-After at half its range: a Retry-After of s is waited 1.25·s
+POLICY = RetryPolicy(max_attempts=5, initial_backoff=0.5, max_backoff=4.0, deadline=60.0, rng=lambda: 0.5)
 
 
 class Sleeps(list[float]):
@@ -53,7 +54,7 @@ async def test_a_503_is_retried_after_retry_after_with_the_same_bytes(
     reports = await sender.send(batch)
     assert [r.status for r in reports] == [DeliveryStatus.ACCEPTED] * 3
     assert [r.attempts for r in reports] == [2, 2, 2]
-    assert sleeps == [3.0]  # the first jitter window is 0.5 s: Retry-After sets the floor
+    assert sleeps == [3.75]  # Retry-After 3 s, jittered upwards by up to half of it
     first, second = server.requests
     assert first.content == second.content  # same ids, same payload: the retry dedupes
     assert first.headers["content-type"] == "application/cloudevents-batch+json"
@@ -63,8 +64,7 @@ async def test_429_honours_retry_after(sender: BatchSender, server: FakeIngest, 
     server.fail_next(2, status=429, retry_after="2")
     reports = await sender.send(events(1))
     assert reports[0].status is DeliveryStatus.ACCEPTED
-    assert sleeps[0] == 2.0
-    assert 2.0 <= sleeps[1] <= 2.0 + 1.0  # max(Retry-After, jitter within 1 s)
+    assert sleeps == [2.5, 2.5]  # the server's word, not the exponential window
 
 
 async def test_5xx_and_network_errors_back_off_with_full_jitter_in_a_doubling_window(
@@ -91,7 +91,7 @@ async def test_the_window_is_capped_at_max_backoff(server: FakeIngest) -> None:
 async def test_after_max_attempts_every_event_is_reported_failed_with_the_last_reason(
     sender: BatchSender, server: FakeIngest
 ) -> None:
-    server.fail_next(10, status=503, retry_after="1")
+    server.fail_next(10, status=503)  # no Retry-After: a failure, not throttling
     batch = events(2)
     reports = await sender.send(batch)
     assert [r.id for r in reports] == [e.id for e in batch]
@@ -107,6 +107,33 @@ async def test_a_retry_after_beyond_the_deadline_fails_now_instead_of_sleeping(
     reports = await sender.send(events(1))
     assert reports[0].status is DeliveryStatus.FAILED
     assert sleeps == [] and len(server.requests) == 1
+
+
+async def test_throttling_does_not_use_up_attempts_so_a_shed_batch_is_never_dropped(
+    sender: BatchSender, server: FakeIngest, sleeps: Sleeps
+) -> None:
+    server.fail_next(12, status=503, retry_after="1")  # usage-ingest shedding load
+    server.fail_next(8, status=429, retry_after="1")
+    server.fail_next(4, status=502)  # failures still count: 4 of max_attempts 5
+    batch = events(3)
+    reports = await sender.send(batch)
+    assert [r.status for r in reports] == [DeliveryStatus.ACCEPTED] * 3
+    assert reports[0].attempts == 25 == len(server.requests)
+    assert sleeps[:20] == [1.25] * 20
+    assert {r.content for r in server.requests} == {server.requests[0].content}  # same ids each time
+    assert len(server.stored) == 3  # each event stored once
+
+
+async def test_a_long_retry_after_is_capped_and_jittered_upwards(server: FakeIngest) -> None:
+    sleeps = Sleeps()
+    draws = iter([0.0, 0.999])
+    policy = RetryPolicy(deadline=600, max_retry_after=60, rng=lambda: next(draws))
+    async with httpx.AsyncClient(base_url="http://ingest", transport=server.transport) as http:
+        server.fail_next(1, status=503, retry_after="3600")
+        server.fail_next(1, status=429, retry_after="10")
+        reports = await BatchSender(http, policy, sleep=sleeps).send(events(1))
+    assert reports[0].status is DeliveryStatus.ACCEPTED
+    assert sleeps == [60.0, pytest.approx(14.995)]
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 415])

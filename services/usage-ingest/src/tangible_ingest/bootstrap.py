@@ -13,6 +13,7 @@ from tangible_ingest.adapters.metrics import IngestMetrics
 from tangible_ingest.adapters.publisher import UsagePublisher
 from tangible_ingest.config import Settings, get_settings
 from tangible_ingest.entrypoints import api
+from tangible_ingest.entrypoints.admission import Admission
 from tangible_ingest.entrypoints.dependencies import Container
 from tangible_ingest.entrypoints.scheduler import dedup_pruner
 from tangible_ingest.entrypoints.translate import EventLimits
@@ -39,6 +40,8 @@ def bootstrap(
     (not a test), so the garbage collector may be tuned for it (see `tune_gc`)."""
 
     def build_container(settings: Settings, rt: ServiceRuntime) -> Container:
+        admission = Admission(settings.events_in_flight_bound, settings.shed_retry_after_seconds)
+        ingest_metrics.events_in_flight.set_function(lambda: admission.events)
         return Container(
             settings=settings,
             clock=rt.clock,
@@ -59,6 +62,7 @@ def bootstrap(
                 max_event_bytes=settings.max_event_bytes,
                 max_future=timedelta(minutes=settings.max_clock_skew_minutes),
             ),
+            admission=admission,
         )
 
     async def tune_gc_once_started(rt: ServiceRuntime) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from tangible_runtime.settings import ServiceSettings
@@ -27,6 +28,16 @@ class Settings(ServiceSettings):
     retry_after_seconds: int = 5
     # events appended to the producer and not yet acknowledged; above it, 503 at once
     max_unacknowledged_events: int = 100_000
+    # events of the requests being handled; past it a request is shed with a 503 at once
+    # (see entrypoints/admission.py). None: 5 full requests (`max_events_per_request`): the
+    # bench's peak throughput needs ~4,000 in flight; more only queues (docs/performance.md)
+    max_events_in_flight: int | None = Field(default=None, ge=1)
+    # a shed request's Retry-After, jittered up to twice it
+    shed_retry_after_seconds: int = Field(default=1, ge=1)
+
+    @property
+    def events_in_flight_bound(self) -> int:
+        return self.max_events_in_flight or 5 * self.max_events_per_request
 
 
 @lru_cache

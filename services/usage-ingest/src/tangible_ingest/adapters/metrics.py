@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from tangible_runtime.metrics import LATENCY_BUCKETS, RuntimeMetrics
 
@@ -20,6 +20,17 @@ class IngestMetrics:
             "ingest_rate_limited_requests_total",
             "Requests refused with 429 by the per-tenant rate limit.",
             ["tenant"],
+            registry=registry,
+        )
+        self.shed = Counter(
+            "ingest_shed_requests_total",
+            "Requests refused with 503 because the process held its bound of events in flight.",
+            ["stage"],  # arrival: before the body was read; parsed: its events did not fit
+            registry=registry,
+        )
+        self.events_in_flight = Gauge(
+            "ingest_events_in_flight",
+            "Events of the requests being handled (USAGE_INGEST_MAX_EVENTS_IN_FLIGHT bounds it).",
             registry=registry,
         )
         self.dedup_latency = Histogram(

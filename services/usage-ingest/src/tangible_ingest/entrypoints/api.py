@@ -54,6 +54,13 @@ _RATE_HEADERS = {
     },
 }
 
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before sending the same events again",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"description": "Per-event results", "headers": _RATE_HEADERS},
     400: {"description": "Malformed JSON, or a batch that is not an array"},
@@ -62,8 +69,18 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "Too many events or bytes"},
     415: {"description": "Unsupported content type"},
     422: {"description": "No valid event"},
-    429: {"description": "Rate limit exceeded; retry after Retry-After", "headers": _RATE_HEADERS},
-    503: {"description": "Kafka or the dedup store unavailable; nothing accepted; retry after Retry-After"},
+    429: {
+        "description": "Rate limit exceeded; retry after Retry-After",
+        "headers": {**_RATE_HEADERS, **_RETRY_AFTER},
+    },
+    503: {
+        "description": (
+            "Nothing accepted; retry the same events after Retry-After. `type` says why: "
+            "`overloaded` (this process holds its bound of events in flight and shed the request "
+            "at once), or Kafka or the dedup store unavailable"
+        ),
+        "headers": _RETRY_AFTER,
+    },
 }
 
 
@@ -169,8 +186,31 @@ async def post_imports(request: Request, principal: IngestPrincipal, container: 
     return await _ingest(request, principal.tenant_id, container, imported=True)
 
 
+def _shed(container: Container, stage: str) -> ProblemError:
+    container.ingest_metrics.shed.labels(stage).inc()
+    return ProblemError(
+        503,
+        "Overloaded; nothing was accepted",
+        type_="overloaded",
+        detail="this process holds as many events as it may; send the same events again after Retry-After",
+        headers={"Retry-After": container.admission.retry_after()},
+    )
+
+
 async def _ingest(request: Request, tenant_id: str, container: Container, *, imported: bool) -> Response:
+    admission = container.admission
+    if admission.full():  # before reading the body: a shed request costs next to nothing
+        raise _shed(container, "arrival")
     items = _items(await _read_limited(request, container.settings.max_request_bytes), request, container)
+    if not admission.admit(len(items)):
+        raise _shed(container, "parsed")
+    try:
+        return await _admitted(tenant_id, container, items, imported=imported)
+    finally:
+        admission.release(len(items))
+
+
+async def _admitted(tenant_id: str, container: Container, items: list[Any], *, imported: bool) -> Response:
     decision = container.limiter.acquire(tenant_id, len(items))
     rate_headers = decision.headers()
     if not decision.allowed:

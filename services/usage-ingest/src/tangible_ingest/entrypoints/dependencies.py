@@ -8,6 +8,7 @@ from typing import Annotated
 from tangible_ingest.adapters.metrics import IngestMetrics
 from tangible_ingest.adapters.publisher import UsagePublisher
 from tangible_ingest.config import Settings
+from tangible_ingest.entrypoints.admission import Admission
 from tangible_ingest.entrypoints.translate import EventLimits
 from tangible_ingest.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.composition import container_dependency
@@ -29,6 +30,7 @@ class Container:
     session_factory: SessionFactory
     limiter: TokenBucketLimiter
     event_limits: EventLimits
+    admission: Admission
 
     def new_uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.ingest_metrics.observe_dedup)

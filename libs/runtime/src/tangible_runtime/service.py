@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry.sdk.trace import SpanProcessor
@@ -180,12 +181,34 @@ class ServiceRuntime:
             _, pending = await asyncio.wait(graceful, timeout=self.shutdown_grace_seconds)
             for task in pending:
                 task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # a cancelled worker still runs its `finally` (a consumer leaving its group): bounded,
+        # so that one stuck client cannot keep the process from stopping; what is left is named
+        _, stuck = await asyncio.wait(tasks, timeout=self.shutdown_grace_seconds)
+        if stuck:
+            log.error("workers_stuck_at_shutdown", workers=_where_stuck(stuck))
         self._tasks.clear()
         self._workers.clear()
         if self._producer is not None:
-            await self._producer.stop()
+            try:
+                await asyncio.wait_for(self._producer.stop(), timeout=self.shutdown_grace_seconds)
+            except TimeoutError:
+                log.error("producer_stuck_at_shutdown")
             self._producer = None
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
+
+
+def _where_stuck(tasks: set[asyncio.Task[None]]) -> dict[str, str]:
+    """Each stuck task's chain of awaited coroutines, outermost first (a task's own stack
+    shows only its outermost frame), for the log."""
+    found: dict[str, str] = {}
+    for task in tasks:
+        chain: list[str] = []
+        awaited: Any = task.get_coro()
+        while awaited is not None and getattr(awaited, "cr_frame", None) is not None:
+            frame = awaited.cr_frame
+            chain.append(f"{frame.f_code.co_name} ({frame.f_code.co_filename}:{frame.f_lineno})")
+            awaited = awaited.cr_await
+        found[task.get_name()] = " -> ".join(chain) or "unknown"
+    return found

@@ -1,17 +1,22 @@
-"""ServiceRuntime's supervision of background workers: a crashed worker is restarted."""
+"""ServiceRuntime's supervision of background workers: a crashed worker is restarted, and
+a worker stuck while stopping cannot keep the process from stopping."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping
+from typing import Any
 
 from tangible_runtime.retries import NO_WAIT
 from tangible_runtime.service import ServiceRuntime, Worker
 from tangible_runtime.settings import ServiceSettings
 
 
-def runtime() -> ServiceRuntime:
+def runtime(grace: float = 10.0) -> ServiceRuntime:
     settings = ServiceSettings(database_url="postgresql://nowhere/none")  # never connected
-    return ServiceRuntime("test", settings, configure_logs=False, restart_backoff=NO_WAIT)
+    return ServiceRuntime(
+        "test", settings, configure_logs=False, restart_backoff=NO_WAIT, shutdown_grace_seconds=grace
+    )
 
 
 async def test_a_crashing_worker_is_restarted_until_it_returns_and_is_then_done() -> None:
@@ -48,3 +53,23 @@ async def test_a_worker_that_keeps_crashing_is_never_reported_as_stopped() -> No
     assert rt.unhealthy_workers() == []  # still being restarted, so /healthz stays truthful
     await rt.stop()
     assert crashes >= 50
+
+
+async def test_a_worker_stuck_in_its_cleanup_is_named_and_left_behind(
+    captured_logs: list[MutableMapping[str, Any]],
+) -> None:
+    started = asyncio.Event()
+
+    async def stuck_on_the_way_out() -> None:
+        try:
+            started.set()
+            await asyncio.Event().wait()
+        finally:  # a client whose close never returns
+            await asyncio.Event().wait()
+
+    rt = runtime(grace=0.1)
+    rt.start_worker(Worker("stubborn", stuck_on_the_way_out))
+    await started.wait()
+    await asyncio.wait_for(rt.stop(), 2)
+    [stuck] = [line for line in captured_logs if line["event"] == "workers_stuck_at_shutdown"]
+    assert "stuck_on_the_way_out (" in stuck["workers"]["stubborn"]

@@ -159,6 +159,15 @@ class ServiceSettings(BaseSettings):
     consumer_batch_size: int = 1000
     outbox_batch_size: int = 1000
     outbox_idle_seconds: float = 0.05
+    inbox_retention_days: float = Field(
+        default=8,
+        gt=0,
+        description="How long consumers remember the ids of the events they applied, so that a "
+        "redelivery is a no-op: longer than the topics' retention (7 days).",
+    )
+    inbox_prune_interval_seconds: float = Field(
+        default=3600, gt=0, description="How often the scheduler role forgets inbox ids past retention."
+    )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

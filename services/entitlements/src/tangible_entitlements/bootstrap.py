@@ -22,6 +22,7 @@ from tangible_entitlements.service_layer.change_hub import ChangeHub
 from tangible_entitlements.service_layer.live_view import LiveView
 from tangible_runtime.auth import TokenIssuer
 from tangible_runtime.composition import AppOptions, ServiceDeclaration, relay_role, service_app
+from tangible_runtime.inbox import inbox_pruner
 from tangible_runtime.service import ServiceRuntime, Worker
 
 ROLES = ("api", "consumer", "relay", "scheduler")
@@ -58,7 +59,7 @@ SERVICE: ServiceDeclaration[Settings, Container] = ServiceDeclaration(
         "relay": relay_role,
         "api": _api_workers,
         "consumer": lambda rt, container: [usage_consumer(rt, container), rewards_consumer(rt, container)],
-        "scheduler": lambda rt, container: [scheduler(rt, container)],
+        "scheduler": lambda rt, container: [scheduler(rt, container), inbox_pruner(rt)],
     },
     untraced_urls=api.UNTRACED,
     # checks answer from the in-memory view: ready once it is built and caught up (and the

@@ -26,6 +26,7 @@ from tangible_notifications.entrypoints.scheduler import delivery_worker, schedu
 from tangible_notifications.service_layer.handlers.delivery import Dispatch
 from tangible_runtime.auth import TokenIssuer
 from tangible_runtime.composition import AppOptions, RoleWorkers, ServiceDeclaration, relay_role, service_app
+from tangible_runtime.inbox import inbox_pruner
 from tangible_runtime.live import LiveHub
 from tangible_runtime.service import ServiceRuntime, Worker
 
@@ -160,7 +161,7 @@ def bootstrap(
             "relay": relay_role,
             "consumer": lambda rt, container: [events_consumer(rt, container)],
             "delivery": _delivery_workers(clients),
-            "scheduler": lambda rt, container: [schedule_worker(container)],
+            "scheduler": lambda rt, container: [schedule_worker(container), inbox_pruner(rt)],
         },
         dead_letter_consumers=(EVENTS_CONSUMER,),
     )

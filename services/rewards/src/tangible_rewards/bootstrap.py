@@ -18,6 +18,7 @@ from tangible_rewards.entrypoints.consumers import (
 from tangible_rewards.entrypoints.dependencies import Container, policy_from
 from tangible_rewards.entrypoints.scheduler import scheduler_worker
 from tangible_runtime.composition import AppOptions, ServiceDeclaration, relay_role, service_app
+from tangible_runtime.inbox import inbox_pruner
 from tangible_runtime.service import ServiceRuntime
 
 ROLES = ("api", "consumer", "relay", "scheduler")
@@ -45,7 +46,7 @@ SERVICE: ServiceDeclaration[Settings, Container] = ServiceDeclaration(
             usage_consumer(rt, container),
             entitlements_consumer(rt, container),
         ],
-        "scheduler": lambda rt, container: [scheduler_worker(container)],
+        "scheduler": lambda rt, container: [scheduler_worker(container), inbox_pruner(rt)],
     },
     dead_letter_consumers=(USAGE_CONSUMER, ENTITLEMENTS_CONSUMER),
 )

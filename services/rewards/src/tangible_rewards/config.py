@@ -25,7 +25,6 @@ class Settings(ServiceSettings):
     scheduler_interval_seconds: float = Field(default=30, gt=0)
     scheduler_batch_size: int = Field(default=500, ge=1)
     idempotency_retention_hours: float = Field(default=168, gt=0)
-    inbox_retention_days: float = Field(default=8, gt=0)
 
 
 @lru_cache

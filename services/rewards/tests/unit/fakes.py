@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -165,9 +165,6 @@ class FakeUnitOfWork:
 
     def inbox(self, consumer: str) -> FakeInbox:
         return FakeInbox(self._work, consumer)
-
-    async def prune_inbox(self, older_than: timedelta) -> int:
-        return 0  # the fake inbox keeps no receive times; nothing handler tests rely on
 
     async def commit(self) -> None:
         self._work.events.extend(self.outbox.pending)

@@ -27,7 +27,6 @@ def policy_from(settings: Settings) -> Policy:
         expiry_lead=timedelta(days=settings.expiry_announce_lead_days),
         scheduler_batch=settings.scheduler_batch_size,
         idempotency_retention=timedelta(hours=settings.idempotency_retention_hours),
-        inbox_retention=timedelta(days=settings.inbox_retention_days),
     )
 
 

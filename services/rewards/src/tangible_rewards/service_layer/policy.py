@@ -21,7 +21,6 @@ class Policy:
     """How long before credits expire the expiring-soon event goes out (once per bucket)."""
     scheduler_batch: int = 500
     idempotency_retention: timedelta = timedelta(days=7)
-    inbox_retention: timedelta = timedelta(days=8)
 
 
 async def zones_for(uow: UnitOfWork, accounts: Iterable[tuple[str, str]], policy: Policy) -> ZoneOf:

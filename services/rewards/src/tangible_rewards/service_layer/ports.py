@@ -7,7 +7,7 @@ in-memory fakes of the handler unit tests do too. Repositories never commit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -211,7 +211,6 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
 
     def inbox(self, consumer: str) -> Inbox: ...
-    async def prune_inbox(self, older_than: timedelta) -> int: ...
     async def commit(self) -> None: ...
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_rewards.adapters.repositories.book import CreditBook
@@ -16,7 +14,6 @@ from tangible_rewards.adapters.repositories.rewards import RewardRepository
 from tangible_rewards.adapters.repositories.rules import ProfileRepository, RuleRepository
 from tangible_rewards.adapters.repositories.state import ActivityRepository, ProgressRepository
 from tangible_rewards.service_layer import ports
-from tangible_runtime.inbox import prune_inbox
 from tangible_runtime.unit_of_work import SqlUnitOfWork
 
 
@@ -45,9 +42,6 @@ class UnitOfWork(SqlUnitOfWork):
         self.book = CreditBook(session)
         self.idempotency = IdempotencyRepository(session)
         self.catalog = CatalogRepository(session)
-
-    async def prune_inbox(self, older_than: timedelta) -> int:
-        return await prune_inbox(self.session, older_than)
 
 
 def _satisfies_the_port(uow: UnitOfWork) -> ports.UnitOfWork:

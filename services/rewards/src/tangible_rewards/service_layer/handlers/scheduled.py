@@ -120,9 +120,9 @@ async def reset_broken_streaks(*, uow: UnitOfWork, clock: Clock, policy: Policy)
 
 
 async def prune(*, uow: UnitOfWork, clock: Clock, policy: Policy) -> int:
-    """Forget idempotency keys and inbox ids older than any retry or redelivery could be."""
+    """Forget idempotency keys older than any retry could be (the inbox is pruned by the
+    runtime's `inbox_pruner`)."""
     async with uow:
         pruned = await uow.idempotency.prune(clock.now() - policy.idempotency_retention)
-        pruned += await uow.prune_inbox(policy.inbox_retention)
         await uow.commit()
     return pruned

@@ -128,6 +128,10 @@ dashboard-png: install kafka test-packages ## run the system with the simulator 
 restore-drill: install kafka ## restore drill at 100,000 events: entitlements' database backed up while usage flows, lost, restored, caught up from Kafka exactly (docs/runbook.md)
 	TANGIBLE_RESTORE_DRILL_EVENTS=$${TANGIBLE_RESTORE_DRILL_EVENTS:-100000} $(RUN) pytest tests/integration/test_restore_drill.py -q -k catches_up -o timeout=3600
 
+.PHONY: soak
+soak: install kafka ## soak run: half the sustained pipeline rate for 30 min with every role running; writes chaos/reports/soak-latest.{json,md,png} (SOAK_ARGS="--minutes M --rate N")
+	$(RUN) python -m chaos.soak $(SOAK_ARGS)
+
 .PHONY: overload
 overload: install kafka ## overload run: 3 × the sustained pipeline rate offered to usage-ingest for 60 s through tangible-client; writes chaos/reports/overload-latest.{json,md} (OVERLOAD_ARGS="--rate N --seconds S")
 	$(RUN) python -m chaos.overload $(OVERLOAD_ARGS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -42,6 +43,7 @@ class Bench:
     topic_prefix: str = "bench."
     pids: dict[str, int] = field(default_factory=dict)  # base URL → service process id
     scraper: Scraper = field(default_factory=Scraper)  # every service's /metrics, for the dashboard
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def pid(self, base: str) -> int:
         """The process serving `base` (a service started with `start_service`)."""
@@ -80,26 +82,57 @@ class Bench:
         env: dict[str, str] | None = None,
     ) -> str:
         """Start one service process; returns its base URL once /readyz answers."""
-        spec: ServiceSpec = SPECS[name]
-        port = free_port()
-        child_env = {
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka_bootstrap,
-            "KAFKA_TOPIC_PREFIX": self.topic_prefix,
-            "TANGIBLE_AUTH_PUBLIC_KEY": str(self.public_key),
-            "LOG_LEVEL": "WARNING",
-            f"{spec.env_prefix}DATABASE_URL": database_url or self.database(name),
-            f"{spec.env_prefix}PORT": str(port),
-            **(env or {}),
-        }
-        log = self.workdir / "logs" / f"{name}-{port}.log"
-        process = spawn([sys.executable, "-m", spec.package, roles], log_path=log, env=child_env)
-        self.stack.callback(terminate, process, 20.0)
-        base = f"http://127.0.0.1:{port}"
-        self.pids[base] = process.pid
-        asyncio.run(_wait_ready(base, process.poll, log))
-        self.scraper.add(Target(name, base, f"{name}-{port}"))
+        [base] = self.start_services([ServiceStart(name, roles, database_url, env or {})])
         return base
+
+    def start_services(self, starts: Sequence[ServiceStart]) -> list[str]:
+        """Start the processes all at once and wait until every one is ready (their imports
+        and start-ups overlap); returns their base URLs in order."""
+        started: list[tuple[str, subprocess.Popen[bytes], Path]] = []
+        for start in starts:
+            spec: ServiceSpec = SPECS[start.name]
+            port = free_port()
+            child_env = {
+                **os.environ,
+                "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka_bootstrap,
+                "KAFKA_TOPIC_PREFIX": self.topic_prefix,
+                "TANGIBLE_AUTH_PUBLIC_KEY": str(self.public_key),
+                "LOG_LEVEL": "WARNING",
+                f"{spec.env_prefix}DATABASE_URL": start.database_url or self.database(start.name),
+                f"{spec.env_prefix}PORT": str(port),
+                **start.env,
+            }
+            log = self.workdir / "logs" / f"{start.name}-{port}.log"
+            process = spawn([sys.executable, "-m", spec.package, start.roles], log_path=log, env=child_env)
+            self.processes.append(process)
+            base = f"http://127.0.0.1:{port}"
+            self.pids[base] = process.pid
+            self.scraper.add(Target(start.name, base, f"{start.name}-{port}"))
+            started.append((base, process, log))
+
+        async def all_ready() -> None:
+            await asyncio.gather(*(_wait_ready(base, process.poll, log) for base, process, log in started))
+
+        asyncio.run(all_ready())
+        return [base for base, _, _ in started]
+
+    def stop_services(self) -> None:
+        """SIGTERM to every service process at once, then wait for each (their graceful
+        shutdowns overlap)."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            terminate(process, 20.0)
+        self.processes.clear()
+
+
+@dataclass(frozen=True)
+class ServiceStart:
+    name: str
+    roles: str = "all"
+    database_url: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
 
 async def _wait_ready(base: str, exited: object, log: Path, timeout: float = 120) -> None:
@@ -127,6 +160,7 @@ def bench_environment(topic_prefixes: Sequence[str] = ("bench.",)) -> Iterator[B
         public_key = workdir / "public.pem"
         public_key.write_text(public)
         bench = Bench(infra, workdir, stack, TokenIssuer(private, issuer="tangible"), public_key)
+        stack.callback(bench.stop_services)  # before the infrastructure stops
         clients = KafkaClients(bench.kafka_settings)
         asyncio.run(clients.wait_until_reachable())
         asyncio.run(clients.ensure_topics())

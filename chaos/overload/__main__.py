@@ -17,69 +17,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
-import multiprocessing
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from bench.harness import Bench, bench_environment
+from bench.harness import bench_environment
 from bench.ingest_load import percentiles_ms
 from bench.resources import PeakRss
-from bench.suites.entitlements import ACCOUNTS, FEATURE, TENANT, provision
-from chaos.overload.observe import counted_usage, group_lags, memory_limit_mib, metric, usage_records
-from chaos.overload.producer import ProducerPlan, ProducerResult, run_producer
+from bench.suites.entitlements import TENANT, provision
+from chaos.overload.observe import memory_limit_mib, metric
 from chaos.overload.report import write_report
-from tangible_runtime.kafka import KafkaClients
-
-# docs/performance.md: the entitlements metering consumer folds 15,961 events/s on one process;
-# it is the slowest stage every usage event goes through, so it sets the sustained rate
-FOLD_RATE = 15_961
-DEFAULT_RATE = 3 * FOLD_RATE
-# (service, role) → one process each, as the chart deploys them
-ROLES = (
-    ("usage-ingest", "api"),
-    ("entitlements", "api"),
-    ("entitlements", "consumer"),
-    ("entitlements", "relay"),
-    ("rewards", "consumer"),
-    ("notifications", "consumer"),
+from chaos.pipeline import (
+    FOLD_RATE,
+    ROLES,
+    converge,
+    producer_plan,
+    producer_results,
+    start_producers,
+    start_roles,
 )
 
-
-def _start(bench: Bench, env: dict[str, str]) -> dict[tuple[str, str], str]:
-    databases: dict[str, str] = {}
-    bases: dict[tuple[str, str], str] = {}
-    for service, role in ROLES:
-        if service not in databases:
-            databases[service] = bench.database(service)
-        extra = env if service == "usage-ingest" else {}
-        bases[(service, role)] = bench.start_service(
-            service, roles=role, database_url=databases[service], env=extra
-        )
-    return bases
-
-
-def _start_producers(plan: ProducerPlan, producers: int) -> tuple[list[Any], Any]:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    processes = []
-    for index in range(producers):
-        share = dataclasses.replace(plan, rate=plan.rate / producers, index=index)
-        process = context.Process(target=run_producer, args=(share, queue), name=f"producer-{index}")
-        process.start()
-        processes.append(process)
-    return processes, queue
-
-
-def _results(processes: list[Any], queue: Any, timeout: float) -> list[ProducerResult]:
-    results = [ProducerResult(**queue.get(timeout=timeout)) for _ in processes]
-    for process in processes:
-        process.join(30)
-    return results
+DEFAULT_RATE = 3 * FOLD_RATE
 
 
 async def _window(ingest: str, start_at: float, seconds: float) -> tuple[dict[str, float], dict[str, float]]:
@@ -100,28 +60,6 @@ async def _snapshot(ingest: str) -> dict[str, float]:
         }
 
 
-async def _converge(bench: Bench, entitlements: str, expected: int, timeout: float) -> dict[str, Any]:
-    """Wait until every consumer group caught up and entitlements counted `expected` events."""
-    clients = KafkaClients(bench.kafka_settings)
-    read = bench.token(TENANT, "read")
-    started = time.monotonic()
-    lags: dict[str, int] = {}
-    counted = 0.0
-    while time.monotonic() - started < timeout:
-        lags = await group_lags(clients)
-        if lags and not any(lags.values()):
-            counted = await counted_usage(entitlements, read, ACCOUNTS, FEATURE)
-            if counted >= expected:
-                break
-        await asyncio.sleep(2)
-    return {
-        "seconds": round(time.monotonic() - started, 1),
-        "lags": lags,
-        "entitlements_counted": counted,
-        "usage_topic_records": await usage_records(clients),
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(prog="chaos.overload", description=__doc__)
     parser.add_argument(
@@ -137,32 +75,23 @@ def main() -> int:
     if args.max_events_in_flight:
         env["USAGE_INGEST_MAX_EVENTS_IN_FLIGHT"] = str(args.max_events_in_flight)
     with bench_environment() as bench:
-        bases = _start(bench, env)
+        bases, _ = start_roles(bench, ROLES, {"usage-ingest": env})
         ingest, entitlements = bases[("usage-ingest", "api")], bases[("entitlements", "api")]
         asyncio.run(provision(entitlements, bench.token(TENANT, "admin")))
         time.sleep(2)  # the check view takes the new licenses from the events
         pids = {f"{service} {role}": bench.pid(base) for (service, role), base in bases.items()}
         limits = {f"{service} {role}": memory_limit_mib(service, role) for service, role in ROLES}
-        plan = ProducerPlan(
-            base=ingest,
-            token=bench.token(TENANT, "ingest"),
-            rate=args.rate,
-            seconds=args.seconds,
-            clients=args.clients,
-            accounts=ACCOUNTS,
-            start_at=time.time() + 8,  # the producers' interpreters start meanwhile
-            index=0,
-        )
+        plan = producer_plan(bench, ingest, rate=args.rate, seconds=args.seconds, clients=args.clients)
         print(
             f"[overload] offering {args.rate:,.0f} events/s for {args.seconds:.0f} s to {ingest}", flush=True
         )
         with PeakRss(pids) as rss:
-            processes, queue = _start_producers(plan, args.producers)
+            processes, queue = start_producers(plan, args.producers)
             before, after = asyncio.run(_window(ingest, plan.start_at, args.seconds))
-            results = _results(processes, queue, timeout=900)
+            results = producer_results(processes, queue, timeout=900)
             given = sum(r.recorded for r in results)
             print(f"[overload] {given:,} events given to the clients; waiting for convergence", flush=True)
-            convergence = asyncio.run(_converge(bench, entitlements, given, args.converge_timeout))
+            convergence = asyncio.run(converge(bench, entitlements, given, args.converge_timeout))
             final = asyncio.run(_snapshot(ingest))
         latencies = [
             latency for r in results for at, latency in r.accepted_latencies if 0 <= at <= args.seconds

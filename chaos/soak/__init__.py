@@ -1,0 +1,1 @@
+"""The soak run: `python -m chaos.soak` (`make soak`)."""

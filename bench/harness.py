@@ -43,7 +43,6 @@ class Bench:
     topic_prefix: str = "bench."
     pids: dict[str, int] = field(default_factory=dict)  # base URL → service process id
     scraper: Scraper = field(default_factory=Scraper)  # every service's /metrics, for the dashboard
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def pid(self, base: str) -> int:
         """The process serving `base` (a service started with `start_service`)."""
@@ -104,27 +103,18 @@ class Bench:
             }
             log = self.workdir / "logs" / f"{start.name}-{port}.log"
             process = spawn([sys.executable, "-m", spec.package, start.roles], log_path=log, env=child_env)
-            self.processes.append(process)
             base = f"http://127.0.0.1:{port}"
             self.pids[base] = process.pid
             self.scraper.add(Target(start.name, base, f"{start.name}-{port}"))
             started.append((base, process, log))
+
+        self.stack.callback(_stop_together, [process for _, process, _ in started])
 
         async def all_ready() -> None:
             await asyncio.gather(*(_wait_ready(base, process.poll, log) for base, process, log in started))
 
         asyncio.run(all_ready())
         return [base for base, _, _ in started]
-
-    def stop_services(self) -> None:
-        """SIGTERM to every service process at once, then wait for each (their graceful
-        shutdowns overlap)."""
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            terminate(process, 20.0)
-        self.processes.clear()
 
 
 @dataclass(frozen=True)
@@ -133,6 +123,15 @@ class ServiceStart:
     roles: str = "all"
     database_url: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+
+
+def _stop_together(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to each at once, then wait for each: their graceful shutdowns overlap."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        terminate(process, 20.0)
 
 
 async def _wait_ready(base: str, exited: object, log: Path, timeout: float = 120) -> None:
@@ -160,7 +159,6 @@ def bench_environment(topic_prefixes: Sequence[str] = ("bench.",)) -> Iterator[B
         public_key = workdir / "public.pem"
         public_key.write_text(public)
         bench = Bench(infra, workdir, stack, TokenIssuer(private, issuer="tangible"), public_key)
-        stack.callback(bench.stop_services)  # before the infrastructure stops
         clients = KafkaClients(bench.kafka_settings)
         asyncio.run(clients.wait_until_reachable())
         asyncio.run(clients.ensure_topics())

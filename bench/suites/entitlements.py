@@ -19,6 +19,7 @@ import httpx
 import orjson
 import uvloop
 
+from bench.flame import flame_graph
 from bench.harness import Bench
 from bench.http_load import closed_loop, get_request, open_loop
 from bench.report import Report
@@ -254,5 +255,9 @@ def run(bench: Bench, report: Report) -> None:
 
     asyncio.run(_produce_usage(bench, METERING_EVENTS))
     consumer = bench.start_service("entitlements", roles="consumer", database_url=database)
-    with peak_rss(bench, report, SUITE, {"entitlements consumer": consumer}, "draining 60,000 usage events"):
+    load = "draining 60,000 usage events"
+    with (
+        peak_rss(bench, report, SUITE, {"entitlements consumer": consumer}, load),
+        flame_graph(bench, report, SUITE, "entitlements metering consumer", consumer, load),
+    ):
         asyncio.run(_measure_consumer(consumer, METERING_EVENTS, report))

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import asyncpg
 import httpx
 
+from bench.flame import flame_graph
 from bench.harness import Bench
 from bench.report import Report
 from bench.resources import peak_rss
@@ -101,7 +102,11 @@ def run(bench: Bench, report: Report) -> None:
     asyncio.run(_configure(api, bench.token(TENANT, "admin")))
     asyncio.run(_produce(bench))
     consumer = bench.start_service("notifications", roles="consumer", database_url=database)
-    with peak_rss(bench, report, SUITE, {"notifications consumer": consumer}, f"draining {EVENTS:,} events"):
+    load = f"draining {EVENTS:,} events"
+    with (
+        peak_rss(bench, report, SUITE, {"notifications consumer": consumer}, load),
+        flame_graph(bench, report, SUITE, "notifications consumer", consumer, load),
+    ):
         seconds = asyncio.run(_drain(bench.owner(database), report))
     report.add(
         SUITE,

@@ -18,6 +18,7 @@ import httpx
 from aiokafka import TopicPartition
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 
+from bench.flame import flame_graph
 from bench.harness import Bench
 from bench.report import Report
 from bench.resources import peak_rss
@@ -231,7 +232,8 @@ def run(bench: Bench, report: Report) -> None:
     asyncio.run(backlog(bench))
     # started from the main thread: a child started from a worker thread dies with that thread
     consumer = bench.start_service("rewards", roles="consumer", database_url=database_url)
-    asyncio.run(evaluation_throughput(bench, report))
+    with flame_graph(bench, report, SUITE, "rewards consumer", consumer, "working off the backlog"):
+        asyncio.run(evaluation_throughput(bench, report))
     with peak_rss(
         bench, report, SUITE, {"rewards consumer": consumer}, f"{TARGET_RATE:,} events/s sustained"
     ):

@@ -32,6 +32,16 @@ ROLES: tuple[Role, ...] = (
     ("rewards", "consumer"),
     ("notifications", "consumer"),
 )
+# all of `make run`'s roles but webhook delivery (no endpoint is configured in these runs)
+ALL_ROLES: tuple[Role, ...] = (
+    *ROLES,
+    ("usage-ingest", "scheduler"),
+    ("entitlements", "scheduler"),
+    ("rewards", "relay"),
+    ("rewards", "scheduler"),
+    ("notifications", "relay"),
+    ("notifications", "scheduler"),
+)
 
 
 def start_roles(

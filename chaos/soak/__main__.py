@@ -35,8 +35,8 @@ from bench.suites.entitlements import ACCOUNTS, FEATURE, TENANT, provision
 from chaos.overload.observe import memory_limit_mib, metric
 from chaos.overload.report import delivery_checks, memory_check
 from chaos.pipeline import (
+    ALL_ROLES,
     FOLD_RATE,
-    ROLES,
     Role,
     converge,
     producer_plan,
@@ -49,16 +49,7 @@ from chaos.soak.report import write_report
 from chaos.soak.verdict import Tolerances, Windows, p99_ms, steady_state_checks
 from tangible_runtime.kafka import KafkaClients
 
-# all of `make run`'s roles but webhook delivery (no endpoint is configured)
-SOAK_ROLES: tuple[Role, ...] = (
-    *ROLES,
-    ("usage-ingest", "scheduler"),
-    ("entitlements", "scheduler"),
-    ("rewards", "relay"),
-    ("rewards", "scheduler"),
-    ("notifications", "relay"),
-    ("notifications", "scheduler"),
-)
+SOAK_ROLES = ALL_ROLES
 CONSUMING = ("entitlements", "rewards", "notifications")
 EXPIRING_GRANTS = 120
 

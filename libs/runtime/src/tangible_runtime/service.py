@@ -183,7 +183,10 @@ class ServiceRuntime:
                 task.cancel()
         # a cancelled worker still runs its `finally` (a consumer leaving its group): bounded,
         # so that one stuck client cannot keep the process from stopping; what is left is named
-        _, stuck = await asyncio.wait(tasks, timeout=self.shutdown_grace_seconds)
+        # (asyncio.wait refuses an empty set: a role without workers has nothing to wait for)
+        stuck: set[asyncio.Task[None]] = set()
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=self.shutdown_grace_seconds)
         if stuck:
             log.error("workers_stuck_at_shutdown", workers=_where_stuck(stuck))
         self._tasks.clear()

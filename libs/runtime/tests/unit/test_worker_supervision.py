@@ -73,3 +73,11 @@ async def test_a_worker_stuck_in_its_cleanup_is_named_and_left_behind(
     await asyncio.wait_for(rt.stop(), 2)
     [stuck] = [line for line in captured_logs if line["event"] == "workers_stuck_at_shutdown"]
     assert "stuck_on_the_way_out (" in stuck["workers"]["stubborn"]
+
+
+async def test_a_runtime_without_workers_stops_at_once(
+    captured_logs: list[MutableMapping[str, Any]],
+) -> None:
+    # an API-only role starts no worker: its stop has nothing to wait for, and says nothing
+    await asyncio.wait_for(runtime().stop(), 2)
+    assert not [line for line in captured_logs if line["event"] == "workers_stuck_at_shutdown"]

@@ -47,6 +47,11 @@ test: install kafka helm toxiproxy test-packages web/elements/node_modules/.pack
 chaos: install kafka toxiproxy ## chaos run, full profile (100k events under faults); writes chaos/reports/full-latest.{json,md}
 	$(RUN) python -m chaos --profile full
 
+.PHONY: fuzz
+fuzz: install kafka ## schemathesis in process on every service, all four phases (coverage too) and 25 examples per operation (`make test` runs a bounded form)
+	TANGIBLE_FUZZ_PHASES=examples,coverage,fuzzing,stateful TANGIBLE_FUZZ_EXAMPLES=$${TANGIBLE_FUZZ_EXAMPLES:-25} \
+		$(RUN) pytest tests/integration/test_fuzzing.py -q -o timeout=3600
+
 .PHONY: bench
 bench: install kafka test-packages ## run every benchmark; writes bench/reports/latest.{json,md} and renders docs/dashboard.png from the run's /metrics
 	$(RUN) python -m bench

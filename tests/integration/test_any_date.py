@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tangible_devstack.infrastructure import Infrastructure
+from tangible_devstack.pytest_plugin import MigratedTemplates
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -68,13 +69,29 @@ def moments(now: datetime) -> list[Moment]:
     ]
 
 
-def faked_env(moment: datetime, infrastructure: Infrastructure) -> dict[str, str]:
+SERVICES = ("usage-ingest", "entitlements", "rewards", "notifications")
+
+
+@pytest.fixture
+async def templates_env(migrated_templates: MigratedTemplates) -> dict[str, str]:
+    """Every service's migrated template on the session's server, for the inner runs: each
+    would otherwise run all migrations again (they hold no date; the services' clock is what
+    the moments test)."""
+    for service in SERVICES:
+        await migrated_templates.template_for(service, ROOT / "services" / service / "migrations")
+    return migrated_templates.as_env()
+
+
+def faked_env(
+    moment: datetime, infrastructure: Infrastructure, inherited: dict[str, str] | None = None
+) -> dict[str, str]:
     """This process's environment with the clock offset to `moment` (libfaketime's
     relative form, so that every process started later shares the same offset) and the
-    session's broker and database server."""
+    session's broker, database server and (`inherited`) migrated templates."""
     offset = round(moment.timestamp() - datetime.now(UTC).timestamp())
     return {
         **os.environ,
+        **(inherited or {}),
         "LD_PRELOAD": " ".join([str(LIBFAKETIME[0]), os.environ.get("LD_PRELOAD", "")]).strip(),
         "FAKETIME": f"{offset:+d}",
         "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap,
@@ -92,10 +109,12 @@ def test_the_moments_sit_where_the_issue_put_them() -> None:
 
 
 @pytest.mark.parametrize("moment", moments(datetime.now(UTC)), ids=lambda m: m.name)
-def test_the_date_sensitive_tests_pass_as_if_it_were(moment: Moment, infrastructure: Infrastructure) -> None:
+def test_the_date_sensitive_tests_pass_as_if_it_were(
+    moment: Moment, infrastructure: Infrastructure, templates_env: dict[str, str]
+) -> None:
     if not LIBFAKETIME:
         pytest.fail("libfaketime is missing: `make test` installs it (scripts/ensure-debian-packages.sh)")
-    env = faked_env(moment.at, infrastructure)
+    env = faked_env(moment.at, infrastructure, templates_env)
     seen = subprocess.run(
         [sys.executable, "-c", "from datetime import UTC, datetime; print(datetime.now(UTC).isoformat())"],
         env=env,

@@ -11,6 +11,8 @@ failure and a curl command to reproduce it.
 
 `tests/integration/test_fuzzing.py` runs the in-process variant with more examples; this one
 proves what a client sees from outside: the wire, the real processes, the real documents.
+It is also `make test`'s coverage phase (every boundary and negative value of every
+parameter): the in-process variant leaves that phase to this test unless `make fuzz` runs it.
 """
 
 from __future__ import annotations

@@ -1,11 +1,15 @@
 """Schemathesis against every service's OpenAPI document, in process, with valid credentials.
 
-All phases (examples, coverage, fuzzing, stateful) with a bounded number of examples per
-operation (`TANGIBLE_FUZZ_EXAMPLES`, default 5): no 500, status codes, content types,
-headers and bodies as documented, schema-violating input refused, every 4xx a problem
-document. The services run on the test's event loop (real Kafka and PostgreSQL); the
-engine runs in a worker thread and reaches them through an ASGI app that forwards each
-request to that loop.
+The examples, fuzzing and stateful phases with a bounded number of examples per operation
+(`TANGIBLE_FUZZ_EXAMPLES`, default 5): no 500, status codes, content types, headers and
+bodies as documented, schema-violating input refused, every 4xx a problem document. The
+services run on the test's event loop (real Kafka and PostgreSQL); the engine runs in a
+worker thread and reaches them through an ASGI app that forwards each request to that loop.
+
+The coverage phase (every boundary and negative value of every parameter: thousands of
+cases per service, nine tenths of this file's time) runs in `make test` over HTTP, with
+every check, in `test_contracts_over_http.py`; here it runs when `TANGIBLE_FUZZ_PHASES`
+names it, as `make fuzz` does (all four phases, more examples).
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from schemathesis.engine import events as engine_events
 pytestmark = pytest.mark.integration
 
 EXAMPLES = int(os.environ.get("TANGIBLE_FUZZ_EXAMPLES", "5"))
+ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+PHASES = tuple(os.environ.get("TANGIBLE_FUZZ_PHASES", "examples,fuzzing,stateful").split(","))
+assert set(PHASES) <= set(ALL_PHASES), f"TANGIBLE_FUZZ_PHASES: {PHASES}, of {ALL_PHASES}"
 Message = MutableMapping[str, Any]
 ASGIApp = Callable[
     [Message, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
@@ -79,7 +86,7 @@ def fuzz(app: ASGIApp, token: str) -> list[str]:
             "seed": 20261126,  # reproducible: the same cases on every run
             "headers": {"Authorization": f"Bearer {token}"},
             "generation": {"max-examples": EXAMPLES, "database": "none", "no-shrink": True},
-            "phases": {name: {"enabled": True} for name in ("examples", "coverage", "fuzzing", "stateful")},
+            "phases": {name: {"enabled": name in PHASES} for name in ALL_PHASES},
             "checks": {
                 "enabled": False,
                 **{
@@ -120,7 +127,7 @@ def fuzz(app: ASGIApp, token: str) -> list[str]:
                         )
         elif isinstance(event, engine_events.NonFatalError | engine_events.FatalError):
             failures.append(f"error: {event}")
-    missing = {"examples", "coverage", "fuzzing", "stateful"} - phases
+    missing = set(PHASES) - phases
     if missing or cases < 10:
         failures.append(f"phases that did not run: {sorted(missing)}; {cases} cases")
     return failures

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import tempfile
 import uuid
@@ -105,12 +107,48 @@ def owner_url(infrastructure: Infrastructure) -> OwnerUrl:
     return convert
 
 
+# A pytest run started by another (the suite's any-date run) on the same database server
+# finds its parent's migrated templates here, as JSON by service name, and reuses them.
+TEMPLATES_ENV = "TANGIBLE_TEST_TEMPLATES"
+
+
+class MigratedTemplates:
+    """Each service's migrations, run once per session into a template database as the owner
+    (or inherited from the run that started this one, which keeps ownership of them)."""
+
+    def __init__(self, admin_url: str, app_role: str | None, inherited: dict[str, str]) -> None:
+        self._admin_url = admin_url
+        self._app_role = app_role
+        self._names = dict(inherited)
+        self._own: list[str] = []
+
+    async def template_for(self, service: str, migrations: Path) -> str:
+        name = self._names.get(service)
+        if name is None:
+            name = f"{service.replace('-', '_')}_template_{uuid.uuid4().hex[:6]}"
+            await create_database(self._admin_url, name)
+            self._own.append(name)
+            await upgrade_async(migrations, with_database(self._admin_url, name), app_role=self._app_role)
+            self._names[service] = name
+        return name
+
+    def as_env(self) -> dict[str, str]:
+        """For a pytest run started from this one: it then migrates nothing these cover."""
+        return {TEMPLATES_ENV: json.dumps(self._names)}
+
+    async def drop_own(self) -> None:
+        for name in self._own:
+            await drop_database(self._admin_url, name)
+
+
 @pytest.fixture(scope="session")
-async def _migrated_templates(infrastructure: Infrastructure) -> AsyncIterator[dict[str, str]]:
-    templates: dict[str, str] = {}
+async def migrated_templates(
+    infrastructure: Infrastructure, app_role: str | None
+) -> AsyncIterator[MigratedTemplates]:
+    inherited: dict[str, str] = json.loads(os.environ.get(TEMPLATES_ENV, "{}"))
+    templates = MigratedTemplates(infrastructure.postgres_admin_url, app_role, inherited)
     yield templates
-    for name in templates.values():
-        await drop_database(infrastructure.postgres_admin_url, name)
+    await templates.drop_own()
 
 
 @pytest.fixture(scope="session")
@@ -121,7 +159,7 @@ async def app_role(infrastructure: Infrastructure) -> str | None:
 
 @pytest.fixture
 async def database_factory(
-    infrastructure: Infrastructure, _migrated_templates: dict[str, str], app_role: str | None
+    infrastructure: Infrastructure, migrated_templates: MigratedTemplates, app_role: str | None
 ) -> AsyncIterator[DatabaseFactory]:
     """`await make("entitlements", migrations_dir)` → URL of a fresh, migrated database, for
     the application role (row-level security applies to it; see `owner_url`).
@@ -133,12 +171,7 @@ async def database_factory(
     created: list[str] = []
 
     async def make(service: str, migrations: Path) -> str:
-        template = _migrated_templates.get(service)
-        if template is None:
-            template = f"{service.replace('-', '_')}_template_{uuid.uuid4().hex[:6]}"
-            await create_database(admin, template)
-            await upgrade_async(migrations, with_database(admin, template), app_role=app_role)
-            _migrated_templates[service] = template
+        template = await migrated_templates.template_for(service, migrations)
         name = f"{service.replace('-', '_')}_{uuid.uuid4().hex[:10]}"
         await create_database(admin, name, template=template)
         created.append(name)

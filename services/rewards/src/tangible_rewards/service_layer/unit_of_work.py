@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +20,9 @@ from tangible_rewards.adapters.repositories.state import ActivityRepository, Pro
 from tangible_rewards.service_layer import ports
 from tangible_runtime.inbox import prune_inbox
 from tangible_runtime.unit_of_work import SqlUnitOfWork
+from tangible_schemas.binding import parse_record_key
+
+AccountKey = tuple[str, str]
 
 
 class UnitOfWork(SqlUnitOfWork):
@@ -32,6 +37,20 @@ class UnitOfWork(SqlUnitOfWork):
     book: CreditBook
     idempotency: IdempotencyRepository
     catalog: CatalogRepository
+
+    def __init__(
+        self, *args: Any, on_change: Callable[[set[AccountKey]], None] | None = None, **kwargs: Any
+    ) -> None:
+        """`on_change`: told, after each commit, the accounts its events were about (this
+        process's in-memory reads drop them before the events even reach Kafka)."""
+        super().__init__(*args, **kwargs)
+        self._on_change = on_change
+
+    async def commit(self) -> None:
+        keys = self.outbox.keys
+        await super().commit()
+        if keys and self._on_change is not None:
+            self._on_change({account for account in map(_account, keys) if account is not None})
 
     def bind(self, session: AsyncSession) -> None:
         self.rules = RuleRepository(session)
@@ -48,6 +67,13 @@ class UnitOfWork(SqlUnitOfWork):
 
     async def prune_inbox(self, older_than: timedelta) -> int:
         return await prune_inbox(self.session, older_than)
+
+
+def _account(key: bytes) -> AccountKey | None:
+    try:
+        return parse_record_key(key)
+    except ValueError:
+        return None
 
 
 def _satisfies_the_port(uow: UnitOfWork) -> ports.UnitOfWork:

@@ -75,8 +75,11 @@ async def test_a_credit_change_made_elsewhere_shows_on_a_reading_replica_within_
     await adjust(writer, admin, "10")
     assert await total(reader, admin) == "10.00"  # first read: the database
     assert view.balance(tenant_id, ACCOUNT, "credits", clock.now()) is not None  # then kept
-    body = (await reader.get(f"/v1/accounts/{ACCOUNT}/balance", headers=admin)).content
-    assert body == view.balance(tenant_id, ACCOUNT, "credits", clock.now())  # the fast lane's
+    fast = await reader.get(f"/v1/accounts/{ACCOUNT}/balance", headers=admin)
+    assert fast.content == view.balance(tenant_id, ACCOUNT, "credits", clock.now())  # the fast lane's
+    regular = await reader.get(f"/v1/accounts/{ACCOUNT}/balance?unit=credits", headers=admin)
+    assert (fast.content, fast.headers["content-type"]) == (regular.content, regular.headers["content-type"])
+    assert fast.headers["vary"] == regular.headers["vary"] == "Origin"  # CORS is configured in tests
 
     await adjust(writer, admin, "5")
 

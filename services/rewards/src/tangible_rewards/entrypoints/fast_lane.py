@@ -80,6 +80,8 @@ class FastLane:
         if body is None:
             return False
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        if runtime.settings.cors.allowed_origins:
+            headers.append((b"vary", b"Origin"))  # as the CORS middleware marks every response
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         metrics = runtime.metrics

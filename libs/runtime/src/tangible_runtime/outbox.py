@@ -83,6 +83,11 @@ class Outbox:
     def pending(self) -> int:
         return len(self._pending)
 
+    @property
+    def keys(self) -> list[bytes]:
+        """The record keys of the events not flushed yet: whom they are about."""
+        return [row["key"] for row in self._pending]
+
     async def flush(self, session: AsyncSession) -> None:
         if self._pending:
             await session.execute(insert(self._table), self._pending)

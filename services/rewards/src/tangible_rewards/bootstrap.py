@@ -8,18 +8,19 @@ from typing import Unpack
 from fastapi import FastAPI
 
 from tangible_rewards.config import Settings, get_settings
-from tangible_rewards.entrypoints import api
+from tangible_rewards.entrypoints import api, fast_lane
 from tangible_rewards.entrypoints.consumers import (
     ENTITLEMENTS_CONSUMER,
     USAGE_CONSUMER,
     entitlements_consumer,
     usage_consumer,
 )
-from tangible_rewards.entrypoints.dependencies import Container, policy_from
+from tangible_rewards.entrypoints.dependencies import Container, policy_from, view_from
+from tangible_rewards.entrypoints.follower import view_follower
 from tangible_rewards.entrypoints.scheduler import scheduler_worker
 from tangible_runtime.composition import AppOptions, ServiceDeclaration, relay_role, service_app
 from tangible_runtime.inbox import inbox_pruner
-from tangible_runtime.service import ServiceRuntime
+from tangible_runtime.service import ServiceRuntime, Worker
 
 ROLES = ("api", "consumer", "relay", "scheduler")
 DESCRIPTION = (
@@ -35,6 +36,11 @@ def _container(settings: Settings, rt: ServiceRuntime) -> Container:
     )
 
 
+def _api_workers(rt: ServiceRuntime, container: Container) -> list[Worker]:
+    container.view = view_from(container.settings)
+    return [view_follower(rt, container.view)]
+
+
 SERVICE: ServiceDeclaration[Settings, Container] = ServiceDeclaration(
     name="rewards",
     description=DESCRIPTION,
@@ -42,6 +48,7 @@ SERVICE: ServiceDeclaration[Settings, Container] = ServiceDeclaration(
     container=_container,
     roles={
         "relay": relay_role,
+        "api": _api_workers,
         "consumer": lambda rt, container: [
             usage_consumer(rt, container),
             entitlements_consumer(rt, container),
@@ -58,4 +65,7 @@ def bootstrap(
     roles: Collection[str] = ROLES,
     **options: Unpack[AppOptions],
 ) -> FastAPI:
-    return service_app(SERVICE, settings or get_settings(), roles=roles, **options)
+    app = service_app(SERVICE, settings or get_settings(), roles=roles, **options)
+    if "api" in roles:
+        fast_lane.install(app)
+    return app

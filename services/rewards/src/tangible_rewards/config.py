@@ -25,6 +25,20 @@ class Settings(ServiceSettings):
     scheduler_interval_seconds: float = Field(default=30, gt=0)
     scheduler_batch_size: int = Field(default=500, ge=1)
     idempotency_retention_hours: float = Field(default=168, gt=0)
+    # the API replicas' in-memory reads (service_layer/live_view.py)
+    progress_max_age_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        description="A replica answers progress from memory this long at most: usage moves it "
+        "without an event. Grants and credit changes drop it at once (their events).",
+    )
+    balance_max_age_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="Bound on a memorised balance should the replica miss its events "
+        "(every credit change publishes one, which drops it at once).",
+    )
+    view_max_accounts: int = Field(default=200_000, ge=1, description="Accounts one replica keeps in memory.")
 
 
 @lru_cache

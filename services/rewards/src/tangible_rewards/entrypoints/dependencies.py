@@ -11,6 +11,7 @@ from fastapi import Query
 
 from tangible_rewards.adapters.tables import outbox
 from tangible_rewards.config import Settings
+from tangible_rewards.service_layer.live_view import LiveView
 from tangible_rewards.service_layer.policy import Policy
 from tangible_rewards.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.composition import container_dependency
@@ -39,9 +40,24 @@ class Container:
     session_factory: SessionFactory
     policy: Policy
     on_commit: Callable[[], None] | None = None
+    view: LiveView | None = None  # the API role's in-memory balance and progress reads
 
     def new_uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, outbox_table=outbox, source=SOURCE, on_commit=self.on_commit)
+        return UnitOfWork(
+            self.session_factory,
+            outbox_table=outbox,
+            source=SOURCE,
+            on_commit=self.on_commit,
+            on_change=self.view.invalidate if self.view is not None else None,
+        )
+
+
+def view_from(settings: Settings) -> LiveView:
+    return LiveView(
+        progress_max_age=settings.progress_max_age_seconds,
+        balance_max_age=settings.balance_max_age_seconds,
+        max_accounts=settings.view_max_accounts,
+    )
 
 
 ContainerDep = Annotated[Container, container_dependency(Container)]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tangible_rewards.adapters.repositories.book import CreditBook
@@ -15,6 +18,9 @@ from tangible_rewards.adapters.repositories.rules import ProfileRepository, Rule
 from tangible_rewards.adapters.repositories.state import ActivityRepository, ProgressRepository
 from tangible_rewards.service_layer import ports
 from tangible_runtime.unit_of_work import SqlUnitOfWork
+from tangible_schemas.binding import parse_record_key
+
+AccountKey = tuple[str, str]
 
 
 class UnitOfWork(SqlUnitOfWork):
@@ -30,6 +36,20 @@ class UnitOfWork(SqlUnitOfWork):
     idempotency: IdempotencyRepository
     catalog: CatalogRepository
 
+    def __init__(
+        self, *args: Any, on_change: Callable[[set[AccountKey]], None] | None = None, **kwargs: Any
+    ) -> None:
+        """`on_change`: told, after each commit, the accounts its events were about (this
+        process's in-memory reads drop them before the events even reach Kafka)."""
+        super().__init__(*args, **kwargs)
+        self._on_change = on_change
+
+    async def commit(self) -> None:
+        keys = self.outbox.keys
+        await super().commit()
+        if keys and self._on_change is not None:
+            self._on_change({account for account in map(_account, keys) if account is not None})
+
     def bind(self, session: AsyncSession) -> None:
         self.rules = RuleRepository(session)
         self.profiles = ProfileRepository(session)
@@ -42,6 +62,13 @@ class UnitOfWork(SqlUnitOfWork):
         self.book = CreditBook(session)
         self.idempotency = IdempotencyRepository(session)
         self.catalog = CatalogRepository(session)
+
+
+def _account(key: bytes) -> AccountKey | None:
+    try:
+        return parse_record_key(key)
+    except ValueError:
+        return None
 
 
 def _satisfies_the_port(uow: UnitOfWork) -> ports.UnitOfWork:

@@ -1,13 +1,21 @@
-"""Customer-facing reads (read scope or an account-scoped token) and account settings (admin)."""
+"""Customer-facing reads (read scope or an account-scoped token) and account settings (admin).
+
+Balance and progress, the reads portals poll most, are rendered to bytes once and kept in
+the replica's in-memory view (service_layer/live_view.py) until the account changes; the
+fast lane (entrypoints/fast_lane.py) serves them from there without the framework. The
+bytes are what FastAPI itself would send for the response model (the same TypeAdapter
+`dump_json`), so either way the answer is the same to the byte.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from pydantic import TypeAdapter
 
 from tangible_rewards.domain import commands
 from tangible_rewards.domain.progress import Progress
 from tangible_rewards.entrypoints.api.rules import reward_in
-from tangible_rewards.entrypoints.dependencies import ContainerDep, UnitQuery
+from tangible_rewards.entrypoints.dependencies import Container, ContainerDep, UnitQuery
 from tangible_rewards.entrypoints.schemas.accounts import (
     AccountSettings,
     BalanceRead,
@@ -23,6 +31,8 @@ from tangible_runtime.app import AdminPrincipal, ReadPrincipal
 from tangible_runtime.paging import PagingDep
 
 router = APIRouter(prefix="/v1/accounts/{account_id}", tags=["accounts"])
+_BALANCE = TypeAdapter(BalanceRead)
+_PROGRESS = TypeAdapter(ProgressList)
 
 
 def _progress_read(progress: Progress) -> ProgressRead:
@@ -45,37 +55,60 @@ def _progress_read(progress: Progress) -> ProgressRead:
     )
 
 
-@router.get("/progress", response_model=ProgressList, summary="Progress toward each enabled milestone")
-async def get_progress(account_id: str, principal: ReadPrincipal, container: ContainerDep) -> ProgressList:
-    principal.require_account(account_id)
+async def progress_body(container: Container, tenant_id: str, account_id: str) -> bytes:
+    now = container.clock.now()
+    view = container.view
+    if view is not None and (kept := view.progress(tenant_id, account_id, now)) is not None:
+        return kept
+    ticket = view.ticket(tenant_id, account_id) if view is not None else 0
     progress = await views.account_progress(
-        container.new_uow(),
-        tenant_id=principal.tenant_id,
-        account_id=account_id,
-        now=container.clock.now(),
-        policy=container.policy,
+        container.new_uow(), tenant_id=tenant_id, account_id=account_id, now=now, policy=container.policy
     )
-    return ProgressList(account_id=account_id, milestones=[_progress_read(p) for p in progress])
+    body = _PROGRESS.dump_json(
+        ProgressList(account_id=account_id, milestones=[_progress_read(p) for p in progress]), by_alias=True
+    )
+    if view is not None:
+        view.keep_progress(ticket, tenant_id, account_id, body, now=now)
+    return body
 
 
-@router.get("/balance", response_model=BalanceRead, summary="Spendable credits, by expiry")
-async def get_balance(
-    account_id: str, principal: ReadPrincipal, container: ContainerDep, unit: UnitQuery = "credits"
-) -> BalanceRead:
-    principal.require_account(account_id)
+async def balance_body(container: Container, tenant_id: str, account_id: str, unit: str) -> bytes:
+    now = container.clock.now()
+    view = container.view
+    if view is not None and (kept := view.balance(tenant_id, account_id, unit, now)) is not None:
+        return kept
+    ticket = view.ticket(tenant_id, account_id) if view is not None else 0
     total, buckets = await views.balance(
-        container.new_uow(),
-        tenant_id=principal.tenant_id,
-        account_id=account_id,
-        unit=unit,
-        now=container.clock.now(),
+        container.new_uow(), tenant_id=tenant_id, account_id=account_id, unit=unit, now=now
     )
-    return BalanceRead(
+    read = BalanceRead(
         account_id=account_id,
         unit=unit,
         total=total,
         buckets=[BucketRead.model_validate(b, from_attributes=True) for b in buckets],
     )
+    body = _BALANCE.dump_json(read, by_alias=True)
+    if view is not None:
+        # the total drops when the soonest bucket expires: the kept answer ends there
+        expiries = [b.expires_at for b in buckets if b.expires_at is not None]
+        view.keep_balance(ticket, tenant_id, account_id, unit, body, valid_until=min(expiries, default=None))
+    return body
+
+
+@router.get("/progress", response_model=ProgressList, summary="Progress toward each enabled milestone")
+async def get_progress(account_id: str, principal: ReadPrincipal, container: ContainerDep) -> Response:
+    principal.require_account(account_id)
+    body = await progress_body(container, principal.tenant_id, account_id)
+    return Response(body, media_type="application/json")
+
+
+@router.get("/balance", response_model=BalanceRead, summary="Spendable credits, by expiry")
+async def get_balance(
+    account_id: str, principal: ReadPrincipal, container: ContainerDep, unit: UnitQuery = "credits"
+) -> Response:
+    principal.require_account(account_id)
+    body = await balance_body(container, principal.tenant_id, account_id, unit)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/ledger", response_model=LedgerPage, summary="Credit history with provenance, newest first")

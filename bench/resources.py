@@ -5,6 +5,7 @@ A service with several uvicorn workers is a parent and its children: its RSS is 
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,13 @@ def _children(pid: int) -> list[int]:
         except (OSError, ValueError):
             continue
     return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far: what a request costs the server
+    whatever share of the machine it got, a figure a busy machine distorts less than rates."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def rss_mib(pid: int) -> float:

@@ -16,8 +16,10 @@ Two modes:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import resource
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.resources import cpu_seconds
 from tangible_devstack.paths import project_root
 
 NANOSECONDS = 1e9
@@ -65,6 +68,8 @@ class Result:
     p99: float
     max: float
     seconds: float
+    generator_cpu: float = 0.0  # vegeta's CPU seconds during the attack
+    server_cpu: float | None = None  # the server's, when its process id was given
 
     @classmethod
     def from_report(cls, report: Mapping[str, Any]) -> Result:
@@ -88,6 +93,13 @@ class Result:
         """Requests without a successful answer (connection errors and non-2xx/3xx)."""
         return self.requests - round(self.success * self.requests)
 
+    def costs(self) -> dict[str, float]:
+        """CPU per request on each side: what the rates would be on a core of one's own."""
+        found = {"generator_cpu_us_per_request": round(self.generator_cpu / max(self.requests, 1) * 1e6, 1)}
+        if self.server_cpu is not None:
+            found["server_cpu_us_per_request"] = round(self.server_cpu / max(self.requests, 1) * 1e6, 1)
+        return found
+
 
 @dataclass(frozen=True)
 class FixedRate:
@@ -109,6 +121,7 @@ class FixedRate:
             "unsent": self.unsent,
             "attack_rate": round(self.result.attack_rate, 1),
             "generator": "vegeta open loop, GOMAXPROCS=1",
+            **self.result.costs(),
         }
 
 
@@ -119,10 +132,12 @@ def attack(
     seconds: float,
     workers: int,
     max_workers: int,
+    server_pid: int | None = None,
     timeout: float = 10.0,
 ) -> Result:
     """One `vegeta attack` (targets taken round-robin), then its JSON report. `rate` 0 means
-    as fast as the workers go (vegeta then needs `max_workers`)."""
+    as fast as the workers go (vegeta then needs `max_workers`). With `server_pid`, the
+    result also says how much CPU the server spent meanwhile."""
     binary = ensure_vegeta()
     env = {**os.environ, "GOMAXPROCS": "1"}  # one core for the generator, the other for the server
     with tempfile.TemporaryDirectory(prefix="tangible-vegeta-") as workdir:
@@ -141,7 +156,14 @@ def attack(
             f"-timeout={timeout:g}s",
             "-redirects=-1",  # a check never redirects; count a 3xx as what it is
         ]
+        server_before = cpu_seconds(server_pid) if server_pid is not None else 0.0
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(command, check=True, env=env, capture_output=True, timeout=seconds + timeout + 60)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_cpu = cpu_seconds(server_pid) - server_before if server_pid is not None else None
+        generator_cpu = (children.ru_utime - children_before.ru_utime) + (
+            children.ru_stime - children_before.ru_stime
+        )
         report = subprocess.run(
             [str(binary), "report", "-type=json", str(results_file)],
             check=True,
@@ -149,15 +171,34 @@ def attack(
             capture_output=True,
             text=True,
         )
-    return Result.from_report(json.loads(report.stdout))
+    result = Result.from_report(json.loads(report.stdout))
+    return dataclasses.replace(result, generator_cpu=generator_cpu, server_cpu=server_cpu)
 
 
-def fixed_rate(targets: Sequence[Target], *, rate: float, seconds: float, workers: int = 32) -> FixedRate:
+def fixed_rate(
+    targets: Sequence[Target],
+    *,
+    rate: float,
+    seconds: float,
+    server_pid: int | None = None,
+    workers: int = 32,
+) -> FixedRate:
     """Open loop at `rate`: up to OPEN_LOOP_MAX_WORKERS requests in flight."""
-    result = attack(targets, rate=rate, seconds=seconds, workers=workers, max_workers=OPEN_LOOP_MAX_WORKERS)
+    result = attack(
+        targets,
+        rate=rate,
+        seconds=seconds,
+        workers=workers,
+        max_workers=OPEN_LOOP_MAX_WORKERS,
+        server_pid=server_pid,
+    )
     return FixedRate(result, rate, seconds)
 
 
-def max_throughput(targets: Sequence[Target], *, seconds: float, workers: int) -> Result:
+def max_throughput(
+    targets: Sequence[Target], *, seconds: float, workers: int, server_pid: int | None = None
+) -> Result:
     """Closed loop over `workers` keep-alive connections, each sending back to back."""
-    return attack(targets, rate=0, seconds=seconds, workers=workers, max_workers=workers)
+    return attack(
+        targets, rate=0, seconds=seconds, workers=workers, max_workers=workers, server_pid=server_pid
+    )

@@ -107,17 +107,20 @@ def _check_targets(base: str, read: str) -> list[Target]:
     ]
 
 
-def _measure_checks(base: str, read: str, report: Report) -> float:
+def _measure_checks(base: str, pid: int, read: str, report: Report) -> float:
     targets = _check_targets(base, read)
     vegeta.max_throughput(targets, seconds=2.0, workers=16)  # warm up
     best = max(
-        (vegeta.max_throughput(targets, seconds=CHECK_SECONDS, workers=w) for w in MAX_THROUGHPUT_WORKERS),
+        (
+            vegeta.max_throughput(targets, seconds=CHECK_SECONDS, workers=w, server_pid=pid)
+            for w in MAX_THROUGHPUT_WORKERS
+        ),
         key=lambda r: r.throughput,
     )
     assert set(best.status_codes) == {200}, best.status_codes
-    conditions = {"seconds": CHECK_SECONDS, "generator": "vegeta closed loop, GOMAXPROCS=1"}
+    conditions = {"seconds": CHECK_SECONDS, "generator": "vegeta closed loop, GOMAXPROCS=1", **best.costs()}
     _add(report, "check API max throughput (1 worker)", best.throughput, "req/s", **conditions)
-    fixed = vegeta.fixed_rate(targets, rate=FIXED_RATE, seconds=CHECK_SECONDS)
+    fixed = vegeta.fixed_rate(targets, rate=FIXED_RATE, seconds=CHECK_SECONDS, server_pid=pid)
     assert set(fixed.result.status_codes) <= {200}, fixed.result.status_codes
     conditions = fixed.honesty()
     _add(report, "check latency p50 at fixed rate", fixed.result.p50 * 1000, "ms", **conditions)
@@ -126,13 +129,13 @@ def _measure_checks(base: str, read: str, report: Report) -> float:
     return best.throughput
 
 
-def _check_latency_series(base: str, read: str, maximum: float, report: Report) -> None:
+def _check_latency_series(base: str, pid: int, read: str, maximum: float, report: Report) -> None:
     """p50/p99 at fixed shares of the measured maximum, open loop."""
     targets = _check_targets(base, read)
     points = []
     for share in LOAD_SHARES:
         rate = round(share * maximum)
-        fixed = vegeta.fixed_rate(targets, rate=rate, seconds=SERIES_SECONDS)
+        fixed = vegeta.fixed_rate(targets, rate=rate, seconds=SERIES_SECONDS, server_pid=pid)
         p50, p99 = fixed.result.p50 * 1000, fixed.result.p99 * 1000
         conditions = {**fixed.honesty(), "share_of_max": share}
         _add(report, f"check latency p50 at {share:.0%} of max", p50, "ms", **conditions)
@@ -231,8 +234,8 @@ def run(bench: Bench, report: Report) -> None:
     time.sleep(2)  # the worker's view takes the new licenses from the events
     read = bench.token(TENANT, "read")
     with peak_rss(bench, report, SUITE, {"entitlements api": api}, "check API at max requests/s"):
-        maximum = _measure_checks(api, read, report)
-    _check_latency_series(api, read, maximum, report)
+        maximum = _measure_checks(api, bench.pid(api), read, report)
+    _check_latency_series(api, bench.pid(api), read, maximum, report)
 
     asyncio.run(_produce_usage(bench, METERING_EVENTS))
     consumer = bench.start_service("entitlements", roles="consumer", database_url=database)

@@ -93,11 +93,18 @@ async def base() -> AsyncIterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, http=CoalescingHttpToolsProtocol, lifespan="off", log_level="warning"
+        app,
+        host="127.0.0.1",
+        port=port,
+        http=CoalescingHttpToolsProtocol,
+        lifespan="off",
+        log_level="warning",
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
+        if task.done():
+            task.result()  # a server that failed to start says why
         await asyncio.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{port}"

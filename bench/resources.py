@@ -46,7 +46,9 @@ def _tree(pid: int) -> list[int]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) used so far by a process and its descendants, seconds."""
+    """CPU time (user + system) a process and its descendants have used so far, seconds: what a
+    request costs the server whatever share of the machine it got, a figure a busy machine
+    distorts less than rates."""
     ticks = 0
     for member in _tree(pid):
         try:

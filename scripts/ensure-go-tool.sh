@@ -5,9 +5,10 @@
 #
 #   scripts/ensure-go-tool.sh helm        helm, for the chart tests (`make helm`)
 #   scripts/ensure-go-tool.sh toxiproxy   toxiproxy's server, for the chaos runs (`make toxiproxy`)
+#   scripts/ensure-go-tool.sh vegeta      vegeta, the open-loop HTTP load generator of the bench (`make vegeta`)
 #
-#   HELM_VERSION, TOXIPROXY_VERSION   release to build (defaults below)
-#   HELM_BIN_DIR, TOXIPROXY_BIN_DIR   where to install (default <repo>/.cache/bin)
+#   HELM_VERSION, TOXIPROXY_VERSION, VEGETA_VERSION   release to build (defaults below)
+#   HELM_BIN_DIR, TOXIPROXY_BIN_DIR, VEGETA_BIN_DIR   where to install (default <repo>/.cache/bin)
 set -euo pipefail
 shopt -s inherit_errexit  # a failing step inside $(...) fails the script too
 
@@ -25,8 +26,13 @@ case "$tool" in
     package="github.com/Shopify/toxiproxy/v2/cmd/server" built="server" installed="toxiproxy-server"
     go_version="1.22"
     ;;
+  vegeta)
+    version="${VEGETA_VERSION:-v12.13.0}"
+    bin_dir="${VEGETA_BIN_DIR:-$root/.cache/bin}"
+    package="github.com/tsenart/vegeta/v12" built="vegeta" installed="vegeta" go_version="1.22"
+    ;;
   *)
-    echo "usage: $0 helm|toxiproxy" >&2
+    echo "usage: $0 helm|toxiproxy|vegeta" >&2
     exit 2
     ;;
 esac

@@ -20,12 +20,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import uvloop
 
+from bench import vegeta
 from bench.harness import Bench
-from bench.http_load import closed_loop, get_request, open_loop
 from bench.report import Report
-from bench.suites.entitlements import host_port
+from bench.vegeta import Target
 from tangible_client.entitlements import AsyncEntitlements, Entitlements
 from tangible_client.entitlements.testing import account, entitlement, view_transport
 from tangible_devstack.scenario import term_around
@@ -39,6 +38,7 @@ CHECKS = 2_000_000
 CHANGES = 100
 HTTP_SECONDS = 8.0
 FIXED_RATE = 5000.0
+MAX_THROUGHPUT_WORKERS = (8, 32)  # keep-alive connections, each sending back to back
 
 
 def _add(report: Report, name: str, value: float, unit: str, **conditions: Any) -> None:
@@ -166,32 +166,30 @@ async def change_to_visible(base: str, admin: str, read: str, report: Report) ->
         )
 
 
-async def http_path(base: str, read: str, report: Report) -> None:
-    host, port = host_port(base)
-    prebuilt = [
-        get_request(
-            host, f"/v1/accounts/acct-{i}/entitlements/{FEATURES[0]}", {"Authorization": f"Bearer {read}"}
-        )
+def http_path(base: str, pid: int, read: str, report: Report) -> None:
+    headers = {"Authorization": f"Bearer {read}"}
+    targets = [
+        Target("GET", f"{base}/v1/accounts/acct-{i}/entitlements/{FEATURES[0]}", headers)
         for i in range(min(ACCOUNTS, 1000))
     ]
-
-    def requests(i: int) -> bytes:
-        return prebuilt[i % len(prebuilt)]
-
-    await closed_loop(host, port, requests, connections=16, seconds=2.0)  # warm up
+    vegeta.max_throughput(targets, seconds=2.0, workers=16)  # warm up
     best = max(
-        [await closed_loop(host, port, requests, connections=c, seconds=HTTP_SECONDS) for c in (8, 32)],
-        key=lambda r: r.rate,
+        (
+            vegeta.max_throughput(targets, seconds=HTTP_SECONDS, workers=w, server_pid=pid)
+            for w in MAX_THROUGHPUT_WORKERS
+        ),
+        key=lambda r: r.throughput,
     )
-    _add(report, "HTTP check max throughput (1 worker)", best.rate, "req/s", seconds=HTTP_SECONDS)
-    fixed = await open_loop(host, port, requests, rate=FIXED_RATE, seconds=HTTP_SECONDS)
     conditions = {
-        "rate": FIXED_RATE,
-        "errors": fixed.errors,
-        "generator": "open loop",
-        "generator_delay_p99_ms": round(fixed.percentile(99, "send_delays") * 1000, 1),
+        "seconds": HTTP_SECONDS,
+        "errors": best.failed,
+        "generator": "vegeta closed loop, GOMAXPROCS=1",
+        **best.costs(),
     }
-    _add(report, "HTTP check p99 at 5,000 req/s", fixed.percentile(99) * 1000, "ms", **conditions)
+    _add(report, "HTTP check max throughput (1 worker)", best.throughput, "req/s", **conditions)
+    fixed = vegeta.fixed_rate(targets, rate=FIXED_RATE, seconds=HTTP_SECONDS, server_pid=pid)
+    _add(report, "HTTP check p50 at 5,000 req/s", fixed.result.p50 * 1000, "ms", **fixed.honesty())
+    _add(report, "HTTP check p99 at 5,000 req/s", fixed.result.p99 * 1000, "ms", **fixed.honesty())
 
 
 def run(bench: Bench, report: Report) -> None:
@@ -202,4 +200,4 @@ def run(bench: Bench, report: Report) -> None:
     admin, read = bench.token(TENANT, "admin"), bench.token(TENANT, "read")
     asyncio.run(provision(api, admin))
     asyncio.run(change_to_visible(api, admin, read, report))
-    uvloop.run(http_path(api, read, report))
+    http_path(api, bench.pid(api), read, report)

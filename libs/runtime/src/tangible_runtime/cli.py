@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from uvicorn.config import STARTUP_FAILURE
 
+from tangible_runtime.http_protocol import CoalescingHttpToolsProtocol
 from tangible_runtime.migrations import upgrade
 from tangible_runtime.service import ServiceRuntime
 from tangible_runtime.settings import ServiceSettings, configuration_errors
@@ -156,6 +157,7 @@ def serve(
         "port": args.port or settings.port,
         "log_config": None,  # our JSON logging is configured by the runtime
         "access_log": False,
+        "http": CoalescingHttpToolsProtocol,  # a response's head and body in one write
         "timeout_graceful_shutdown": int(settings.kafka.publish_timeout_seconds) + 5,
     }
     if app_factory is not None and settings.workers > 1:

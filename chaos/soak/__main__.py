@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import time
 from datetime import UTC, datetime
@@ -50,8 +51,23 @@ from chaos.soak.verdict import Tolerances, Windows, p99_ms, steady_state_checks
 from tangible_runtime.kafka import KafkaClients
 
 SOAK_ROLES = ALL_ROLES
+LATEST_BENCH = Path(__file__).resolve().parents[2] / "bench" / "reports" / "latest.json"
 CONSUMING = ("entitlements", "rewards", "notifications")
 EXPIRING_GRANTS = 120
+
+
+def default_rate() -> float:
+    """Half the sustained rate: the last bench report's whole-pipeline figure if it has one."""
+    try:
+        figures = json.loads(LATEST_BENCH.read_text())["figures"]
+    except (OSError, ValueError, KeyError):
+        figures = []
+    found = [
+        f["value"]
+        for f in figures
+        if f["suite"] == "pipeline" and f["name"] == "whole-pipeline sustained rate"
+    ]
+    return (found[0] if found and found[0] > 0 else FOLD_RATE) / 2
 
 
 def _inbox_env(retention: float, prune_every: float) -> dict[str, dict[str, str]]:
@@ -141,7 +157,11 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="chaos.soak", description=__doc__)
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument(
-        "--rate", type=float, default=FOLD_RATE / 2, help="offered events/s (default %(default)s)"
+        "--rate",
+        type=float,
+        default=default_rate(),
+        help="offered events/s (default: half the whole-pipeline sustained rate of the last make bench, "
+        "else half the entitlements consumer's fold rate: %(default)s)",
     )
     parser.add_argument("--warmup-minutes", type=float, default=2.0)
     parser.add_argument(

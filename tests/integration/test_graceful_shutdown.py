@@ -211,11 +211,23 @@ async def test_a_consumer_started_while_kafka_is_unreachable_waits_for_it(
         toxiproxy.create_proxy("kafka", listen_port=listen, upstream_port=broker_port)
         toxiproxy.set_enabled("kafka", False)
         consumer = spawn(entitlements_db, bootstrap_servers=f"127.0.0.1:{listen}")
-        await asyncio.sleep(5)
+
+        async def waiting_for_kafka() -> None:  # however long its interpreter took to start
+            assert "kafka_unreachable_at_start" in consumer.log_path.read_text()
+
+        await eventually(waiting_for_kafka, timeout=60)
         assert consumer.alive(), consumer.log_path.read_text()[-2000:]
         async with httpx.AsyncClient(base_url=consumer.base_url) as client:
-            # waiting in its startup, the port already bound: live, not ready, and says why
-            assert (await client.get("/healthz")).status_code == 200
+
+            async def live() -> None:
+                try:
+                    response = await client.get("/healthz")
+                except httpx.TransportError as error:  # binding follows the first refusal by ms
+                    raise AssertionError(str(error)) from error
+                assert response.status_code == 200
+
+            # waiting in its startup, the port bound: live, not ready, and says why
+            await eventually(live, timeout=10)
             waiting = await client.get("/readyz")
             assert waiting.status_code == 503 and waiting.json()["detail"] == "waiting for Kafka"
             toxiproxy.set_enabled("kafka", True)

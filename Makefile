@@ -44,8 +44,9 @@ test: install kafka helm toxiproxy test-packages web/elements/node_modules/.pack
 	$(RUN) pytest
 
 .PHONY: chaos
-chaos: install kafka toxiproxy ## chaos run, full profile (100k events under faults); writes chaos/reports/full-latest.{json,md}
-	$(RUN) python -m chaos --profile full
+PROFILE ?= full
+chaos: install kafka toxiproxy ## chaos run (PROFILE=full: 100k events under faults, ~3 min; PROFILE=million: 1M events, two replicas of every worker role, ~NN min); writes chaos/reports/$(PROFILE)-latest.{json,md}
+	$(RUN) python -m chaos --profile $(PROFILE)
 
 .PHONY: fuzz
 fuzz: install kafka ## schemathesis in process on every service, all four phases (coverage too) and 25 examples per operation (`make test` runs a bounded form)
@@ -136,6 +137,10 @@ dashboard-png: install kafka test-packages ## run the system with the simulator 
 .PHONY: restore-drill
 restore-drill: install kafka ## restore drill at 100,000 events: entitlements' database backed up while usage flows, lost, restored, caught up from Kafka exactly (docs/runbook.md)
 	TANGIBLE_RESTORE_DRILL_EVENTS=$${TANGIBLE_RESTORE_DRILL_EVENTS:-100000} $(RUN) pytest tests/integration/test_restore_drill.py -q -k catches_up -o timeout=3600
+
+.PHONY: upgrade-drill
+upgrade-drill: install kafka ## rolling upgrade of entitlements from its previous release under load, each phase held 60 s (docs/upgrades.md)
+	TANGIBLE_UPGRADE_PHASE_SECONDS=$${TANGIBLE_UPGRADE_PHASE_SECONDS:-60} $(RUN) pytest tests/integration/test_upgrade_while_running.py -q -o timeout=3600
 
 .PHONY: soak
 soak: install kafka ## soak run: half the sustained pipeline rate for 30 min with every role running; writes chaos/reports/soak-latest.{json,md,png} (SOAK_ARGS="--minutes M --rate N")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -25,6 +26,8 @@ KILL_TARGETS = (
 )
 # and, once each after the kill rounds, a graceful stop and restart, the ingest API's too
 TERM_TARGETS = ("usage-ingest-api", *KILL_TARGETS)
+PARTITION_SECONDS = 30.0
+RESTART_TIMEOUT = 300.0  # a JVM's start on two cores busy with two dozen processes takes minutes
 
 
 @dataclass(frozen=True)
@@ -43,18 +46,41 @@ class Profile:
     fault_window: float  # seconds over which faults are spread
     converge_timeout: float
     seed: int = 42
+    # scaled out: replicas of every consumer, relay, scheduler and sender role; with more than
+    # one, every process (the APIs too) is SIGKILLed `kill_rounds` times
+    replicas: int = 1
+    scale_events: int = 0  # a replica stopped and started again: two rebalances of its group
+    partitions: int = 0  # windows in which one service's database connections go silent
 
 
 PROFILES = {
     "full": Profile("full", 200, 100_000, 1_500, 0.11, 0.01, 5, 3, 1, 1, 2, 75, 900),
     "short": Profile("short", 60, 5_000, 1_000, 0.11, 0.02, 3, 1, 1, 1, 1, 12, 300),
+    "million": Profile(
+        "million",
+        accounts=2_000,
+        events=1_000_000,
+        rate=1_200,
+        duplicate_rate=0.11,
+        conflict_rate=0.01,
+        unknown_events=20,
+        kill_rounds=5,
+        broker_restarts=2,
+        postgres_restarts=2,
+        toxics=3,
+        fault_window=780,
+        converge_timeout=1_800,
+        replicas=2,
+        scale_events=12,
+        partitions=1,
+    ),
 }
 
 
 @dataclass(frozen=True)
 class Fault:
     at: float  # seconds after the load starts
-    kind: str  # kill | term | broker_restart | postgres_restart | latency | reset_peer
+    kind: str  # kill | term | scale | partition | broker_restart | postgres_restart | latency | reset_peer
     target: str
     duration: float = 0.0
 
@@ -72,16 +98,32 @@ class Injected:
         return asdict(self)
 
 
-def schedule(profile: Profile) -> list[Fault]:
+def schedule(
+    profile: Profile,
+    *,
+    processes: Sequence[str] = TERM_TARGETS,
+    replicas: Sequence[str] = (),
+    partitioned: str | None = None,
+) -> list[Fault]:
+    """`processes`: every role process of the run; `replicas`: the second replicas, which the
+    scale events stop and start; `partitioned`: the proxy of the service cut from its database."""
     rng = random.Random(profile.seed)
     window = profile.fault_window
     faults: list[Fault] = []
+    killed = processes if profile.replicas > 1 else KILL_TARGETS
     for round_ in range(profile.kill_rounds):
-        for target in KILL_TARGETS:
+        for target in killed:
             at = window * (round_ + rng.uniform(0.1, 0.9)) / profile.kill_rounds
             faults.append(Fault(round(at, 2), "kill", target, rng.uniform(0.5, 3.0)))
-    for target in TERM_TARGETS:  # after the kill rounds, so that no SIGKILL cuts a shutdown short
+    terminated = processes if profile.replicas > 1 else TERM_TARGETS
+    for target in terminated:  # after the kill rounds, so that no SIGKILL cuts a shutdown short
         faults.append(Fault(round(window + rng.uniform(4, 10), 2), "term", target, rng.uniform(0.5, 2.0)))
+    for n in range(profile.scale_events if replicas else 0):
+        at = window * (n + rng.uniform(0.1, 0.6)) / profile.scale_events
+        faults.append(Fault(round(at, 2), "scale", replicas[n % len(replicas)], rng.uniform(3, 10)))
+    for n in range(profile.partitions if partitioned else 0):
+        at = window * (n + 0.4) / profile.partitions
+        faults.append(Fault(round(at, 2), "partition", str(partitioned), PARTITION_SECONDS))
     for n in range(profile.broker_restarts):
         faults.append(Fault(window * (0.35 + 0.3 * n), "broker_restart", "kafka", 2.0))
     for n in range(profile.postgres_restarts):
@@ -94,7 +136,7 @@ def schedule(profile: Profile) -> list[Fault]:
     return sorted(faults, key=lambda f: f.at)
 
 
-async def _serving(base_url: str, timeout: float = 120) -> None:
+async def _serving(base_url: str, timeout: float = RESTART_TIMEOUT) -> None:
     """Until the process answers /healthz (started: past its imports and startup)."""
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
@@ -112,6 +154,9 @@ class FaultInjector:
     stack: ChaosStack
     began: float = field(default_factory=time.monotonic)
     log: list[Injected] = field(default_factory=list)
+    # faults on one target take turns: a kill landing in a scale event's gap must not start a
+    # second process for the same role
+    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def _now(self) -> float:
         return round(time.monotonic() - self.began, 2)
@@ -125,6 +170,10 @@ class FaultInjector:
         self.stack.toxiproxy.reset()
 
     async def _inject(self, fault: Fault) -> None:
+        async with self.locks.setdefault(fault.target, asyncio.Lock()):
+            await self._inject_now(fault)
+
+    async def _inject_now(self, fault: Fault) -> None:
         started = self._now()
         detail = ""
         if fault.kind == "kill":
@@ -134,7 +183,7 @@ class FaultInjector:
             await asyncio.sleep(fault.duration)
             await asyncio.to_thread(process.start)
             detail = f"SIGKILL pid {pid}, restarted after {fault.duration:.1f}s"
-        elif fault.kind == "term":
+        elif fault.kind in ("term", "scale"):  # scale: a replica leaves its groups, then joins again
             process = self.stack.processes[fault.target]
             await _serving(process.base_url)  # a graceful stop of a running role, not of its imports
             pid = process.process.pid if process.process else None
@@ -155,8 +204,20 @@ class FaultInjector:
         elif fault.kind == "broker_restart":
             await asyncio.to_thread(self.stack.broker.kill)
             await asyncio.sleep(fault.duration)
-            await asyncio.to_thread(self.stack.broker.start)
+            await asyncio.to_thread(self.stack.broker.start, RESTART_TIMEOUT)
             detail = "SIGKILL of the broker JVM, started again"
+        elif fault.kind == "partition":
+            # silence, not refusal: the timeout toxic drops every byte and closes each connection
+            # only after the window, as a network partition does (no RST reaches either side)
+            attributes = {"timeout": int(fault.duration * 1000)}
+            for stream in ("upstream", "downstream"):
+                self.stack.toxiproxy.add_toxic(
+                    fault.target, f"partition-{started}-{stream}", "timeout", attributes, stream=stream
+                )
+            await asyncio.sleep(fault.duration)
+            for stream in ("upstream", "downstream"):
+                self.stack.toxiproxy.remove_toxic(fault.target, f"partition-{started}-{stream}")
+            detail = f"{fault.duration:.0f} s: every byte dropped both ways, connections closed after it"
         elif fault.kind == "postgres_restart":
             await asyncio.to_thread(self.stack.postgres.stop, "immediate")
             await asyncio.sleep(fault.duration)
@@ -182,11 +243,14 @@ def sender_outages(log: list[Injected], lease: float) -> list[tuple[float, float
     resets) with the lease before it. An acknowledgement in such a window may be sent again."""
     windows: list[tuple[float, float, str]] = []
     for fault in log:
-        if fault.kind == "kill" and fault.target == "notifications-delivery":
+        if fault.kind == "kill" and fault.target.startswith("notifications-delivery"):
             windows.append(
                 (fault.started - lease, fault.started, f"sender SIGKILLed at {fault.started:.1f}s")
             )
-        elif fault.target == POSTGRES_PROXY and fault.kind in ("postgres_restart", "reset_peer"):
+        elif fault.kind == "postgres_restart" or (
+            fault.target in (POSTGRES_PROXY, f"{POSTGRES_PROXY}-notifications")
+            and fault.kind in ("reset_peer", "partition")
+        ):
             windows.append(
                 (fault.started - lease, fault.ended, f"PostgreSQL {fault.kind} at {fault.started:.1f}s")
             )

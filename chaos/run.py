@@ -24,6 +24,7 @@ from chaos.report import REPORTS, ChaosReport
 from chaos.stack import ChaosStack
 from chaos.tally import ChaosTally, build_expected, wire_id
 from chaos.tenant import RULE_CHANNELS, Provisioned, provision
+from tangible_client import RetryPolicy
 from tangible_devstack.scenario import bearer, term_around
 from tangible_simulator.generator import SOURCE, Options
 from tangible_simulator.population import build_population
@@ -136,9 +137,18 @@ async def _run(stack: ChaosStack, profile: Profile, receiver: WebhookReceiver, r
             max_events=profile.events,
             connections=4,
             options=Options(duplicate_rate=profile.duplicate_rate, conflict_rate=profile.conflict_rate),
+            # the ingest API is SIGKILLed in scaled-out runs and may take a minute to come back
+            # on a loaded machine: the client keeps every batch until then
+            retry=RetryPolicy(max_attempts=30, deadline=900),
         )
         injector = FaultInjector(stack)
-        faults = asyncio.create_task(injector.run(schedule(profile)))
+        plan_of_faults = schedule(
+            profile,
+            processes=list(stack.processes),
+            replicas=[name for name, p in stack.processes.items() if p.replica > 1],
+            partitioned=stack.partition_proxy,
+        )
+        faults = asyncio.create_task(injector.run(plan_of_faults))
         tally = ChaosTally(stack.tenant_id)
         await simulate(plan, tally)
         report.timings["load"] = time.monotonic() - injector.began
@@ -154,7 +164,9 @@ async def _run(stack: ChaosStack, profile: Profile, receiver: WebhookReceiver, r
         )
         observed.acknowledged_at = receiver.acknowledgements_since(injector.began)
         observed.sender_outages = sender_outages(injector.log, LEASE_SECONDS)
-        observed.sigterm_exits = [(f.target, f.exit_code) for f in injector.log if f.kind == "term"]
+        observed.sigterm_exits = [
+            (f.target, f.exit_code) for f in injector.log if f.kind in ("term", "scale")
+        ]
         report.results = check(expected, observed, rule_channels=RULE_CHANNELS)
         report.events = {**tally.as_dict(), "unknown_account": len(unknown)}
         for key in ("usage", "events", "active_users"):
@@ -181,7 +193,10 @@ def run_chaos(profile: Profile, workdir: Path | None = None) -> ChaosReport:
     with ExitStack() as exits:
         if own:
             exits.callback(shutil.rmtree, folder, True)
-        stack = ChaosStack(folder)
+        # the partition cuts entitlements from its database: its check API must answer from memory
+        stack = ChaosStack(
+            folder, replicas=profile.replicas, partitioned="entitlements" if profile.partitions else None
+        )
         receiver = WebhookReceiver(seed=profile.seed)
         _say(f"starting Kafka, PostgreSQL and toxiproxy in {folder}")
         stack.start_infrastructure(exits)

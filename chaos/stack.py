@@ -42,21 +42,31 @@ ROLES: dict[str, tuple[str, ...]] = {
     "notifications": ("api", "consumer", "relay", "scheduler", "delivery"),
 }
 KAFKA_PROXY, POSTGRES_PROXY = "kafka", "postgres"
+# the roles a scaled-out run starts more than once (the APIs stay single: clients hold their URLs)
+REPLICATED_ROLES = frozenset({"consumer", "relay", "scheduler", "delivery"})
+
+
+_HANDED_OUT: set[int] = set()
 
 
 def stable_port() -> int:
     """A free port below Linux's ephemeral range (32768+): a process restarted on its port
     must not find it taken as the local port of some outgoing connection meanwhile (a port
-    from bind(0) is ephemeral, and the run churns thousands of connections)."""
+    from bind(0) is ephemeral, and the run churns thousands of connections). Never the same
+    port twice in one run: ports are chosen before their processes bind them, so a free port
+    is not yet proof that no other process was given it."""
     rng = random.SystemRandom()
     for _ in range(200):
         port = rng.randrange(20000, 32000)
+        if port in _HANDED_OUT:
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
+        _HANDED_OUT.add(port)
+        return port
     raise RuntimeError("no free port in 20000-32000")
 
 
@@ -71,16 +81,27 @@ class ServiceProcess:
     port: int = field(default_factory=stable_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    replica: int = 1
+
+    @classmethod
+    def logging_to(
+        cls, folder: Path, service: str, role: str, env: dict[str, str], replica: int = 1
+    ) -> ServiceProcess:
+        process = cls(service, role, env, folder, replica=replica)
+        process.log_path = folder / f"{process.name}.log"
+        return process
 
     @property
     def name(self) -> str:
-        return f"{self.service}-{self.role}"
+        return f"{self.service}-{self.role}" + (f"-{self.replica}" if self.replica > 1 else "")
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        if self.alive():  # one process per role replica, whoever asks
+            return
         spec = SPECS[self.service]
         env = {**self.env, f"{spec.env_prefix}PORT": str(self.port)}
         self.process = spawn([sys.executable, "-m", spec.package, self.role], log_path=self.log_path, env=env)
@@ -120,10 +141,17 @@ class ChaosStack:
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     database_urls: dict[str, str] = field(default_factory=dict)  # direct, as the owner, for the run's reads
     app_role: str | None = None  # what the services connect as (row-level security binds it)
+    replicas: int = 1  # processes of each role in REPLICATED_ROLES
+    partitioned: str | None = None  # a service reaching PostgreSQL through a proxy of its own
+
+    @property
+    def partition_proxy(self) -> str | None:
+        return f"{POSTGRES_PROXY}-{self.partitioned}" if self.partitioned else None
 
     def __post_init__(self) -> None:
         self.toxiproxy = Toxiproxy(self.workdir / "toxiproxy.log")
         self.kafka_proxy_port, self.postgres_proxy_port = stable_port(), stable_port()
+        self.own_proxy_port = stable_port()
         self.broker = KafkaBroker(
             self.workdir / "kafka",
             port=stable_port(),
@@ -164,6 +192,10 @@ class ChaosStack:
         self.toxiproxy.create_proxy(
             POSTGRES_PROXY, listen_port=self.postgres_proxy_port, upstream_port=self.postgres.port
         )
+        if self.partition_proxy:
+            self.toxiproxy.create_proxy(
+                self.partition_proxy, listen_port=self.own_proxy_port, upstream_port=self.postgres.port
+            )
         self.broker.start(wait=False)
         stack.callback(self.broker.stop)
         self.postgres.start()
@@ -182,9 +214,8 @@ class ChaosStack:
 
     def _env(self, service: str, extra: dict[str, str]) -> dict[str, str]:
         spec = SPECS[service]
-        proxied = with_database(
-            f"postgresql+asyncpg://postgres@127.0.0.1:{self.postgres_proxy_port}/postgres", spec.database
-        )
+        port = self.own_proxy_port if service == self.partitioned else self.postgres_proxy_port
+        proxied = with_database(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres", spec.database)
         if self.app_role is not None:
             proxied = as_role(proxied, self.app_role)
         return {
@@ -199,20 +230,29 @@ class ChaosStack:
 
     def start_services(self, stack: ExitStack, extra_env: dict[str, dict[str, str]]) -> None:
         """Every role of every service as its own process; returns once each /readyz is 200."""
-        for service, roles in ROLES.items():
-            for role in roles:
-                env = self._env(service, extra_env.get(service, {}))
-                process = ServiceProcess(service, role, env, self.workdir / "logs" / f"{service}-{role}.log")
-                self.processes[process.name] = process
+        for service, role, replica in role_replicas(self.replicas):
+            env = self._env(service, extra_env.get(service, {}))
+            process = ServiceProcess.logging_to(self.workdir / "logs", service, role, env, replica)
+            self.processes[process.name] = process
         for process in self.processes.values():
             if process.service == "notifications":
                 process.env["NOTIFICATIONS_ENTITLEMENTS_URL"] = self.url("entitlements")
                 process.env["NOTIFICATIONS_REWARDS_URL"] = self.url("rewards")
             process.start()
             stack.callback(process.stop)
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 120 + 10 * len(self.processes)  # two cores start them all
         for process in self.processes.values():
             wait_ready(process, deadline)
+
+
+def role_replicas(replicas: int) -> list[tuple[str, str, int]]:
+    """(service, role, replica) of every process a run starts."""
+    return [
+        (service, role, replica)
+        for service, roles in ROLES.items()
+        for role in roles
+        for replica in range(1, (replicas if role in REPLICATED_ROLES else 1) + 1)
+    ]
 
 
 def wait_ready(process: ServiceProcess, deadline: float) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from tangible_client import Batching, TangibleClient
+from tangible_client import Batching, RetryPolicy, TangibleClient
 from tangible_client.reports import DeliveryReport
 from tangible_simulator.generator import SOURCE, Options, UsageStream
 from tangible_simulator.population import Account, build_population
@@ -50,6 +50,7 @@ class Plan:
     batching: Batching | None = None
     # called about once a second with (simulated time, events sent); in-process runs only
     progress: Callable[[datetime, int], None] | None = None
+    retry: RetryPolicy | None = None  # the client's default unless given (a chaos run is patient)
 
 
 class _Lane:
@@ -66,6 +67,7 @@ class _Lane:
             on_delivery=self._settle,
             keep_reports=0,
             transport=plan.transport,
+            retry=plan.retry,
         )
 
     def _settle(self, report: DeliveryReport) -> None:

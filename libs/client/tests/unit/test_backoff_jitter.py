@@ -61,7 +61,7 @@ async def _send_through(
 
 
 async def test_the_importer_backs_off_with_jitter_within_thirty_seconds(tmp_path: Path) -> None:
-    failures = [(503, {})] * 9
+    failures: list[tuple[int, dict[str, str]]] = [(503, {})] * 9
     throttled, totals, waits = await _send_through(_answers(*failures, (202, {})), RETRY, tmp_path)
     assert (throttled, totals.throttled, totals.accepted) == (True, 9, 1)
     windows = [min(30.0, 0.5 * 2**n) for n in range(9)]

@@ -73,6 +73,15 @@ class RetryPolicy:
         return capped * (1 + self.rng() * self.retry_after_jitter)
 
 
+def jittered_backoff(
+    failures: int, initial: float, maximum: float, rng: Callable[[], float] = random.random
+) -> float:
+    """The wait after `failures` failures in a row (1 for the first), with full jitter: uniform
+    in [0, min(maximum, initial · 2^(failures-1))), tenacity's `wait_random_exponential`, for
+    loops that are not one call retried (a stream that reconnects after ending, too)."""
+    return rng() * min(maximum, initial * 2.0 ** min(max(failures - 1, 0), 64))
+
+
 class _FailedAttempts(stop_base):
     """Stops after `limit` attempts that failed without being throttled (see RetryPolicy)."""
 

@@ -21,12 +21,10 @@ from tangible_runtime.dead_letters import (
     read_dead_letters,
     replay_dead_letters,
 )
-from tangible_runtime.paging import MAX_OFFSET
+from tangible_runtime.paging import Page, PagingDep
 from tangible_runtime.problems import ProblemError
 from tangible_runtime.rfc3339 import Rfc3339
 from tangible_runtime.service import ServiceRuntime
-
-_MAX_LIMIT = 500
 
 
 class DeadLetterRead(BaseModel):
@@ -46,8 +44,9 @@ class DeadLetterDetail(DeadLetterRead):
     value: Any | None = Field(default=None, description="the value decoded as JSON, when it is JSON")
 
 
-class DeadLetterPage(BaseModel):
-    items: list[DeadLetterRead]
+class DeadLetterPage(Page[DeadLetterRead]):
+    """The shared page, plus the offset of the next one (what the CLI and scripts follow)."""
+
     next_offset: int | None = Field(description="pass as `offset` for the next page; null on the last")
 
 
@@ -123,12 +122,11 @@ def dead_letters_router(consumers: Sequence[str]) -> APIRouter:
     async def list_dead_letters(
         request: Request,
         principal: AdminPrincipal,
+        paging: PagingDep,
         consumer: str = consumer_path(),
         reason: Annotated[str | None, Query(max_length=200)] = None,
         since: Annotated[Rfc3339 | None, Query()] = None,
         until: Annotated[Rfc3339 | None, Query()] = None,
-        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-        limit: Annotated[int, Query(ge=1, le=_MAX_LIMIT)] = 100,
     ) -> DeadLetterPage:
         """The tenant's dead letters of one consumer, oldest first."""
         runtime = runtime_of(request, consumer)
@@ -138,9 +136,14 @@ def dead_letters_router(consumers: Sequence[str]) -> APIRouter:
             tenant_id=principal.tenant_id,
             selection=Selection(reason=reason, since=since, until=until),
         )
-        page = letters[offset : offset + limit]
-        more = offset + limit < len(letters)
-        return DeadLetterPage(items=[_read(x) for x in page], next_offset=offset + limit if more else None)
+        end = paging.offset + paging.limit
+        return DeadLetterPage(
+            items=[_read(x) for x in letters[paging.offset : end]],
+            total=len(letters),
+            limit=paging.limit,
+            offset=paging.offset,
+            next_offset=end if end < len(letters) else None,
+        )
 
     @router.get("/{consumer}/records/{record_id}", response_model=DeadLetterDetail, responses=responses)
     async def show_dead_letter(

@@ -55,6 +55,9 @@ async def _replayed_exactly_once(h: Any) -> None:
     assert await _dead_letters(h, 0, "?reason=handler_failed") == []
     paged = await h.call("GET", f"{DLQ}?limit=2")
     assert len(paged["items"]) == 2 and paged["next_offset"] == 2
+    assert (paged["total"], paged["limit"], paged["offset"]) == (3, 2, 0)
+    last = await h.call("GET", f"{DLQ}?limit=2&offset=2")
+    assert [i["id"] for i in last["items"]] == [items[2]["id"]] and last["next_offset"] is None
     one = await h.call("GET", f"{DLQ}/records/{items[0]['id']}")
     assert one["event_id"] == items[0]["event_id"] and one["value"]["account_id"] == "late"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import random
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
@@ -32,6 +33,7 @@ from tangible_client.entitlements.model import (
 from tangible_client.entitlements.sse import frames
 from tangible_client.entitlements.telemetry import Metrics, log
 from tangible_client.entitlements.view import AccountView, LocalView
+from tangible_client.retry import jittered_backoff
 
 CHUNK = 500  # accounts per read of the view
 Clock = Callable[[], float]
@@ -58,6 +60,7 @@ class AsyncEntitlements:
         max_reconnect_delay: float = 5.0,
         stream_idle_timeout: float = 30.0,
         housekeeping_interval: float = 1.0,
+        rng: Callable[[], float] = random.random,
     ) -> None:
         """`account`: follow only this account's changes (what an account-scoped credential
         may do); `whole_tenant`: hold every account of the tenant; `default`: has_access of
@@ -76,6 +79,7 @@ class AsyncEntitlements:
         self._transport = transport
         self._reconnect_delay = reconnect_delay
         self._max_reconnect_delay = max_reconnect_delay
+        self._rng = rng  # draws the reconnect jitter
         self._idle = stream_idle_timeout
         self._housekeeping_interval = housekeeping_interval
         self.view = LocalView()
@@ -304,11 +308,14 @@ class AsyncEntitlements:
     # -- the change stream -------------------------------------------------------------------
 
     async def _follow(self) -> None:
-        delay = self._reconnect_delay
+        """Reconnect after the stream ends or fails, waiting a jittered backoff (clients lost
+        together do not all come back in the same instant) that restarts after a stream that
+        ended cleanly."""
+        failures = 0
         while not self._closed:
             try:
                 await self._stream_once()
-                delay = self._reconnect_delay
+                failures = 0
             except CredentialRefused as error:
                 self._lose()
                 self.stopped = f"credential refused: {error}"
@@ -318,8 +325,10 @@ class AsyncEntitlements:
                 log.info("entitlements_stream_lost: %s", error)
             self._lose()
             self.metrics.add("stream_reconnects")
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self._max_reconnect_delay)
+            failures += 1
+            await asyncio.sleep(
+                jittered_backoff(failures, self._reconnect_delay, self._max_reconnect_delay, self._rng)
+            )
 
     def _lose(self) -> None:
         if self.fresh:

@@ -15,7 +15,9 @@ import asyncio
 import csv
 import hashlib
 import json
+import math
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,10 +28,21 @@ import httpx
 import orjson
 
 from tangible_client.importer.rows import Row, read_csv, read_ndjson
-from tangible_client.retry import retry_after
+from tangible_client.reports import Reason
+from tangible_client.retry import RetryableError, RetryPolicy, Sleep, retry_after
 
 ROUTE = "/v1/imports/events"
 MEDIA_TYPE = "application/cloudevents-batch+json"
+# An import waits out any outage (no attempt limit, no deadline): jittered backoff after a
+# network error or a 5xx, the server's Retry-After in full (then up to half again, so
+# concurrent batches do not all come back in the same instant).
+RETRY = RetryPolicy(
+    max_attempts=sys.maxsize,
+    initial_backoff=0.5,
+    max_backoff=30.0,
+    deadline=math.inf,
+    max_retry_after=math.inf,
+)
 
 
 @dataclass
@@ -133,46 +146,54 @@ class Fatal(Exception):
     """The server refuses the credential or the request: stop, keep the checkpoint."""
 
 
-async def _send(client: httpx.AsyncClient, rows: list[Row], totals: Totals, errors: ErrorFile) -> bool:
+async def _send(
+    client: httpx.AsyncClient,
+    rows: list[Row],
+    totals: Totals,
+    errors: ErrorFile,
+    *,
+    policy: RetryPolicy = RETRY,
+    sleep: Sleep | None = None,
+) -> bool:
     """Send one batch until judged; True if the server throttled on the way."""
     throttled = False
     body = orjson.dumps([r.event for r in rows])
-    backoff = 0.5
-    while True:
-        try:
-            response = await client.post(ROUTE, content=body, headers={"Content-Type": MEDIA_TYPE})
-        except httpx.TransportError:
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 30.0)
-            continue
-        if response.status_code in (429, 503) or response.status_code >= 500:
-            throttled = True
-            totals.throttled += 1
-            await asyncio.sleep(retry_after(response) or backoff)
-            backoff = min(backoff * 2, 30.0)
-            continue
-        if response.status_code == 413 and len(rows) > 1:
-            half = len(rows) // 2
-            first = await _send(client, rows[:half], totals, errors)
-            return await _send(client, rows[half:], totals, errors) or first
-        if response.status_code in (202, 422):
-            payload = orjson.loads(response.content)
-            results = payload.get("results") if response.status_code == 202 else payload.get("errors")
-            for result in results or []:
-                row = rows[result["index"]]
-                status = result.get("status", "rejected")
-                if status == "accepted":
-                    totals.accepted += 1
-                elif status == "duplicate":
-                    totals.duplicates += 1
-                else:
-                    totals.errors += 1
-                    for reason in result.get("errors") or [{"code": status, "message": status}]:
-                        errors.write(
-                            row.line, row.event_id, reason["code"], reason.get("field"), reason["message"]
-                        )
-            return throttled
-        raise Fatal(f"{response.status_code} {response.text[:500]}")
+    response: httpx.Response | None = None
+    async for attempt in policy.retrying(sleep or asyncio.sleep):
+        with attempt:
+            try:
+                response = await client.post(ROUTE, content=body, headers={"Content-Type": MEDIA_TYPE})
+            except httpx.TransportError as error:
+                raise RetryableError(Reason("network-error", f"{type(error).__name__}: {error}")) from error
+            if response.status_code in (429, 503) or response.status_code >= 500:
+                throttled = True  # each 429 and 5xx: the pacer halves on it
+                totals.throttled += 1
+                # a Retry-After of 0 is waited like none: the jittered backoff
+                wait = retry_after(response) or None
+                raise RetryableError(Reason("throttled", str(response.status_code)), wait, throttled=True)
+    assert response is not None  # the policy has no limit: it returns a response or raises
+    if response.status_code == 413 and len(rows) > 1:
+        half = len(rows) // 2
+        first = await _send(client, rows[:half], totals, errors, policy=policy, sleep=sleep)
+        return await _send(client, rows[half:], totals, errors, policy=policy, sleep=sleep) or first
+    if response.status_code in (202, 422):
+        payload = orjson.loads(response.content)
+        results = payload.get("results") if response.status_code == 202 else payload.get("errors")
+        for result in results or []:
+            row = rows[result["index"]]
+            status = result.get("status", "rejected")
+            if status == "accepted":
+                totals.accepted += 1
+            elif status == "duplicate":
+                totals.duplicates += 1
+            else:
+                totals.errors += 1
+                for reason in result.get("errors") or [{"code": status, "message": status}]:
+                    errors.write(
+                        row.line, row.event_id, reason["code"], reason.get("field"), reason["message"]
+                    )
+        return throttled
+    raise Fatal(f"{response.status_code} {response.text[:500]}")
 
 
 def _batches(rows: Iterator[Row], pacer: Pacer, totals: Totals, errors: ErrorFile) -> Iterator[list[Row]]:

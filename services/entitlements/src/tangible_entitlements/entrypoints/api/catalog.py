@@ -40,6 +40,9 @@ router = APIRouter(tags=["catalog"])
 
 
 def _feature_read(feature: Feature) -> FeatureRead:
+    # Field by field, not model_validate(from_attributes=True): FeatureRead is the strict
+    # FeatureCreate (no enum for `kind`, no tuple for `thresholds`), and the meter must skip
+    # MeterIn's rules, which a meter stored before they were tightened must not fail.
     meter = feature.meter
     return FeatureRead(
         key=feature.key,

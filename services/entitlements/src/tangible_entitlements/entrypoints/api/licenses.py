@@ -22,7 +22,6 @@ from tangible_entitlements.entrypoints.schemas.licenses import (
     SeatAssign,
     SeatsRead,
 )
-from tangible_entitlements.entrypoints.schemas.lifecycle import TrialInForce
 from tangible_entitlements.service_layer import handlers
 from tangible_runtime.app import AdminPrincipal, ReadPrincipal
 from tangible_runtime.auth import Principal
@@ -32,31 +31,7 @@ router = APIRouter(tags=["licenses"])
 
 
 def license_read(license: License) -> LicenseRead:
-    return LicenseRead(
-        id=license.id,
-        account_id=license.account_id,
-        plan_key=license.plan_key,
-        plan_version=license.plan_version,
-        status=license.status.value,
-        term_start=license.term_start,
-        term_end=license.term_end,
-        seats=license.seats,
-        addons=license.addons,
-        timezone=license.timezone,
-        pending_plan_key=license.pending_plan_key,
-        pending_plan_version=license.pending_plan_version,
-        status_changed_at=license.status_changed_at,
-        trials=[
-            TrialInForce(
-                id=t.id,
-                target_kind=t.target_kind,
-                target_key=t.target_key,
-                target_version=t.target_version,
-                ends_at=t.ends_at,
-            )
-            for t in license.trials
-        ],
-    )
+    return LicenseRead.model_validate(license, from_attributes=True)
 
 
 @router.post("/licenses", status_code=201, response_model=LicenseRead)

@@ -11,9 +11,10 @@ from tangible_notifications.entrypoints.api import (
     reports,
     rules,
     settings,
+    share_links,
     templates,
 )
 
 router = APIRouter(prefix="/v1")
-for module in (channels, deliveries, inbox, preferences, rules, templates, settings, reports):
+for module in (channels, deliveries, inbox, preferences, rules, templates, settings, reports, share_links):
     router.include_router(module.router)

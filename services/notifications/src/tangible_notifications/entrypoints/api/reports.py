@@ -1,12 +1,12 @@
-"""Impact reports: an account's report (JSON, HTML, PDF, CSV), the tenant's report template
-(admin) with a preview, and share links (read-only, no login, expiring, revocable)."""
+"""Impact reports: an account's report (JSON, HTML, PDF, CSV) and the tenant's report
+template (admin) with a preview; share links are in `share_links`."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query, Response
@@ -24,9 +24,7 @@ from tangible_notifications.domain.report import ImpactReport
 from tangible_notifications.domain.report_sample import sample_report
 from tangible_notifications.domain.report_template import DEFAULT_TEMPLATE, ReportTemplate
 from tangible_notifications.domain.report_view import peer_sentence, view
-from tangible_notifications.domain.sharing import ShareLink
 from tangible_notifications.entrypoints.dependencies import Container, ContainerDep
-from tangible_notifications.entrypoints.schemas.common import UncountedPage
 from tangible_notifications.entrypoints.schemas.reports import (
     ExpiringRead,
     FeatureLineRead,
@@ -37,16 +35,13 @@ from tangible_notifications.entrypoints.schemas.reports import (
     ReportTemplateIO,
     RewardEarnedRead,
     SeatsRead,
-    ShareLinkCreate,
-    ShareLinkRead,
     ValueLineRead,
 )
 from tangible_notifications.service_layer.handlers import reports as handlers
 from tangible_runtime.app import AdminPrincipal, ReadPrincipal
 from tangible_runtime.content_disposition import content_disposition
-from tangible_runtime.domain import NotFound, Rejected
+from tangible_runtime.domain import Rejected
 from tangible_runtime.logs import get_logger
-from tangible_runtime.paging import PagingDep
 from tangible_runtime.problems import ProblemError
 
 log = get_logger(__name__)
@@ -64,7 +59,7 @@ DOCUMENTS = {
 _RENDER = threading.Lock()
 
 
-def _period(text: str | None, now: datetime) -> Period:
+def report_period(text: str | None, now: datetime) -> Period:
     if text is None:
         return last_complete_quarter(now.date())
     try:
@@ -161,7 +156,7 @@ async def render(report: ImpactReport, template: ReportTemplate, locale: str, fo
     )
 
 
-async def _build(
+async def build(
     container: Container,
     tenant_id: str,
     account_id: str,
@@ -210,11 +205,11 @@ async def get_report(
 ) -> Response:
     principal.require_account(account_id)
     started = time.perf_counter()
-    built = await _build(
+    built = await build(
         container,
         principal.tenant_id,
         account_id,
-        _period(period, container.clock.now()),
+        report_period(period, container.clock.now()),
         locale,
         principal.user_id,
     )
@@ -298,127 +293,3 @@ async def preview_report_template(
         async with container.new_uow() as uow:
             template = await uow.report_templates.get(principal.tenant_id) or DEFAULT_TEMPLATE
     return await render(sample_report(container.clock.now()), template, body.locale, body.format)
-
-
-def _link_read(link: ShareLink, container: Container, now: datetime) -> ShareLinkRead:
-    assert container.share_signer is not None
-    token = container.share_signer.token(link.tenant_id, link.id)
-    status: Literal["active", "expired", "revoked"] = (
-        "revoked" if link.revoked_at is not None else "active" if link.valid_at(now) else "expired"
-    )
-    return ShareLinkRead(
-        id=link.id,
-        account_id=link.account_id,
-        period=link.period,
-        locale=link.locale,
-        created_at=link.created_at,
-        expires_at=link.expires_at,
-        revoked_at=link.revoked_at,
-        status=status,
-        url=f"{container.settings.public_url.rstrip('/')}/v1/shared-reports/{token}",
-    )
-
-
-def _require_signer(container: Container) -> None:
-    if container.share_signer is None:
-        raise ProblemError(
-            409,
-            "share links not configured",
-            type_="share-links-not-configured",
-            detail="set NOTIFICATIONS_REPORT_LINK_KEY or NOTIFICATIONS_SECRETS_KEY",
-        )
-
-
-@router.post(
-    "/accounts/{account_id}/report/share-links",
-    status_code=201,
-    response_model=ShareLinkRead,
-    summary="A read-only link to the account's report, for people without a login",
-)
-async def create_share_link(
-    account_id: str, body: ShareLinkCreate, principal: ReadPrincipal, container: ContainerDep
-) -> ShareLinkRead:
-    principal.require_account(account_id)
-    _require_signer(container)
-    now = container.clock.now()
-    period = _period(body.period, now)
-    locale = body.locale
-    if locale is None:
-        async with container.new_uow() as uow:
-            template = await uow.report_templates.get(principal.tenant_id) or DEFAULT_TEMPLATE
-            locale = await handlers.reader_locale(
-                uow, principal.tenant_id, account_id, principal.user_id, template
-            )  # type: ignore[assignment]
-    link = await handlers.create_share_link(
-        container.new_uow(),
-        tenant_id=principal.tenant_id,
-        account_id=account_id,
-        period=period,
-        locale=locale or "en",
-        ttl=timedelta(hours=body.ttl_hours),
-        now=now,
-    )
-    return _link_read(link, container, now)
-
-
-@router.get(
-    "/accounts/{account_id}/report/share-links",
-    response_model=UncountedPage[ShareLinkRead],
-    summary="The account's share links, newest first",
-)
-async def list_share_links(
-    account_id: str, principal: ReadPrincipal, container: ContainerDep, paging: PagingDep
-) -> UncountedPage[ShareLinkRead]:
-    principal.require_account(account_id)
-    _require_signer(container)
-    async with container.new_uow() as uow:
-        links = await uow.share_links.of_account(
-            principal.tenant_id, account_id, limit=paging.limit, offset=paging.offset
-        )
-    now = container.clock.now()
-    return UncountedPage[ShareLinkRead].at([_link_read(link, container, now) for link in links], paging)
-
-
-@router.post(
-    "/accounts/{account_id}/report/share-links/{link_id}/revoke",
-    response_model=ShareLinkRead,
-    summary="Revoke a share link: it stops working at once",
-)
-async def revoke_share_link(
-    account_id: str, link_id: str, principal: ReadPrincipal, container: ContainerDep
-) -> ShareLinkRead:
-    principal.require_account(account_id)
-    _require_signer(container)
-    now = container.clock.now()
-    link = await handlers.revoke_share_link(
-        container.new_uow(), tenant_id=principal.tenant_id, account_id=account_id, link_id=link_id, now=now
-    )
-    return _link_read(link, container, now)
-
-
-@router.get(
-    "/shared-reports/{token}",
-    response_model=ImpactReportRead,
-    responses={**DOCUMENTS, 410: {"description": "The link expired or was revoked"}},  # type: ignore[dict-item]
-    summary="A shared report (public: the signed token is the credential; read-only)",
-)
-async def shared_report(token: str, container: ContainerDep, format: Format = "html") -> Response:
-    signed = container.share_signer.verify(token) if container.share_signer is not None else None
-    if signed is None:
-        raise NotFound("no such shared report")
-    tenant_id, link_id = signed
-    async with container.new_uow(tenant=tenant_id) as uow:
-        link = await uow.share_links.get(tenant_id, link_id)
-    if link is None:
-        raise NotFound("no such shared report")
-    now = container.clock.now()
-    if not link.valid_at(now):
-        gone = "revoked" if link.revoked_at is not None else "expired"
-        raise ProblemError(410, f"share link {gone}", type_=f"share-link-{gone}")
-    built = await _build(
-        container, tenant_id, link.account_id, parse_period(link.period), link.locale, None, shared=True
-    )
-    response = await render(built.report, built.template, built.locale, format)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response

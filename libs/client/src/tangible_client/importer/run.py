@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,8 @@ from tangible_client.retry import retry_after
 
 ROUTE = "/v1/imports/events"
 MEDIA_TYPE = "application/cloudevents-batch+json"
+
+Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass
@@ -133,7 +135,9 @@ class Fatal(Exception):
     """The server refuses the credential or the request: stop, keep the checkpoint."""
 
 
-async def _send(client: httpx.AsyncClient, rows: list[Row], totals: Totals, errors: ErrorFile) -> bool:
+async def _send(
+    client: httpx.AsyncClient, rows: list[Row], totals: Totals, errors: ErrorFile, sleep: Sleep
+) -> bool:
     """Send one batch until judged; True if the server throttled on the way."""
     throttled = False
     body = orjson.dumps([r.event for r in rows])
@@ -142,19 +146,19 @@ async def _send(client: httpx.AsyncClient, rows: list[Row], totals: Totals, erro
         try:
             response = await client.post(ROUTE, content=body, headers={"Content-Type": MEDIA_TYPE})
         except httpx.TransportError:
-            await asyncio.sleep(backoff)
+            await sleep(backoff)
             backoff = min(backoff * 2, 30.0)
             continue
         if response.status_code in (429, 503) or response.status_code >= 500:
             throttled = True
             totals.throttled += 1
-            await asyncio.sleep(retry_after(response) or backoff)
+            await sleep(retry_after(response) or backoff)
             backoff = min(backoff * 2, 30.0)
             continue
         if response.status_code == 413 and len(rows) > 1:
             half = len(rows) // 2
-            first = await _send(client, rows[:half], totals, errors)
-            return await _send(client, rows[half:], totals, errors) or first
+            first = await _send(client, rows[:half], totals, errors, sleep)
+            return await _send(client, rows[half:], totals, errors, sleep) or first
         if response.status_code in (202, 422):
             payload = orjson.loads(response.content)
             results = payload.get("results") if response.status_code == 202 else payload.get("errors")
@@ -206,8 +210,12 @@ async def import_file(
     token: str,
     options: Options | None = None,
     progress: Callable[[int, Totals], None] | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    sleep: Sleep = asyncio.sleep,
 ) -> Totals:
-    """Import `path` (NDJSON, or CSV by its `.csv` suffix); returns the run's totals."""
+    """Import `path` (NDJSON, or CSV by its `.csv` suffix); returns the run's totals.
+    `transport` and `sleep` are for tests (a mock server, waits that take no time)."""
     options = options or Options()
     sha256, size, checkpoint, errors = _prepare(path)
     source = f"import:{sha256[:16]}"
@@ -221,14 +229,17 @@ async def import_file(
     tasks: set[asyncio.Task[None]] = set()
 
     async with httpx.AsyncClient(
-        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=options.timeout
+        base_url=base_url,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=options.timeout,
+        transport=transport,
     ) as client:
 
         async def run(number: int, rows: list[Row], last_line: int, end: int) -> None:
             nonlocal next_to_save
             throttled = False
             try:
-                throttled = await _send(client, rows, totals, errors) if rows else False
+                throttled = await _send(client, rows, totals, errors, sleep) if rows else False
             except BaseException as error:  # noqa: BLE001 - reported once the loop stops
                 failure.append(error)
                 return
@@ -251,7 +262,7 @@ async def import_file(
                 if options.max_rate:
                     ahead = totals.rows / options.max_rate - (time.monotonic() - started)
                     if ahead > 0:
-                        await asyncio.sleep(ahead)
+                        await sleep(ahead)
                 last_line, end = batch[-1].line, batch[-1].end
                 task = asyncio.create_task(run(number, batch, last_line, end))
                 tasks.add(task)

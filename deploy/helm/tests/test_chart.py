@@ -804,7 +804,7 @@ def test_the_alerts_are_the_runbooks(rendered: dict[str, list[Manifest]]) -> Non
     alerts = [r for group in rule["spec"]["groups"] for r in group["rules"]]
     names = {a["alert"] for a in alerts}
     assert {"TangibleConsumerLagHigh", "TangibleDeadLettersGrowing", "TangibleOutboxBacklog"} <= names
-    assert {"TangibleHttpErrorRate", "TangibleHttpLatencyP99"} <= names
+    assert {"TangibleHttpErrorRate", "TangibleHttpLatencyP99", "TangibleWebhookEndpointDisabled"} <= names
     runbook = (REPO / "docs" / "runbook.md").read_text()
     for alert in alerts:
         assert alert["annotations"]["runbook"] == f"docs/runbook.md#{alert['alert'].lower()}"

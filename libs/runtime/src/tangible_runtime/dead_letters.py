@@ -50,7 +50,8 @@ class DeadLetter:
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """Which dead letters: every given criterion must hold (none given: all of them)."""
+    """Which dead letters: every given criterion must hold (none given: all of them). The
+    time range is on `dead_lettered_at`, `since` included and `until` excluded."""
 
     reason: str | None = None
     since: datetime | None = None

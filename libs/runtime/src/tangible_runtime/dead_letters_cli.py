@@ -1,4 +1,5 @@
-"""`tangible-dead-letters --url URL --token TOKEN list|show|replay CONSUMER`: the admin CLI
+"""`tangible-dead-letters --url URL --token TOKEN` then `list CONSUMER`, `show CONSUMER ID` or
+`replay CONSUMER` with a selection (`--reason`, `--since`/`--until`, `--id`): the admin CLI
 over a service's dead-letter routes (`/v1/dead-letters/...`). Prints JSON."""
 
 from __future__ import annotations

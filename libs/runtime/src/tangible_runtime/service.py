@@ -58,7 +58,7 @@ class ServiceRuntime:
     # None: KAFKA_STARTUP_WAIT_SECONDS, from which the chart also derives its startup probe
     kafka_startup_wait_seconds: float | None = None
     restart_backoff: Backoff = WORKER_RESTART_BACKOFF
-    # the infrastructure `/readyz` checks (see ROLE_NEEDS): a role that answers from memory
+    # the infrastructure `/readyz` checks (composition.readiness_needs): a role that answers from memory
     # stays in service through a database or broker blip
     readiness_needs: frozenset[str] = frozenset({"database", "kafka"})
     # serve /healthz and /readyz while Kafka is awaited (the serving process); tests and

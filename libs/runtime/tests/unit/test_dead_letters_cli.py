@@ -41,3 +41,16 @@ def test_list_and_show_read_the_routes() -> None:
     assert seen[0].url.path == "/v1/dead-letters/rewards-usage"
     assert dict(seen[0].url.params) == {"reason": "handler_failed", "offset": "0", "limit": "5"}
     assert seen[1].url.path == "/v1/dead-letters/rewards-usage/records/0-7"
+
+
+def test_a_time_range_goes_as_given_to_list_and_replay() -> None:
+    seen: list[httpx.Request] = []
+    base = ["--url", "http://svc", "--token", "t"]
+    since, until = "2026-12-01T00:00:00Z", "2026-12-02T00:00:00+01:00"
+    window = ["--since", since, "--until", until]
+    main([*base, "list", "entitlements-usage", *window], transport=_recording(seen))
+    main([*base, "replay", "entitlements-usage", *window], transport=_recording(seen))
+    listed, replayed = seen
+    assert dict(listed.url.params) == {"since": since, "until": until, "offset": "0", "limit": "100"}
+    assert (replayed.method, replayed.url.path) == ("POST", "/v1/dead-letters/entitlements-usage/replay")
+    assert json.loads(replayed.content) == {"since": since, "until": until}

@@ -20,6 +20,10 @@ async def _usage_is(h: Any, account: str, expected: float) -> None:
     await eventually(probe)
 
 
+def _parking_refused(tenant: str, reason: str, count: int) -> str:
+    return f'entitlements_usage_parking_refused_total{{reason="{reason}",tenant="{tenant}"}} {count:.1f}'
+
+
 async def _dead_letters(h: Any, count: int, query: str = "") -> list[dict[str, Any]]:
     async def probe() -> list[dict[str, Any]]:
         page = await h.call("GET", f"{DLQ}{query}")
@@ -49,6 +53,8 @@ async def _replayed_exactly_once(h: Any) -> None:
         # refused in the handler's transaction, published by the outbox relay: counted there
         metrics = (await h.client.get("/metrics")).text
         assert 'dead_letters_total{consumer="entitlements-usage",reason="parking_full"} 3.0' in metrics
+        # and by the usage consumer, per tenant, as parking's refusals
+        assert _parking_refused(h.tenant, "parking_full", 3) in metrics
 
     await eventually(counted)
     assert {i["source_topic"] for i in items} == {"tangible.usage.v1"}
@@ -77,6 +83,7 @@ async def _replayed_exactly_once(h: Any) -> None:
     await h.produce([h.usage("late")])
     await _usage_is(h, "late", 4)
     assert len(await _dead_letters(h, 3)) == 3  # replay does not dead-letter anew
+    assert _parking_refused(h.tenant, "parking_full", 3) in (await h.client.get("/metrics")).text
 
 
 async def test_dead_letter_routes_refuse_what_they_cannot_serve(service: Any) -> None:

@@ -10,6 +10,7 @@ import pytest
 from entitlements_unit.conftest import TENANT
 from entitlements_unit.fakes import Store
 
+from tangible_entitlements.config import Settings
 from tangible_entitlements.domain import commands
 from tangible_entitlements.domain.metering import Usage
 from tangible_entitlements.domain.model import License
@@ -173,3 +174,13 @@ async def test_a_batch_that_fails_leaves_nothing_behind(
         await handlers.record_usage(command, uow=uow(), clock=clock)
 
     assert store.inbox == set() and store.counters == {} and store.events == []
+
+
+def test_the_parking_policys_defaults_are_the_documented_settings() -> None:
+    """Handlers called without settings (DEFAULT_PARKING) bound parking as a deployment does."""
+    fields = Settings.model_fields
+    assert ParkingPolicy() == ParkingPolicy(
+        window=timedelta(days=fields["parking_window_days"].default),
+        max_events=fields["parking_max_events"].default,
+    )
+    assert ParkingPolicy().max_events == 100_000 and ParkingPolicy().window == timedelta(days=30)

@@ -227,8 +227,12 @@ async def import_file(
     token: str,
     options: Options | None = None,
     progress: Callable[[int, Totals], None] | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    sleep: Sleep = asyncio.sleep,
 ) -> Totals:
-    """Import `path` (NDJSON, or CSV by its `.csv` suffix); returns the run's totals."""
+    """Import `path` (NDJSON, or CSV by its `.csv` suffix); returns the run's totals.
+    `transport` and `sleep` are for tests (a mock server, waits that take no time)."""
     options = options or Options()
     sha256, size, checkpoint, errors = _prepare(path)
     source = f"import:{sha256[:16]}"
@@ -242,14 +246,17 @@ async def import_file(
     tasks: set[asyncio.Task[None]] = set()
 
     async with httpx.AsyncClient(
-        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=options.timeout
+        base_url=base_url,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=options.timeout,
+        transport=transport,
     ) as client:
 
         async def run(number: int, rows: list[Row], last_line: int, end: int) -> None:
             nonlocal next_to_save
             throttled = False
             try:
-                throttled = await _send(client, rows, totals, errors) if rows else False
+                throttled = await _send(client, rows, totals, errors, sleep=sleep) if rows else False
             except BaseException as error:  # noqa: BLE001 - reported once the loop stops
                 failure.append(error)
                 return
@@ -272,7 +279,7 @@ async def import_file(
                 if options.max_rate:
                     ahead = totals.rows / options.max_rate - (time.monotonic() - started)
                     if ahead > 0:
-                        await asyncio.sleep(ahead)
+                        await sleep(ahead)
                 last_line, end = batch[-1].line, batch[-1].end
                 task = asyncio.create_task(run(number, batch, last_line, end))
                 tasks.add(task)

@@ -23,7 +23,7 @@ EXPIRED = "parked_expired"
 @dataclass(frozen=True)
 class ParkingPolicy:
     window: timedelta = timedelta(days=30)
-    max_events: int = 10_000
+    max_events: int = 100_000  # ENTITLEMENTS_PARKING_MAX_EVENTS (config.py) has the same default
 
 
 @dataclass(frozen=True)

@@ -350,6 +350,7 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
         )
         text_de, _ = pdf_text(pdf_de.content, tmp_path, "report-de")
         assert "Wirkungsbericht" in text_de and "Ungenutzte Vorteile" in text_de, text_de
+        assert "Erstellt am 02.10.2026" in text_de, text_de  # a German date: the manual clock's day
 
         # the tenant's template: wording, colours, section order, logo; and its preview
         template = {
@@ -371,6 +372,7 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
             "Ihr Quartal mit Acme" in custom.text
             and 'id="seats"' not in custom.text
             and "#AA3300" in custom.text
+            and '<img src="data:image/png;base64,' in custom.text  # the logo, embedded
         )
         bad = await notes.put("/v1/report-template", json={"primary_color": "red"}, headers=bearer(admin))
         assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
@@ -418,4 +420,18 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
         await call(notes, admin, "POST", f"/v1/accounts/{ACCOUNT}/report/share-links/{link['id']}/revoke")
         gone = await notes.get(path)
         assert gone.status_code == 410 and gone.json()["type"].endswith("share-link-revoked")
+
+        # a share link expires after its TTL, on the service's clock
+        short = await call(
+            notes,
+            reader_token,
+            "POST",
+            f"/v1/accounts/{ACCOUNT}/report/share-links",
+            {"period": "2026-Q3", "locale": "en", "ttl_hours": 1},
+        )
+        short_path = short["url"].removeprefix("https://reports.example.com")
+        assert (await notes.get(short_path)).status_code == 200
+        clock.set(datetime(2026, 10, 2, 10, 1, tzinfo=UTC))  # fixed date: an hour and a minute later
+        expired = await notes.get(short_path)
+        assert expired.status_code == 410 and expired.json()["type"].endswith("share-link-expired")
         await call(notes, admin, "DELETE", "/v1/report-template")

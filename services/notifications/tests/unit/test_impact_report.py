@@ -17,8 +17,9 @@ from tangible_notifications.domain.periods import (
 )
 from tangible_notifications.domain.report_sample import sample_report
 from tangible_notifications.domain.report_template import ReportTemplate
-from tangible_notifications.domain.report_view import view
-from tangible_notifications.domain.sharing import ShareSigner
+from tangible_notifications.domain.report_view import Formatter, view
+from tangible_notifications.domain.sharing import ShareLink, ShareSigner
+from tangible_notifications.entrypoints.api.reports import as_json
 from tangible_notifications.service_layer.ports import RawSources
 from tangible_notifications.service_layer.reports import assemble
 
@@ -40,7 +41,7 @@ def test_periods_and_what_they_compare_with() -> None:
             parse_period(bad)
 
 
-def _raw(cohort: dict[str, object] | None) -> RawSources:
+def _raw(cohort: dict[str, object] | None, year_earlier: dict[str, object] | None = None) -> RawSources:
     usage = {
         "features": [
             {
@@ -57,7 +58,9 @@ def _raw(cohort: dict[str, object] | None) -> RawSources:
         "features": [{"feature_key": "reports", "total": 20}],
         "impact": [{"metric": "hours saved", "value": 5}],
     }
-    return RawSources(usage, previous, None, None, None, None, None, [], {"total": "0", "buckets": []}, [])
+    return RawSources(
+        usage, previous, year_earlier, None, None, None, None, [], {"total": "0", "buckets": []}, []
+    )
 
 
 def test_figures_trend_and_the_peer_rule() -> None:
@@ -69,6 +72,22 @@ def test_figures_trend_and_the_peer_rule() -> None:
     withheld = assemble(_raw(None), "acct", period, NOW)
     assert withheld.peer is None
     assert "More active than" not in documents.html(withheld, ReportTemplate(), "en")
+
+
+def test_the_year_earlier_figure_and_the_change_over_the_year() -> None:
+    period = parse_period("2026-Q3")
+    year_earlier = {"features": [{"feature_key": "reports", "total": 32}], "impact": []}
+    report = assemble(_raw(None, year_earlier), "acct", period, NOW)
+    [reports] = report.features
+    assert (reports.total, reports.year_earlier) == (40, 32)
+    assert reports.change_year == 25.0  # 40 after 32
+    [row] = next(s for s in view(report, ReportTemplate(), "en").sections if s.key == "usage").rows
+    assert row == ("Reports", "40", "20", "32", "+100 %")
+    [read] = as_json(report, ReportTemplate(), "en").features
+    assert (read.year_earlier, read.change_year_percent) == (32, 25.0)
+    # a year earlier without data: no figure, no change
+    empty = assemble(_raw(None, {"features": [{"feature_key": "reports", "total": 0}]}), "acct", period, NOW)
+    assert empty.features[0].year_earlier is None and empty.features[0].change_year is None
 
 
 def test_the_impact_note_compares_with_peers_only_where_the_cohort_allows() -> None:
@@ -87,6 +106,22 @@ def test_wording_sections_and_locales() -> None:
     assert german.title == "Ihr Quartal" and [s.key for s in german.sections] == ["usage", "summary"]
     assert german.sections[1].lines[0] == "≈ 156 hours saved (+62,5 %)"  # German decimals
     assert view(report, template, "en").sections[1].lines[0] == "≈ 156 hours saved (+62.5 %)"
+
+
+def test_dates_are_formatted_per_locale() -> None:
+    day = date(2026, 9, 25)
+    assert Formatter("de").day(day) == "25.09.2026"
+    assert Formatter("en").day(day) == "Sep 25, 2026"
+    german = view(sample_report(NOW), ReportTemplate(), "de")
+    assert german.footer.startswith("Erstellt am 02.10.2026")
+
+
+def test_a_share_link_is_valid_until_it_expires_or_is_revoked() -> None:
+    link = ShareLink("l", "t", "a", "2026-Q3", "en", NOW, NOW + timedelta(hours=1))
+    assert link.valid_at(NOW) and link.valid_at(NOW + timedelta(minutes=59))
+    assert not link.valid_at(NOW + timedelta(hours=1))  # expiry is exclusive
+    revoked = ShareLink("l", "t", "a", "2026-Q3", "en", NOW, NOW + timedelta(hours=1), revoked_at=NOW)
+    assert not revoked.valid_at(NOW)
 
 
 def test_share_tokens_are_signed() -> None:

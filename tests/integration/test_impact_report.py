@@ -162,6 +162,8 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
                     secrets_key=Fernet.generate_key().decode(),
                     public_url="https://reports.example.com",
                     scheduler_interval_seconds=0.05,
+                    # the other services share this event loop: a stall is not an outage
+                    http_timeout_seconds=10.0,
                     delivery_poll_seconds=0.05,
                     **common,
                 ),
@@ -312,6 +314,8 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
         assert report["seats"] == {k: seats[k] for k in ("purchased", "assigned", "active")}
         assert report["unused"] == ["Exports"]
         assert report["peer"] is not None and report["peer"]["plan_key"] == "growth"  # k = 6 ≥ 5
+        assert report["peer"]["plan_name"] == "Growth"
+        assert report["peer"]["sentence"].endswith("of teams on Growth (Reports).")
         [reports_usage] = [f for f in usage["features"] if f["feature_key"] == "reports"]
         assert report["peer"]["percentile"] == reports_usage["cohort"]["percentile"]
 
@@ -387,7 +391,7 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
         item = await eventually(summary, timeout=30)
         body = item["body"]
         assert "• ≈ 10 hours saved (+100 %)\n• 40 Reports (+100 %)" in body, body
-        assert "Your team is more active than" in body and "teams on growth (Reports)" in body, body
+        assert "Your team is more active than" in body and "teams on Growth (Reports)" in body, body
         [summary_url] = [
             w
             for w in body.split()

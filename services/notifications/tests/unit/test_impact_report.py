@@ -17,7 +17,7 @@ from tangible_notifications.domain.periods import (
 )
 from tangible_notifications.domain.report_sample import sample_report
 from tangible_notifications.domain.report_template import ReportTemplate
-from tangible_notifications.domain.report_view import Formatter, view
+from tangible_notifications.domain.report_view import Formatter, peer_sentence, view
 from tangible_notifications.domain.sharing import ShareLink, ShareSigner
 from tangible_notifications.entrypoints.api.reports import as_json
 from tangible_notifications.service_layer.ports import RawSources
@@ -65,9 +65,21 @@ def _raw(cohort: dict[str, object] | None, year_earlier: dict[str, object] | Non
 
 def test_figures_trend_and_the_peer_rule() -> None:
     period = parse_period("2026-Q3")
-    report = assemble(_raw({"plan_key": "growth", "percentile": 80}), "acct", period, NOW)
+    cohort: dict[str, object] = {"plan_key": "growth", "plan_name": "Growth", "percentile": 80}
+    report = assemble(_raw(cohort), "acct", period, NOW)
     assert report.features[0].change == 100.0 and report.value[0].change == 100.0
     assert report.peer is not None and report.peer.percentile == 80
+    # readers see the plan's name, not its key
+    assert (
+        peer_sentence(report, ReportTemplate(), "en") == "More active than 80 % of teams on Growth (Reports)."
+    )
+    assert peer_sentence(report, ReportTemplate(), "de") == "Aktiver als 80 % der Teams mit Growth (Reports)."
+    # an entitlements that does not give the name yet: the key
+    unnamed = assemble(_raw({"plan_key": "growth", "percentile": 80}), "acct", period, NOW)
+    assert (
+        peer_sentence(unnamed, ReportTemplate(), "en")
+        == "More active than 80 % of teams on growth (Reports)."
+    )
     # entitlements withholds the percentile under k: no comparison anywhere
     withheld = assemble(_raw(None), "acct", period, NOW)
     assert withheld.peer is None
@@ -91,10 +103,12 @@ def test_the_year_earlier_figure_and_the_change_over_the_year() -> None:
 
 
 def test_the_impact_note_compares_with_peers_only_where_the_cohort_allows() -> None:
-    ranked = FeatureUsage("reports", "Reports", 40, percentile=80, plan_key="growth")
-    assert "more active than 80 % of teams on growth (Reports)" in note(
+    ranked = FeatureUsage("reports", "Reports", 40, percentile=80, plan_key="growth", plan_name="Growth")
+    assert "more active than 80 % of teams on Growth (Reports)" in note(
         ImpactFacts("this term", UsageReport((ranked,)))
     )
+    unnamed = FeatureUsage("reports", "Reports", 40, percentile=80, plan_key="growth")
+    assert "teams on growth (Reports)" in note(ImpactFacts("this term", UsageReport((unnamed,))))
     unranked = FeatureUsage("reports", "Reports", 40)
     assert "teams on" not in note(ImpactFacts("this term", UsageReport((unranked,))))
 

@@ -48,6 +48,7 @@ def parse_usage(body: dict[str, Any]) -> UsageReport:
             if (f.get("cohort") or {}).get("percentile") is not None
             else None,
             plan_key=(f.get("cohort") or {}).get("plan_key"),
+            plan_name=(f.get("cohort") or {}).get("plan_name"),
         )
         for f in body.get("features", [])
     )

@@ -20,6 +20,7 @@ class FeatureUsage:
     # when the cohort is under its minimum size k, so no message compares against a few
     percentile: float | None = None
     plan_key: str | None = None
+    plan_name: str | None = None  # "Growth"; messages fall back to the key where it is unknown
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def peer_sentence(usage: UsageReport) -> str | None:
     best = max(ranked, key=lambda f: f.percentile or 0.0)
     if not best.percentile or best.percentile < 50:
         return None  # social proof, not a reproach
-    return f"Your team is more active than {best.percentile:.0f} % of teams on {best.plan_key} ({best.name})."
+    plan = best.plan_name or best.plan_key
+    return f"Your team is more active than {best.percentile:.0f} % of teams on {plan} ({best.name})."
 
 
 def note(facts: ImpactFacts) -> str:

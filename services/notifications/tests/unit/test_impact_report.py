@@ -4,11 +4,14 @@ share-link tokens, and every renderer on a sample report."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from tangible_notifications.adapters import report_documents as documents
-from tangible_notifications.domain.impact import FeatureUsage, ImpactFacts, UsageReport, note
+from tangible_notifications.domain.defaults import QUARTERLY_SUMMARY, RENEWAL_DUE, default_template, localised
+from tangible_notifications.domain.impact import FeatureUsage, ImpactFacts, RewardsSummary, UsageReport, note
+from tangible_notifications.domain.model import Template
 from tangible_notifications.domain.periods import (
     InvalidPeriod,
     PeriodKind,
@@ -153,3 +156,30 @@ def test_every_format_renders() -> None:
     assert documents.pdf(report, ReportTemplate(), "de").startswith(b"%PDF")
     assert documents.csv_text(report).startswith("section,item,metric,value")
     assert report.expiring[0].expires_at - NOW == timedelta(days=30)
+
+
+def test_the_impact_note_in_german() -> None:
+    usage = UsageReport(
+        (FeatureUsage("reports", "Reports", 1240, percentile=80, plan_key="growth", plan_name="Growth"),),
+        (("hours saved", 310.5),),
+        ("Reports",),
+    )
+    facts = ImpactFacts("this quarter", usage, RewardsSummary(2, balance=Decimal("150")))
+    assert note(facts, "de") == (
+        "In diesem Quartal hat Ihr Team erreicht: 1.240 Reports, ~310,5 hours saved und 2 Prämien. "
+        "Sie haben 150 Punkte Guthaben. "
+        "Ihr Team ist aktiver als 80 % der Teams mit Growth (Reports). "
+        "Mit der Verlängerung behalten Sie Reports."
+    )
+    assert note(ImpactFacts("this term"), "de").startswith("Wir konnten Ihre Zahlen gerade nicht abrufen.")
+    assert note(facts).startswith("This quarter your team generated 1,240 reports, ~310.5 hours saved")
+
+
+def test_built_in_templates_follow_the_readers_language_a_tenants_own_does_not() -> None:
+    for event_type in (RENEWAL_DUE, QUARTERLY_SUMMARY):
+        built_in = default_template(event_type)
+        assert localised(built_in, event_type, "en") is built_in
+        assert localised(built_in, event_type, "de") != built_in
+    assert "Neu bei Ihrer Verlängerung" in localised(default_template(RENEWAL_DUE), RENEWAL_DUE, "de").body
+    own = Template("Renewal soon", "{{ impact.note }}")
+    assert localised(own, RENEWAL_DUE, "de") is own

@@ -347,6 +347,29 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
         if picture := os.environ.get("TANGIBLE_IMPACT_REPORT_PNG"):  # how docs/impact-report.png is made
             shutil.copy(page, picture)
 
+        # the quarterly summary (sent once the quarter has ended; awaited before the account
+        # prefers German, which would write it in German) carries the report's top numbers with
+        # their trend, the peer line (k = 6) and a share link with its PDF
+        async def summary() -> dict[str, Any]:
+            response = await notes.get(f"/v1/accounts/{ACCOUNT}/inbox", headers=reader)
+            [item] = [i for i in response.json()["items"] if i["title"] == "Your quarter in review: 2026-Q3"]
+            return dict(item)
+
+        item = await eventually(summary, timeout=30)
+        body = item["body"]
+        assert "• ≈ 10 hours saved (+100 %)\n• 40 Reports (+100 %)" in body, body
+        assert "Your team is more active than" in body and "teams on Growth (Reports)" in body, body
+        [summary_url] = [
+            w
+            for w in body.split()
+            if w.startswith("https://reports.example.com/v1/shared-reports/") and "format" not in w
+        ]
+        assert f"PDF: {summary_url}?format=pdf" in body
+        from_summary = await notes.get(
+            summary_url.removeprefix("https://reports.example.com"), params={"format": "pdf"}
+        )
+        assert from_summary.status_code == 200 and from_summary.content.startswith(b"%PDF")
+
         # the reader's language: German from the account's preference, numbers and dates as in German
         await call(notes, admin, "PUT", f"/v1/accounts/{ACCOUNT}/preferences", {"locale": "de"})
         pdf_de = await notes.get(
@@ -380,28 +403,6 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
         )
         bad = await notes.put("/v1/report-template", json={"primary_color": "red"}, headers=bearer(admin))
         assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
-
-        # the quarterly summary (sent once the quarter has ended) carries the report's top
-        # numbers with their trend, the peer line (k = 6) and a share link with its PDF
-        async def summary() -> dict[str, Any]:
-            response = await notes.get(f"/v1/accounts/{ACCOUNT}/inbox", headers=reader)
-            [item] = [i for i in response.json()["items"] if i["title"] == "Your quarter in review: 2026-Q3"]
-            return dict(item)
-
-        item = await eventually(summary, timeout=30)
-        body = item["body"]
-        assert "• ≈ 10 hours saved (+100 %)\n• 40 Reports (+100 %)" in body, body
-        assert "Your team is more active than" in body and "teams on Growth (Reports)" in body, body
-        [summary_url] = [
-            w
-            for w in body.split()
-            if w.startswith("https://reports.example.com/v1/shared-reports/") and "format" not in w
-        ]
-        assert f"PDF: {summary_url}?format=pdf" in body
-        from_summary = await notes.get(
-            summary_url.removeprefix("https://reports.example.com"), params={"format": "pdf"}
-        )
-        assert from_summary.status_code == 200 and from_summary.content.startswith(b"%PDF")
 
         # a share link: no login, read-only, until revoked
         link = await call(

@@ -267,7 +267,7 @@ async def test_a_german_accounts_renewal_reminder_and_quarterly_summary_arrive_i
     assert any("/whats-new?locale=de" in path for _, _, path in stub.seen), stub.seen
 
     clock.set(datetime(2026, 10, 4, 8, 0, tzinfo=UTC))  # the quarter has ended
-    summary, _ = await eventually(lambda: inbox(api, reader, 2), timeout=20)
+    summary, _ = await eventually(lambda: inbox(api, reader, 2), timeout=60)  # the report's reads too
     assert summary["title"] == "Ihr Quartal im Rückblick: 2026-Q3"
     body = summary["body"]
     assert body.startswith("Das hat Ihr Team vom 01.07.2026 bis zum 30.09.2026 erreicht.\n\n"), body

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,7 @@ def test_periods_and_what_they_compare_with() -> None:
             parse_period(bad)
 
 
-def _raw(cohort: dict[str, object] | None, year_earlier: dict[str, object] | None = None) -> RawSources:
+def _raw(cohort: dict[str, object] | None, year_earlier: dict[str, Any] | None = None) -> RawSources:
     usage = {
         "features": [
             {

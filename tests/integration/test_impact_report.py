@@ -162,6 +162,8 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
                     secrets_key=Fernet.generate_key().decode(),
                     public_url="https://reports.example.com",
                     scheduler_interval_seconds=0.05,
+                    # the other services share this event loop: a stall is not an outage
+                    http_timeout_seconds=10.0,
                     delivery_poll_seconds=0.05,
                     **common,
                 ),
@@ -312,6 +314,8 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
         assert report["seats"] == {k: seats[k] for k in ("purchased", "assigned", "active")}
         assert report["unused"] == ["Exports"]
         assert report["peer"] is not None and report["peer"]["plan_key"] == "growth"  # k = 6 ≥ 5
+        assert report["peer"]["plan_name"] == "Growth"
+        assert report["peer"]["sentence"].endswith("of teams on Growth (Reports).")
         [reports_usage] = [f for f in usage["features"] if f["feature_key"] == "reports"]
         assert report["peer"]["percentile"] == reports_usage["cohort"]["percentile"]
 
@@ -343,6 +347,29 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
         if picture := os.environ.get("TANGIBLE_IMPACT_REPORT_PNG"):  # how docs/impact-report.png is made
             shutil.copy(page, picture)
 
+        # the quarterly summary (sent once the quarter has ended; awaited before the account
+        # prefers German, which would write it in German) carries the report's top numbers with
+        # their trend, the peer line (k = 6) and a share link with its PDF
+        async def summary() -> dict[str, Any]:
+            response = await notes.get(f"/v1/accounts/{ACCOUNT}/inbox", headers=reader)
+            [item] = [i for i in response.json()["items"] if i["title"] == "Your quarter in review: 2026-Q3"]
+            return dict(item)
+
+        item = await eventually(summary, timeout=30)
+        body = item["body"]
+        assert "• ≈ 10 hours saved (+100 %)\n• 40 Reports (+100 %)" in body, body
+        assert "Your team is more active than" in body and "teams on Growth (Reports)" in body, body
+        [summary_url] = [
+            w
+            for w in body.split()
+            if w.startswith("https://reports.example.com/v1/shared-reports/") and "format" not in w
+        ]
+        assert f"PDF: {summary_url}?format=pdf" in body
+        from_summary = await notes.get(
+            summary_url.removeprefix("https://reports.example.com"), params={"format": "pdf"}
+        )
+        assert from_summary.status_code == 200 and from_summary.content.startswith(b"%PDF")
+
         # the reader's language: German from the account's preference, numbers and dates as in German
         await call(notes, admin, "PUT", f"/v1/accounts/{ACCOUNT}/preferences", {"locale": "de"})
         pdf_de = await notes.get(
@@ -350,6 +377,7 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
         )
         text_de, _ = pdf_text(pdf_de.content, tmp_path, "report-de")
         assert "Wirkungsbericht" in text_de and "Ungenutzte Vorteile" in text_de, text_de
+        assert "Erstellt am 02.10.2026" in text_de, text_de  # a German date: the manual clock's day
 
         # the tenant's template: wording, colours, section order, logo; and its preview
         template = {
@@ -371,31 +399,10 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
             "Ihr Quartal mit Acme" in custom.text
             and 'id="seats"' not in custom.text
             and "#AA3300" in custom.text
+            and '<img src="data:image/png;base64,' in custom.text  # the logo, embedded
         )
         bad = await notes.put("/v1/report-template", json={"primary_color": "red"}, headers=bearer(admin))
         assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
-
-        # the quarterly summary (sent once the quarter has ended) carries the report's top
-        # numbers with their trend, the peer line (k = 6) and a share link with its PDF
-        async def summary() -> dict[str, Any]:
-            response = await notes.get(f"/v1/accounts/{ACCOUNT}/inbox", headers=reader)
-            [item] = [i for i in response.json()["items"] if i["title"] == "Your quarter in review: 2026-Q3"]
-            return dict(item)
-
-        item = await eventually(summary, timeout=30)
-        body = item["body"]
-        assert "• ≈ 10 hours saved (+100 %)\n• 40 Reports (+100 %)" in body, body
-        assert "Your team is more active than" in body and "teams on growth (Reports)" in body, body
-        [summary_url] = [
-            w
-            for w in body.split()
-            if w.startswith("https://reports.example.com/v1/shared-reports/") and "format" not in w
-        ]
-        assert f"PDF: {summary_url}?format=pdf" in body
-        from_summary = await notes.get(
-            summary_url.removeprefix("https://reports.example.com"), params={"format": "pdf"}
-        )
-        assert from_summary.status_code == 200 and from_summary.content.startswith(b"%PDF")
 
         # a share link: no login, read-only, until revoked
         link = await call(
@@ -418,4 +425,18 @@ async def test_the_impact_report_in_every_format_with_the_figures_of_the_service
         await call(notes, admin, "POST", f"/v1/accounts/{ACCOUNT}/report/share-links/{link['id']}/revoke")
         gone = await notes.get(path)
         assert gone.status_code == 410 and gone.json()["type"].endswith("share-link-revoked")
+
+        # a share link expires after its TTL, on the service's clock
+        short = await call(
+            notes,
+            reader_token,
+            "POST",
+            f"/v1/accounts/{ACCOUNT}/report/share-links",
+            {"period": "2026-Q3", "locale": "en", "ttl_hours": 1},
+        )
+        short_path = short["url"].removeprefix("https://reports.example.com")
+        assert (await notes.get(short_path)).status_code == 200
+        clock.set(datetime(2026, 10, 2, 10, 1, tzinfo=UTC))  # fixed date: an hour and a minute later
+        expired = await notes.get(short_path)
+        assert expired.status_code == 410 and expired.json()["type"].endswith("share-link-expired")
         await call(notes, admin, "DELETE", "/v1/report-template")

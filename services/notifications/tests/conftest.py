@@ -251,8 +251,26 @@ class Contracts:
     def _balance(self, request: Request) -> dict[str, Any]:
         return {"account_id": request.path_params["account_id"], "total": "150.00", "buckets": []}
 
+    def _whats_new(self, request: Request) -> dict[str, Any]:
+        """One raised limit, written in the language asked for (`?locale=`), as entitlements does."""
+        german = request.query_params.get("locale") == "de"
+        text = "Reports: Limit erhöht von 10 auf 50." if german else "Reports: limit raised from 10 to 50."
+        return {
+            "account_id": request.path_params["account_id"],
+            "plan_key": "starter",
+            "plan_version": 1,
+            "latest_version": 2,
+            "changes": [{"kind": "limit_raised", "feature_key": "reports", "text": text}],
+            "reward_benefits": [],
+        }
+
     def entitlements(self) -> Starlette:
-        return Starlette(routes=[Route("/v1/accounts/{account_id}/usage", self._guarded(self._usage))])
+        return Starlette(
+            routes=[
+                Route("/v1/accounts/{account_id}/usage", self._guarded(self._usage)),
+                Route("/v1/accounts/{account_id}/whats-new", self._guarded(self._whats_new)),
+            ]
+        )
 
     def rewards(self) -> Starlette:
         return Starlette(

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import httpx
 import jwt
 import pytest
 from playwright.async_api import async_playwright, expect
@@ -30,6 +31,10 @@ def _number(pattern: str, text: str) -> float:
     match = re.search(pattern, text)
     assert match, f"no match for {pattern!r} in:\n{text}"
     return float(match.group(1).replace(",", ""))
+
+
+def _contents(path: str) -> bytes:
+    return Path(path).read_bytes()
 
 
 def _section(text: str, heading: str) -> str:
@@ -114,13 +119,30 @@ async def test_make_demo_prints_what_the_services_made_of_the_simulated_usage() 
         assert still_serving, "".join(lines)
         assert lines[-1].strip().startswith("http://"), lines[-3:]
         await _page_is_filled(lines[-1].strip())
+        # then its impact report: the files written, and a share link that answers while it runs
+        report = "".join(await asyncio.wait_for(_lines_until(process, "share link"), 30))
+        html = re.search(r"^  HTML: (\S+\.html)$", report, re.MULTILINE)
+        pdf = re.search(r"^  PDF:  (\S+\.pdf)$", report, re.MULTILINE)
+        link = re.search(
+            r"^  share link \(read-only, no login, 7 days\): (http://127\.0\.0\.1:(\d+)/v1/shared-reports/\S+)$",
+            report,
+            re.MULTILINE,
+        )
+        assert html and pdf and link, report
+        assert b"<svg" in _contents(html.group(1)) and _contents(pdf.group(1)).startswith(b"%PDF")
+        assert Path(html.group(1)).is_relative_to(data) and int(link.group(2)) == ports["notifications"]
+        async with httpx.AsyncClient() as client:
+            shared = await client.get(link.group(1))  # no token: a share link needs no login
+        assert shared.status_code == 200 and shared.headers["content-type"].startswith("text/html"), (
+            shared.text
+        )
         process.send_signal(signal.SIGINT)  # Ctrl-C
         rest, _ = await asyncio.wait_for(process.communicate(), 120)
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
-    output = "".join(lines) + rest.decode()
+    output = "".join(lines) + report + rest.decode()
     shutil.rmtree(data, ignore_errors=True)
     assert process.returncode == 0, output
     assert "no running system found" in output and "stopping the system it started" in output

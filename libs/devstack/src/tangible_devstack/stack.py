@@ -82,6 +82,10 @@ def _notifications_env(folder: Path, private_key: Path) -> dict[str, str]:
     return {
         "NOTIFICATIONS_ENTITLEMENTS_URL": f"http://127.0.0.1:{ports['entitlements']}",
         "NOTIFICATIONS_REWARDS_URL": f"http://127.0.0.1:{ports['rewards']}",
+        # share links name the port notifications really listens on (NOTIFICATIONS_PORT)
+        "NOTIFICATIONS_PUBLIC_URL": os.environ.get(
+            "NOTIFICATIONS_PUBLIC_URL", f"http://127.0.0.1:{ports['notifications']}"
+        ),
         "TANGIBLE_AUTH_PRIVATE_KEY": str(private_key),
         "NOTIFICATIONS_SECRETS_KEY": key.read_text().strip(),
         "NOTIFICATIONS_ALLOW_PRIVATE_TARGETS": os.environ.get("NOTIFICATIONS_ALLOW_PRIVATE_TARGETS", "true"),

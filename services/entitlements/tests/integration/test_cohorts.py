@@ -59,7 +59,12 @@ async def test_the_percentile_is_withheld_for_a_cohort_of_4_and_shown_for_5(serv
 
     await add_account(h, "acct-5", 60)
     reports, body = await report(h)
-    assert reports["cohort"] == {"plan_key": "starter", "percentile": 50.0, "minimum_cohort_size": 5}
+    assert reports["cohort"] == {
+        "plan_key": "starter",
+        "plan_name": "Starter",
+        "percentile": 50.0,
+        "minimum_cohort_size": 5,
+    }
     for other in ("acct-2", "acct-3", "acct-4", "acct-5", "on-pro", "gone"):
         assert other not in body  # no other account's identity …
     for value in ("10", "20", "40", "60", "500"):

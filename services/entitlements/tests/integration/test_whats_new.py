@@ -16,9 +16,11 @@ from tangible_schemas.rewards import RewardGranted
 pytestmark = pytest.mark.integration
 
 
-async def whats_new(h: Any, account: str, *, status: int = 200) -> dict[str, Any]:
+async def whats_new(h: Any, account: str, *, status: int = 200, locale: str | None = None) -> dict[str, Any]:
     response = await h.client.get(
-        f"/v1/accounts/{account}/whats-new", headers=h.headers("read", account_id=account)
+        f"/v1/accounts/{account}/whats-new",
+        params={"locale": locale} if locale else None,
+        headers=h.headers("read", account_id=account),
     )
     assert response.status_code == status, response.text
     return dict(response.json())
@@ -86,6 +88,14 @@ async def test_whats_new_lists_the_latest_versions_changes_and_the_terms_reward_
     assert [(b["feature_key"], b["text"]) for b in old["reward_benefits"]] == [
         ("sso", "Earned through rewards: Single sign-on.")
     ]
+    # in German for a German reader (names and outcomes are the catalog's)
+    german = await whats_new(h, "acct-old", locale="de")
+    assert [c["text"] for c in german["changes"]] == [
+        "Reports: Limit erhöht von 10 auf 50.",
+        "Neu in Starter: Single sign-on.",
+        "Single sign-on: One login for everyone.",
+    ]
+    assert [b["text"] for b in german["reward_benefits"]] == ["Durch Prämien erhalten: Single sign-on."]
 
     new = await whats_new(h, "acct-new")
     assert (new["plan_version"], new["latest_version"]) == (2, 2)

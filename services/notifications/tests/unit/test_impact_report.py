@@ -4,11 +4,15 @@ share-link tokens, and every renderer on a sample report."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from tangible_notifications.adapters import report_documents as documents
-from tangible_notifications.domain.impact import FeatureUsage, ImpactFacts, UsageReport, note
+from tangible_notifications.domain.defaults import QUARTERLY_SUMMARY, RENEWAL_DUE, default_template, localised
+from tangible_notifications.domain.impact import FeatureUsage, ImpactFacts, RewardsSummary, UsageReport, note
+from tangible_notifications.domain.model import Template
 from tangible_notifications.domain.periods import (
     InvalidPeriod,
     PeriodKind,
@@ -17,8 +21,9 @@ from tangible_notifications.domain.periods import (
 )
 from tangible_notifications.domain.report_sample import sample_report
 from tangible_notifications.domain.report_template import ReportTemplate
-from tangible_notifications.domain.report_view import view
-from tangible_notifications.domain.sharing import ShareSigner
+from tangible_notifications.domain.report_view import Formatter, peer_sentence, view
+from tangible_notifications.domain.sharing import ShareLink, ShareSigner
+from tangible_notifications.entrypoints.api.reports import as_json
 from tangible_notifications.service_layer.ports import RawSources
 from tangible_notifications.service_layer.reports import assemble
 
@@ -40,7 +45,7 @@ def test_periods_and_what_they_compare_with() -> None:
             parse_period(bad)
 
 
-def _raw(cohort: dict[str, object] | None) -> RawSources:
+def _raw(cohort: dict[str, object] | None, year_earlier: dict[str, Any] | None = None) -> RawSources:
     usage = {
         "features": [
             {
@@ -57,25 +62,57 @@ def _raw(cohort: dict[str, object] | None) -> RawSources:
         "features": [{"feature_key": "reports", "total": 20}],
         "impact": [{"metric": "hours saved", "value": 5}],
     }
-    return RawSources(usage, previous, None, None, None, None, None, [], {"total": "0", "buckets": []}, [])
+    return RawSources(
+        usage, previous, year_earlier, None, None, None, None, [], {"total": "0", "buckets": []}, []
+    )
 
 
 def test_figures_trend_and_the_peer_rule() -> None:
     period = parse_period("2026-Q3")
-    report = assemble(_raw({"plan_key": "growth", "percentile": 80}), "acct", period, NOW)
+    cohort: dict[str, object] = {"plan_key": "growth", "plan_name": "Growth", "percentile": 80}
+    report = assemble(_raw(cohort), "acct", period, NOW)
     assert report.features[0].change == 100.0 and report.value[0].change == 100.0
     assert report.peer is not None and report.peer.percentile == 80
+    # readers see the plan's name, not its key
+    assert (
+        peer_sentence(report, ReportTemplate(), "en") == "More active than 80 % of teams on Growth (Reports)."
+    )
+    assert peer_sentence(report, ReportTemplate(), "de") == "Aktiver als 80 % der Teams mit Growth (Reports)."
+    # an entitlements that does not give the name yet: the key
+    unnamed = assemble(_raw({"plan_key": "growth", "percentile": 80}), "acct", period, NOW)
+    assert (
+        peer_sentence(unnamed, ReportTemplate(), "en")
+        == "More active than 80 % of teams on growth (Reports)."
+    )
     # entitlements withholds the percentile under k: no comparison anywhere
     withheld = assemble(_raw(None), "acct", period, NOW)
     assert withheld.peer is None
     assert "More active than" not in documents.html(withheld, ReportTemplate(), "en")
 
 
+def test_the_year_earlier_figure_and_the_change_over_the_year() -> None:
+    period = parse_period("2026-Q3")
+    year_earlier = {"features": [{"feature_key": "reports", "total": 32}], "impact": []}
+    report = assemble(_raw(None, year_earlier), "acct", period, NOW)
+    [reports] = report.features
+    assert (reports.total, reports.year_earlier) == (40, 32)
+    assert reports.change_year == 25.0  # 40 after 32
+    [row] = next(s for s in view(report, ReportTemplate(), "en").sections if s.key == "usage").rows
+    assert row == ("Reports", "40", "20", "32", "+100 %")
+    [read] = as_json(report, ReportTemplate(), "en").features
+    assert (read.year_earlier, read.change_year_percent) == (32, 25.0)
+    # a year earlier without data: no figure, no change
+    empty = assemble(_raw(None, {"features": [{"feature_key": "reports", "total": 0}]}), "acct", period, NOW)
+    assert empty.features[0].year_earlier is None and empty.features[0].change_year is None
+
+
 def test_the_impact_note_compares_with_peers_only_where_the_cohort_allows() -> None:
-    ranked = FeatureUsage("reports", "Reports", 40, percentile=80, plan_key="growth")
-    assert "more active than 80 % of teams on growth (Reports)" in note(
+    ranked = FeatureUsage("reports", "Reports", 40, percentile=80, plan_key="growth", plan_name="Growth")
+    assert "more active than 80 % of teams on Growth (Reports)" in note(
         ImpactFacts("this term", UsageReport((ranked,)))
     )
+    unnamed = FeatureUsage("reports", "Reports", 40, percentile=80, plan_key="growth")
+    assert "teams on growth (Reports)" in note(ImpactFacts("this term", UsageReport((unnamed,))))
     unranked = FeatureUsage("reports", "Reports", 40)
     assert "teams on" not in note(ImpactFacts("this term", UsageReport((unranked,))))
 
@@ -87,6 +124,22 @@ def test_wording_sections_and_locales() -> None:
     assert german.title == "Ihr Quartal" and [s.key for s in german.sections] == ["usage", "summary"]
     assert german.sections[1].lines[0] == "≈ 156 hours saved (+62,5 %)"  # German decimals
     assert view(report, template, "en").sections[1].lines[0] == "≈ 156 hours saved (+62.5 %)"
+
+
+def test_dates_are_formatted_per_locale() -> None:
+    day = date(2026, 9, 25)
+    assert Formatter("de").day(day) == "25.09.2026"
+    assert Formatter("en").day(day) == "Sep 25, 2026"
+    german = view(sample_report(NOW), ReportTemplate(), "de")
+    assert german.footer.startswith("Erstellt am 02.10.2026")
+
+
+def test_a_share_link_is_valid_until_it_expires_or_is_revoked() -> None:
+    link = ShareLink("l", "t", "a", "2026-Q3", "en", NOW, NOW + timedelta(hours=1))
+    assert link.valid_at(NOW) and link.valid_at(NOW + timedelta(minutes=59))
+    assert not link.valid_at(NOW + timedelta(hours=1))  # expiry is exclusive
+    revoked = ShareLink("l", "t", "a", "2026-Q3", "en", NOW, NOW + timedelta(hours=1), revoked_at=NOW)
+    assert not revoked.valid_at(NOW)
 
 
 def test_share_tokens_are_signed() -> None:
@@ -104,3 +157,30 @@ def test_every_format_renders() -> None:
     assert documents.pdf(report, ReportTemplate(), "de").startswith(b"%PDF")
     assert documents.csv_text(report).startswith("section,item,metric,value")
     assert report.expiring[0].expires_at - NOW == timedelta(days=30)
+
+
+def test_the_impact_note_in_german() -> None:
+    usage = UsageReport(
+        (FeatureUsage("reports", "Reports", 1240, percentile=80, plan_key="growth", plan_name="Growth"),),
+        (("hours saved", 310.5),),
+        ("Reports",),
+    )
+    facts = ImpactFacts("this quarter", usage, RewardsSummary(2, balance=Decimal("150")))
+    assert note(facts, "de") == (
+        "In diesem Quartal hat Ihr Team erreicht: 1.240 Reports, ~310,5 hours saved und 2 Prämien. "
+        "Sie haben 150 Punkte Guthaben. "
+        "Ihr Team ist aktiver als 80 % der Teams mit Growth (Reports). "
+        "Mit der Verlängerung behalten Sie Reports."
+    )
+    assert note(ImpactFacts("this term"), "de").startswith("Wir konnten Ihre Zahlen gerade nicht abrufen.")
+    assert note(facts).startswith("This quarter your team generated 1,240 reports, ~310.5 hours saved")
+
+
+def test_built_in_templates_follow_the_readers_language_a_tenants_own_does_not() -> None:
+    for event_type in (RENEWAL_DUE, QUARTERLY_SUMMARY):
+        built_in = default_template(event_type)
+        assert localised(built_in, event_type, "en") is built_in
+        assert localised(built_in, event_type, "de") != built_in
+    assert "Neu bei Ihrer Verlängerung" in localised(default_template(RENEWAL_DUE), RENEWAL_DUE, "de").body
+    own = Template("Renewal soon", "{{ impact.note }}")
+    assert localised(own, RENEWAL_DUE, "de") is own

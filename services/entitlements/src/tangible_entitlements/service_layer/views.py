@@ -165,6 +165,7 @@ async def _cohorts(
     days; withheld (absent) below the minimum cohort size. Only the rank leaves this function."""
     policy = await uow.policies.get(license.tenant_id)
     found: dict[str, dict[str, Any]] = {}
+    plan_name: str | None = None  # read once, and only when a percentile is shown
     for feature in policy.key(features):
         assert feature.meter is not None
         mine, cohort = await uow.reports.cohort_totals(
@@ -177,8 +178,12 @@ async def _cohorts(
             end,
         )
         if mine is not None and len(cohort) >= policy.cohort_min_size:
+            if plan_name is None:
+                plan = await uow.catalog.item(license.tenant_id, license.plan_key, license.plan_version)
+                plan_name = plan.name if plan is not None else license.plan_key
             found[feature.key] = {
                 "plan_key": license.plan_key,
+                "plan_name": plan_name,
                 "percentile": reports.percentile_rank(mine, cohort),
                 "minimum_cohort_size": policy.cohort_min_size,
             }

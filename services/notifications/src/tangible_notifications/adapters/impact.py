@@ -48,6 +48,7 @@ def parse_usage(body: dict[str, Any]) -> UsageReport:
             if (f.get("cohort") or {}).get("percentile") is not None
             else None,
             plan_key=(f.get("cohort") or {}).get("plan_key"),
+            plan_name=(f.get("cohort") or {}).get("plan_name"),
         )
         for f in body.get("features", [])
     )
@@ -145,7 +146,7 @@ class ImpactClient:
         return await self._retrying(call, tenant_id, account_id)
 
     async def facts(
-        self, tenant_id: str, account_id: str, start: date, end: date, period: str
+        self, tenant_id: str, account_id: str, start: date, end: date, period: str, locale: str = "en"
     ) -> ImpactFacts:
         base = f"/v1/accounts/{account_id}"
         usage_body, rewards_body, balance_body = await asyncio.gather(
@@ -162,7 +163,9 @@ class ImpactClient:
         extra: dict[str, Any] = {}
         if period == "this term":  # renewal reminders: what renewing brings (entitlements)
             url = f"{self._entitlements}{base}/whats-new"
-            whats_new = await self._safe(url, self._get(url, tenant_id, account_id))
+            # in the reader's language: entitlements writes the lines from its catalog
+            params = {"locale": locale} if locale != "en" else None
+            whats_new = await self._safe(url, self._get(url, tenant_id, account_id, params))
             if isinstance(whats_new, dict):
                 extra["whats_new"] = [
                     str(c["text"])

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
+from babel.dates import format_date
+
 from tangible_notifications.domain.model import Template
 
 RENEWAL_DUE = "tangible.entitlements.v1.renewal_due_announced"
@@ -88,6 +93,57 @@ DEFAULTS: dict[str, Template] = {
         "We stopped sending to {{ data.url }} ({{ data.reason }}). Fix it and enable it again.",
     ),
 }
+
+# The built-in templates of the messages written from the account's figures, in the other
+# languages a reader can choose (the account's or user's preference, as the report): used in
+# place of the English default; a tenant's own template is used as it wrote it.
+LOCALISED: dict[str, dict[str, Template]] = {
+    "de": {
+        RENEWAL_DUE: Template(
+            "{% if days_left > 1 %}Ihre Verlängerung ist in {{ days_left }} Tagen"
+            "{% elif days_left == 1 %}Ihre Verlängerung ist morgen"
+            "{% elif days_left == 0 %}Ihre Verlängerung ist heute"
+            "{% else %}Ihr Verlängerungsdatum ist vorbei{% endif %}",
+            "Ihre Lizenz verlängert sich am {{ impact.dates.renewal_date }}.\n\n{{ impact.note }}"
+            "{% if impact.whats_new is defined and impact.whats_new %}\n\nNeu bei Ihrer Verlängerung:\n"
+            "{% for line in impact.whats_new %}• {{ line }}\n{% endfor %}{% endif %}",
+        ),
+        QUARTERLY_SUMMARY: Template(
+            "Ihr Quartal im Rückblick: {{ data.quarter }}",
+            "Das hat Ihr Team vom {{ impact.dates.from }} bis zum {{ impact.dates.to }} erreicht."
+            "\n\n{{ impact.note }}"
+            "{% if impact.report is defined and impact.report.headline %}\n\n"
+            "{% for line in impact.report.headline %}• {{ line }}\n{% endfor %}{% endif %}"
+            "{% if impact.report is defined and impact.report.url %}\n"
+            "Ihr vollständiger Bericht, zum Weitergeben an Ihre Geschäftsleitung (ohne Anmeldung): "
+            "{{ impact.report.url }}\n"
+            "PDF: {{ impact.report.pdf_url }}{% endif %}",
+        ),
+    },
+}
+
+# the event's dates the built-in templates show (`impact.dates.*`), as the reader writes them
+_DATES = ("renewal_date", "from", "to")
+
+
+def local_dates(data: dict[str, Any], locale: str) -> dict[str, str]:
+    """ "2026-12-26" → "26.12.2026" in German; a value that is no date is shown as it is."""
+    dates: dict[str, str] = {}
+    for key in _DATES:
+        value = str(data.get(key) or "")
+        try:
+            dates[key] = format_date(date.fromisoformat(value[:10]), format="medium", locale=locale)
+        except ValueError:
+            dates[key] = value
+    return dates
+
+
+def localised(template: Template, event_type: str, locale: str) -> Template:
+    """The built-in template in the reader's language; any other template as it is."""
+    if template != default_template(event_type):
+        return template
+    return LOCALISED.get(locale, {}).get(event_type, template)
+
 
 CATEGORIES: dict[str, str] = {
     "tangible.entitlements.v1.threshold_crossed": "usage",

@@ -38,6 +38,7 @@ class FeatureLine:
     value_previous: float | None = None
     percentile: float | None = None  # share of the plan's accounts using it less (k-anonymous)
     plan_key: str | None = None
+    plan_name: str | None = None  # "Growth", from entitlements' cohort; None from an older one
 
     @property
     def change(self) -> float | None:
@@ -92,6 +93,12 @@ class Peer:
     feature: str
     plan_key: str
     percentile: float
+    plan_name: str | None = None
+
+    @property
+    def plan(self) -> str:
+        """How a reader knows the plan: its name ("Growth"), else its key."""
+        return self.plan_name or self.plan_key
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,7 @@ class ImpactReport:
         if not ranked:
             return None
         best = max(ranked, key=lambda f: f.percentile or 0.0)
-        return Peer(best.name, best.plan_key or "", best.percentile or 0.0)
+        return Peer(best.name, best.plan_key or "", best.percentile or 0.0, best.plan_name)
 
     @property
     def milestones_reached(self) -> tuple[Milestone, ...]:

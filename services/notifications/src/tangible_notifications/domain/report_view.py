@@ -88,7 +88,7 @@ def _peer_line(report: ImpactReport, t: ReportTemplate, fmt: Formatter) -> str |
     if peer is None:
         return None
     return t.text(
-        fmt.locale, "peer", percent=fmt.percent(peer.percentile), plan=peer.plan_key, feature=peer.feature
+        fmt.locale, "peer", percent=fmt.percent(peer.percentile), plan=peer.plan, feature=peer.feature
     )
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from tangible_notifications.domain.defaults import DIGEST, QUARTERLY_SUMMARY
+from tangible_notifications.domain.defaults import DIGEST, QUARTERLY_SUMMARY, local_dates
 from tangible_notifications.domain.impact import (
     FeatureUsage,
     ImpactFacts,
@@ -91,5 +91,6 @@ def preview(
     used = data if data is not None else sample_data(event_type)
     moment = now if data is not None else SAMPLE_MOMENT
     event = SourceEvent("sample-event", event_type, "preview", account_id, used, moment)
-    title, body, html = render_strict(template, context_for(event, moment, impact_context(SAMPLE_FACTS)))
+    impact = impact_context(SAMPLE_FACTS) | {"dates": local_dates(used, "en")}  # as composing gives it
+    title, body, html = render_strict(template, context_for(event, moment, impact))
     return title, body, html, used

@@ -94,6 +94,7 @@ def _features(raw: RawSources) -> tuple[FeatureLine, ...]:
                 value_previous=previous_impact.get(key) if raw.previous is not None else None,
                 percentile=float(cohort["percentile"]) if cohort.get("percentile") is not None else None,
                 plan_key=cohort.get("plan_key"),
+                plan_name=cohort.get("plan_name"),
             )
         )
     return tuple(lines)

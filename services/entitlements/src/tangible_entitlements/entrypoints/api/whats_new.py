@@ -4,11 +4,12 @@ and the reward benefits granted during its term."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from tangible_entitlements.domain.whats_new import plan_changes
+from tangible_entitlements.domain.whats_new import plan_changes, reward_benefit
 from tangible_entitlements.entrypoints.dependencies import ContainerDep
 from tangible_runtime.app import ReadPrincipal
 from tangible_runtime.domain import NotFound
@@ -44,7 +45,12 @@ class WhatsNewRead(BaseModel):
     responses={404: {"description": "The account has no license"}},
     summary="What renewing brings: the latest plan version's changes, and rewards' benefits this term",
 )
-async def whats_new(account_id: str, principal: ReadPrincipal, container: ContainerDep) -> WhatsNewRead:
+async def whats_new(
+    account_id: str,
+    principal: ReadPrincipal,
+    container: ContainerDep,
+    locale: Literal["en", "de"] = Query(default="en", description="The language of the lines' text."),
+) -> WhatsNewRead:
     principal.require_account(account_id)
     tenant = principal.tenant_id
     async with container.new_uow() as uow:
@@ -56,11 +62,13 @@ async def whats_new(account_id: str, principal: ReadPrincipal, container: Contai
         features = {f.key: f for f in (await uow.catalog.features([tenant])).get(tenant, [])}
         grants, _ = await uow.grants.page_for_account(tenant, account_id, limit=MAX_GRANTS, offset=0)
     latest = published.get(license.plan_key) or current
-    changes = plan_changes(current, latest, features) if current is not None and latest is not None else []
+    changes = (
+        plan_changes(current, latest, features, locale) if current is not None and latest is not None else []
+    )
 
     def benefit(feature_key: str, value: object) -> str:
         name = features[feature_key].name if feature_key in features else feature_key
-        return f"Earned through rewards: {name}" + (f" ({value})" if value not in (None, True) else "") + "."
+        return reward_benefit(name, value, locale)
 
     benefits = [
         RewardBenefitRead(

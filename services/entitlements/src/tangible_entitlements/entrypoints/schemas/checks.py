@@ -49,6 +49,7 @@ class FeatureImpact(BaseModel):
 
 class CohortRead(BaseModel):
     plan_key: str
+    plan_name: str | None = Field(default=None, description='The plan\'s name, for messages ("Growth").')
     percentile: float = Field(
         description="Share of the plan's accounts (0–100) using it less over these days."
     )

@@ -120,6 +120,7 @@ def as_json(report: ImpactReport, template: ReportTemplate, locale: str) -> Impa
             "peer": PeerRead(
                 feature=peer.feature,
                 plan_key=peer.plan_key,
+                plan_name=peer.plan_name,
                 percentile=peer.percentile,
                 sentence=peer_sentence(report, template, locale) or "",
             )

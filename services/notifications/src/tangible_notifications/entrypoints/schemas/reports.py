@@ -76,8 +76,9 @@ class ExpiringRead(BaseModel):
 class PeerRead(BaseModel):
     feature: str
     plan_key: str
+    plan_name: str | None = Field(default=None, description="The plan's name where entitlements gives it.")
     percentile: float
-    sentence: str = Field(examples=["More active than 80 % of teams on growth (Reports)."])
+    sentence: str = Field(examples=["More active than 80 % of teams on Growth (Reports)."])
 
 
 class ImpactReportRead(BaseModel):

@@ -12,18 +12,24 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tangible_notifications.domain.defaults import QUARTERLY_SUMMARY
+from tangible_notifications.domain.defaults import QUARTERLY_SUMMARY, local_dates, localised
 from tangible_notifications.domain.impact import ImpactFacts, impact_context
 from tangible_notifications.domain.model import SourceEvent, Template
 from tangible_notifications.domain.periods import Period, PeriodKind
 from tangible_notifications.domain.records import Composed, InboxItem, StoredNotification
 from tangible_notifications.domain.rendering import render
-from tangible_notifications.service_layer.handlers.reports import SummaryReports, summary_context
+from tangible_notifications.domain.report_template import DEFAULT_TEMPLATE, ReportTemplate
+from tangible_notifications.service_layer.handlers.reports import (
+    SummaryReports,
+    reader_locale,
+    summary_context,
+)
 from tangible_notifications.service_layer.notifications import deliver_to_inbox
 from tangible_notifications.service_layer.ports import UnitOfWork
 from tangible_runtime.domain import Clock
 
-FetchFacts = Callable[[str, str, date, date, str], Awaitable[ImpactFacts]]
+# (tenant, account, from, to, how the note names the period, locale) → the account's figures
+FetchFacts = Callable[[str, str, date, date, str, str], Awaitable[ImpactFacts]]
 
 
 def _iso(value: Any) -> date | None:
@@ -81,25 +87,40 @@ async def compose_pending(
         waiting = await uow.notifications.claim_composing(limit)
         if not waiting:
             return 0
-        facts: dict[tuple[str, str, date, date], ImpactFacts] = {}
-        summaries: dict[tuple[str, str, date, date], dict[str, Any]] = {}
+        facts: dict[tuple[str, str, date, date, str], ImpactFacts] = {}
+        summaries: dict[tuple[str, str, date, date, str], dict[str, Any]] = {}
+        report_templates: dict[str, ReportTemplate] = {}
+        locales: dict[tuple[str, str, str | None], str] = {}
         composed: list[Composed] = []
         for n in waiting:
             event = _event(n)
+            if n.tenant_id not in report_templates:  # its default language, as for its reports
+                report_templates[n.tenant_id] = (
+                    await uow.report_templates.get(n.tenant_id) or DEFAULT_TEMPLATE
+                )
+            # the reader's language (the user's, the account's, the tenant's default), as the report's
+            reader = (n.tenant_id, n.account_id, n.user_id)
+            if reader not in locales:
+                tenant_template = report_templates[n.tenant_id]
+                locales[reader] = await reader_locale(
+                    uow, n.tenant_id, n.account_id, n.user_id, tenant_template
+                )
+            locale = locales[reader]
             term_start = await uow.accounts.term_start(n.tenant_id, n.account_id)
             start, end, period = window(event.type, event.data, term_start, now.date())
-            key = (n.tenant_id, n.account_id, start, end)
-            if key not in facts:  # one read per account and window, shared by its channels
-                facts[key] = await fetch(n.tenant_id, n.account_id, start, end, period)
-            context = impact_context(facts[key])
+            key = (n.tenant_id, n.account_id, start, end, locale)
+            if key not in facts:  # one read per account, window and language, shared by its channels
+                facts[key] = await fetch(n.tenant_id, n.account_id, start, end, period, locale)
+            context = impact_context(facts[key], locale) | {"dates": local_dates(event.data, locale)}
             if reports is not None and event.type == QUARTERLY_SUMMARY:
-                if key not in summaries:  # one report and share link per account and quarter
+                if key not in summaries:  # one report and share link per account, quarter and language
                     quarter = Period(PeriodKind.QUARTER, start, end)
                     summaries[key] = await summary_context(
-                        uow, reports, n.tenant_id, n.account_id, quarter, now
+                        uow, reports, n.tenant_id, n.account_id, quarter, now, locale=locale
                     )
                 context |= summaries[key]
-            template = n.template or Template("", "")
+            # the built-in template in the reader's language; a tenant's own as it wrote it
+            template = localised(n.template or Template("", ""), n.event_type, locale)
             title, body, html = render(template, event, now, context)
             status = "delivered" if n.channel == "inbox" else "pending"
             composed.append(Composed(n.id, title, body, html, status))

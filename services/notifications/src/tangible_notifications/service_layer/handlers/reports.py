@@ -118,13 +118,20 @@ class SummaryReports:
 
 
 async def summary_context(
-    uow: UnitOfWork, reports: SummaryReports, tenant_id: str, account_id: str, period: Period, now: datetime
+    uow: UnitOfWork,
+    reports: SummaryReports,
+    tenant_id: str,
+    account_id: str,
+    period: Period,
+    now: datetime,
+    *,
+    locale: str | None = None,
 ) -> dict[str, Any]:
     """`impact.report` of a quarterly summary: the headline figures with their trend in the
     reader's language, the peer line where the cohort allows it, the share link and the PDF.
     Runs in the composing transaction, so the link exists if, and only if, the message does."""
     template = await uow.report_templates.get(tenant_id) or DEFAULT_TEMPLATE
-    locale = await reader_locale(uow, tenant_id, account_id, None, template)
+    locale = locale or await reader_locale(uow, tenant_id, account_id, None, template)
     report = assemble(await reports.sources.sources(tenant_id, account_id, period), account_id, period, now)
     if "usage" in report.missing:
         return {}  # the impact note already says the figures could not be gathered

@@ -161,7 +161,8 @@ async def test_a_users_stream_shows_theirs_and_the_accounts_an_accounts_stream_t
 ) -> None:
     """Inbox items, a threshold crossed and a milestone reached reach the stream (not only
     credit adjustments); a user's portal token sees their own and the account-wide events, never
-    another user's; an account's portal token sees the account-wide ones only."""
+    another user's; an account's portal token sees the account-wide ones only; a token limited
+    to some features, no event about another feature."""
     system: Clients = await start_system(overrides={"notifications": {"stream_heartbeat_seconds": 0.5}})
     admin = issue_token(tenant_id, "admin")
     await provision(system, admin, ACCOUNT)  # reports limited to 2, a milestone at 1, a threshold rule
@@ -169,7 +170,7 @@ async def test_a_users_stream_shows_theirs_and_the_accounts_an_accounts_stream_t
     ruled = await system.notifications.post("/v1/rules", json=seats_rule, headers=bearer(admin))
     assert ruled.status_code == 201, ruled.text
 
-    async def portal_token(**claims: str) -> str:
+    async def portal_token(**claims: Any) -> str:
         minted = await system.entitlements.post(
             "/v1/portal-tokens", json={"account_id": ACCOUNT, **claims}, headers=bearer(admin)
         )
@@ -185,8 +186,9 @@ async def test_a_users_stream_shows_theirs_and_the_accounts_an_accounts_stream_t
             listening(url, await portal_token(user_id="u-1")) as user,
             listening(url, await portal_token(user_id="u-2")) as other,
             listening(url, await portal_token()) as account,
+            listening(url, await portal_token(features=["sso"])) as narrowed,
         ):
-            assert (user.status, other.status, account.status) == (200, 200, 200)
+            assert (user.status, other.status, account.status, narrowed.status) == (200, 200, 200, 200)
             for who in ("u-1", "u-2"):
                 seated = await system.entitlements.post(
                     f"/v1/licenses/{license['id']}/seats", json={"user_id": who}, headers=bearer(admin)
@@ -213,11 +215,14 @@ async def test_a_users_stream_shows_theirs_and_the_accounts_an_accounts_stream_t
                 assert account.of_type(CROSSED) and account.of_type(MILESTONE)
                 assert _users(account, DELIVERED) == {None}
                 assert _users(other, SEAT) == {"u-2"} and _users(other, DELIVERED) == {"u-2", None}
+                # `features`: events that name another feature are not sent; the rest are
+                assert narrowed.of_type(MILESTONE) and _users(narrowed, DELIVERED) == {None}
 
             await eventually(arrived, timeout=20)
             # u-2's seat and inbox item, streamed to u-2, went to neither (nor any user's to the account's)
             assert "u-2" not in _users(user, SEAT) | _users(user, DELIVERED)
             assert account.of_type(SEAT) == []
+            assert narrowed.of_type(CROSSED) == []  # about reports: not for an sso-only token
             assert len(account.of_type(DELIVERED)) == len(
                 [f for f in user.of_type(DELIVERED) if f["data"]["data"].get("user_id") is None]
             )

@@ -119,7 +119,8 @@ async def test_portal_tokens_see_their_users_items_or_the_account_wide_ones_only
 
     async def mark(token: str, user: str | None) -> int:
         path = f"/v1/accounts/acct-1/inbox/{by_user[user]}/read"
-        return (await api.put(path, json={"read": True}, headers=bearer(token))).status_code
+        response: httpx.Response = await api.put(path, json={"read": True}, headers=bearer(token))
+        return response.status_code
 
     assert await mark(u1, "u-2") == 404  # another user's item: not theirs to see, nor to mark
     assert (await page(api, everyone, 3, unread=True))["unread_count"] == 3

@@ -104,3 +104,57 @@ async def test_invalidating_portal_tokens_takes_effect_in_every_service(
         await system.rewards.get(f"/v1/accounts/{OTHER}/balance", headers=bearer(read))
     ).status_code == 200
     assert await _answers(system, await _mint(system, key, OTHER), OTHER) == ACCEPTED
+
+
+async def test_an_api_key_revoked_over_http_is_refused_by_every_service(
+    start_system: Any, issue_token: IssueToken, tenant_id: str
+) -> None:
+    """`POST /v1/credentials/{id}/revoke` on entitlements: rewards, notifications and
+    usage-ingest follow `tangible.credentials.v1` and refuse the key (401) within moments."""
+    system: Clients = await start_system()
+    admin = issue_token(tenant_id, "admin")
+    await provision(system, admin, ACCOUNT)
+    keys = {}
+    for scope in ("read", "ingest"):
+        created = await system.entitlements.post(
+            "/v1/credentials", json={"name": f"{scope} key", "scopes": [scope]}, headers=bearer(admin)
+        )
+        assert created.status_code == 201, created.text
+        keys[scope] = created.json()
+
+    async def answers() -> dict[str, int]:
+        read, ingest = bearer(keys["read"]["token"]), bearer(keys["ingest"]["token"])
+        calls = {
+            "entitlements": system.entitlements.get(f"/v1/accounts/{ACCOUNT}/entitlements", headers=read),
+            "rewards": system.rewards.get(f"/v1/accounts/{ACCOUNT}/balance", headers=read),
+            "notifications": system.notifications.get(f"/v1/accounts/{ACCOUNT}/inbox", headers=read),
+            "usage-ingest": system.ingest.post(
+                "/v1/events",
+                json=event,
+                headers={**ingest, "Content-Type": "application/cloudevents+json"},
+            ),
+        }
+        responses: list[httpx.Response] = await asyncio.gather(*calls.values())
+        return {name: r.status_code for name, r in zip(calls, responses, strict=True)}
+
+    event = {
+        "specversion": "1.0",
+        "id": "evt-before-revocation",
+        "source": "app://reports",
+        "type": "report.generated",
+        "subject": ACCOUNT,
+        "data": {"quantity": 1},
+    }
+    assert await answers() == {"entitlements": 200, "rewards": 200, "notifications": 200, "usage-ingest": 202}
+    for key in keys.values():
+        revoked = await system.entitlements.post(f"/v1/credentials/{key['id']}/revoke", headers=bearer(admin))
+        assert revoked.status_code == 200 and revoked.json()["status"] == "revoked", revoked.text
+
+    async def refused() -> None:
+        assert await answers() == REFUSED
+
+    await eventually(refused, timeout=DEADLINE, interval=0.05)
+    # the tenant's other credentials are untouched
+    assert (
+        await system.rewards.get(f"/v1/accounts/{ACCOUNT}/balance", headers=bearer(admin))
+    ).status_code == 200

@@ -106,9 +106,22 @@ class Portal:
         self.base, self.system, self.seeded, self.issuer = base, system, seeded, issuer
 
     def token(self, account: str | None = None, ttl: timedelta = timedelta(hours=1)) -> str:
-        return self.issuer.issue(
-            tenant_id=self.seeded.tenant, scopes=["read"], account_id=account or self.seeded.account, ttl=ttl
+        """A portal token, as entitlements' `POST /v1/portal-tokens` mints them (the same
+        issuer call), signed here so that it may be already expired or for any account."""
+        return self.issuer.issue_portal(
+            tenant_id=self.seeded.tenant, account_id=account or self.seeded.account, ttl=ttl
         ).token
+
+    async def minted(self, **body: Any) -> str:
+        """A portal token minted over HTTP, as a vendor's backend does (no platform key)."""
+        response = await self.system.entitlements.post(
+            "/v1/portal-tokens",
+            json={"account_id": self.seeded.account, **body},
+            headers=bearer(self.admin_token()),
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()["account_id"] == self.seeded.account
+        return str(response.json()["token"])
 
     def admin_token(self) -> str:
         return self.issuer.issue(tenant_id=self.seeded.tenant, scopes=["admin"]).token
@@ -139,7 +152,10 @@ async def portal(
     token_issuer: TokenIssuer,
     tenant_id: str,
 ) -> AsyncIterator[Portal]:
-    system: Clients = await start_system(overrides={"notifications": notifications_overrides})
+    # a credential check on open streams every second (default 15 s): an invalidated token's
+    # stream ends within the browser's deadlines
+    overrides = {**notifications_overrides, "stream_heartbeat_seconds": 1}
+    system: Clients = await start_system(overrides={"notifications": overrides})
     seeded = await seed(system, tenant_id, "web")
     async for base in one_origin(started_services):
         yield Portal(base, system, seeded, token_issuer)
@@ -234,7 +250,7 @@ async def test_the_components_show_the_accounts_figures_live_and_accessibly(
 ) -> None:
     account = portal.seeded.account
     e, r, n = portal.system.entitlements, portal.system.rewards, portal.system.notifications
-    page = await open_page(browser, portal.url(portal.token()))
+    page = await open_page(browser, portal.url(await portal.minted()))
     await states_settled(page, "ready")
 
     # the figures the APIs return, as the components format them (en)
@@ -464,6 +480,42 @@ async def test_a_redeem_token_buys_from_the_catalogue_a_read_token_only_browses(
     await expect(offer).to_contain_text("Reports web: 2 of 2 used, close to your limit.")
     await offer.locator("[part~=upgrade-button]").click()
     assert await page.evaluate("window.__upgrade") == "growth"
+    await page.context.close()
+
+
+async def test_invalidating_the_accounts_portal_tokens_shows_the_expired_state_without_a_reload(
+    portal: Portal, browser: Browser
+) -> None:
+    page = await open_page(browser, portal.url(await portal.minted()))
+    await states_settled(page, "ready")
+    await page.evaluate("window.__sameDocument = true")
+
+    async def streaming() -> None:
+        assert await page.evaluate("Tangible.liveMode()") == "streaming"
+
+    await eventually(streaming, timeout=10)
+    invalidated = await portal.system.entitlements.post(
+        "/v1/portal-tokens/invalidate",
+        json={"account_id": portal.seeded.account},
+        headers=bearer(portal.admin_token()),
+    )
+    assert invalidated.status_code == 202, invalidated.text
+    # the stream ends at its next credential check, the reconnect is refused (401), and every
+    # component fetches again and shows the expired state: no blank, no stale figures
+    await states_settled(page, "expired")
+    for element in ELEMENTS[:-1]:
+        await expect(page.locator(f"{element} [part~=state-expired]")).to_have_text(
+            "Your session has expired. Sign in again to see this."
+        )
+    await expect(page.locator("tangible-rewards [part~=balance]")).to_have_count(0)
+    await page.locator("tangible-inbox [part~=bell]").click()
+    await expect(page.locator("tangible-inbox [part~=state-expired]")).to_be_visible()
+    assert await page.evaluate("window.__sameDocument") is True
+
+    async def stopped() -> None:  # its reconnect refused, the live connection gives up
+        assert await page.evaluate("Tangible.liveMode()") == "stopped"
+
+    await eventually(stopped, timeout=10)
     await page.context.close()
 
 

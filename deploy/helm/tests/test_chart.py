@@ -767,6 +767,34 @@ def test_escape_hatches_reach_every_service_pod(helm: Helm) -> None:
         assert service["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", "5"]
 
 
+def test_cors_allowed_origins_reach_every_service_pod(
+    helm: Helm, rendered: dict[str, list[Manifest]]
+) -> None:
+    def cors(manifests: list[Manifest]) -> set[str | None]:
+        found = set()
+        for deployment in of_kind(manifests, "Deployment"):
+            (container, *_) = pod_spec(deployment)["containers"]
+            env = {e["name"]: e.get("value") for e in container["env"]}
+            found.add(env.get("TANGIBLE_CORS_ALLOWED_ORIGINS"))
+        return found
+
+    assert cors(rendered["default"]) == {None}  # none by default: no cross-origin calls
+    sets = ("cors.allowedOrigins[0]=https://app.example.com", "cors.allowedOrigins[1]=http://localhost:3000")
+    assert cors(helm.manifests(Render(sets=sets))) == {"https://app.example.com,http://localhost:3000"}
+    for origin in (
+        "*",
+        "https://app.example.com/portal",
+        "app.example.com",
+        "https://a.example,https://b.example",
+    ):
+        escaped = origin.replace(",", "\\,")  # a comma in --set separates values
+        result = helm.template(Render(sets=(f"cors.allowedOrigins[0]={escaped}",)))
+        assert result.returncode != 0, origin
+        assert "/cors/allowedOrigins/0" in result.stderr and "does not match pattern" in result.stderr, (
+            result.stderr
+        )
+
+
 @pytest.mark.parametrize("wait", [300, 30])
 def test_the_startup_probe_budget_follows_the_kafka_startup_wait(helm: Helm, wait: int) -> None:
     manifests = helm.manifests(Render(sets=(f"kafka.startupWaitSeconds={wait}",)))

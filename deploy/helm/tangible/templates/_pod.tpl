@@ -73,6 +73,10 @@ Each takes (dict "root" $ "svc" <catalog entry> "values" <service values>).
   value: /etc/tangible/auth/public.pem
 - name: TANGIBLE_AUTH_ISSUER
   value: {{ $v.auth.issuer | quote }}
+{{- with $v.cors.allowedOrigins }}
+- name: TANGIBLE_CORS_ALLOWED_ORIGINS
+  value: {{ join "," . | quote }}
+{{- end }}
 {{- if eq .svc.name "notifications" }}
 - name: NOTIFICATIONS_SECRETS_KEY
   valueFrom:

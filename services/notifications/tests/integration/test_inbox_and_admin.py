@@ -10,6 +10,7 @@ import pytest
 
 from tangible_devstack.pytest_plugin import IssueToken
 from tangible_devstack.testing import eventually
+from tangible_runtime.auth import TokenIssuer
 from tangible_schemas.entitlements import SeatAssigned
 
 pytestmark = pytest.mark.integration
@@ -80,6 +81,61 @@ async def test_the_inbox_per_user_and_account_wide_with_read_state_and_account_t
     missing = await api.put("/v1/accounts/acct-1/inbox/nope/read", json={"read": True}, headers=bearer(token))
     assert missing.status_code == 404
     assert (await api.get("/v1/deliveries", headers=bearer(token))).status_code == 403
+
+
+async def test_portal_tokens_see_their_users_items_or_the_account_wide_ones_only(
+    crossed: Any, start: Any, publish: Any, token_issuer: TokenIssuer, issue_token: IssueToken, tenant_id: str
+) -> None:
+    """A user's portal token: that user's items and the account-wide ones, never another
+    user's (403 if it asks); an account's portal token: the account-wide items only (403 if it
+    asks for a user's view)."""
+    api = await start(roles=("api", "consumer", "relay", "delivery"))
+    admin = bearer(issue_token(tenant_id, "admin"))
+    rule = {
+        "name": "seats and usage",
+        "event_types": [
+            "tangible.entitlements.v1.seat_assigned",
+            "tangible.entitlements.v1.threshold_crossed",
+        ],
+        "channels": ["inbox"],
+    }
+    assert (await api.post("/v1/rules", json=rule, headers=admin)).status_code == 201
+    await publish(crossed(tenant_id))
+    await publish(seat(tenant_id, "u-1"))
+    await publish(seat(tenant_id, "u-2"))
+    everyone = issue_token(tenant_id, "read", account_id="acct-1")
+    everything = await eventually(lambda: page(api, everyone, 3), timeout=20)
+    by_user = {i["user_id"]: i["id"] for i in everything["items"]}
+    assert set(by_user) == {"u-1", "u-2", None}
+
+    u1 = token_issuer.issue_portal(tenant_id=tenant_id, account_id="acct-1", user_id="u-1").token
+    mine = await page(api, u1, 2)
+    assert {i["user_id"] for i in mine["items"]} == {"u-1", None} and mine["unread_count"] == 2
+    assert {i["user_id"] for i in (await page(api, u1, 2, user_id="u-1"))["items"]} == {"u-1", None}
+    theirs = await api.get("/v1/accounts/acct-1/inbox", params={"user_id": "u-2"}, headers=bearer(u1))
+    assert theirs.status_code == 403
+    count = await api.get("/v1/accounts/acct-1/inbox/unread-count", headers=bearer(u1))
+    assert count.json()["unread"] == 2
+
+    async def mark(token: str, user: str | None) -> int:
+        path = f"/v1/accounts/acct-1/inbox/{by_user[user]}/read"
+        response: httpx.Response = await api.put(path, json={"read": True}, headers=bearer(token))
+        return response.status_code
+
+    assert await mark(u1, "u-2") == 404  # another user's item: not theirs to see, nor to mark
+    assert (await page(api, everyone, 3, unread=True))["unread_count"] == 3
+    assert await mark(u1, "u-1") == 200
+    assert (await page(api, everyone, 2, unread=True))["items"][0]["user_id"] != "u-1"
+
+    account = token_issuer.issue_portal(tenant_id=tenant_id, account_id="acct-1").token
+    wide = await page(api, account, 1)
+    assert [i["user_id"] for i in wide["items"]] == [None] and wide["unread_count"] == 1
+    for user in ("u-1", "u-2"):
+        asked = await api.get("/v1/accounts/acct-1/inbox", params={"user_id": user}, headers=bearer(account))
+        assert asked.status_code == 403
+    assert await mark(account, "u-2") == 404  # a user's item: not the account token's to mark
+    assert await mark(account, None) == 200
+    assert {i["user_id"] for i in (await page(api, everyone, 1, unread=True))["items"]} == {"u-2"}
 
 
 async def test_templates_preview_and_validation(start: Any, issue_token: IssueToken, tenant_id: str) -> None:

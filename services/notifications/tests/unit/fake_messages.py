@@ -245,9 +245,16 @@ class FakeInbox(Repository):
     async def unread_count(self, tenant_id: str, account_id: str, user_id: str | None) -> int:
         return sum(1 for i in self._scope(tenant_id, account_id, user_id) if not i.read)
 
-    async def mark(self, tenant_id: str, account_id: str, item_id: str, read_at: datetime | None) -> bool:
+    async def mark(
+        self,
+        tenant_id: str,
+        account_id: str,
+        item_id: str,
+        read_at: datetime | None,
+        user_id: str | None = None,
+    ) -> bool:
         item = self.s.inbox.get(item_id)
-        if item is None or (item.tenant_id, item.account_id) != (tenant_id, account_id):
+        if item is None or item not in self._scope(tenant_id, account_id, user_id):
             return False
         self.s.inbox[item_id] = replace(item, read_at=read_at)
         return True

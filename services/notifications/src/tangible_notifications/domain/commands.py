@@ -90,6 +90,9 @@ class MarkInboxItem:
     account_id: str
     item_id: str
     read: bool
+    # whose items the reader may mark, as an inbox read's audience: a user (theirs and the
+    # account-wide ones), ACCOUNT_WIDE (those only), or None (any of the account's)
+    user_id: str | None = None
 
 
 @dataclass(frozen=True)

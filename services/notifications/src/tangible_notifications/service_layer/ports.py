@@ -197,7 +197,14 @@ class InboxRepository(Protocol):
         offset: int,
     ) -> list[InboxItem]: ...
     async def unread_count(self, tenant_id: str, account_id: str, user_id: str | None) -> int: ...
-    async def mark(self, tenant_id: str, account_id: str, item_id: str, read_at: datetime | None) -> bool: ...
+    async def mark(
+        self,
+        tenant_id: str,
+        account_id: str,
+        item_id: str,
+        read_at: datetime | None,
+        user_id: str | None = None,
+    ) -> bool: ...
 
 
 class ScheduleRepository(Protocol):

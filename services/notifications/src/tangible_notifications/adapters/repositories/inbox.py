@@ -100,12 +100,19 @@ class InboxRepository:
         query = select(func.count()).where(_scope(tenant_id, account_id, user_id), c.read_at.is_(None))
         return int((await self._session.execute(query)).scalar_one())
 
-    async def mark(self, tenant_id: str, account_id: str, item_id: str, read_at: datetime | None) -> bool:
-        """False when the account has no such item."""
+    async def mark(
+        self,
+        tenant_id: str,
+        account_id: str,
+        item_id: str,
+        read_at: datetime | None,
+        user_id: str | None = None,
+    ) -> bool:
+        """False when the account has no such item, or none that `user_id`'s reads show."""
         c = t.inbox_items.c
         result = await self._session.execute(
             update(t.inbox_items)
-            .where(c.tenant_id == tenant_id, c.account_id == account_id, c.id == item_id)
+            .where(_scope(tenant_id, account_id, user_id), c.id == item_id)
             .values(read_at=read_at)
             .returning(t.inbox_items.c.id)
         )

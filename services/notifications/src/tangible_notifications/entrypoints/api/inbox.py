@@ -93,8 +93,11 @@ async def get_unread_count(
 async def mark_item(
     account_id: str, item_id: str, body: ReadState, principal: ReadPrincipal, container: ContainerDep
 ) -> ReadState:
-    """Allowed with account-scoped read tokens: read state is the reader's own, not account data."""
+    """Allowed with account-scoped read tokens: read state is the reader's own, not account data.
+    A portal token marks only the items its inbox shows (404 for another user's)."""
     principal.require_account(account_id)
-    command = commands.MarkInboxItem(principal.tenant_id, account_id, item_id, body.read)
+    command = commands.MarkInboxItem(
+        principal.tenant_id, account_id, item_id, body.read, user_id=audience(principal, None)
+    )
     read = await handlers.mark_inbox_item(command, uow=container.new_uow(), clock=container.clock)
     return ReadState(read=read)

@@ -17,7 +17,11 @@ async def put_preference(command: commands.PutPreference, *, uow: UnitOfWork) ->
 async def mark_inbox_item(command: commands.MarkInboxItem, *, uow: UnitOfWork, clock: Clock) -> bool:
     async with uow:
         found = await uow.inbox_items.mark(
-            command.tenant_id, command.account_id, command.item_id, clock.now() if command.read else None
+            command.tenant_id,
+            command.account_id,
+            command.item_id,
+            clock.now() if command.read else None,
+            command.user_id,
         )
         if not found:
             raise InboxItemNotFound(f"inbox item '{command.item_id}' does not exist")

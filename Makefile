@@ -45,7 +45,7 @@ test: install kafka helm toxiproxy test-packages web/elements/node_modules/.pack
 
 .PHONY: chaos
 PROFILE ?= full
-chaos: install kafka toxiproxy ## chaos run (PROFILE=full: 100k events under faults, ~3 min; PROFILE=million: 1M events, two replicas of every worker role, ~NN min); writes chaos/reports/$(PROFILE)-latest.{json,md}
+chaos: install kafka toxiproxy ## chaos run (PROFILE=full: 100k events under faults, ~3 min; PROFILE=million: 1M events, two replicas of every worker role, about an hour on 2 cores); writes chaos/reports/$(PROFILE)-latest.{json,md}
 	$(RUN) python -m chaos --profile $(PROFILE)
 
 .PHONY: fuzz

@@ -243,7 +243,10 @@ def _webhooks(observed: Observed) -> Result:
                 for at, why in zip(earlier, reasons, strict=True)
             ]
         else:
-            problems.append(f"webhook-id {webhook_id} acknowledged {n} times")
+            times = ", ".join(f"{at:.1f}s" for at in observed.acknowledged_at.get(webhook_id, []))
+            problems.append(
+                f"webhook-id {webhook_id} acknowledged {n} times" + (f" (at {times})" if times else "")
+            )
     never = [d for d, s in deliveries.items() if s == "succeeded" and d not in observed.acknowledged]
     problems += [f"delivery {d} marked succeeded, never acknowledged" for d in sorted(never)]
     unknown = set(observed.acknowledged) - set(deliveries)

@@ -164,7 +164,7 @@ def test_a_webhook_sent_again_is_allowed_only_when_a_fault_took_the_senders_reco
         "webhooks_delivered_until_acknowledged_once"
     ]
     assert not result.passed
-    assert result.problems == ["webhook-id d2 acknowledged 2 times"]  # no fault near 40 s
+    assert result.problems == ["webhook-id d2 acknowledged 2 times (at 40.0s, 58.0s)"]  # no fault near 40 s
     assert result.explained == [
         "webhook-id d1 acknowledged at 10.0s, answer lost (sender SIGKILLed at 12.0s), sent again"
     ]

@@ -9,6 +9,7 @@ watchfiles (a file watcher for reloading)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -91,7 +92,7 @@ SERVICES = sorted(
 
 def _exported(*args: str) -> set[str]:
     """The names of what `uv export --frozen ARGS` resolves from uv.lock (no network)."""
-    uv = shutil.which("uv")
+    uv = os.environ.get("UV") or shutil.which("uv")  # `uv run` names itself in UV
     if uv is None:
         pytest.skip("uv exports the locked dependency set")
     result = subprocess.run(

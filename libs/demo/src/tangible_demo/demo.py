@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -177,16 +178,32 @@ async def _summary(
             return await account_facts(read, account_id, plan, history_start, today)
 
     accounts = await asyncio.gather(*(facts(s.account_id, s.plan_key) for s in specs))
+    deliveries, webhooks = await _agreeing(notifications_admin, receiver)
     summary = Summary(
         tenant=tenant,
         accounts=list(accounts),
         ingest=await ingest_counts(read["usage-ingest"], tenant),
-        deliveries=await webhook_deliveries(notifications_admin),
-        webhooks=receiver,
+        deliveries=deliveries,
+        webhooks=webhooks,
         emitted=lifecycle_events_emitted(),
     )
     summary.preview = await renewal_preview(notifications_admin)
     return summary
+
+
+async def _agreeing(
+    notifications_admin: httpx.AsyncClient, receiver: WebhookReceiver, tries: int = 20
+) -> tuple[Counter[str], WebhookReceiver]:
+    """The delivery log and what the receiver holds, read until they agree: a webhook in
+    flight (received, its answer not recorded yet) or one sent between the two reads would
+    make the summary contradict itself. Still apart after `tries` half-seconds, it says so."""
+    for _ in range(tries):
+        seen = receiver.snapshot()
+        deliveries = await webhook_deliveries(notifications_admin)
+        if deliveries["succeeded"] == len(seen.received) and not deliveries["pending"]:
+            break
+        await asyncio.sleep(0.5)
+    return deliveries, seen
 
 
 async def _side_counts(read: dict[str, httpx.AsyncClient]) -> dict[str, float]:

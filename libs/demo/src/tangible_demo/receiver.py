@@ -5,6 +5,7 @@ one 204; repeated `webhook-id`s are counted once."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -73,6 +74,10 @@ class WebhookReceiver:
             self.attempts["verified"] += 1
             self.received[webhook_id] = Received(path, webhook_id, json.loads(body))
         return 204
+
+    def snapshot(self) -> WebhookReceiver:
+        """What it has received so far, kept still while the receiver goes on serving."""
+        return dataclasses.replace(self, received=dict(self.received), attempts=Counter(self.attempts))
 
     def on(self, path: str) -> list[Received]:
         return [r for r in self.received.values() if r.path == path]

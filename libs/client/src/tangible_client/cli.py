@@ -66,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         print("tangible-client import: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
     print(json.dumps(totals.as_json()))
-    return 0 if totals.errors == 0 else 3
+    # the whole file's verdict: a resumed run whose own rows were clean still finished an
+    # import with errors if the interrupted run had found some
+    return 0 if totals.errors_in_file == 0 else 3
 
 
 if __name__ == "__main__":

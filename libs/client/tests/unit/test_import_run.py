@@ -146,3 +146,26 @@ async def test_no_more_requests_fly_than_the_limit_allows() -> None:
     await pacer.release(throttled=False, max_concurrency=16)  # the limit is 2 again, none in flight
     await asyncio.wait_for(third, timeout=5)
     assert pacer.in_flight == 1
+
+
+async def test_a_resumed_import_still_counts_the_errors_the_interrupted_run_found(tmp_path: Path) -> None:
+    """The errors file keeps what was judged below the checkpoint; `errors_in_file` (and so
+    the CLI's exit status 3) follows the whole file, `errors` only this run's rows."""
+    path = tmp_path / "usage.ndjson"
+    path.write_text(json.dumps(ROW) + "\n{not json\n" + "".join(json.dumps(ROW) + "\n" for _ in range(4)))
+    ingest = Ingest(throttle=0)
+    mock = httpx.MockTransport(ingest.handle)
+
+    first = await import_file(path, "http://ingest", "token", transport=mock, sleep=ingest.sleep)
+    assert (first.errors, first.errors_in_file) == (1, 1)
+
+    # as if killed after line 3 settled: the resume starts at line 4, past the bad row
+    checkpoint = path.with_name("usage.ndjson.checkpoint.json")
+    saved = json.loads(checkpoint.read_text())
+    offset = len((json.dumps(ROW) + "\n{not json\n" + json.dumps(ROW) + "\n").encode())
+    checkpoint.write_text(json.dumps({**saved, "line": 3, "offset": offset, "done": False}))
+    resumed = await import_file(path, "http://ingest", "token", transport=mock, sleep=ingest.sleep)
+
+    assert (resumed.rows, resumed.errors, resumed.errors_in_file) == (3, 0, 1)
+    errors = path.with_name("usage.ndjson.errors.csv").read_text().splitlines()
+    assert [line.split(",")[:3] for line in errors[1:]] == [["2", "", "malformed-json"]]

@@ -62,6 +62,9 @@ class Totals:
     throttled: int = 0
     seconds: float = 0.0
     last_line: int = 0
+    # rows in FILE.errors.csv once the run ends: this run's and those an interrupted run
+    # judged before the checkpoint it resumed from (the exit status follows the whole file)
+    errors_in_file: int = 0
 
     def as_json(self) -> dict[str, Any]:
         rate = self.rows / self.seconds if self.seconds else 0.0
@@ -133,9 +136,11 @@ class ErrorFile:
         self._writer.writerow(["line", "id", "code", "field", "message"])
         self._writer.writerows(kept)
         self._stream.flush()
+        self.rows = len(kept)
 
     def write(self, line: int, event_id: str | None, code: str, field: str | None, message: str) -> None:
         self._writer.writerow([line, event_id or "", code, field or "", message])
+        self.rows += 1
         self._stream.flush()  # before the checkpoint passes it: a killed import keeps it
 
     def close(self) -> None:
@@ -286,6 +291,7 @@ async def import_file(
                 task.add_done_callback(tasks.discard)
             await asyncio.gather(*tasks)
         errors.close()
+        totals.errors_in_file = errors.rows
         if failure:
             raise failure[0]
         checkpoint.save(max(checkpoint.line, totals.last_line), size, done=True)

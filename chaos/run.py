@@ -31,7 +31,7 @@ from tangible_simulator.population import build_population
 from tangible_simulator.runner import Plan, simulate
 
 EVENTS_PER_ACCOUNT_DAY = 225  # the simulator's population, on average (see population.PLANS)
-LEASE_SECONDS = 15  # a killed sender's deliveries are sent again this soon
+LEASE_SECONDS = 40  # a killed sender's deliveries go again this soon (≥ 2 × (webhook timeout 10 s + 5))
 
 
 def _say(message: str) -> None:

@@ -107,6 +107,7 @@ def service_app(
         span_processors,
         configure_logs,
         readiness_needs=readiness_needs(declaration, roles),
+        shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )
 
     async def start(rt: ServiceRuntime) -> None:

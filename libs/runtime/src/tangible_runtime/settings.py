@@ -168,6 +168,13 @@ class ServiceSettings(BaseSettings):
     inbox_prune_interval_seconds: float = Field(
         default=3600, gt=0, description="How often the scheduler role forgets inbox ids past retention."
     )
+    shutdown_grace_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        le=300,
+        description="On SIGTERM, how long workers get to finish the batch or round in hand before they "
+        "are cancelled; keep it under the pod's terminationGracePeriodSeconds (the chart's 30).",
+    )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

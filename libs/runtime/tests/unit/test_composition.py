@@ -85,3 +85,18 @@ def test_the_app_of_the_roles_checks_what_they_need() -> None:
     everything = service_app(ANSWERS_FROM_MEMORY, settings, roles=ROLES, configure_logs=False)
     assert api_only.state.runtime.readiness_needs == frozenset()
     assert everything.state.runtime.readiness_needs == INFRASTRUCTURE
+
+
+def test_the_runtime_gives_workers_the_shutdown_grace_the_settings_name() -> None:
+    url = "postgresql+asyncpg://nobody@127.0.0.1:1/none"  # never opened
+    default = service_app(
+        ANSWERS_FROM_MEMORY, ServiceSettings(database_url=url), roles=ROLES, configure_logs=False
+    )
+    longer = ServiceSettings(database_url=url, shutdown_grace_seconds=45)
+    assert default.state.runtime.shutdown_grace_seconds == 20.0  # under the chart's 30 s
+    assert (
+        service_app(
+            ANSWERS_FROM_MEMORY, longer, roles=ROLES, configure_logs=False
+        ).state.runtime.shutdown_grace_seconds
+        == 45
+    )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from tangible_runtime.settings import ServiceSettings
@@ -73,6 +74,27 @@ class Settings(ServiceSettings):
         description="Signals about what happened longer ago (imported history) notify nobody.",
     )
     scheduler_interval_seconds: float = 30.0
+
+    @model_validator(mode="after")
+    def _a_round_fits_its_lease(self) -> Self:
+        """A delivery round sends (up to the longest channel timeout), then records; a round
+        stopped, or a lease lapsed, between an acknowledged send and its record makes another
+        replica send it again. So a SIGTERM waits out a send with 5 s to record it, and a lease
+        covers a send and the record's retries (half the lease) with 5 s to spare."""
+        longest_send = max(self.webhook_timeout_seconds, self.smtp_timeout_seconds)
+        if self.shutdown_grace_seconds < longest_send + 5:
+            raise ValueError(
+                f"NOTIFICATIONS_SHUTDOWN_GRACE_SECONDS={self.shutdown_grace_seconds:g} must be at least "
+                f"the longest send timeout ({longest_send:g} s) + 5: a delivery round stopped between "
+                "a send and its record sends it again"
+            )
+        if self.delivery_lease_seconds < 2 * (longest_send + 5):
+            raise ValueError(
+                f"NOTIFICATIONS_DELIVERY_LEASE_SECONDS={self.delivery_lease_seconds:g} must be at least "
+                f"2 × (the longest send timeout ({longest_send:g} s) + 5) = {2 * (longest_send + 5):g}: "
+                "a lease that lapses before its round is recorded lets another replica send again"
+            )
+        return self
 
 
 @lru_cache

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from chaos.faults import Injected, sender_outages
 from chaos.invariants import DLQ_USAGE, Expected, Observed, Result, check
 from chaos.tally import ChaosTally, build_expected, wire_id
 from chaos.tenant import RULE_CHANNELS
@@ -208,3 +209,13 @@ def test_unsettled_state_and_failed_sends_fail_the_run(scenario: tuple[Expected,
     expected.sends_failed = 3
     observed.lag["rewards-usage"] = 12
     assert set(_failed(expected, observed)) == {"every_send_judged", "converged"}
+
+
+def test_an_answer_lost_to_a_killed_sender_is_allowed_until_the_sender_is_started_again() -> None:
+    killed = Injected("kill", "notifications-delivery", 751.6, 754.2, relaunched=752.7)
+    restarted_db = Injected("postgres_restart", "postgres", 100.0, 104.0)
+    windows = sender_outages([killed, restarted_db, Injected("kill", "rewards-api", 10.0, 12.0)], lease=40.0)
+    assert windows == [
+        (711.6, 752.7, "sender SIGKILLed at 751.6s"),  # requests written before the kill, answered after
+        (60.0, 104.0, "PostgreSQL postgres_restart at 100.0s"),
+    ]

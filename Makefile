@@ -54,7 +54,7 @@ fuzz: install kafka ## schemathesis in process on every service, all four phases
 		$(RUN) pytest tests/integration/test_fuzzing.py -q -o timeout=3600
 
 .PHONY: bench
-bench: install kafka test-packages vegeta ## run every benchmark; writes bench/reports/latest.{json,md} and renders docs/dashboard.png from the run's /metrics
+bench: install kafka test-packages vegeta wrk ## run every benchmark; writes bench/reports/latest.{json,md} and renders docs/dashboard.png from the run's /metrics
 	$(RUN) python -m bench
 	$(RUN) python scripts/dashboard_png.py --samples bench/reports/metrics-latest.json --source "make bench: every service the bench started"
 
@@ -92,6 +92,10 @@ toxiproxy: ## build toxiproxy from the Go module proxy into .cache/bin (once; ch
 .PHONY: vegeta
 vegeta: ## build vegeta from the Go module proxy into .cache/bin (once; the bench's HTTP load generator for the check path)
 	bash scripts/ensure-go-tool.sh vegeta >/dev/null
+
+.PHONY: wrk
+wrk: ## install Debian's wrk (once; the bench's closed-loop generator for the check path's maximum)
+	bash scripts/ensure-debian-packages.sh wrk
 
 .PHONY: helm-lint
 helm-lint: install helm ## lint, render and validate the Helm chart offline

@@ -134,6 +134,7 @@ def attack(
     max_workers: int,
     server_pid: int | None = None,
     timeout: float = 10.0,
+    cpu: int | None = None,
 ) -> Result:
     """One `vegeta attack` (targets taken round-robin), then its JSON report. `rate` 0 means
     as fast as the workers go (vegeta then needs `max_workers`). With `server_pid`, the
@@ -159,7 +160,10 @@ def attack(
         ]
         server_before = cpu_seconds(server_pid) if server_pid is not None else 0.0
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run(command, check=True, env=env, capture_output=True, timeout=seconds + timeout + 60)
+        pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None  # a core of its own
+        subprocess.run(
+            command, check=True, env=env, capture_output=True, timeout=seconds + timeout + 60, preexec_fn=pin
+        )
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         server_cpu = cpu_seconds(server_pid) - server_before if server_pid is not None else None
         generator_cpu = (children.ru_utime - children_before.ru_utime) + (
@@ -183,6 +187,7 @@ def fixed_rate(
     seconds: float,
     server_pid: int | None = None,
     workers: int = 32,
+    cpu: int | None = None,
 ) -> FixedRate:
     """Open loop at `rate`: up to OPEN_LOOP_MAX_WORKERS requests in flight."""
     result = attack(
@@ -192,6 +197,7 @@ def fixed_rate(
         workers=workers,
         max_workers=OPEN_LOOP_MAX_WORKERS,
         server_pid=server_pid,
+        cpu=cpu,
     )
     return FixedRate(result, rate, seconds)
 

@@ -1,11 +1,14 @@
-"""A response's head and body leave in one write; nothing is held past one turn of the loop."""
+"""A response's head and body leave in one write; nothing is held past one turn of the loop.
+What an app answers now (`answer_now`) leaves without an ASGI call, in request order, and
+honours keep-alive and `Connection: close`."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -13,7 +16,7 @@ import pytest
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
-from tangible_runtime.http_protocol import CoalescingHttpToolsProtocol, CoalescingTransport
+from tangible_runtime.http_protocol import Answer, CoalescingHttpToolsProtocol, CoalescingTransport
 
 
 class RecordingTransport(asyncio.Transport):
@@ -87,13 +90,13 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-@pytest.fixture
-async def base() -> AsyncIterator[str]:
+@asynccontextmanager
+async def _serving(asgi_app: Any) -> AsyncIterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = uvicorn.Config(
-        app,
+        asgi_app,
         host="127.0.0.1",
         port=port,
         http=CoalescingHttpToolsProtocol,
@@ -113,6 +116,12 @@ async def base() -> AsyncIterator[str]:
         await task
 
 
+@pytest.fixture
+async def base() -> AsyncIterator[str]:
+    async with _serving(app) as url:
+        yield url
+
+
 async def test_responses_over_a_kept_alive_connection(base: str) -> None:
     async with httpx.AsyncClient(base_url=base) as client:
         for _ in range(3):
@@ -130,3 +139,99 @@ async def test_a_streaming_head_is_not_held_until_its_body(base: str) -> None:
             assert response.status_code == 200
             assert await response.aread() == b"late"
     assert head_after < STREAM_PAUSE / 2
+
+
+class AnsweringApp:
+    """An ASGI app with `answer_now`: `/fast/...` is answered in the parser callback (and
+    counted), `/slow` by a task that takes a while, anything else by the ASGI path."""
+
+    def __init__(self) -> None:
+        self.asgi_paths: list[str] = []
+        self.answered: list[str] = []
+
+    def answer_now(self, path: str, headers: Sequence[tuple[bytes, bytes]]) -> Answer | None:
+        if not path.startswith("/fast/"):
+            return None
+        self.answered.append(path)
+        seen = dict(headers).get(b"x-seen", b"-")
+        body = b'{"path":"%s","seen":"%s"}' % (path.encode(), seen)
+        return Answer(
+            200, [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))], body
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert scope["type"] == "http"
+        self.asgi_paths.append(scope["path"])
+        if scope["path"] == "/slow":
+            await asyncio.sleep(0.2)
+        body = b"asgi " + scope["path"].encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", b"%d" % len(body))],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture
+async def answering() -> AsyncIterator[tuple[str, AnsweringApp]]:
+    answering_app = AnsweringApp()
+    async with _serving(answering_app) as url:
+        yield url, answering_app
+
+
+async def test_what_the_app_answers_now_needs_no_asgi_call(answering: tuple[str, AnsweringApp]) -> None:
+    base, answering_app = answering
+    async with httpx.AsyncClient(base_url=base) as client:
+        for n in range(3):  # one kept-alive connection
+            fast = await client.get(f"/fast/{n}", headers={"X-Seen": "yes"})
+            assert (fast.status_code, fast.json()) == (200, {"path": f"/fast/{n}", "seen": "yes"})
+            assert "date" in fast.headers and fast.headers["content-type"] == "application/json"
+        # declined by the answerer, or not a plain GET: the app's ASGI path, as always
+        assert (await client.get("/other")).text == "asgi /other"
+        assert (await client.get("/fast/1?x=1")).text == "asgi /fast/1"
+        assert (await client.post("/fast/1")).text == "asgi /fast/1"
+    assert answering_app.answered == ["/fast/0", "/fast/1", "/fast/2"]
+    assert answering_app.asgi_paths == ["/other", "/fast/1", "/fast/1"]
+
+
+def _exchange(base: str, raw: bytes) -> bytes:
+    """Sends `raw` in one write and reads until the server closes the connection."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(raw)
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    return received
+
+
+async def test_a_pipelined_answer_waits_for_the_request_before_it(
+    answering: tuple[str, AnsweringApp],
+) -> None:
+    base, _ = answering
+    raw = (
+        b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET /fast/after HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET /fast/last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    received = await asyncio.to_thread(_exchange, base, raw)
+    # in request order, though the fast ones were parsed while the slow one was in flight
+    assert received.index(b"asgi /slow") < received.index(b"/fast/after") < received.index(b"/fast/last")
+    assert received.count(b"HTTP/1.1 200 OK") == 3
+
+
+async def test_an_answer_now_honours_connection_close_and_http_1_0(
+    answering: tuple[str, AnsweringApp],
+) -> None:
+    base, answering_app = answering
+    closed = await asyncio.to_thread(
+        _exchange, base, b"GET /fast/bye HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    head, _, body = closed.partition(b"\r\n\r\n")
+    assert b"connection: close" in head.lower() and body == b'{"path":"/fast/bye","seen":"-"}'
+    old = await asyncio.to_thread(_exchange, base, b"GET /fast/old HTTP/1.0\r\n\r\n")
+    assert old.endswith(b"asgi /fast/old")  # HTTP/1.0 keeps uvicorn's path
+    assert answering_app.answered == ["/fast/bye"]

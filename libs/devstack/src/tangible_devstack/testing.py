@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from tangible_devstack.processes import free_port
+from tangible_runtime.http_protocol import CoalescingHttpToolsProtocol
 from tangible_runtime.kafka import KafkaClients
 
 T = TypeVar("T")
@@ -34,9 +35,17 @@ async def running(app: FastAPI, *, startup_timeout: float = 60) -> AsyncIterator
 async def serving(app: ASGIApp) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn on a free loopback port and yield its base URL, for
     services that call it over HTTP. Its lifespan is not run here: start the app with
-    `running` first (the same app object may be both)."""
+    `running` first (the same app object may be both). Through the services' own HTTP
+    protocol (`tangible_runtime.http_protocol`), as `serve` runs them."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        http=CoalescingHttpToolsProtocol,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -1,4 +1,4 @@
-"""The check API's fast lane: plain GET checks answered from the view at the ASGI level.
+"""The check API's fast lane: plain GET checks answered from the view, before FastAPI.
 
 A check costs a few microseconds; the framework layers around it (routing, dependencies,
 exception and telemetry middleware) cost many times that. The fast lane answers only the
@@ -7,11 +7,17 @@ query string, no `Origin` (browsers' calls need CORS), an account the view knows
 Everything else (no or bad credential, `?at=`, unknown account or feature) falls through
 to the regular FastAPI route, which answers it (problem details included) exactly as it
 would have anyway.
+
+Served by the service's own uvicorn protocol, the fast lane answers in the parser callback,
+before uvicorn makes a task for the request (`answer_now`); served any other way (a test's
+ASGI transport, another server), at the front of the ASGI app (`serve`). Both give the same
+answer: `answer` is the one place it is made.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import cast
 
 from fastapi import FastAPI
@@ -21,6 +27,7 @@ from tangible_entitlements.entrypoints.api.checks import not_modified_for, rende
 from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_runtime.auth import CredentialError
 from tangible_runtime.domain import DomainError
+from tangible_runtime.http_protocol import Answer
 from tangible_runtime.logs import get_logger
 from tangible_runtime.metrics import RuntimeMetrics
 from tangible_runtime.service import ServiceRuntime
@@ -62,29 +69,40 @@ class FastLane:
 
     async def serve(self, scope: Scope, send: Send) -> bool:
         """Answers a plain check and says so; False: the request is the app's to answer."""
-        path: str = scope["path"]
-        if scope["method"] != "GET" or scope["query_string"] or not path.startswith(PREFIX):
+        if scope["method"] != "GET" or scope["query_string"]:
             return False
+        answer = self.answer(scope["path"], scope["headers"])
+        if answer is None:
+            return False
+        await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})
+        await send({"type": "http.response.body", "body": answer.body})
+        return True
+
+    def answer(self, path: str, headers: Sequence[tuple[bytes, bytes]]) -> Answer | None:
+        """The answer to a plain GET check (no query string), or None. Synchronous: uvicorn's
+        protocol (tangible_runtime.http_protocol) calls it before making a task per request."""
+        if not path.startswith(PREFIX):
+            return None
         parts = path[len(PREFIX) :].split("/")
         if len(parts) not in ROUTES or parts[1] != "entitlements" or not parts[0]:
-            return False
+            return None
         container: Container | None = getattr(self._app.state, "container", None)
         runtime: ServiceRuntime = self._app.state.runtime
         view = container.view if container is not None else None
         if view is None or not view.loaded or runtime.verifier is None:
-            return False
+            return None
         started = time.perf_counter()
         authorization = if_none_match = None
-        for name, value in scope["headers"]:
+        for name, value in headers:
             if name == b"authorization":
                 authorization = value.decode("latin-1")
             elif name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
             elif name == b"origin":
-                return False  # a browser's call: the CORS middleware must answer it
+                return None  # a browser's call: the CORS middleware must answer it
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token:
-            return False
+            return None
         account_id = parts[0]
         feature_key = parts[2] if len(parts) == 3 else None
         try:
@@ -92,28 +110,23 @@ class FastLane:
             principal.require("read")
             principal.require_account(account_id)
             if principal.features is not None or (principal.tenant_id, account_id) not in view.licenses:
-                return False
+                return None
             assert container is not None
             body, etag = render(view, principal.tenant_id, account_id, feature_key, container.clock.now())
         except (CredentialError, DomainError):
-            return False  # the regular route answers with the problem details
+            return None  # the regular route answers with the problem details
         except Exception:  # never a bare 500 from here: the regular route reports it properly
             log.warning("fast_lane_fell_through", exc_info=True)
-            return False
+            return None
         not_modified = if_none_match is not None and not_modified_for(if_none_match, etag)
-        headers = [(b"etag", etag.encode()), CACHE_CONTROL]
-        if not_modified:
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
-        else:
-            headers += [CONTENT_TYPE, (b"content-length", b"%d" % len(body))]
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
         metrics = self._route_metrics(runtime.metrics)
         route = ROUTES[len(parts)]
         (metrics.not_modified if not_modified else metrics.ok)[route].inc()
         metrics.latency[route].observe(time.perf_counter() - started)
-        return True
+        if not_modified:
+            return Answer(304, [(b"etag", etag.encode()), CACHE_CONTROL])
+        length = (b"content-length", b"%d" % len(body))
+        return Answer(200, [(b"etag", etag.encode()), CACHE_CONTROL, CONTENT_TYPE, length], body)
 
 
 class FastLaneApp(FastAPI):
@@ -129,6 +142,10 @@ class FastLaneApp(FastAPI):
         if scope["type"] == "http" and await self.fast_lane.serve(scope, send):
             return
         await super().__call__(scope, receive, send)
+
+    def answer_now(self, path: str, headers: Sequence[tuple[bytes, bytes]]) -> Answer | None:
+        """For uvicorn's protocol (see tangible_runtime.http_protocol): the check, before any task."""
+        return self.fast_lane.answer(path, headers)
 
 
 def install(app: FastAPI) -> None:

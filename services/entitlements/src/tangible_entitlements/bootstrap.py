@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import timedelta
 from typing import Unpack
 
 from fastapi import FastAPI
@@ -19,6 +20,7 @@ from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_entitlements.entrypoints.follower import view_follower
 from tangible_entitlements.entrypoints.scheduler import scheduler
 from tangible_entitlements.service_layer.change_hub import ChangeHub
+from tangible_entitlements.service_layer.cohorts import CohortDistributions
 from tangible_entitlements.service_layer.live_view import LiveView
 from tangible_runtime.auth import TokenIssuer
 from tangible_runtime.composition import AppOptions, ServiceDeclaration, relay_role, service_app
@@ -34,7 +36,13 @@ DESCRIPTION = (
 
 def _container(settings: Settings, rt: ServiceRuntime) -> Container:
     return Container(
-        settings=settings, clock=rt.clock, session_factory=rt.session_factory, issuer=_issuer(settings)
+        settings=settings,
+        clock=rt.clock,
+        session_factory=rt.session_factory,
+        issuer=_issuer(settings),
+        cohorts=CohortDistributions(
+            timedelta(seconds=settings.cohort_cache_seconds), min_members=settings.cohort_cache_min_members
+        ),
     )
 
 

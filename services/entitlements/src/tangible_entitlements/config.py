@@ -45,6 +45,14 @@ class Settings(ServiceSettings):
     parking_max_events: int = Field(
         default=100_000, ge=0, description="Parked events a tenant may have at once (then: parking_full)."
     )
+    cohort_cache_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long a plan's distribution for the usage report's percentile is reused.",
+    )
+    cohort_cache_min_members: int = Field(
+        default=500, ge=0, description="Plans with fewer accounts are ranked afresh on every report."
+    )
 
     def parking(self) -> ParkingPolicy:
         return ParkingPolicy(timedelta(days=self.parking_window_days), self.parking_max_events)

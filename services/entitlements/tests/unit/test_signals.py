@@ -21,7 +21,6 @@ from tangible_entitlements.domain.model import (
     Meter,
 )
 from tangible_entitlements.domain.policy import LifecyclePolicy
-from tangible_entitlements.domain.reports import percentile_rank
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 REPORTS = Feature("reports", "Reports", FeatureKind.METERED, Meter("report.generated"))
@@ -125,12 +124,6 @@ def test_the_compared_periods_are_the_last_complete_one_and_the_one_before() -> 
         date(2026, 11, 16),
         date(2026, 11, 22),
     )
-
-
-def test_percentile_rank_counts_ties_half() -> None:
-    assert percentile_rank(30, [10, 20, 30, 40, 50]) == 50
-    assert percentile_rank(50, [10, 20, 30, 40, 50]) == 90
-    assert percentile_rank(10, [10, 10, 10, 10, 10]) == 50
 
 
 def test_policies_validate_and_round_trip() -> None:

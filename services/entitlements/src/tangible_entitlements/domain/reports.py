@@ -59,11 +59,3 @@ def _next(bucket: date, granularity: Granularity) -> date:
     if granularity is Granularity.WEEK:
         return bucket + timedelta(days=7)
     return (bucket.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def percentile_rank(mine: float, cohort: list[float]) -> float:
-    """Where `mine` stands in `cohort` (which includes it), 0–100, ties counted half; whole
-    numbers, so that the rank says no more than a position."""
-    below = sum(1 for value in cohort if value < mine)
-    equal = sum(1 for value in cohort if value == mine)
-    return float(round(100 * (below + 0.5 * equal) / len(cohort)))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated
 
 from tangible_entitlements.adapters.tables import outbox
 from tangible_entitlements.config import Settings
 from tangible_entitlements.service_layer.change_hub import ChangeHub
+from tangible_entitlements.service_layer.cohorts import CohortDistributions
 from tangible_entitlements.service_layer.live_view import LiveView
 from tangible_entitlements.service_layer.unit_of_work import UnitOfWork
 from tangible_runtime.auth import TokenIssuer
@@ -30,6 +32,9 @@ class Container:
     view: LiveView | None = None  # the API role's in-memory entitlements
     changes: ChangeHub | None = None  # which accounts changed, for the SDKs' streams (API role)
     issuer: TokenIssuer | None = None  # API keys and portal tokens (where a signing key is set)
+    cohorts: CohortDistributions = field(  # the usage report's peer ranking, per process
+        default_factory=lambda: CohortDistributions(timedelta(0), min_members=0)
+    )
 
     def new_uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, outbox_table=outbox, source=SOURCE, on_commit=self.on_commit)

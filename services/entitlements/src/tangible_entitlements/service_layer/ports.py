@@ -198,16 +198,15 @@ class Reports(Protocol):
     async def days_of(
         self, accounts: Sequence[AccountKey], start: date, end: date
     ) -> dict[AccountKey, dict[str, dict[date, float]]]: ...
-    async def cohort_totals(
+    async def cohort_distribution(
         self,
         tenant_id: str,
-        account_id: str,
         plan_key: str,
         feature_key: str,
         aggregation: Aggregation,
         start: date,
         end: date,
-    ) -> tuple[float | None, list[float]]: ...
+    ) -> list[float]: ...
 
 
 class Book(Protocol):

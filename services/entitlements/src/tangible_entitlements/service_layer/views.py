@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from tangible_entitlements.domain.metering import CounterKey
 from tangible_entitlements.domain.model import Feature, FeatureKind, License
 from tangible_entitlements.domain.periods import period_bounds
 from tangible_entitlements.service_layer.checks import CheckResult, check
+from tangible_entitlements.service_layer.cohorts import CohortDistributions, CohortKey
 from tangible_entitlements.service_layer.ports import UnitOfWork
 from tangible_entitlements.service_layer.resolver import EntitlementResolver
 
@@ -73,6 +75,7 @@ async def check_entitlements(
 
 async def usage_report(
     uow: UnitOfWork,
+    cohorts: CohortDistributions,
     *,
     tenant_id: str,
     account_id: str,
@@ -90,7 +93,7 @@ async def usage_report(
         features = await uow.catalog.features([tenant_id])
         resolver = await EntitlementResolver.load(uow, [license], features)
         days = await uow.counters.days(tenant_id, account_id, start, end)
-        cohorts = await _cohorts(uow, license, features.get(tenant_id, []), start, end)
+        ranks = await _cohorts(uow, cohorts, license, features.get(tenant_id, []), days, start, end, now)
     zone = ZoneInfo(license.timezone)
     in_force = check(
         resolver,
@@ -132,7 +135,7 @@ async def usage_report(
                     for bucket, value in reports.series(used, aggregation, start, end, granularity)
                 ],
                 "impact": feature_impact,
-                "cohort": cohorts.get(feature.key),
+                "cohort": ranks.get(feature.key),
             }
         )
     by_key = {f.key: f for f in features.get(tenant_id, [])}
@@ -159,32 +162,49 @@ async def usage_report(
 
 
 async def _cohorts(
-    uow: UnitOfWork, license: License, features: list[Feature], start: date, end: date
+    uow: UnitOfWork,
+    cohorts: CohortDistributions,
+    license: License,
+    features: list[Feature],
+    days: dict[str, dict[date, float]],
+    start: date,
+    end: date,
+    now: datetime,
 ) -> dict[str, dict[str, Any]]:
     """Per key feature, the account's percentile among the accounts on its plan over the same
-    days; withheld (absent) below the minimum cohort size. Only the rank leaves this function."""
+    days; withheld (absent) below the minimum cohort size, and for an account without access
+    (it is in no cohort). Only the rank leaves this function."""
+    if not license.status.grants_access:
+        return {}
     policy = await uow.policies.get(license.tenant_id)
     found: dict[str, dict[str, Any]] = {}
     plan_name: str | None = None  # read once, and only when a percentile is shown
     for feature in policy.key(features):
         assert feature.meter is not None
-        mine, cohort = await uow.reports.cohort_totals(
-            license.tenant_id,
-            license.account_id,
-            license.plan_key,
-            feature.key,
-            feature.meter.aggregation,
-            start,
-            end,
+        aggregation = feature.meter.aggregation
+        key = CohortKey(license.tenant_id, license.plan_key, feature.key, aggregation, start, end)
+        distribution = await cohorts.get(
+            key,
+            now,
+            partial(
+                uow.reports.cohort_distribution,
+                license.tenant_id,
+                license.plan_key,
+                feature.key,
+                aggregation,
+                start,
+                end,
+            ),
         )
-        if mine is not None and len(cohort) >= policy.cohort_min_size:
+        if len(distribution) >= policy.cohort_min_size:
             if plan_name is None:
                 plan = await uow.catalog.item(license.tenant_id, license.plan_key, license.plan_version)
                 plan_name = plan.name if plan is not None else license.plan_key
+            mine = reports.total(days.get(feature.key, {}), aggregation, start, end)
             found[feature.key] = {
                 "plan_key": license.plan_key,
                 "plan_name": plan_name,
-                "percentile": reports.percentile_rank(mine, cohort),
+                "percentile": distribution.percentile_rank(mine),
                 "minimum_cohort_size": policy.cohort_min_size,
             }
     return found

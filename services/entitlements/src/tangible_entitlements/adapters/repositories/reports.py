@@ -46,19 +46,18 @@ class ReportRepository:
             result[(r.tenant_id, r.account_id)].setdefault(r.feature_key, {})[r.day] = float(r.value)
         return result
 
-    async def cohort_totals(
+    async def cohort_distribution(
         self,
         tenant_id: str,
-        account_id: str,
         plan_key: str,
         feature_key: str,
         aggregation: Aggregation,
         start: date,
         end: date,
-    ) -> tuple[float | None, list[float]]:
-        """(this account's total, every cohort member's total): the cohort is the accounts
-        whose current license, with access, is on `plan_key`. Only figures leave this
-        function: no other account's identity."""
+    ) -> list[float]:
+        """Every cohort member's total over the days: the cohort is the accounts whose current
+        license, with access, is on `plan_key`. Only figures leave this function: no account's
+        identity."""
         total = _TOTAL.get(aggregation, "sum(d.value)")
         rows = await self._session.execute(
             text(
@@ -76,13 +75,11 @@ class ReportRepository:
                       AND d.account_id IN (SELECT account_id FROM members)
                     GROUP BY d.account_id
                 )
-                SELECT m.account_id = :a AS mine, coalesce(totals.total, 0) AS total
-                FROM members m LEFT JOIN totals USING (account_id)
+                SELECT coalesce(totals.total, 0) AS total FROM members m LEFT JOIN totals USING (account_id)
                 """
             ),
             {
                 "t": tenant_id,
-                "a": account_id,
                 "plan": plan_key,
                 "f": feature_key,
                 "s": start,
@@ -90,10 +87,4 @@ class ReportRepository:
                 "statuses": list(ACCESS_STATUSES),
             },
         )
-        mine: float | None = None
-        values: list[float] = []
-        for r in rows:
-            values.append(float(r.total))
-            if r.mine:
-                mine = float(r.total)
-        return mine, values
+        return [float(r.total) for r in rows]

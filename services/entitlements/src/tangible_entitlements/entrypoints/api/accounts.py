@@ -156,6 +156,7 @@ async def usage_report(
         )
     report = await views.usage_report(
         container.new_uow(),
+        container.cohorts,
         tenant_id=principal.tenant_id,
         account_id=account_id,
         start=from_,

@@ -136,8 +136,9 @@ async def change_to_visible(base: str, admin: str, read: str, report: Report) ->
         headers = {"Authorization": f"Bearer {admin}"}
         delays = []
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
-            for n in range(CHANGES):
-                target = f"acct-{random.randrange(ACCOUNTS)}"
+            # distinct accounts: a repeated (account, feature) would already hold its grant
+            for n, account in enumerate(random.sample(range(ACCOUNTS), CHANGES)):
+                target = f"acct-{account}"
                 feature = FEATURES[15 + n % 5]  # not on the plan: the grant turns it on
                 before = sdk.check_cached(target, feature)
                 assert before is not None and not before.has_access

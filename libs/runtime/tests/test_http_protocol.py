@@ -60,6 +60,20 @@ async def test_a_lone_write_leaves_on_the_next_turn_of_the_loop() -> None:
     assert socket_side.writes == [b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"]
 
 
+def test_a_whole_response_leaves_at_once_after_what_is_held() -> None:
+    socket_side = RecordingTransport()
+    loop = asyncio.new_event_loop()
+    try:
+        transport = CoalescingTransport(socket_side, loop)
+        transport.write_whole(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
+        assert socket_side.writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"]
+        transport.write(b"held")
+        transport.write_whole(b"whole")
+        assert socket_side.writes[1:] == [b"held", b"whole"]
+    finally:
+        loop.close()  # never run: nothing waited for a turn of the loop
+
+
 async def test_an_empty_body_and_a_close_send_what_is_held() -> None:
     socket_side = RecordingTransport()
     transport = CoalescingTransport(socket_side, asyncio.get_running_loop())

@@ -93,6 +93,12 @@ class CoalescingTransport:
     def get_write_buffer_size(self) -> int:
         return len(self._pending) + self._transport.get_write_buffer_size()
 
+    def write_whole(self, data: bytes) -> None:
+        """A whole response in one piece: nothing to join it with, so out at once (after
+        anything still held, which keeps the order)."""
+        self.flush()
+        self._transport.write(data)
+
     def write_eof(self) -> None:
         self.flush()
         self._transport.write_eof()
@@ -143,7 +149,8 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
         if not keep_alive:
             head.append(b"connection: close\r\n")
         head.append(b"\r\n")
-        self.transport.write(b"".join(head) + answer.body)
+        transport: CoalescingTransport = self.transport  # type: ignore[assignment]
+        transport.write_whole(b"".join(head) + answer.body)
         self.cycle = ANSWERED  # type: ignore[assignment]
         if not keep_alive:
             self.transport.close()

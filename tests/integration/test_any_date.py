@@ -108,6 +108,7 @@ def test_the_moments_sit_where_the_issue_put_them() -> None:
     assert at["two years ahead"] - now == timedelta(days=730)
 
 
+@pytest.mark.long(60)
 @pytest.mark.parametrize("moment", moments(datetime.now(UTC)), ids=lambda m: m.name)
 def test_the_date_sensitive_tests_pass_as_if_it_were(
     moment: Moment, infrastructure: Infrastructure, templates_env: dict[str, str]

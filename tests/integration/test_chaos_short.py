@@ -11,7 +11,7 @@ import pytest
 from chaos.faults import PROFILES, TERM_TARGETS
 from chaos.run import run_chaos
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long(170)]
 
 
 @pytest.mark.timeout(900)  # the run converges in about two minutes; a stuck one fails here

@@ -39,7 +39,7 @@ from schemathesis.engine import events as engine_events
 from tangible_devstack.processes import free_port
 from tangible_devstack.services import SERVICES
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long(200)]
 
 EXAMPLES = int(os.environ.get("TANGIBLE_HTTP_FUZZ_EXAMPLES", "3"))
 SEED = int(os.environ.get("TANGIBLE_HTTP_FUZZ_SEED", "20261203"))

@@ -27,7 +27,7 @@ from tangible_runtime.settings import AuthSettings, KafkaSettings
 from .conftest import StartedService
 from .test_live_stream import ADJUSTED, Listener, _listen
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.integration, pytest.mark.long(50), pytest.mark.timeout(240)]
 
 ACCOUNT = "acct-restart"
 

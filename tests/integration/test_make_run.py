@@ -31,7 +31,7 @@ from tangible_devstack.scenario import (
 from tangible_devstack.services import SERVICES
 from tangible_devstack.testing import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long(45)]
 
 ACCOUNT = "acct-run"
 ACCOUNT_ON_PAGE = "acct-1"

@@ -18,7 +18,7 @@ from tangible_devstack.processes import free_port, port_open
 from tangible_devstack.services import SERVICES
 from tangible_devstack.testing import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long(75)]
 ROOT = Path(__file__).resolve().parents[2]
 
 

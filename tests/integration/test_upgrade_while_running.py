@@ -42,7 +42,7 @@ from tangible_runtime.migrations import alembic_config, upgrade_async
 from tangible_runtime.settings import AuthSettings, KafkaSettings
 from tangible_schemas import dead_letter_topic
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.integration, pytest.mark.long(100), pytest.mark.timeout(600)]
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ROOT / "services" / "entitlements" / "migrations"

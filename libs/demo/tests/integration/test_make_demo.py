@@ -23,7 +23,7 @@ from playwright.async_api import async_playwright, expect
 from tangible_devstack.processes import free_port, port_open
 from tangible_devstack.services import SERVICES
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.integration, pytest.mark.long(60), pytest.mark.timeout(600)]
 CHROMIUM = os.environ.get("TANGIBLE_CHROMIUM", "/usr/bin/chromium")
 
 

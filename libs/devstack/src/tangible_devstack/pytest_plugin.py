@@ -31,6 +31,18 @@ from tangible_runtime.migrations import upgrade_async
 from tangible_runtime.settings import AuthSettings, KafkaSettings
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `long(seconds)` first, longest first, the rest in their order: `make test`
+    hands the suite out to pytest-xdist workers as they free up, and a long test handed out
+    last would keep one worker busy for minutes while the others have nothing left to do."""
+
+    def expected_seconds(item: pytest.Item) -> float:
+        long = item.get_closest_marker("long")
+        return float(long.args[0]) if long is not None else 0.0
+
+    items.sort(key=expected_seconds, reverse=True)
+
+
 @pytest.fixture(scope="session")
 def infrastructure() -> Iterator[Infrastructure]:
     # Not pytest's tmp_path: pytest prunes older sessions' folders, which would pull the data

@@ -1,6 +1,7 @@
 """Balance and progress from a replica's in-memory view: a change made through another
 replica (or granted by the consumer) shows within a second, an account the view never read
-is answered from the database, and neither tenants nor account-scoped tokens cross."""
+is answered from the database, neither tenants nor account-scoped tokens cross, and the
+service's own HTTP protocol answers a kept read before any ASGI call, as the app would."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ import pytest
 from fastapi import FastAPI
 
 from tangible_devstack.pytest_plugin import IssueToken
-from tangible_devstack.testing import eventually, running, wait_ready
+from tangible_devstack.testing import eventually, running, serving, wait_ready
 from tangible_rewards.bootstrap import bootstrap
 from tangible_rewards.config import Settings
+from tangible_rewards.entrypoints import fast_lane
 from tangible_rewards.service_layer.live_view import LiveView
 from tangible_runtime.domain import ManualClock
 
@@ -154,3 +156,46 @@ async def test_tenants_and_account_scoped_tokens_never_read_each_others_answers(
         anonymous = await reader.get(f"/v1/accounts/{ACCOUNT}/{read}")
         assert anonymous.status_code == 401
         assert anonymous.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_service_protocol_answers_a_kept_read_in_its_parser_callback_as_the_app_does(
+    replica: Start,
+    admin: dict[str, str],
+    issue_token: IssueToken,
+    tenant_id: str,
+    rewards_settings: Settings,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    writer, _ = await replica(("api", "relay"))
+    await adjust(writer, admin, "10")
+    asgi_calls: list[str] = []
+    through_asgi = fast_lane.FastLane.__call__
+
+    async def counted(lane: fast_lane.FastLane, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            asgi_calls.append(scope["path"])
+        await through_asgi(lane, scope, receive, send)
+
+    monkeypatch.setattr(fast_lane.FastLane, "__call__", counted)
+    app = bootstrap(rewards_settings, roles=("api",), clock=clock, configure_logs=False)
+    balance = f"/v1/accounts/{ACCOUNT}/balance"
+    async with running(app) as in_process, serving(app) as base, httpx.AsyncClient(base_url=base) as over_tcp:
+        await wait_ready(in_process)
+        assert await total(in_process, admin) == "10.00"  # the database; the view keeps it
+        kept = await in_process.get(balance, headers=admin)
+        asgi_calls.clear()
+        answered = await over_tcp.get(balance, headers=admin)
+        assert asgi_calls == []  # answered before any ASGI call
+        assert answered.status_code == 200 and answered.content == kept.content
+        for name in ("content-type", "content-length", "vary"):
+            assert answered.headers[name] == kept.headers[name], name
+        portal = {"Authorization": f"Bearer {issue_token(tenant_id, 'read', account_id='acct-elsewhere')}"}
+        for path, headers, status in [
+            (f"{balance}?unit=credits", admin, 200),  # a query string: the route answers
+            (balance, portal, 403),  # another account's token: the route's problem details
+            (balance, {}, 401),
+        ]:
+            asgi_calls.clear()
+            response = await over_tcp.get(path, headers=headers)
+            assert response.status_code == status and asgi_calls == [path.partition("?")[0]], path

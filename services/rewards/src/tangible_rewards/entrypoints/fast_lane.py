@@ -1,5 +1,6 @@
 """The portal reads' fast lane: plain GETs of an account's balance or progress answered from
-the replica's in-memory view at the ASGI level.
+the replica's in-memory view, in uvicorn's parser callback when the service's own protocol
+serves it (`answer_now`), else at the front of the ASGI app.
 
 Reading memory costs microseconds; the framework layers around it (routing, dependencies,
 exception and telemetry middleware) cost many times that. The fast lane answers only the
@@ -12,7 +13,7 @@ regular FastAPI route, which answers it (problem details included) and keeps its
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -21,6 +22,7 @@ from tangible_rewards.entrypoints.dependencies import Container
 from tangible_rewards.service_layer.live_view import LiveView
 from tangible_runtime.auth import CredentialError
 from tangible_runtime.domain import DomainError
+from tangible_runtime.http_protocol import Answer
 from tangible_runtime.logs import get_logger
 from tangible_runtime.service import ServiceRuntime
 
@@ -44,50 +46,61 @@ class FastLane:
             await self._inner(scope, receive, send)
 
     async def _serve(self, scope: Scope, send: Send) -> bool:
-        path: str = scope["path"]
-        if scope["method"] != "GET" or scope["query_string"] or not path.startswith(PREFIX):
+        if scope["method"] != "GET" or scope["query_string"]:
             return False
-        parts = path[len(PREFIX) :].split("/")
-        if len(parts) != 2 or parts[1] not in ROUTES or not parts[0]:
+        found = answer(self._app, scope["path"], scope["headers"])
+        if found is None:
             return False
-        container: Container | None = getattr(self._app.state, "container", None)
-        runtime: ServiceRuntime = self._app.state.runtime
-        view = container.view if container is not None else None
-        if view is None or not view.live or runtime.verifier is None:
-            return False
-        started = time.perf_counter()
-        authorization = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
-            elif name == b"origin":
-                return False  # a browser's call: the CORS middleware must answer it
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return False
-        account_id, read = parts
-        try:
-            principal = runtime.verifier.verify(token.strip())
-            principal.require("read")
-            principal.require_account(account_id)
-            assert container is not None
-            body = _kept(view, read, principal.tenant_id, account_id, container)
-        except (CredentialError, DomainError):
-            return False  # the regular route answers with the problem details
-        except Exception:  # never a bare 500 from here: the regular route reports it properly
-            log.warning("fast_lane_fell_through", exc_info=True)
-            return False
-        if body is None:
-            return False
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        if runtime.settings.cors.allowed_origins:
-            headers.append((b"vary", b"Origin"))  # as the CORS middleware marks every response
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-        metrics = runtime.metrics
-        metrics.http_requests.labels("GET", ROUTES[read], "200").inc()
-        metrics.http_latency.labels("GET", ROUTES[read]).observe(time.perf_counter() - started)
+        await send({"type": "http.response.start", "status": found.status, "headers": found.headers})
+        await send({"type": "http.response.body", "body": found.body})
         return True
+
+
+def answer(app: FastAPI, path: str, headers: Sequence[tuple[bytes, bytes]]) -> Answer | None:
+    """The answer to a plain GET read (no query string), or None. Synchronous: the service's
+    uvicorn protocol (tangible_runtime.http_protocol) calls it before making a task per
+    request; the ASGI fast lane above calls it for any other server."""
+    if not path.startswith(PREFIX):
+        return None
+    parts = path[len(PREFIX) :].split("/")
+    if len(parts) != 2 or parts[1] not in ROUTES or not parts[0]:
+        return None
+    container: Container | None = getattr(app.state, "container", None)
+    runtime: ServiceRuntime = app.state.runtime
+    view = container.view if container is not None else None
+    if view is None or not view.live or runtime.verifier is None:
+        return None
+    started = time.perf_counter()
+    authorization = None
+    for name, value in headers:
+        if name == b"authorization":
+            authorization = value.decode("latin-1")
+        elif name == b"origin":
+            return None  # a browser's call: the CORS middleware must answer it
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    account_id, read = parts
+    try:
+        principal = runtime.verifier.verify(token.strip())
+        principal.require("read")
+        principal.require_account(account_id)
+        assert container is not None
+        body = _kept(view, read, principal.tenant_id, account_id, container)
+    except (CredentialError, DomainError):
+        return None  # the regular route answers with the problem details
+    except Exception:  # never a bare 500 from here: the regular route reports it properly
+        log.warning("fast_lane_fell_through", exc_info=True)
+        return None
+    if body is None:
+        return None
+    answer_headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    if runtime.settings.cors.allowed_origins:
+        answer_headers.append((b"vary", b"Origin"))  # as the CORS middleware marks every response
+    metrics = runtime.metrics
+    metrics.http_requests.labels("GET", ROUTES[read], "200").inc()
+    metrics.http_latency.labels("GET", ROUTES[read]).observe(time.perf_counter() - started)
+    return Answer(200, answer_headers, body)
 
 
 def _kept(view: LiveView, read: str, tenant_id: str, account_id: str, container: Container) -> bytes | None:
@@ -99,10 +112,16 @@ def _kept(view: LiveView, read: str, tenant_id: str, account_id: str, container:
 
 
 def install(app: FastAPI) -> None:
-    """Put the fast lane in front of the whole middleware stack (built on first request)."""
+    """Put the fast lane in front of the whole middleware stack (built on first request), and
+    offer it to the service's uvicorn protocol as the app's `answer_now`, which answers in
+    the parser callback, before uvicorn makes a task for the request."""
     build: Callable[[], ASGIApp] = app.build_middleware_stack
 
     def build_with_fast_lane() -> ASGIApp:
         return FastLane(app, build())
 
+    def answer_now(path: str, headers: Sequence[tuple[bytes, bytes]]) -> Answer | None:
+        return answer(app, path, headers)
+
     app.build_middleware_stack = build_with_fast_lane  # type: ignore[method-assign]
+    app.answer_now = answer_now  # type: ignore[attr-defined]

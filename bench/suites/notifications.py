@@ -1,14 +1,18 @@
-"""notifications: events/s through the consumer (a backlog of entitlement events drained into
-notifications, deliveries and inbox items), one consumer process.
+"""notifications: events/s through the consumer, one consumer process, two backlogs drained:
+entitlement events a rule matches (each makes a notification, a delivery and an inbox item),
+and events no rule matches (usage_aggregated, most of the entitlements topic).
 
 Processes (all real, on the shared infrastructure): a notifications `api` (to configure a
-rule), then a `consumer` started once the backlog is on Kafka, so the figure is the drain rate.
+rule), then a `consumer` started once the backlog is on Kafka, so the figure is the drain rate;
+the second backlog has topics of its own and a second consumer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -18,13 +22,15 @@ from bench.flame import flame_graph
 from bench.harness import Bench
 from bench.report import Report
 from bench.resources import peak_rss
+from chaos.overload.observe import group_lags
 from tangible_runtime.kafka import KafkaClients
-from tangible_schemas import new_event, to_record
-from tangible_schemas.entitlements import ThresholdCrossed
+from tangible_schemas import EventData, new_event, to_record
+from tangible_schemas.entitlements import ThresholdCrossed, UsageAggregated
 
 SUITE = "notifications"
 TENANT = "bench-notifications"
 EVENTS = 20_000
+UNMATCHED_EVENTS = 100_000
 PERIOD = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 ACCOUNTS = 1_000
 
@@ -40,23 +46,36 @@ async def _configure(base: str, admin: str) -> None:
         (await client.post("/v1/rules", json=rule)).raise_for_status()
 
 
-async def _produce(bench: Bench) -> None:
+def _threshold(i: int) -> EventData:
+    return ThresholdCrossed(
+        tenant_id=TENANT,
+        account_id=f"acct-{i % ACCOUNTS}",
+        feature_key="reports",
+        threshold_percent=50 + i % 50,
+        usage=i,
+        limit=EVENTS,
+        period_start=PERIOD,
+    )
+
+
+def _aggregated(i: int) -> EventData:
+    return UsageAggregated(
+        tenant_id=TENANT,
+        account_id=f"acct-{i % ACCOUNTS}",
+        feature_key="reports",
+        period_start=PERIOD,
+        usage=i,
+    )
+
+
+async def _produce(bench: Bench, events: int, make: Callable[[int], EventData] = _threshold) -> None:
     clients = KafkaClients(bench.kafka_settings)
     producer = clients.producer()
     await producer.start()
     try:
         futures = []
-        for i in range(EVENTS):
-            data = ThresholdCrossed(
-                tenant_id=TENANT,
-                account_id=f"acct-{i % ACCOUNTS}",
-                feature_key="reports",
-                threshold_percent=50 + i % 50,
-                usage=i,
-                limit=EVENTS,
-                period_start=PERIOD,
-            )
-            record = to_record(new_event(data, source="bench"))
+        for i in range(events):
+            record = to_record(new_event(make(i), source="bench"))
             futures.append(
                 await producer.send(
                     clients.topic(record.topic), value=record.value, key=record.key, headers=record.headers
@@ -96,11 +115,31 @@ async def _drain(url: str, report: Report, timeout: float = 600) -> float:
     return float(span)
 
 
+async def _drain_unmatched(bench: Bench, report: Report, timeout: float = 300) -> float:
+    """Events/s from the consumer's first commit to its last: the committed lag falls from
+    what is left after the first batch to zero (start-up and group join are not counted)."""
+    clients = KafkaClients(bench.kafka_settings)
+    started = time.monotonic()
+    samples: list[tuple[float, int]] = []  # (seconds, lag) once the group has committed
+    while not samples or samples[-1][1] > 0:
+        if time.monotonic() - started > timeout:
+            raise TimeoutError("the consumer did not drain the unmatched backlog")
+        lag = sum((await group_lags(clients)).values())
+        if lag or samples:
+            samples.append((time.monotonic() - started, lag))
+        await asyncio.sleep(0.1)
+    report.add_series("notifications_unmatched_lag", [{"t": round(t, 2), "lag": lag} for t, lag in samples])
+    (first_at, first_lag), (last_at, _) = samples[0], samples[-1]
+    if len(samples) < 3:
+        raise RuntimeError("the backlog drained between a few samples: make it larger")
+    return first_lag / (last_at - first_at)
+
+
 def run(bench: Bench, report: Report) -> None:
     database = bench.database("notifications")
     api = bench.start_service("notifications", roles="api", database_url=database)
     asyncio.run(_configure(api, bench.token(TENANT, "admin")))
-    asyncio.run(_produce(bench))
+    asyncio.run(_produce(bench, EVENTS))
     consumer = bench.start_service("notifications", roles="consumer", database_url=database)
     load = f"draining {EVENTS:,} events"
     with (
@@ -116,4 +155,24 @@ def run(bench: Bench, report: Report) -> None:
         events=EVENTS,
         accounts=ACCOUNTS,
         seconds=round(seconds, 1),
+    )
+    _measure_unmatched(bench, report, database)
+
+
+def _measure_unmatched(bench: Bench, report: Report, database: str) -> None:
+    """The same tenant and rule; events of a type it does not match, on topics of their own."""
+    unmatched = dataclasses.replace(bench, topic_prefix=f"{bench.topic_prefix}unmatched.")
+    asyncio.run(KafkaClients(unmatched.kafka_settings).ensure_topics())
+    asyncio.run(_produce(unmatched, UNMATCHED_EVENTS, _aggregated))
+    consumer = unmatched.start_service("notifications", roles="consumer", database_url=database)
+    load = f"draining {UNMATCHED_EVENTS:,} events no rule matches"
+    with flame_graph(unmatched, report, SUITE, "notifications consumer (unmatched)", consumer, load):
+        rate = asyncio.run(_drain_unmatched(unmatched, report))
+    report.add(
+        SUITE,
+        "consumer drain rate, events no rule matches (skipped before decoding)",
+        rate,
+        "events/s",
+        events=UNMATCHED_EVENTS,
+        target=20_000,
     )

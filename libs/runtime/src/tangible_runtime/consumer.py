@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import ConsumerRecord, TopicPartition
 from opentelemetry.context import Context
@@ -25,7 +25,7 @@ from tangible_runtime.metrics import RuntimeMetrics
 from tangible_runtime.retries import Backoff, retrying
 from tangible_runtime.telemetry import context_from_headers, links_for, span_context_from_headers, tracer
 from tangible_schemas import CloudEvent, EventData, UndecodableRecord, dead_letter_topic, from_record
-from tangible_schemas.binding import event_type_of
+from tangible_schemas.binding import attribute_of, event_type_of
 
 log = get_logger(__name__)
 _tracer = tracer(__name__)
@@ -45,6 +45,16 @@ class Delivery:
 
 
 BatchHandler = Callable[[Sequence[Delivery]], Awaitable[None]]
+
+
+class Triage(Protocol):
+    """Which records a consumer needs, decided from their type and tenant before decoding:
+    decoding is most of what a record the handler would ignore costs. `refresh` runs before
+    each batch, so that what it reads (e.g. the tenants' rules) is as current as the batch."""
+
+    async def refresh(self) -> None: ...
+
+    def wants(self, event_type: str, tenant_id: str) -> bool: ...
 
 
 def _shared_parent(deliveries: Sequence[Delivery]) -> Context | None:
@@ -76,9 +86,11 @@ class ConsumerRunner:
         retry_base_seconds: float = 0.2,
         group: bool = True,
         consumer_options: Mapping[str, Any] | None = None,
+        triage: Triage | None = None,
     ) -> None:
         """`consumer_options` go to the Kafka consumer, e.g. `fetch_max_wait_ms` and
-        `fetch_min_bytes` to let the broker gather larger batches."""
+        `fetch_min_bytes` to let the broker gather larger batches. Records of a type not in
+        `event_types`, or that `triage` does not want, are counted as skipped and not decoded."""
         self.name = name
         self._topics = topics
         self._handler = handler
@@ -95,6 +107,7 @@ class ConsumerRunner:
         )
         self._group = group
         self._consumer_options = dict(consumer_options or {})
+        self._triage = triage
         self._stopping = asyncio.Event()
         self.assigned = asyncio.Event()
 
@@ -133,12 +146,14 @@ class ConsumerRunner:
             )
 
     async def _process(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        if self._triage is not None:
+            await retrying(self._triage.refresh, backoff=self._backoff, give_up=self._gives_up)
         deliveries: list[Delivery] = []
+        skipped = 0
         for record in records:
             headers = list(record.headers)
-            event_type = event_type_of(headers)
-            if self._event_types is not None and event_type not in self._event_types:
-                self._metrics.consumed.labels(self.name, "skipped").inc()
+            if not self._needs(headers):
+                skipped += 1
                 continue
             try:
                 event = from_record(headers, record.value)
@@ -156,8 +171,22 @@ class ConsumerRunner:
                     headers=headers,
                 )
             )
+        if skipped:
+            self._metrics.consumed.labels(self.name, "skipped").inc(skipped)
         if deliveries:
             await self._handle(deliveries)
+
+    def _needs(self, headers: list[tuple[str, bytes]]) -> bool:
+        event_type = event_type_of(headers)
+        if self._event_types is not None and event_type not in self._event_types:
+            return False
+        if self._triage is None or event_type is None:
+            return True  # a record without a type is the decoder's to refuse (dead letter)
+        tenant_id = attribute_of(headers, "ce_tenantid")
+        return tenant_id is None or self._triage.wants(event_type, tenant_id)
+
+    def _gives_up(self, error: Exception, attempts: int) -> bool:
+        return not is_transient(error) and attempts >= self._max_attempts
 
     async def _handle(self, deliveries: Sequence[Delivery]) -> None:
         parent = _shared_parent(deliveries)
@@ -211,7 +240,7 @@ class ConsumerRunner:
             await retrying(
                 lambda: self._handler(deliveries),
                 backoff=self._backoff,
-                give_up=lambda error, attempts: not is_transient(error) and attempts >= self._max_attempts,
+                give_up=self._gives_up,
                 on_failure=log_failure,
             )
         except Exception:

@@ -268,6 +268,36 @@ async def test_records_of_other_event_types_are_skipped_but_committed() -> None:
     assert sample(metrics, "consumer_records_total", consumer=NAME, outcome="skipped") == 2
 
 
+class TenantTriage:
+    """Wants the tenants named by the refresh before each batch: one set per batch, in order."""
+
+    def __init__(self, *per_batch: set[str]) -> None:
+        self._per_batch = list(per_batch)
+        self.tenants: set[str] = set()
+        self.asked: list[tuple[str, str]] = []
+
+    async def refresh(self) -> None:
+        self.tenants = self._per_batch.pop(0)
+
+    def wants(self, event_type: str, tenant_id: str) -> bool:
+        self.asked.append((event_type, tenant_id))
+        return tenant_id in self.tenants
+
+
+async def test_triage_refreshed_before_each_batch_decides_which_records_are_decoded() -> None:
+    handler = Handler()
+    triage = TenantTriage(set(), {"t1"})
+    runner, consumer, _, _, metrics = runner_for(
+        handler, {tp(): records(2)}, {tp(): records(2, first_offset=2)}, triage=triage
+    )
+    await run_until_drained(runner, consumer)
+    assert handler.calls == [["e2", "e3"]]  # the first batch came before t1 was wanted
+    assert consumer.commits == [{tp(): 2}, {tp(): 4}]  # skipped records are committed too
+    assert triage.asked == [("tangible.usage.v1.recorded", "t1")] * 4
+    assert sample(metrics, "consumer_records_total", consumer=NAME, outcome="skipped") == 2
+    assert sample(metrics, "consumer_records_total", consumer=NAME, outcome="handled") == 2
+
+
 async def test_a_consumer_without_a_group_commits_nothing() -> None:
     handler = Handler()
     runner, consumer, _, clients, _ = runner_for(handler, {tp(): records(2)}, group=False)

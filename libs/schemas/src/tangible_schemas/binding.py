@@ -107,11 +107,16 @@ def header_map(headers: Iterable[tuple[str, bytes]]) -> dict[str, str]:
     return {name: value.decode("utf-8", "replace") for name, value in headers}
 
 
-def event_type_of(headers: Iterable[tuple[str, bytes]]) -> str | None:
-    for name, value in headers:
-        if name == "ce_type":
+def attribute_of(headers: Iterable[tuple[str, bytes]], name: str) -> str | None:
+    """One CloudEvents attribute of a binary-mode record (e.g. `ce_type`), without decoding it."""
+    for header, value in headers:
+        if header == name:
             return value.decode("utf-8", "replace")
     return None
+
+
+def event_type_of(headers: Iterable[tuple[str, bytes]]) -> str | None:
+    return attribute_of(headers, "ce_type")
 
 
 @cache

@@ -48,6 +48,13 @@ class FakeRules(Repository):
                 found[tenant].append(rule)
         return dict(found)
 
+    async def event_patterns(self) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = defaultdict(set)
+        for (tenant, _), rule in self.s.rules.items():
+            if rule.enabled:
+                found[tenant].update(rule.event_types)
+        return dict(found)
+
 
 class FakeChannels(Repository):
     async def add(self, endpoint: Endpoint, created_at: datetime) -> None:

@@ -61,6 +61,11 @@ class RuleFilters:
         return True
 
 
+def type_matches(event_type: str, pattern: str) -> bool:
+    """A rule's event type pattern: the exact type, or a prefix ending in `*`."""
+    return event_type == pattern or (pattern.endswith("*") and event_type.startswith(pattern[:-1]))
+
+
 @dataclass(frozen=True)
 class NotificationRule:
     id: str
@@ -74,10 +79,7 @@ class NotificationRule:
     enabled: bool = True
 
     def matches(self, event_type: str, data: dict[str, Any] | None = None) -> bool:
-        typed = any(
-            event_type == pattern or (pattern.endswith("*") and event_type.startswith(pattern[:-1]))
-            for pattern in self.event_types
-        )
+        typed = any(type_matches(event_type, pattern) for pattern in self.event_types)
         return self.enabled and typed and self.filters.accept(data or {})
 
 

@@ -9,6 +9,7 @@ from tangible_notifications.domain.commands import NotifyEvents
 from tangible_notifications.domain.model import SourceEvent
 from tangible_notifications.entrypoints.dependencies import Container
 from tangible_notifications.service_layer.handlers.notify import notify_events
+from tangible_notifications.service_layer.triage import RuleTriage
 from tangible_runtime.consumer import ConsumerRunner, Delivery
 from tangible_runtime.service import ServiceRuntime, Worker
 from tangible_schemas import AccountEvent
@@ -52,5 +53,6 @@ def events_consumer(runtime: ServiceRuntime, container: Container) -> Worker:
         producer=runtime.producer,
         metrics=runtime.metrics,
         batch_size=container.settings.consumer_batch_size,
+        triage=RuleTriage(container.new_uow),
     )
     return Worker(EVENTS_CONSUMER, runner.run, runner.request_stop)

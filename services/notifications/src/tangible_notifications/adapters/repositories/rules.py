@@ -90,6 +90,14 @@ class RuleRepository:
         )
         return [rule_from_row(r) for r in (await self._session.execute(query)).mappings()]
 
+    async def event_patterns(self) -> dict[str, set[str]]:
+        """Every tenant's event type patterns of enabled rules (one small query per batch)."""
+        query = select(t.rules.c.tenant_id, t.rules.c.event_types).where(t.rules.c.enabled.is_(True))
+        result: dict[str, set[str]] = {}
+        for tenant_id, patterns in await self._session.execute(query):
+            result.setdefault(tenant_id, set()).update(patterns)
+        return result
+
     async def for_tenants(self, tenant_ids: Iterable[str]) -> dict[str, list[NotificationRule]]:
         query = select(t.rules).where(t.rules.c.tenant_id.in_(set(tenant_ids)), t.rules.c.enabled.is_(True))
         result: dict[str, list[NotificationRule]] = {}

@@ -23,7 +23,13 @@ from tangible_runtime.kafka import ConsumerClients, RecordProducer
 from tangible_runtime.logs import get_logger
 from tangible_runtime.metrics import RuntimeMetrics
 from tangible_runtime.retries import Backoff, retrying
-from tangible_runtime.telemetry import context_from_headers, links_for, span_context_from_headers, tracer
+from tangible_runtime.telemetry import (
+    context_from_headers,
+    links_for,
+    span_context_from_headers,
+    traceparent_of,
+    tracer,
+)
 from tangible_schemas import CloudEvent, EventData, UndecodableRecord, dead_letter_topic, from_record
 from tangible_schemas.binding import attribute_of, event_type_of
 
@@ -61,11 +67,13 @@ def _shared_parent(deliveries: Sequence[Delivery]) -> Context | None:
     """A batch whose records all belong to one trace continues it (one upstream request
     often emits several events); a mixed batch links to its producers instead."""
     first = span_context_from_headers(deliveries[0].headers)
-    if first is None:
+    raw = traceparent_of(deliveries[0].headers)
+    if first is None or raw is None:
         return None
+    trace_id = raw[3:35]  # version-traceid-spanid-flags: compared without parsing each one
     for delivery in deliveries[1:]:
-        other = span_context_from_headers(delivery.headers)
-        if other is None or other.trace_id != first.trace_id:
+        other = traceparent_of(delivery.headers)
+        if other is None or other[3:35] != trace_id:
             return None
     return context_from_headers(deliveries[0].headers)
 

@@ -83,11 +83,23 @@ def scheduled_span(name: str, attributes: Mapping[str, str | int] | None = None)
         yield span
 
 
+_last_injected: tuple[SpanContext | None, tuple[tuple[str, bytes], ...]] = (None, ())
+
+
 def current_trace_headers() -> list[tuple[str, bytes]]:
-    """W3C trace context of the current span, as Kafka headers."""
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
-    return [(k, v.encode()) for k, v in carrier.items() if k in TRACE_HEADERS]
+    """W3C trace context of the current span, as Kafka headers.
+
+    A handler writes many events under one span (a metering batch: one per counter moved),
+    so the headers of the last span asked for are kept: they depend on nothing else."""
+    global _last_injected
+    span_context = trace.get_current_span().get_span_context()
+    last_context, last_headers = _last_injected
+    if span_context is not last_context:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        last_headers = tuple((k, v.encode()) for k, v in carrier.items() if k in TRACE_HEADERS)
+        _last_injected = (span_context, last_headers)
+    return list(last_headers)
 
 
 def context_from_headers(headers: Iterable[tuple[str, bytes]]) -> otel_context.Context:
@@ -100,10 +112,21 @@ def span_context_from_headers(headers: Iterable[tuple[str, bytes]]) -> SpanConte
     return span_context if span_context.is_valid else None
 
 
+def traceparent_of(headers: Iterable[tuple[str, bytes]]) -> bytes | None:
+    return next((value for name, value in headers if name == "traceparent"), None)
+
+
 def links_for(header_sets: Iterable[Iterable[tuple[str, bytes]]], limit: int = 128) -> list[Link]:
-    """Span links to the producers of a consumed batch (deduplicated, capped)."""
+    """Span links to the producers of a consumed batch (deduplicated, capped). The events of
+    one upstream request share its `traceparent`: each distinct one is parsed once."""
     seen: dict[tuple[int, int], Link] = {}
+    parsed: set[bytes | None] = set()
     for headers in header_sets:
+        headers = list(headers)
+        raw = traceparent_of(headers)
+        if raw in parsed:
+            continue
+        parsed.add(raw)
         span_context = span_context_from_headers(headers)
         if span_context is not None:
             seen.setdefault((span_context.trace_id, span_context.span_id), Link(span_context))

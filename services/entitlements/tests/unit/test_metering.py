@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,7 +24,7 @@ from tangible_entitlements.domain.model import (
     Meter,
     ResetPeriod,
 )
-from tangible_entitlements.domain.periods import period_bounds
+from tangible_entitlements.domain.periods import period_bounds, period_of_day
 
 
 def utc(*parts: int) -> datetime:
@@ -48,6 +49,23 @@ def test_period_boundary_follows_the_account_time_zone() -> None:
     # 23:30 UTC on 31 March is already 1 April in Berlin (UTC+2 in summer time)
     start, end = period_bounds(ResetPeriod.MONTH, utc(2026, 3, 31, 23, 30), "Europe/Berlin")
     assert start == utc(2026, 3, 31, 22) and end == utc(2026, 4, 30, 22)
+
+
+@pytest.mark.parametrize(
+    "timezone",
+    ["UTC", "Europe/Berlin", "America/Santiago", "America/Havana", "Asia/Kolkata", "Australia/Lord_Howe"],
+)
+def test_the_period_of_a_local_day_is_the_period_of_each_of_its_moments(timezone: str) -> None:
+    """The fold computes a period once per local day: every half hour of a year, in zones
+    whose clocks change at midnight (Santiago, Havana) or by half an hour (Lord Howe)."""
+    zone = ZoneInfo(timezone)
+    for half_hours in range(0, 2 * 24 * 366, 1):
+        at = utc(2026, 1, 1) + timedelta(minutes=30 * half_hours)
+        local = at.astimezone(zone)
+        for period in (ResetPeriod.DAY, ResetPeriod.WEEK, ResetPeriod.MONTH, ResetPeriod.YEAR):
+            assert period_of_day(period, local.date(), timezone, local.fold) == period_bounds(
+                period, at, timezone
+            )
 
 
 def test_never_resets() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tangible_entitlements.domain.model import Aggregation, Feature, FeatureKind, License
-from tangible_entitlements.domain.periods import period_bounds
+from tangible_entitlements.domain.periods import period_of_day
 
 
 @dataclass(frozen=True)
@@ -159,6 +159,7 @@ def meter_usage(
     activity: dict[tuple[str, str, str], datetime] = {}
     unmetered: list[Unmetered] = []
     no_meter: dict[tuple[str, str], int] = {}
+    meters: dict[tuple[str, str], list[Feature]] = {}  # (tenant, usage type) → its metered features
     for usage in usages:
         license = licenses.get((usage.tenant_id, usage.account_id))
         if license is None:
@@ -167,18 +168,21 @@ def meter_usage(
         if usage.user_id:
             who = (usage.tenant_id, usage.account_id, usage.user_id)
             activity[who] = max(activity.get(who, usage.occurred_at), usage.occurred_at)
-        metered = [
-            f
-            for f in features_by_tenant.get(usage.tenant_id, [])
-            if f.kind is FeatureKind.METERED
-            and f.meter is not None
-            and f.meter.event_type == usage.usage_type
-        ]
+        metered = meters.get((usage.tenant_id, usage.usage_type))
+        if metered is None:
+            metered = meters[(usage.tenant_id, usage.usage_type)] = [
+                f
+                for f in features_by_tenant.get(usage.tenant_id, [])
+                if f.kind is FeatureKind.METERED
+                and f.meter is not None
+                and f.meter.event_type == usage.usage_type
+            ]
         if not metered:
             kind = (usage.tenant_id, usage.usage_type)
             no_meter[kind] = no_meter.get(kind, 0) + 1
             continue
-        local_day = usage.occurred_at.astimezone(ZoneInfo(license.timezone)).date()
+        local = usage.occurred_at.astimezone(ZoneInfo(license.timezone))
+        local_day = local.date()
         for feature in metered:
             assert feature.meter is not None
             aggregation = feature.meter.aggregation
@@ -188,7 +192,7 @@ def meter_usage(
             if value is None:
                 unmetered.append(Unmetered(usage, "invalid_value"))
                 continue
-            start, end = period_bounds(feature.meter.reset_period, usage.occurred_at, license.timezone)
+            start, end = period_of_day(feature.meter.reset_period, local_day, license.timezone, local.fold)
             key = CounterKey(usage.tenant_id, usage.account_id, feature.key, start)
             counter = counters.get(key)
             if counter is None:

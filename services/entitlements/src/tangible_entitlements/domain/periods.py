@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from tangible_entitlements.domain.model import ResetPeriod
@@ -33,6 +34,17 @@ def period_bounds(
         start = midnight.replace(day=1, month=1)
         end = _add_months(start, 12)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+@lru_cache(maxsize=4096)
+def period_of_day(
+    period: ResetPeriod, day: date, timezone: str, fold: int = 0
+) -> tuple[datetime, datetime | None]:
+    """`period_bounds` of any moment of a local day (periods start at local midnight), for
+    the metering fold to compute once per day rather than once per event. `fold`: the
+    moment's, which `period_bounds` keeps (it matters where midnight happens twice)."""
+    midnight = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone), fold=fold)
+    return period_bounds(period, midnight, timezone)
 
 
 def _add_days(moment: datetime, days: int) -> datetime:

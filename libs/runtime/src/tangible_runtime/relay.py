@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tangible_runtime.outbox import OutboxRelay, PostgresOutboxStore
+from tangible_runtime.outbox import OutboxListener, OutboxRelay, PostgresOutboxStore
 from tangible_runtime.service import ServiceRuntime, Worker
 
 
@@ -25,5 +25,7 @@ def relay_worker(runtime: ServiceRuntime) -> RelayHandle:
         metrics=runtime.metrics,
         batch_size=runtime.settings.outbox_batch_size,
         idle_seconds=runtime.settings.outbox_idle_seconds,
+        listener=OutboxListener(runtime.engine),
+        listening_poll_seconds=runtime.settings.outbox_listening_poll_seconds,
     )
     return RelayHandle(Worker("outbox-relay", relay.run), relay)

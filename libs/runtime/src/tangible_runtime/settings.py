@@ -158,7 +158,15 @@ class ServiceSettings(BaseSettings):
     db_pool_pre_ping: bool = True  # test connections on checkout (see db.create_engine)
     consumer_batch_size: int = 1000
     outbox_batch_size: int = 1000
-    outbox_idle_seconds: float = 0.05
+    outbox_idle_seconds: float = Field(
+        default=0.05, gt=0, description="How often an idle relay polls its outbox when it cannot LISTEN."
+    )
+    outbox_listening_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often an idle relay polls while it LISTENs: commits wake it at once, so the "
+        "poll is only a safety net.",
+    )
     inbox_retention_days: float = Field(
         default=8,
         gt=0,

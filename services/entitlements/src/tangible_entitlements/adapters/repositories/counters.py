@@ -80,6 +80,10 @@ _LIMITS = text(
         AS w(tenant_id, account_id, feature_key, period_start, limit_value, soft)
     WHERE c.tenant_id = w.tenant_id AND c.account_id = w.account_id
       AND c.feature_key = w.feature_key AND c.period_start = w.period_start
+      -- a row whose limit and overage stay as they are is not written again (most rows of
+      -- most batches: the limit changes with the license, not with usage)
+      AND (c.limit_value IS DISTINCT FROM w.limit_value
+           OR c.overage IS DISTINCT FROM CASE WHEN w.soft THEN GREATEST(c.value - w.limit_value, 0) ELSE 0 END)
     """
 )
 

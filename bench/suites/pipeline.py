@@ -6,7 +6,10 @@ in batches of 250 (bench.ingest_load.offer), for HOLD seconds per step, climbing
 step is not sustained. A step is sustained when ingest accepted at least 97 % of what was
 offered and, over the second half of the hold, the summed lag of every consumer group stayed
 under 2 seconds of input and did not grow (its last quarter's peak no higher than its third
-quarter's, plus a second of input). At the highest sustained step the suite reports each
+quarter's, plus a second of input). Every service has work to do: entitlements meters the
+usage (a plan with a limit per account), rewards counts it towards a milestone (each account
+reaches it within the first minutes, which grants credits), and notifications puts each
+milestone in the account's inbox. At the highest sustained step the suite reports each
 process's CPU share (1.0 = one core busy) and CPU time per accepted event: which stage costs
 the most, per event.
 
@@ -20,6 +23,9 @@ import asyncio
 import os
 import time
 from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
 
 from bench.harness import Bench
 from bench.ingest_load import ingest_client, offer
@@ -32,9 +38,21 @@ from tangible_runtime.kafka import KafkaClients
 
 SUITE = "pipeline"
 HOLD_SECONDS = float(os.environ.get("BENCH_PIPELINE_HOLD_SECONDS", "60"))
-DEFAULT_RATES = "2000,3000,4000,6000,8000,12000,16000,20000"
+DEFAULT_RATES = "3000,5000,6000,7000,8000,10000,12000,16000,20000"
 RATES = tuple(float(r) for r in os.environ.get("BENCH_PIPELINE_RATES", DEFAULT_RATES).split(","))
 LAG_SAMPLE_SECONDS = 2.0
+MILESTONE = {
+    "key": "five-hundred-reports",
+    "name": "500 reports",
+    "kind": "usage_threshold",
+    "params": {"usage_type": "report.generated", "target": 500},
+    "reward": {"kind": "credits", "credits": "10.00"},
+}
+INBOX_RULE = {
+    "name": "milestones",
+    "event_types": ["tangible.rewards.v1.milestone_reached"],
+    "channels": ["inbox"],
+}
 ACCEPTED_SHARE = 0.97
 
 
@@ -121,11 +139,20 @@ def _report_costs(report: Report, step: Step) -> None:
         )
 
 
+async def _post(base: str, path: str, body: dict[str, Any], token: str) -> None:
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+        (await client.post(path, json=body)).raise_for_status()
+
+
 def run(bench: Bench, report: Report) -> None:
-    roles: tuple[Role, ...] = ALL_ROLES
+    # the apps' configuration goes through the rewards and notifications APIs (idle afterwards)
+    roles: tuple[Role, ...] = (*ALL_ROLES, ("rewards", "api"), ("notifications", "api"))
     env = {"usage-ingest": {"USAGE_INGEST_RATE_LIMIT_EVENTS_PER_SECOND": "100000000"}}
     bases, _ = start_roles(bench, roles, env)
-    asyncio.run(provision(bases[("entitlements", "api")], bench.token(TENANT, "admin")))
+    admin = bench.token(TENANT, "admin")
+    asyncio.run(provision(bases[("entitlements", "api")], admin))
+    asyncio.run(_post(bases[("rewards", "api")], "/v1/milestones", MILESTONE, admin))
+    asyncio.run(_post(bases[("notifications", "api")], "/v1/rules", INBOX_RULE, admin))
     time.sleep(2)  # the check view and the consumers take the new licenses from the events
     pids = {f"{service} {role}": bench.pid(base) for (service, role), base in bases.items()}
     ingest = bases[("usage-ingest", "api")]
@@ -158,6 +185,7 @@ def run(bench: Bench, report: Report) -> None:
     _report_costs(report, best)
     report.notes.append(
         f"{SUITE}: every role its own process ({len(roles)}); usage over HTTP in batches of 250; "
+        "a metered plan, a milestone rule (500 reports, credits) and an inbox rule for milestones; "
         "a step is sustained when ingest accepted 97 % of the offered events and the summed lag of "
         "every consumer group stayed under 2 s of input without growing over the second half of the hold"
     )

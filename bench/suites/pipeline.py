@@ -38,7 +38,7 @@ from tangible_runtime.kafka import KafkaClients
 
 SUITE = "pipeline"
 HOLD_SECONDS = float(os.environ.get("BENCH_PIPELINE_HOLD_SECONDS", "60"))
-DEFAULT_RATES = "3000,5000,6000,7000,8000,10000,12000,16000,20000"
+DEFAULT_RATES = "4000,6000,8000,10000,12000,16000,20000"
 RATES = tuple(float(r) for r in os.environ.get("BENCH_PIPELINE_RATES", DEFAULT_RATES).split(","))
 LAG_SAMPLE_SECONDS = 2.0
 MILESTONE = {

@@ -16,7 +16,13 @@ import pytest
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
-from tangible_runtime.http_protocol import Answer, CoalescingHttpToolsProtocol, CoalescingTransport
+from tangible_runtime.http_protocol import (
+    Answer,
+    CoalescingHttpToolsProtocol,
+    CoalescingTransport,
+    PlainRead,
+    plain_read,
+)
 
 
 class RecordingTransport(asyncio.Transport):
@@ -249,3 +255,13 @@ async def test_an_answer_now_honours_connection_close_and_http_1_0(
     old = await asyncio.to_thread(_exchange, base, b"GET /fast/old HTTP/1.0\r\n\r\n")
     assert old.endswith(b"asgi /fast/old")  # HTTP/1.0 keeps uvicorn's path
     assert answering_app.answered == ["/fast/bye"]
+
+
+def test_a_fast_lane_reads_only_a_bearer_request_that_is_no_browsers_call() -> None:
+    bearer = (b"authorization", b"Bearer  tok ")
+    assert plain_read([bearer, (b"if-none-match", b'"v1"')]) == PlainRead("tok", '"v1"')
+    assert plain_read([(b"accept", b"*/*"), bearer]) == PlainRead("tok", None)
+    assert plain_read([bearer, (b"origin", b"https://portal.example")]) is None
+    assert plain_read([(b"authorization", b"Basic dTpw")]) is None
+    assert plain_read([(b"authorization", b"Bearer   ")]) is None
+    assert plain_read([]) is None

@@ -36,6 +36,32 @@ class Answer:
     body: bytes = b""
 
 
+@dataclass(frozen=True, slots=True)
+class PlainRead:
+    """What a fast lane needs of a request's headers: its bearer token and `If-None-Match`."""
+
+    token: str
+    if_none_match: str | None
+
+
+def plain_read(headers: Sequence[tuple[bytes, bytes]]) -> PlainRead | None:
+    """The credential of a request a fast lane may answer; None for a browser's call (an
+    `Origin`: the CORS middleware must answer it) and for one without a bearer token (the
+    regular route answers with the problem details)."""
+    authorization = if_none_match = None
+    for name, value in headers:
+        if name == b"authorization":
+            authorization = value.decode("latin-1")
+        elif name == b"if-none-match":
+            if_none_match = value.decode("latin-1")
+        elif name == b"origin":
+            return None
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return PlainRead(token.strip(), if_none_match)
+
+
 # (path, headers) of a plain GET → its answer now, or None: uvicorn's usual path answers it
 SyncAnswerer = Callable[[str, Sequence[tuple[bytes, bytes]]], Answer | None]
 

@@ -27,7 +27,7 @@ from tangible_entitlements.entrypoints.api.checks import not_modified_for, rende
 from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_runtime.auth import CredentialError
 from tangible_runtime.domain import DomainError
-from tangible_runtime.http_protocol import Answer
+from tangible_runtime.http_protocol import Answer, plain_read
 from tangible_runtime.logs import get_logger
 from tangible_runtime.metrics import RuntimeMetrics
 from tangible_runtime.service import ServiceRuntime
@@ -92,21 +92,13 @@ class FastLane:
         if view is None or not view.loaded or runtime.verifier is None:
             return None
         started = time.perf_counter()
-        authorization = if_none_match = None
-        for name, value in headers:
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
-            elif name == b"if-none-match":
-                if_none_match = value.decode("latin-1")
-            elif name == b"origin":
-                return None  # a browser's call: the CORS middleware must answer it
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
+        read = plain_read(headers)
+        if read is None:
             return None
         account_id = parts[0]
         feature_key = parts[2] if len(parts) == 3 else None
         try:
-            principal = runtime.verifier.verify(token.strip())
+            principal = runtime.verifier.verify(read.token)
             principal.require("read")
             principal.require_account(account_id)
             if principal.features is not None or (principal.tenant_id, account_id) not in view.licenses:
@@ -118,7 +110,7 @@ class FastLane:
         except Exception:  # never a bare 500 from here: the regular route reports it properly
             log.warning("fast_lane_fell_through", exc_info=True)
             return None
-        not_modified = if_none_match is not None and not_modified_for(if_none_match, etag)
+        not_modified = read.if_none_match is not None and not_modified_for(read.if_none_match, etag)
         metrics = self._route_metrics(runtime.metrics)
         route = ROUTES[len(parts)]
         (metrics.not_modified if not_modified else metrics.ok)[route].inc()

@@ -22,7 +22,7 @@ from tangible_rewards.entrypoints.dependencies import Container
 from tangible_rewards.service_layer.live_view import LiveView
 from tangible_runtime.auth import CredentialError
 from tangible_runtime.domain import DomainError
-from tangible_runtime.http_protocol import Answer
+from tangible_runtime.http_protocol import Answer, plain_read
 from tangible_runtime.logs import get_logger
 from tangible_runtime.service import ServiceRuntime
 
@@ -71,18 +71,12 @@ def answer(app: FastAPI, path: str, headers: Sequence[tuple[bytes, bytes]]) -> A
     if view is None or not view.live or runtime.verifier is None:
         return None
     started = time.perf_counter()
-    authorization = None
-    for name, value in headers:
-        if name == b"authorization":
-            authorization = value.decode("latin-1")
-        elif name == b"origin":
-            return None  # a browser's call: the CORS middleware must answer it
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    request = plain_read(headers)
+    if request is None:
         return None
     account_id, read = parts
     try:
-        principal = runtime.verifier.verify(token.strip())
+        principal = runtime.verifier.verify(request.token)
         principal.require("read")
         principal.require_account(account_id)
         assert container is not None

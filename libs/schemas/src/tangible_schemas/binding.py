@@ -21,6 +21,7 @@ from tangible_schemas.registry import EVENT_TYPES, topic_for
 Headers = list[tuple[str, bytes]]
 
 _ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "tenantid")
+_ATTRIBUTE_HEADERS = tuple((name, f"ce_{name}") for name in _ATTRIBUTES)
 
 
 # Record keys. `<tenant>/<subject>`, each part with `%` and `/` percent-encoded (`%25`, `%2F`)
@@ -128,7 +129,7 @@ def _envelope(data_class: type[EventData]) -> type[CloudEvent[EventData]]:
 def from_record(headers: Iterable[tuple[str, bytes]], value: bytes | None) -> CloudEvent[EventData]:
     """Decode a binary-mode record; raises UndecodableRecord with a reason."""
     attrs = header_map(headers)
-    missing = [name for name in _ATTRIBUTES if f"ce_{name}" not in attrs]
+    missing = [name for name, header in _ATTRIBUTE_HEADERS if header not in attrs]
     if missing:
         raise UndecodableRecord("missing_attributes", ",".join(missing))
     data_class = EVENT_TYPES.get(attrs["ce_type"])

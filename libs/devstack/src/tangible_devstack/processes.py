@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -71,8 +72,33 @@ def terminate(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
         process.wait(5)
 
 
+_LOWEST_PORT = 10_000
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    """The range the kernel takes the local ports of outgoing connections from."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32_768, 60_999  # Linux's default
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
+    """A port nothing listens on now, for a process started later to bind. Taken below the
+    kernel's ephemeral range: a port from that range can be handed to any outgoing
+    connection (a Kafka or PostgreSQL client of another test) before the process binds it,
+    and was ("address already in use" for a service of `make run` with two test workers)."""
+    low, _ = _ephemeral_ports()
+    for _ in range(200):
+        port = random.randint(_LOWEST_PORT, max(_LOWEST_PORT, low - 1))
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as sock:  # nothing free below the range: let the kernel choose
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 

@@ -37,6 +37,9 @@ async def test_the_protocol_answers_a_check_as_the_app_does(
 
     async def licensed() -> None:
         assert (await h.client.get(CHECK, headers=read)).status_code == 200
+        # the route answers from the database until the view has followed the license's
+        # event; the fast lane only from the view
+        assert h.in_view("acct-1")
 
     await eventually(licensed)
     asgi_calls: list[str] = []

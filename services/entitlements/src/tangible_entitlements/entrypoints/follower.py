@@ -131,7 +131,7 @@ async def _apply(
             )
             counted.add((data.tenant_id, data.account_id))
         elif isinstance(data, SeatAssigned | SeatUnassigned):
-            view.seats[(data.tenant_id, data.license_id)] = data.assigned
+            view.set_seats(data.tenant_id, data.account_id, data.license_id, data.assigned)
             counted.add((data.tenant_id, data.account_id))
         elif isinstance(data, CatalogChanged):
             tenants.add(data.tenant_id)

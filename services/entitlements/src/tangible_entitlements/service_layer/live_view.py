@@ -10,6 +10,7 @@ from tangible_entitlements.domain import trials
 from tangible_entitlements.domain.entitlement import Entitlement, Grant, evaluate_license
 from tangible_entitlements.domain.errors import LicenseNotFound
 from tangible_entitlements.domain.model import CatalogItem, Feature, License
+from tangible_entitlements.service_layer.answer_cache import AnswerCache, next_moment
 from tangible_entitlements.service_layer.checks import CheckResult, check
 from tangible_entitlements.service_layer.ports import UnitOfWork
 
@@ -29,6 +30,8 @@ class LiveView:
         self.counters: dict[CounterId, dict[datetime, float]] = {}
         self.counter_ends: dict[tuple[str, str, str, datetime], datetime | None] = {}
         self.seats: dict[tuple[str, str], int] = {}
+        # rendered answers; every change below forgets the answers it may change
+        self.answers = AnswerCache()
         self.loaded = False
         self.caught_up = False
 
@@ -70,6 +73,14 @@ class LiveView:
             seats_assigned=self.seats.get((tenant_id, license.id), 0),
         )
 
+    def next_moment(
+        self, tenant_id: str, account_id: str, results: list[CheckResult], at: datetime
+    ) -> datetime | None:
+        """When these results, checked at `at`, may change without an event (see answer_cache)."""
+        return next_moment(
+            self.licenses[(tenant_id, account_id)], self.grants.get((tenant_id, account_id), []), results, at
+        )
+
     # -- loading from the database ------------------------------------------------------------
 
     async def load(self, uow: UnitOfWork, now: datetime) -> None:
@@ -90,6 +101,7 @@ class LiveView:
         for key, end, value in counters:
             self.set_counter(key.tenant_id, key.account_id, key.feature_key, key.period_start, end, value)
         self.seats = seats
+        self.answers.clear()
         self.loaded = True
 
     async def reload_accounts(self, uow: UnitOfWork, keys: Iterable[AccountKey]) -> None:
@@ -111,6 +123,7 @@ class LiveView:
             if key in licenses:
                 self.licenses[key] = licenses[key]
             self.grants[key] = grants.get(key, [])
+            self.answers.forget(key)
         self.seats.update(seats)
 
     async def reload_catalogs(self, uow: UnitOfWork, tenant_ids: Iterable[str]) -> None:
@@ -123,6 +136,7 @@ class LiveView:
         for tenant in tenants:
             self.features[tenant] = features.get(tenant, [])
         self.items.update(items)
+        self.answers.clear()  # rare: a catalog published
 
     # -- events applied directly ---------------------------------------------------------------
 
@@ -137,6 +151,11 @@ class LiveView:
     ) -> None:
         self.counters.setdefault((tenant_id, account_id, feature_key), {})[period_start] = value
         self.counter_ends[(tenant_id, account_id, feature_key, period_start)] = period_end
+        self.answers.forget((tenant_id, account_id))
+
+    def set_seats(self, tenant_id: str, account_id: str, license_id: str, assigned: int) -> None:
+        self.seats[(tenant_id, license_id)] = assigned
+        self.answers.forget((tenant_id, account_id))
 
     def prune(self, now: datetime) -> int:
         """Forget counters of periods long over (late events re-add what they need)."""

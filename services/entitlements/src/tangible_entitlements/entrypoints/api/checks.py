@@ -17,6 +17,7 @@ from tangible_entitlements.entrypoints.dependencies import Container
 from tangible_entitlements.entrypoints.schemas.checks import EntitlementList, EntitlementRead
 from tangible_entitlements.entrypoints.schemas.common import Rfc3339
 from tangible_entitlements.service_layer import views
+from tangible_entitlements.service_layer.answer_cache import KeptAnswer
 from tangible_entitlements.service_layer.checks import CheckResult
 from tangible_entitlements.service_layer.live_view import LiveView
 from tangible_runtime.app import ReadPrincipal
@@ -58,26 +59,43 @@ def not_modified_for(if_none_match: str, etag: str) -> bool:
     return bool({etag, "*"} & {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")})
 
 
+def payload_of(results: list[CheckResult], feature_key: str | None) -> bytes:
+    """The entitlement (one feature) or the list of them, serialised."""
+    if feature_key is not None:
+        return orjson.dumps(entitlement_json(results[0]), option=orjson.OPT_UTC_Z)
+    return orjson.dumps([entitlement_json(r) for r in results], option=orjson.OPT_UTC_Z)
+
+
+def body_of(payload: bytes, account_id: str, feature_key: str | None, moment: datetime) -> bytes:
+    if feature_key is not None:
+        return payload
+    head = orjson.dumps({"account_id": account_id, "at": moment}, option=orjson.OPT_UTC_Z)
+    return head[:-1] + b',"entitlements":' + payload + b"}"
+
+
 def encode(
     results: list[CheckResult], account_id: str, feature_key: str | None, moment: datetime
 ) -> tuple[bytes, str]:
     """The response bytes and their ETag: a hash of the entitlements (not of the moment, so
     that an unchanged answer keeps its tag)."""
-    if feature_key is not None:
-        body = orjson.dumps(entitlement_json(results[0]), option=orjson.OPT_UTC_Z)
-        return body, etag_of(body)
-    entitlements = orjson.dumps([entitlement_json(r) for r in results], option=orjson.OPT_UTC_Z)
-    head = orjson.dumps({"account_id": account_id, "at": moment}, option=orjson.OPT_UTC_Z)
-    return head[:-1] + b',"entitlements":' + entitlements + b"}", etag_of(entitlements)
+    payload = payload_of(results, feature_key)
+    return body_of(payload, account_id, feature_key, moment), etag_of(payload)
 
 
 def render(
     view: LiveView, tenant_id: str, account_id: str, feature_key: str | None, now: datetime
 ) -> tuple[bytes, str]:
-    """The answer for now, from memory."""
-    return encode(
-        view.check(tenant_id, account_id, at=now, feature_key=feature_key), account_id, feature_key, now
-    )
+    """The answer for now, from memory: kept from an earlier request while it holds (see
+    service_layer/answer_cache.py), else evaluated and kept."""
+    account = (tenant_id, account_id)
+    kept = view.answers.get(account, feature_key, now)
+    if kept is None:
+        results = view.check(tenant_id, account_id, at=now, feature_key=feature_key)
+        payload = payload_of(results, feature_key)
+        until = view.next_moment(tenant_id, account_id, results, now)
+        kept = KeptAnswer(payload, etag_of(payload), now, until)
+        view.answers.keep(account, feature_key, kept)
+    return body_of(kept.payload, account_id, feature_key, now), kept.etag
 
 
 def _respond(request: Request, encoded: tuple[bytes, str]) -> Response:

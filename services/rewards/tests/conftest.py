@@ -90,6 +90,11 @@ class Database:
         async with self.engine.connect() as connection:
             return list((await connection.execute(text(sql), params)).all())
 
+    async def execute(self, sql: str, **params: Any) -> None:
+        """A write of its own, committed (as an operator's hand-run statement would be)."""
+        async with self.engine.begin() as connection:
+            await connection.execute(text(sql), params)
+
 
 @pytest.fixture
 async def db(rewards_url: str, owner_url: OwnerUrl) -> AsyncIterator[Database]:

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-import asyncpg
 from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tangible_runtime.db import SessionFactory
 from tangible_runtime.kafka import KafkaClients, RecordProducer
+from tangible_runtime.listen import ChannelListener
 from tangible_runtime.logs import get_logger
 from tangible_runtime.metrics import RuntimeMetrics
 from tangible_runtime.retries import Backoff, retrying
@@ -174,50 +174,25 @@ RELAY_BACKOFF = Backoff(first=0.2, maximum=5.0, jitter=0.1)
 
 
 class OutboxListener:
-    """LISTEN on the service's database: a commit that wrote outbox rows, in any process,
-    wakes the relay at once, so that it can poll seldom while nothing happens (an empty
-    poll is a transaction and three statements: four relays polling every 50 ms took 0.2 of
-    a core). Connection lost: `listening` turns false (the relay polls at its idle interval
-    again) and the listener reconnects."""
+    """LISTEN for the commits that wrote outbox rows, in any process, to wake the relay at
+    once, so that it can poll seldom while nothing happens (an empty poll is a transaction
+    and three statements: four relays polling every 50 ms took 0.2 of a core). Connection
+    lost: `listening` turns false (the relay polls at its idle interval again) and the
+    listener reconnects (tangible_runtime.listen)."""
 
     def __init__(self, engine: AsyncEngine, *, check_seconds: float = 30.0) -> None:
-        self._engine = engine
-        self._check_seconds = check_seconds  # how often a quiet connection is tested
-        self.listening = False
+        self._channel = ChannelListener(engine, NOTIFY_CHANNEL, check_seconds=check_seconds)
+
+    @property
+    def listening(self) -> bool:
+        return self._channel.listening
 
     async def run(self, on_notify: Callable[[], None]) -> None:
-        # `_listen` only returns by raising (the database restarting, a dropped connection)
-        await retrying(
-            lambda: self._listen(on_notify), backoff=RELAY_BACKOFF, log_event="outbox_listener_reconnecting"
-        )
-
-    async def _listen(self, on_notify: Callable[[], None]) -> None:
-        def notified(*_: object) -> None:
-            on_notify()
-
-        async with self._engine.connect() as connection:
-            driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
-            lost = asyncio.Event()
-
-            def closed(_: object) -> None:
-                lost.set()
-
-            driver.add_termination_listener(closed)
-            await driver.add_listener(NOTIFY_CHANNEL, notified)
-            try:
-                self.listening = True
+        def listening(state: bool) -> None:
+            if state:
                 on_notify()  # rows committed before the LISTEN took effect
-                while not lost.is_set():
-                    try:
-                        await asyncio.wait_for(lost.wait(), self._check_seconds)
-                    except TimeoutError:
-                        await asyncio.wait_for(driver.fetchval("SELECT 1"), 5.0)
-                raise ConnectionError("the listening connection closed")
-            finally:
-                self.listening = False
-                driver.remove_termination_listener(closed)  # the connection goes back to the pool
-                if not driver.is_closed():
-                    await driver.remove_listener(NOTIFY_CHANNEL, notified)
+
+        await self._channel.run(lambda _payload: on_notify(), listening)
 
 
 class OutboxRelay:

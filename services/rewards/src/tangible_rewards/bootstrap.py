@@ -17,6 +17,7 @@ from tangible_rewards.entrypoints.consumers import (
 )
 from tangible_rewards.entrypoints.dependencies import Container, policy_from, view_from
 from tangible_rewards.entrypoints.follower import view_follower
+from tangible_rewards.entrypoints.progress_listener import progress_listener
 from tangible_rewards.entrypoints.scheduler import scheduler_worker
 from tangible_runtime.composition import AppOptions, ServiceDeclaration, relay_role, service_app
 from tangible_runtime.inbox import inbox_pruner
@@ -38,7 +39,7 @@ def _container(settings: Settings, rt: ServiceRuntime) -> Container:
 
 def _api_workers(rt: ServiceRuntime, container: Container) -> list[Worker]:
     container.view = view_from(container.settings)
-    return [view_follower(rt, container.view)]
+    return [view_follower(rt, container.view), progress_listener(rt, container.view)]
 
 
 SERVICE: ServiceDeclaration[Settings, Container] = ServiceDeclaration(

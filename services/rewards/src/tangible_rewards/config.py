@@ -32,6 +32,12 @@ class Settings(ServiceSettings):
         description="A replica answers progress from memory this long at most: usage moves it "
         "without an event. Grants and credit changes drop it at once (their events).",
     )
+    listening_progress_max_age_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="While a replica hears the database's progress announcements (LISTEN), it "
+        "keeps progress until one names the account, time moves it, or this long at most.",
+    )
     balance_max_age_seconds: float = Field(
         default=60,
         ge=0,

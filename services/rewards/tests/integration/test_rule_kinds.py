@@ -206,3 +206,35 @@ async def test_anniversaries_are_granted_by_the_scheduler_once_per_year(
         "kind": "credits",
         "credits": "20.00",
     }
+
+
+async def test_adoption_progress_changes_when_an_active_holder_leaves_the_window(
+    launch: Any, tenant_id: str, admin: dict[str, str], kafka: Any, make_usage: Any, clock: ManualClock
+) -> None:
+    """Nothing is written when a seat holder's last activity leaves the window, so a replica
+    that keeps progress must know that moment itself (service_layer/live_view.py)."""
+    rewards = await launch()
+    await create(
+        rewards,
+        admin,
+        {
+            "key": "rollout",
+            "name": "Rollout",
+            "kind": "adoption",
+            "params": {"percent": 50, "window_days": 30, "min_seats": 1},
+            "reward": {"kind": "early_access", "feature_key": "ai-insights", "duration_days": 30},
+        },
+    )
+    clock.advance(timedelta(minutes=5))  # the activity's window then ends off the quarter hours
+    await kafka.send([license_created(tenant_id, date(2026, 11, 1)), *(seat(tenant_id, u) for u in "abcd")])
+    await kafka.send([make_usage(ACCOUNT, clock.now(), user_id="a")])
+
+    async def active(count: int) -> None:
+        assert (await milestone(rewards, admin, "rollout"))["current"] == count
+
+    await eventually(lambda: active(1), timeout=30)
+    clock.advance(timedelta(days=30, seconds=-10))
+    await active(1)  # read (and kept) ten seconds before the window ends
+    await active(1)
+    clock.advance(timedelta(seconds=10))
+    await active(0)

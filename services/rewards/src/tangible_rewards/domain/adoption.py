@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tangible_rewards.domain.model import AdoptionParams
@@ -26,6 +26,9 @@ class SeatChange:
 class Adoption:
     assigned: int
     active: int
+    # the earliest last activity among the active holders: the first to leave the window
+    # (when progress read from it changes without any write); not part of the measure
+    oldest_active: datetime | None = field(default=None, compare=False)
 
     @property
     def percent(self) -> float:

@@ -55,6 +55,7 @@ class Container:
 def view_from(settings: Settings) -> LiveView:
     return LiveView(
         progress_max_age=settings.progress_max_age_seconds,
+        listening_progress_max_age=settings.listening_progress_max_age_seconds,
         balance_max_age=settings.balance_max_age_seconds,
         max_accounts=settings.view_max_accounts,
     )

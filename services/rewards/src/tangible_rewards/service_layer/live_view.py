@@ -6,8 +6,13 @@ Filled on demand from the database (the first read of an account, or the first a
 change), not loaded up front: a balance only changes with a ledger transaction and every
 ledger transaction publishes an event, so a cached balance stays right until its account's
 next event, or until its soonest bucket expires. Progress also moves with usage, license
-and rule changes that publish nothing, so a cached progress answer lives at most
-`progress_max_age` (real time) besides.
+and rule changes that publish no event; every commit that writes what progress is read
+from announces the accounts on a PostgreSQL channel instead (a trigger, migration 0006),
+and `listening` says whether this replica hears them (entrypoints/progress_listener.py).
+While it does, kept progress lives until such an announcement, until time moves it (the
+next quarter hour, at which any time zone's day may begin; a seat holder leaving an
+adoption window), or `listening_progress_max_age` at most. While it does not (connecting,
+a lost connection, a pooler that drops LISTEN), at most `progress_max_age`.
 
 A fill takes a ticket before it reads the database; a change of the account meanwhile
 voids the ticket, so that an answer read before a change is never kept after it.
@@ -18,10 +23,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 AccountKey = tuple[str, str]
 PROGRESS = "progress"  # the entry of progress; balances are keyed by their unit
+QUARTER_HOUR = 900  # seconds; every time zone's offset is a multiple of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +44,11 @@ class LiveView:
         progress_max_age: float,
         balance_max_age: float,
         max_accounts: int,
+        listening_progress_max_age: float = 60.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.progress_max_age = progress_max_age
+        self.listening_progress_max_age = listening_progress_max_age
         self.balance_max_age = balance_max_age
         self.max_accounts = max_accounts
         self._monotonic = monotonic
@@ -50,6 +58,7 @@ class LiveView:
         # True while the follower is positioned on the topic: before (or after it stopped)
         # no change would reach the view, so it neither answers nor keeps anything
         self.live = False
+        self.listening = False  # hears the progress announcements (see the module's note)
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -95,11 +104,26 @@ class LiveView:
         self._keep(ticket, (tenant_id, account_id), "unit:" + unit, Entry(body, valid_until, deadline))
 
     def keep_progress(
-        self, ticket: int, tenant_id: str, account_id: str, body: bytes, *, now: datetime
+        self,
+        ticket: int,
+        tenant_id: str,
+        account_id: str,
+        body: bytes,
+        *,
+        now: datetime,
+        until: datetime | None = None,
     ) -> None:
-        # the clock bound too: a clock moved on (a new day, in tests a manual clock) moves progress
-        age = self.progress_max_age
-        entry = Entry(body, now + timedelta(seconds=age), self._monotonic() + age)
+        """`until`: when the progress read changes with time alone, besides a new day."""
+        # the clock bounds too: a clock moved on (a new day, in tests a manual clock) moves progress
+        if not self.listening:
+            age = self.progress_max_age
+            entry = Entry(body, now + timedelta(seconds=age), self._monotonic() + age)
+        else:
+            age = self.listening_progress_max_age
+            bounds = [now + timedelta(seconds=age), next_quarter_hour(now)]
+            if until is not None:
+                bounds.append(until)
+            entry = Entry(body, min(bounds), self._monotonic() + age)
         self._keep(ticket, (tenant_id, account_id), PROGRESS, entry)
 
     def _keep(self, ticket: int, key: AccountKey, what: str, entry: Entry) -> None:
@@ -121,6 +145,22 @@ class LiveView:
             self._accounts.pop(key, None)
             self._tickets.pop(key, None)
 
+    def invalidate_tenant(self, tenant_id: str) -> None:
+        """A rule changed: every account of the tenant (rare; a walk over the view)."""
+        self.invalidate([key for key in (*self._accounts, *self._tickets) if key[0] == tenant_id])
+
+    def set_listening(self, listening: bool) -> None:
+        """Whatever was kept before hearing (or while no longer hearing) the announcements
+        may have missed one: forget it all."""
+        self.listening = listening
+        self.clear()
+
     def clear(self) -> None:
         self._accounts.clear()
         self._tickets.clear()
+
+
+def next_quarter_hour(now: datetime) -> datetime:
+    """The first quarter hour (of UTC, so of every time zone) strictly after `now`."""
+    seconds = now.timestamp()
+    return datetime.fromtimestamp((seconds // QUARTER_HOUR + 1) * QUARTER_HOUR, UTC)

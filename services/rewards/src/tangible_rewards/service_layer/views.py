@@ -53,6 +53,18 @@ class AccountFacts:
 async def account_progress(
     uow: UnitOfWork, *, tenant_id: str, account_id: str, now: datetime, policy: Policy
 ) -> list[Progress]:
+    progress, _ = await account_progress_until(
+        uow, tenant_id=tenant_id, account_id=account_id, now=now, policy=policy
+    )
+    return progress
+
+
+async def account_progress_until(
+    uow: UnitOfWork, *, tenant_id: str, account_id: str, now: datetime, policy: Policy
+) -> tuple[list[Progress], datetime | None]:
+    """The progress, and the moment before which it cannot change but by a write (or a new
+    local day, which callers bound separately): an active seat holder leaving an adoption
+    window."""
     async with uow:
         rules = (await uow.rules.enabled_for([tenant_id])).get(tenant_id, [])
         zone_of: ZoneOf = await zones_for(uow, [(tenant_id, account_id)], policy)
@@ -79,7 +91,14 @@ async def account_progress(
             adoption=adoption,
             usage_days={key[2]: d for key, d in days.items()},
         )
-    return [progress_of(rule, facts) for rule in sorted(rules, key=lambda r: r.key)]
+    leaving = [
+        a.oldest_active + timedelta(days=window)
+        for (_, window), a in adoption.items()
+        if a.oldest_active is not None
+    ]
+    return [progress_of(rule, facts) for rule in sorted(rules, key=lambda r: r.key)], min(
+        leaving, default=None
+    )
 
 
 def progress_of(rule: MilestoneRule, facts: AccountFacts) -> Progress:

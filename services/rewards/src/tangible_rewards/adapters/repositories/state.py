@@ -195,7 +195,8 @@ class ActivityRepository:
             text(
                 """
                 SELECT s.tenant_id, s.account_id, count(DISTINCT s.user_id) AS assigned,
-                       count(DISTINCT s.user_id) FILTER (WHERE m.last_active_at > :cutoff) AS active
+                       count(DISTINCT s.user_id) FILTER (WHERE m.last_active_at > :cutoff) AS active,
+                       min(m.last_active_at) FILTER (WHERE m.last_active_at > :cutoff) AS oldest_active
                 FROM seats s
                 JOIN unnest(CAST(:tenants AS text[]), CAST(:accounts AS text[])) AS k(tenant_id, account_id)
                   ON s.tenant_id = k.tenant_id AND s.account_id = k.account_id
@@ -214,5 +215,5 @@ class ActivityRepository:
         )
         result = {pair: Adoption(0, 0) for pair in pairs}
         for r in rows:
-            result[(r.tenant_id, r.account_id)] = Adoption(int(r.assigned), int(r.active))
+            result[(r.tenant_id, r.account_id)] = Adoption(int(r.assigned), int(r.active), r.oldest_active)
         return result

@@ -61,14 +61,14 @@ async def progress_body(container: Container, tenant_id: str, account_id: str) -
     if view is not None and (kept := view.progress(tenant_id, account_id, now)) is not None:
         return kept
     ticket = view.ticket(tenant_id, account_id) if view is not None else 0
-    progress = await views.account_progress(
+    progress, until = await views.account_progress_until(
         container.new_uow(), tenant_id=tenant_id, account_id=account_id, now=now, policy=container.policy
     )
     body = _PROGRESS.dump_json(
         ProgressList(account_id=account_id, milestones=[_progress_read(p) for p in progress]), by_alias=True
     )
     if view is not None:
-        view.keep_progress(ticket, tenant_id, account_id, body, now=now)
+        view.keep_progress(ticket, tenant_id, account_id, body, now=now, until=until)
     return body
 
 

@@ -42,11 +42,26 @@ class Bench:
     public_key: Path
     topic_prefix: str = "bench."
     pids: dict[str, int] = field(default_factory=dict)  # base URL → service process id
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)  # base URL → process
     scraper: Scraper = field(default_factory=Scraper)  # every service's /metrics, for the dashboard
 
     def pid(self, base: str) -> int:
         """The process serving `base` (a service started with `start_service`)."""
         return self.pids[base]
+
+    def stop(self, base: str, timeout: float = 30.0) -> int | None:
+        """SIGTERM to the process serving `base` and wait: its exit code, or None if it had to
+        be SIGKILLed after `timeout` (a replica leaving its consumer groups, as a scale-in does)."""
+        process = self.processes[base]
+        if process.poll() is not None:
+            return process.returncode
+        process.terminate()
+        try:
+            return process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+            return None
 
     @property
     def kafka_settings(self) -> KafkaSettings:
@@ -105,6 +120,7 @@ class Bench:
             process = spawn([sys.executable, "-m", spec.package, start.roles], log_path=log, env=child_env)
             base = f"http://127.0.0.1:{port}"
             self.pids[base] = process.pid
+            self.processes[base] = process
             self.scraper.add(Target(start.name, base, f"{start.name}-{port}"))
             started.append((base, process, log))
 

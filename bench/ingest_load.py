@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,21 +56,30 @@ class Offered:
     accepted: int = 0
     failed: int = 0  # requests without an answer
     rate: float = 0.0  # accepted events/s
+    partial: int = 0  # 202s for part of a batch: which of its events were accepted is unknown
 
 
-async def offer(client: httpx.AsyncClient, rate: float, until: float, accounts: int) -> Offered:
+async def offer(
+    client: httpx.AsyncClient, rate: float, until: float, accounts: int, tally: Counter[str] | None = None
+) -> Offered:
     """Post batches of BATCH events to accounts acct-0… at `rate` events/s until `until`
-    (perf_counter), open loop: a slow answer does not delay the next batch."""
+    (perf_counter), open loop: a slow answer does not delay the next batch. `tally`, if given,
+    counts the accepted events per account (of batches accepted whole)."""
     offered = Offered()
 
-    async def post(body: bytes) -> None:
+    async def post(body: bytes, first: int) -> None:
         try:
             response = await client.post("/v1/events", content=body)
         except httpx.HTTPError:
             offered.failed += 1  # e.g. the server closed an idle keep-alive connection as we sent
             return
         if response.status_code == 202:
-            offered.accepted += int(response.json()["accepted"])
+            accepted = int(response.json()["accepted"])
+            offered.accepted += accepted
+            if tally is not None and accepted == BATCH:
+                tally.update(_account(first, accounts, k) for k in range(BATCH))
+            elif accepted != BATCH:
+                offered.partial += 1
 
     started = time.perf_counter()
     tasks: set[asyncio.Task[Any]] = set()
@@ -78,7 +88,7 @@ async def offer(client: httpx.AsyncClient, rate: float, until: float, accounts: 
         due = started + i * BATCH / rate
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
         body = usage_batch(partial(_account, offered.sent, accounts), BATCH)
-        task = asyncio.create_task(post(body))
+        task = asyncio.create_task(post(body, offered.sent))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
         offered.sent += BATCH

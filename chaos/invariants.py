@@ -71,7 +71,7 @@ class Result:
         return asdict(self)
 
 
-def _compare(
+def compare_usage(
     expected: dict[str, dict[str, float]], observed: dict[str, dict[str, float]]
 ) -> tuple[list[str], float, float]:
     """Per account and type: 'double count' where observed > expected, 'loss' where less."""
@@ -89,7 +89,7 @@ def _compare(
 
 
 def _usage(name: str, expected: Expected, observed: dict[str, dict[str, float]], source: str) -> Result:
-    problems, extra, lost = _compare(expected.usage, observed)
+    problems, extra, lost = compare_usage(expected.usage, observed)
     total = sum(sum(t.values()) for t in expected.usage.values())
     detail = f"{len(expected.usage)} accounts, {total:g} units: {source} equals the tally"
     if problems:

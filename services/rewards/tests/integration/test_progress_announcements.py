@@ -75,6 +75,14 @@ async def read_and_kept(
     await eventually(kept, timeout=5, interval=0.05)
 
 
+async def rule_and_both_accounts_kept(
+    client: httpx.AsyncClient, view: LiveView, headers: dict[str, str], tenant_id: str, clock: ManualClock
+) -> None:
+    assert (await client.post("/v1/milestones", json=RULE, headers=headers)).status_code == 201
+    for account in (ACCOUNT, OTHER):
+        await read_and_kept(client, view, headers, tenant_id, clock, account)
+
+
 async def test_a_commit_on_the_account_drops_its_kept_progress_and_only_its(
     api: tuple[httpx.AsyncClient, LiveView],
     admin: dict[str, str],
@@ -83,9 +91,7 @@ async def test_a_commit_on_the_account_drops_its_kept_progress_and_only_its(
     db: Any,
 ) -> None:
     client, view = api
-    assert (await client.post("/v1/milestones", json=RULE, headers=admin)).status_code == 201
-    for account in (ACCOUNT, OTHER):
-        await read_and_kept(client, view, admin, tenant_id, clock, account)
+    await rule_and_both_accounts_kept(client, view, admin, tenant_id, clock)
     clock.advance(timedelta(seconds=5))  # well past the half second of a replica that does not listen
     assert view.progress(tenant_id, ACCOUNT, clock.now()) is not None
 
@@ -114,9 +120,7 @@ async def test_a_rule_change_drops_every_account_of_the_tenant(
     db: Any,
 ) -> None:
     client, view = api
-    assert (await client.post("/v1/milestones", json=RULE, headers=admin)).status_code == 201
-    for account in (ACCOUNT, OTHER):
-        await read_and_kept(client, view, admin, tenant_id, clock, account)
+    await rule_and_both_accounts_kept(client, view, admin, tenant_id, clock)
     await db.execute("UPDATE milestones SET enabled = false WHERE tenant_id = :t", t=tenant_id)
 
     async def dropped() -> None:

@@ -38,6 +38,17 @@ def seat(tenant_id: str, user: str, *, assigned: bool = True) -> SeatAssigned | 
     )
 
 
+def rollout(*, min_seats: int) -> dict[str, Any]:
+    """Half the assigned seats active within 30 days."""
+    return {
+        "key": "rollout",
+        "name": "Rollout",
+        "kind": "adoption",
+        "params": {"percent": 50, "window_days": 30, "min_seats": min_seats},
+        "reward": {"kind": "early_access", "feature_key": "ai-insights", "duration_days": 30},
+    }
+
+
 async def create(client: Any, admin: dict[str, str], body: dict[str, Any]) -> None:
     response = await client.post("/v1/milestones", json=body, headers=admin)
     assert response.status_code == 201, response.text
@@ -100,17 +111,7 @@ async def test_adoption_is_reached_when_seats_are_taken_back_mid_window(
     launch: Any, tenant_id: str, admin: dict[str, str], kafka: Any, make_usage: Any, clock: ManualClock
 ) -> None:
     rewards = await launch()
-    await create(
-        rewards,
-        admin,
-        {
-            "key": "rollout",
-            "name": "Rollout",
-            "kind": "adoption",
-            "params": {"percent": 50, "window_days": 30, "min_seats": 2},
-            "reward": {"kind": "early_access", "feature_key": "ai-insights", "duration_days": 30},
-        },
-    )
+    await create(rewards, admin, rollout(min_seats=2))
     await kafka.send([license_created(tenant_id, date(2026, 11, 1)), *(seat(tenant_id, u) for u in "abcd")])
     await kafka.send([make_usage(ACCOUNT, user_id="a")])
 
@@ -214,17 +215,7 @@ async def test_adoption_progress_changes_when_an_active_holder_leaves_the_window
     """Nothing is written when a seat holder's last activity leaves the window, so a replica
     that keeps progress must know that moment itself (service_layer/live_view.py)."""
     rewards = await launch()
-    await create(
-        rewards,
-        admin,
-        {
-            "key": "rollout",
-            "name": "Rollout",
-            "kind": "adoption",
-            "params": {"percent": 50, "window_days": 30, "min_seats": 1},
-            "reward": {"kind": "early_access", "feature_key": "ai-insights", "duration_days": 30},
-        },
-    )
+    await create(rewards, admin, rollout(min_seats=1))
     clock.advance(timedelta(minutes=5))  # the activity's window then ends off the quarter hours
     await kafka.send([license_created(tenant_id, date(2026, 11, 1)), *(seat(tenant_id, u) for u in "abcd")])
     await kafka.send([make_usage(ACCOUNT, clock.now(), user_id="a")])

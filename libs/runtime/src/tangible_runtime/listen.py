@@ -11,6 +11,7 @@ a fallback (a poll, a short cache life) for as long as `listening` is false.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 
 import asyncpg
@@ -30,6 +31,7 @@ class ChannelListener:
         self._engine = engine
         self._channel = channel
         self._check_seconds = check_seconds  # how often a quiet connection is tested
+        self._probe_timeout = min(5.0, 2 * check_seconds)
         self.listening = False
 
     async def run(
@@ -65,7 +67,7 @@ class ChannelListener:
                     try:
                         await asyncio.wait_for(lost.wait(), self._check_seconds)
                     except TimeoutError:
-                        await asyncio.wait_for(driver.fetchval("SELECT 1"), 5.0)
+                        await asyncio.wait_for(driver.fetchval("SELECT 1"), self._probe_timeout)
                 raise ConnectionError("the listening connection closed")
             finally:
                 self.listening = False
@@ -73,4 +75,6 @@ class ChannelListener:
                     on_listening(False)
                 driver.remove_termination_listener(closed)  # the connection goes back to the pool
                 if not driver.is_closed():
-                    await driver.remove_listener(self._channel, notified)
+                    # bounded: on a connection that hangs, reconnecting must not wait on it
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(driver.remove_listener(self._channel, notified), 5.0)

@@ -17,6 +17,7 @@ from tangible_entitlements.domain.model import (
     License,
     LicenseStatus,
     Meter,
+    ResetPeriod,
     TrialOverlay,
 )
 from tangible_entitlements.entrypoints.api.checks import encode, render
@@ -79,6 +80,35 @@ def test_kept_answers_equal_fresh_ones_across_every_moment_and_change() -> None:
             v.set_seats("t", "a", "l", rng.randint(0, 6))
         feature_key = rng.choice(FEATURES)
         assert render(v, "t", "a", feature_key, now) == fresh(v, feature_key, now), (now, feature_key)
+
+
+def test_an_answer_from_a_repeated_midnight_hour_does_not_outlive_it() -> None:
+    """Havana's clocks go back at 01:00 to 00:00 on 1 November 2026: the day's period
+    computed inside the repeated hour is not the one computed after it."""
+    v = LiveView()
+    v.features["t"] = [
+        Feature("reports", "Reports", FeatureKind.METERED, Meter("r", reset_period=ResetPeriod.DAY))
+    ]
+    v.items[("t", "pro", 1)] = CatalogItem(
+        "pro", 1, "plan", "Pro", CatalogStatus.PUBLISHED, {"reports": FeatureValue(limit=10)}
+    )
+    v.licenses[ACCOUNT] = License(
+        "l",
+        "t",
+        "a",
+        "pro",
+        1,
+        LicenseStatus.ACTIVE,
+        date(2026, 1, 1),
+        date(2027, 1, 1),
+        5,
+        timezone="America/Havana",
+    )
+    midnight = datetime(2026, 11, 1, 4, tzinfo=UTC)  # 00:00 CDT
+    v.set_counter("t", "a", "reports", midnight, midnight + timedelta(hours=25), 10.0)
+    render(v, "t", "a", "reports", midnight + timedelta(hours=1, minutes=30))  # 00:30 CST, repeated
+    later = midnight + timedelta(hours=11)
+    assert render(v, "t", "a", "reports", later) == fresh(v, "reports", later)
 
 
 def test_the_grant_ends_at_its_expiry_without_any_event() -> None:

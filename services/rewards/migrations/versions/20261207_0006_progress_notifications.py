@@ -3,10 +3,11 @@
 The API replicas keep rendered progress in memory and LISTEN on `tangible_rewards_progress`
 (service_layer/live_view.py): a notification names the accounts whose progress a committed
 transaction may have changed, one `tenant<TAB>account` per line (`tenant<TAB>*` for a rule
-change, which moves every account of the tenant). Statement-level triggers with transition
-tables cover every writer (consumer, API, scheduler, a migration, a hand-run UPDATE) with
-one notification per statement and chunk of accounts, and PostgreSQL folds identical
-notifications of one transaction into one.
+change, which moves every account of the tenant; `*` alone after a TRUNCATE). Statement-level
+triggers with transition tables cover every writer (consumer, API, scheduler, a migration, a
+hand-run UPDATE, which announces the rows before and after it) with one notification per
+statement and chunk of accounts, and PostgreSQL folds identical notifications of one
+transaction into one.
 
 Revision ID: 0006
 Revises: 0005
@@ -21,8 +22,9 @@ branch_labels = None
 depends_on = None
 
 CHANNEL = "tangible_rewards_progress"
-# NOTIFY payloads stop at 8,000 bytes: accounts are announced in chunks well under it
-CHUNK = 100
+# NOTIFY refuses a payload of 8,000 bytes or more (and fails the statement): accounts are
+# announced in chunks under this many bytes (ids are up to 256 characters each)
+CHUNK_BYTES = 7_000
 # the tables account_progress reads (service_layer/views.py), per account
 ACCOUNT_TABLES = (
     "progress",
@@ -34,54 +36,91 @@ ACCOUNT_TABLES = (
     "account_profiles",
 )
 TENANT_TABLES = ("milestone_rules", "milestones")
-EVENTS = (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD"))
+# (event, transition tables, function suffix): an UPDATE announces the rows before and after
+EVENTS = (
+    ("insert", "NEW TABLE AS changed", "rows"),
+    ("update", "OLD TABLE AS gone NEW TABLE AS changed", "updated_rows"),
+    ("delete", "OLD TABLE AS changed", "rows"),
+)
 
 
 def upgrade() -> None:
     op.execute(
         f"""
-        CREATE FUNCTION announce_progress_of_accounts() RETURNS trigger
+        CREATE FUNCTION announce_progress(keys text[]) RETURNS void
         LANGUAGE plpgsql AS $$
-        DECLARE chunk text;
+        DECLARE chunk text := ''; key text;
         BEGIN
-            FOR chunk IN
-                SELECT string_agg(key, E'\\n') FROM (
-                    SELECT key, (row_number() OVER ()) / {CHUNK} AS n
-                    FROM (SELECT DISTINCT tenant_id || E'\\t' || account_id AS key FROM changed) d
-                ) c GROUP BY n
-            LOOP
-                PERFORM pg_notify('{CHANNEL}', chunk);
+            FOREACH key IN ARRAY keys LOOP
+                IF chunk <> '' AND octet_length(chunk) + octet_length(key) + 1 > {CHUNK_BYTES} THEN
+                    PERFORM pg_notify('{CHANNEL}', chunk);
+                    chunk := '';
+                END IF;
+                chunk := CASE WHEN chunk = '' THEN key ELSE chunk || E'\\n' || key END;
             END LOOP;
-            RETURN NULL;
+            IF chunk <> '' THEN
+                PERFORM pg_notify('{CHANNEL}', chunk);
+            END IF;
         END $$
         """
     )
+    for scope, key in (
+        ("accounts", "tenant_id || E'\\t' || account_id"),
+        ("tenants", "tenant_id || E'\\t*'"),
+    ):
+        op.execute(
+            f"""
+            CREATE FUNCTION announce_progress_of_{scope}_rows() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM announce_progress(ARRAY(SELECT DISTINCT {key} FROM changed));
+                RETURN NULL;
+            END $$
+            """
+        )
+        op.execute(
+            f"""
+            CREATE FUNCTION announce_progress_of_{scope}_updated_rows() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM announce_progress(
+                    ARRAY(SELECT {key} FROM changed UNION SELECT {key} FROM gone)
+                );
+                RETURN NULL;
+            END $$
+            """
+        )
+    # TRUNCATE has no transition table: every replica forgets all it keeps ("*")
     op.execute(
         f"""
-        CREATE FUNCTION announce_progress_of_tenants() RETURNS trigger
+        CREATE FUNCTION announce_progress_of_everything() RETURNS trigger
         LANGUAGE plpgsql AS $$
-        DECLARE tenant text;
         BEGIN
-            FOR tenant IN SELECT DISTINCT tenant_id FROM changed LOOP
-                PERFORM pg_notify('{CHANNEL}', tenant || E'\\t*');
-            END LOOP;
+            PERFORM pg_notify('{CHANNEL}', '*');
             RETURN NULL;
         END $$
         """
     )
-    for tables, function in ((ACCOUNT_TABLES, "accounts"), (TENANT_TABLES, "tenants")):
+    for tables, scope in ((ACCOUNT_TABLES, "accounts"), (TENANT_TABLES, "tenants")):
         for table in tables:
-            for event, transition in EVENTS:
+            for event, transitions, suffix in EVENTS:
                 op.execute(
                     f"CREATE TRIGGER {table}_{event}_announces_progress AFTER {event.upper()} ON {table} "
-                    f"REFERENCING {transition} TABLE AS changed FOR EACH STATEMENT "
-                    f"EXECUTE FUNCTION announce_progress_of_{function}()"
+                    f"REFERENCING {transitions} FOR EACH STATEMENT "
+                    f"EXECUTE FUNCTION announce_progress_of_{scope}_{suffix}()"
                 )
+            op.execute(
+                f"CREATE TRIGGER {table}_truncate_announces_progress AFTER TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION announce_progress_of_everything()"
+            )
 
 
 def downgrade() -> None:
     for table in (*ACCOUNT_TABLES, *TENANT_TABLES):
-        for event, _ in EVENTS:
+        for event in ("insert", "update", "delete", "truncate"):
             op.execute(f"DROP TRIGGER {table}_{event}_announces_progress ON {table}")
-    op.execute("DROP FUNCTION announce_progress_of_accounts()")
-    op.execute("DROP FUNCTION announce_progress_of_tenants()")
+    for scope in ("accounts", "tenants"):
+        op.execute(f"DROP FUNCTION announce_progress_of_{scope}_rows()")
+        op.execute(f"DROP FUNCTION announce_progress_of_{scope}_updated_rows()")
+    op.execute("DROP FUNCTION announce_progress_of_everything()")
+    op.execute("DROP FUNCTION announce_progress(text[])")

@@ -146,3 +146,50 @@ async def test_progress_is_kept_no_longer_than_the_next_quarter_hour(
     assert view.progress(tenant_id, ACCOUNT, clock.now()) is not None
     clock.advance(timedelta(seconds=1))
     assert view.progress(tenant_id, ACCOUNT, clock.now()) is None
+
+
+class Heard:
+    """A LISTEN of the test's own on the announcements channel."""
+
+    def __init__(self) -> None:
+        self.payloads: list[str] = []
+
+    def __call__(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+        self.payloads.append(payload)
+
+    @property
+    def lines(self) -> set[str]:
+        return {line for payload in self.payloads for line in payload.split("\n")}
+
+
+async def test_announcements_fit_notify_whatever_the_ids_and_name_every_row_moved_or_emptied(
+    db: Any, tenant_id: str
+) -> None:
+    """Long ids in one statement (PostgreSQL refuses a payload of 8,000 bytes, which would
+    fail the write itself), an UPDATE that moves rows to another account (both named), and a
+    TRUNCATE (no rows to name: everything)."""
+    heard = Heard()
+    async with db.engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        await driver.add_listener("tangible_rewards_progress", heard)
+        accounts = [f"{n:03d}-" + "é" * 250 for n in range(150)]  # 256 characters, 500+ bytes each
+        await db.execute(
+            "INSERT INTO progress (tenant_id, account_id, series, period_key, value) "
+            "SELECT :t, a, 's', 'lifetime', 1 FROM unnest(CAST(:accounts AS text[])) AS a",
+            t=tenant_id,
+            accounts=accounts,
+        )
+        await db.execute(
+            "UPDATE progress SET account_id = 'moved' WHERE tenant_id = :t AND account_id = :a",
+            t=tenant_id,
+            a=accounts[0],
+        )
+        await db.execute("TRUNCATE progress")
+
+        async def all_heard() -> None:
+            assert {f"{tenant_id}\t{a}" for a in accounts} | {f"{tenant_id}\tmoved", "*"} <= heard.lines
+
+        await eventually(all_heard, timeout=5, interval=0.05)
+        assert max(len(p.encode()) for p in heard.payloads) < 8000
+        assert len(heard.payloads) >= 150 * 500 // 8000  # chunked, not one per row
+        await driver.remove_listener("tangible_rewards_progress", heard)

@@ -7,13 +7,18 @@ account's answers on the first (`forget`, `clear`); each answer carries the span
 over which it holds, from when it was computed to the account's next moment, for the second.
 Outside that span it is computed again, so a grant that expires at 12:00 is not granted at
 12:00 even if no event arrives, and a clock set back (tests' manual clocks) is answered anew.
+
+The next quarter hour of UTC is always one of the moments: local days begin, and daylight
+saving time repeats or skips hours, only on quarter hours of UTC. A period computed inside a
+repeated hour (a zone whose clocks go back at midnight) can then differ from the one computed
+after it, and an answer computed there must not outlive that hour.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tangible_entitlements.domain.entitlement import Grant
 from tangible_entitlements.domain.model import License
@@ -23,6 +28,7 @@ AccountKey = tuple[str, str]
 
 # answers kept at most (each a few hundred bytes); past it, all are dropped and rebuilt on use
 MAX_ANSWERS = 200_000
+QUARTER_HOUR = 900  # seconds; every time zone's offset and transition falls on one
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +46,8 @@ def next_moment(
     license: License, grants: Iterable[Grant], results: Iterable[CheckResult], after: datetime
 ) -> datetime | None:
     """The first moment after `after` at which the same view can answer differently."""
-    moments = [r.period_end for r in results if r.period_end is not None]
+    moments = [next_quarter_hour(after)]
+    moments.extend(r.period_end for r in results if r.period_end is not None)
     for grant in grants:
         if grant.starts_at > after:
             moments.append(grant.starts_at)
@@ -48,6 +55,11 @@ def next_moment(
             moments.append(grant.expires_at)
     moments.extend(t.ends_at for t in license.trials if t.ends_at > after)
     return min((m for m in moments if m > after), default=None)
+
+
+def next_quarter_hour(after: datetime) -> datetime:
+    """The first quarter hour of UTC strictly after `after`."""
+    return datetime.fromtimestamp((after.timestamp() // QUARTER_HOUR + 1) * QUARTER_HOUR, UTC)
 
 
 class AnswerCache:

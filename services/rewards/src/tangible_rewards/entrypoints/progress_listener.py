@@ -1,7 +1,12 @@
 """Each API replica LISTENs for the accounts whose progress a commit may have changed and
 drops what its view keeps for them (see service_layer/live_view.py and migration 0006).
 
-A notification is one `tenant<TAB>account` per line, or `tenant<TAB>*` for a rule change.
+A notification is one `tenant<TAB>account` per line, `tenant<TAB>*` for a rule change, or
+`*` alone (a TRUNCATE: everything).
+
+The connection is tested every second: a connection that died without a reset (a failover,
+a proxy's timeout) would otherwise go unnoticed, and announcements with it, for as long as
+the kept progress may live.
 """
 
 from __future__ import annotations
@@ -14,14 +19,18 @@ from tangible_runtime.service import ServiceRuntime, Worker
 log = get_logger(__name__)
 
 CHANNEL = "tangible_rewards_progress"
+CHECK_SECONDS = 1.0
 
 
 def progress_listener(runtime: ServiceRuntime, view: LiveView) -> Worker:
-    listener = ChannelListener(runtime.engine, CHANNEL)
+    listener = ChannelListener(runtime.engine, CHANNEL, check_seconds=CHECK_SECONDS)
 
     def announced(payload: str) -> None:
+        if payload == "*":
+            view.clear()
+            return
         accounts: list[AccountKey] = []
-        for line in payload.splitlines():
+        for line in payload.split("\n"):  # not splitlines: ids may hold \r and the like
             tenant_id, _, account_id = line.partition("\t")
             if account_id == "*":
                 view.invalidate_tenant(tenant_id)

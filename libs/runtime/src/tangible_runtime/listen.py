@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tangible_runtime.retries import Backoff, retrying
 
 LISTEN_BACKOFF = Backoff(first=0.2, maximum=5.0, jitter=0.1)
+# a test query slower than this means the connection is gone: generous, since a busy
+# database answering slowly is not a lost connection (each loss drops what callers keep)
+PROBE_TIMEOUT = 5.0
 
 
 class ChannelListener:
@@ -31,7 +34,6 @@ class ChannelListener:
         self._engine = engine
         self._channel = channel
         self._check_seconds = check_seconds  # how often a quiet connection is tested
-        self._probe_timeout = min(5.0, 2 * check_seconds)
         self.listening = False
 
     async def run(
@@ -67,7 +69,7 @@ class ChannelListener:
                     try:
                         await asyncio.wait_for(lost.wait(), self._check_seconds)
                     except TimeoutError:
-                        await asyncio.wait_for(driver.fetchval("SELECT 1"), self._probe_timeout)
+                        await asyncio.wait_for(driver.fetchval("SELECT 1"), PROBE_TIMEOUT)
                 raise ConnectionError("the listening connection closed")
             finally:
                 self.listening = False

@@ -74,14 +74,22 @@ def test_while_listening_progress_lives_until_time_moves_it_or_its_longer_max_ag
     assert view.progress(*ACCOUNT, at) is None  # the max age, in real time
 
 
-def test_hearing_or_losing_the_announcements_forgets_everything_kept() -> None:
+def test_hearing_or_losing_the_announcements_forgets_kept_progress_but_not_balances() -> None:
     view = live_view(Ticking())
     view.keep_progress(view.ticket(*ACCOUNT), *ACCOUNT, b"p", now=NOW)
+    view.keep_balance(view.ticket(*ACCOUNT), *ACCOUNT, "credits", b"b", valid_until=None)
     view.set_listening(True)
     assert view.progress(*ACCOUNT, NOW) is None
+    assert view.balance(*ACCOUNT, "credits", NOW) == b"b"
     view.keep_progress(view.ticket(*ACCOUNT), *ACCOUNT, b"p", now=NOW)
+    pending = view.ticket("t1", "a2")
     view.set_listening(False)
     assert view.progress(*ACCOUNT, NOW) is None and not view.listening
+    view.set_listening(True)
+    view.keep_progress(pending, "t1", "a2", b"q", now=NOW)  # under way before: kept briefly
+    assert view.progress("t1", "a2", NOW) == b"q"
+    assert view.progress("t1", "a2", NOW + timedelta(seconds=0.5)) is None
+    assert view.balance(*ACCOUNT, "credits", NOW) == b"b"
 
 
 def test_a_tenant_wide_change_drops_that_tenant_only() -> None:

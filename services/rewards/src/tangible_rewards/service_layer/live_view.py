@@ -12,7 +12,8 @@ and `listening` says whether this replica hears them (entrypoints/progress_liste
 While it does, kept progress lives until such an announcement, until time moves it (the
 next quarter hour, at which any time zone's day may begin; a seat holder leaving an
 adoption window), or `listening_progress_max_age` at most. While it does not (connecting,
-a lost connection, a pooler that drops LISTEN), at most `progress_max_age`.
+a lost connection, a pooler that drops LISTEN), at most `progress_max_age`; a change of
+state forgets the progress kept.
 
 A fill takes a ticket before it reads the database; a change of the account meanwhile
 voids the ticket, so that an answer read before a change is never kept after it.
@@ -59,6 +60,7 @@ class LiveView:
         # no change would reach the view, so it neither answers nor keeps anything
         self.live = False
         self.listening = False  # hears the progress announcements (see the module's note)
+        self._since_transition = 0  # the first ticket taken in the current listening state
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -115,7 +117,7 @@ class LiveView:
     ) -> None:
         """`until`: when the progress read changes with time alone, besides a new day."""
         # the clock bounds too: a clock moved on (a new day, in tests a manual clock) moves progress
-        if not self.listening:
+        if not self.listening or ticket < self._since_transition:
             age = self.progress_max_age
             entry = Entry(body, now + timedelta(seconds=age), self._monotonic() + age)
         else:
@@ -150,10 +152,13 @@ class LiveView:
         self.invalidate([key for key in (*self._accounts, *self._tickets) if key[0] == tenant_id])
 
     def set_listening(self, listening: bool) -> None:
-        """Whatever was kept before hearing (or while no longer hearing) the announcements
-        may have missed one: forget it all."""
+        """Progress kept before hearing (or while no longer hearing) the announcements may
+        have missed one: forget it; a fill under way is kept as if nobody listened. Balances
+        stay: they are dropped by the topic's events, which the announcements do not carry."""
         self.listening = listening
-        self.clear()
+        for entries in self._accounts.values():
+            entries.pop(PROGRESS, None)
+        self._since_transition = self._issued + 1
 
     def clear(self) -> None:
         self._accounts.clear()

@@ -8,6 +8,7 @@ import random
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -88,7 +89,10 @@ def free_port() -> int:
     """A port nothing listens on now, for a process started later to bind. Taken below the
     kernel's ephemeral range: a port from that range can be handed to any outgoing
     connection (a Kafka or PostgreSQL client of another test) before the process binds it,
-    and was ("address already in use" for a service of `make run` with two test workers)."""
+    and was ("address already in use" for a service of `make run` with two test workers).
+    Reserved across processes for a while (`_reserve`): a port is often bound many seconds
+    after it was chosen (the demo starts a broker and a database first), and a test worker
+    choosing the same one meanwhile once answered the demo's requests with its own 404s."""
     low, _ = _ephemeral_ports()
     for _ in range(200):
         port = random.randint(_LOWEST_PORT, max(_LOWEST_PORT, low - 1))
@@ -97,10 +101,33 @@ def free_port() -> int:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
+        if _reserve(port):
             return port
     with socket.socket() as sock:  # nothing free below the range: let the kernel choose
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+_RESERVATIONS = Path(tempfile.gettempdir()) / f"tangible-ports-{os.getuid()}"
+_RESERVED_FOR_SECONDS = 600.0
+
+
+def _reserve(port: int) -> bool:
+    """True if no process on this machine chose `port` in the last ten minutes; it is then
+    this caller's for as long (an exclusively created file, renewed once it is stale)."""
+    _RESERVATIONS.mkdir(exist_ok=True)
+    marker = _RESERVATIONS / str(port)
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        return True
+    except FileExistsError:
+        try:
+            if time.time() - marker.stat().st_mtime < _RESERVED_FOR_SECONDS:
+                return False
+            os.utime(marker)  # stale: two renewing at once is as unlikely as the old race
+            return True
+        except FileNotFoundError:
+            return False
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:

@@ -233,6 +233,9 @@ class OutboxRelay:
         listening = asyncio.create_task(self._listener.run(self.wake)) if self._listener else None
         try:
             while True:
+                # cleared before the poll, not after: a commit notified while the poll runs
+                # must wake the next idle wait, or its rows wait a whole listening poll
+                self._wake.clear()
                 # any failure (broker, database, a row Kafka refuses) is retried without end:
                 # the rows stay in the outbox, and skipping one would break its key's order
                 published = await retrying(
@@ -250,7 +253,6 @@ class OutboxRelay:
 
     async def _idle(self) -> None:
         listened = self._listener is not None and self._listener.listening
-        self._wake.clear()
         try:
             await asyncio.wait_for(
                 self._wake.wait(), self._listening_poll_seconds if listened else self._idle_seconds

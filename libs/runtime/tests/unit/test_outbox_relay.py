@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from aiokafka.errors import KafkaTimeoutError
@@ -10,7 +12,7 @@ from aiokafka.errors import KafkaTimeoutError
 from tangible_runtime.fakes import FakeProducer, InMemoryOutboxStore
 from tangible_runtime.kafka import KafkaClients
 from tangible_runtime.metrics import RuntimeMetrics, new_metrics
-from tangible_runtime.outbox import OutboxRelay
+from tangible_runtime.outbox import OutboxRelay, OutboxTransaction
 from tangible_runtime.retries import NO_WAIT
 from tangible_runtime.settings import KafkaSettings
 
@@ -197,3 +199,36 @@ async def test_a_record_a_handler_refused_is_counted_as_dead_lettered_once_it_is
     assert metrics.registry.get_sample_value("dead_letters_total", labels) == 1.0
     assert await relay.relay_once() == 0  # counted when relayed, not again
     assert metrics.registry.get_sample_value("dead_letters_total", labels) == 1.0
+
+
+async def test_a_commit_notified_while_the_relay_polls_is_published_without_waiting_for_the_next_poll() -> (
+    None
+):
+    class CommitDuringThePoll(InMemoryOutboxStore):
+        """The first poll finds nothing; another process commits a row and notifies while
+        that poll's transaction is still open."""
+
+        @asynccontextmanager
+        async def transaction(self) -> AsyncIterator[OutboxTransaction]:
+            async with super().transaction() as transaction:
+                yield transaction
+            if self.transactions == 1:
+                self.add("tangible.usage.v1", b"t/a", b"t/a#late")
+                relay.wake()
+
+    store = CommitDuringThePoll()
+    producer = FakeProducer()
+    relay = OutboxRelay(
+        store=store,
+        producer=producer,
+        clients=KafkaClients(KafkaSettings(topic_prefix=PREFIX)),
+        metrics=new_metrics(),
+        idle_seconds=60.0,  # only the wake can publish the row within the test's second
+    )
+    running = asyncio.create_task(relay.run())
+    try:
+        await asyncio.wait_for(producer.wait_until_sent(1), 1)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    assert [r.value for r in producer.acknowledged] == [b"t/a#late"]

@@ -19,7 +19,8 @@ log = get_logger(__name__)
 
 
 async def _nap(wake: asyncio.Event, seconds: float) -> None:
-    wake.clear()
+    """Until woken or `seconds` passed; the caller clears `wake` before its round, so that
+    a wake during the round ends this nap at once."""
     try:
         await asyncio.wait_for(wake.wait(), seconds)
     except TimeoutError:
@@ -61,6 +62,7 @@ def delivery_worker(container: Container, dispatch: Dispatch, fetch: FetchFacts)
 
     async def run() -> None:
         while not stopping:
+            wake.clear()
             composed = await _guarded(
                 "compose",
                 lambda: compose_pending(

@@ -40,10 +40,13 @@ def main() -> int:
         for name in chosen:
             print(f"[bench] {name}", flush=True)
             module = importlib.import_module(f"bench.suites.{name}")
+            suite_started = time.monotonic()
             with ExitStack() as processes:
                 suite = dataclasses.replace(bench, stack=processes, topic_prefix=f"bench.{name}.")
                 asyncio.run(KafkaClients(suite.kafka_settings).ensure_topics())
                 module.run(suite, report)
+            # what each suite costs of the run's 15-minute budget, stopping its processes included
+            report.notes.append(f"{name}: the suite took {time.monotonic() - suite_started:.0f} s")
     run = "whole run" if set(chosen) == set(available) else f"run of {', '.join(chosen)} alone"
     report.notes.append(f"{run} took {time.monotonic() - started:.0f} s")
     # what `make bench` renders the Grafana dashboard from (docs/dashboard.png); the scraper

@@ -1,15 +1,22 @@
 """End-to-end freshness under background load of 1,000, 5,000 and 10,000 events/s: how soon usage is
 visible in an entitlement check (from its Kafka acknowledgement, and from usage-ingest's 202),
-and how soon a threshold it crosses becomes an in-app inbox item.
+how soon a threshold it crosses becomes an in-app inbox item, and how soon a milestone it
+reaches is a reward the account can see.
 
 Processes: usage-ingest; entitlements as `api`, `consumer` and `relay` on one database (as
-deployed: the check API is not slowed by metering); notifications with all roles.
+deployed: the check API is not slowed by metering); notifications and rewards with all roles
+(rewards evaluates every event of every phase: a milestone at the first report, which each
+background account reaches once, early in the first phase).
 
 
 Inbox path: usage-ingest → usage.v1 → entitlements consumer (meters, crosses the threshold,
 outbox) → relay → entitlements.v1 → notifications consumer (rule, inbox item). Each probe
 account has a plan with a limit of one report, so its first event crosses 50, 80 and 100 %;
 a probe starts every 250 ms and polls the account's unread count until the item is there.
+
+Milestone path, timed from the same probe events: usage-ingest → usage.v1 → rewards consumer
+(the first report reaches the milestone: a reward and its credits) → the account's rewards
+list in the rewards API. The probe polls both, concurrently.
 Resident memory of each service is sampled during the 5,000 events/s run.
 """
 
@@ -18,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,9 +57,16 @@ THRESHOLD_RULE = {
     "channels": ["inbox"],
     "template": {"title": "{{ data.feature_key }} at {{ data.threshold_percent }} %", "body": ""},
 }
+FIRST_REPORT = {
+    "key": "first-report",
+    "name": "First report",
+    "kind": "usage_threshold",
+    "params": {"usage_type": "report.generated", "target": 1},
+    "reward": {"kind": "credits", "credits": "1.00"},
+}
 
 
-async def _provision(entitlements: str, notifications: str, admin: str) -> None:
+async def _provision(entitlements: str, notifications: str, rewards: str, admin: str) -> None:
     await provision(entitlements, admin)
     headers = {"Authorization": f"Bearer {admin}"}
     async with httpx.AsyncClient(base_url=entitlements, headers=headers, timeout=30) as client:
@@ -72,43 +88,68 @@ async def _provision(entitlements: str, notifications: str, admin: str) -> None:
         await asyncio.gather(*(license(_probe(rate, k)) for rate in RATES for k in range(PROBES)))
     async with httpx.AsyncClient(base_url=notifications, headers=headers, timeout=30) as client:
         (await client.post("/v1/rules", json=THRESHOLD_RULE)).raise_for_status()
+    async with httpx.AsyncClient(base_url=rewards, headers=headers, timeout=30) as client:
+        (await client.post("/v1/milestones", json=FIRST_REPORT)).raise_for_status()
 
 
 def _probe(rate: float, k: int) -> str:
     return f"probe-{rate:.0f}-{k}"
 
 
-async def _ingest_to_inbox(
-    ingest: str, notifications: str, bench: Bench, rate: float
-) -> tuple[list[float], Offered]:
-    """Seconds from each probe's 202 to its first inbox item, and the background load."""
-    samples: list[float] = []
-    missed = 0
+@dataclass
+class Reached:
+    """Seconds from each probe's 202 until it was seen, per path; probes never seen."""
+
+    inbox: list[float] = field(default_factory=list)
+    milestone: list[float] = field(default_factory=list)
+    missed: dict[str, int] = field(default_factory=lambda: {"inbox": 0, "milestone": 0})
+
+
+async def _ingest_to_inbox_and_milestone(
+    ingest: str, notifications: str, rewards: str, bench: Bench, rate: float
+) -> tuple[Reached, Offered]:
+    """Seconds from each probe's 202 to its first inbox item and to its milestone's reward,
+    and the background load."""
+    reached = Reached()
     stop = time.perf_counter() + SECONDS
     read = {"Authorization": f"Bearer {bench.token(TENANT, 'read')}"}
     async with (
         ingest_client(ingest, bench.token(TENANT, "ingest")) as client,
         httpx.AsyncClient(base_url=notifications, headers=read, timeout=30) as inbox,
+        httpx.AsyncClient(base_url=rewards, headers=read, timeout=30) as earned,
     ):
 
-        async def probe(account: str) -> None:
-            nonlocal missed
-            try:
-                response = await client.post("/v1/events", content=usage_batch(lambda _: account, 1))
-            except httpx.HTTPError:
-                missed += 1
-                return
-            accepted = time.perf_counter()
-            if response.status_code != 202:
-                missed += 1
-                return
+        async def seen(
+            account: str, path: str, accepted: float, samples: list[float], there: Callable[[Any], bool]
+        ) -> None:
+            """Polls the account's inbox count or rewards list until `there` holds of it."""
+            client, url = (
+                (inbox, f"/v1/accounts/{account}/inbox/unread-count")
+                if path == "inbox"
+                else (earned, f"/v1/accounts/{account}/rewards")
+            )
             while time.perf_counter() - accepted < 30:
-                count = await inbox.get(f"/v1/accounts/{account}/inbox/unread-count")
-                if count.status_code == 200 and count.json()["unread"] > 0:
+                answer = await client.get(url)
+                if answer.status_code == 200 and there(answer.json()):
                     samples.append(time.perf_counter() - accepted)
                     return
                 await asyncio.sleep(0.02)
-            missed += 1
+            reached.missed[path] += 1
+
+        async def probe(account: str) -> None:
+            try:
+                response = await client.post("/v1/events", content=usage_batch(lambda _: account, 1))
+            except httpx.HTTPError:
+                response = None
+            accepted = time.perf_counter()
+            if response is None or response.status_code != 202:
+                for path in reached.missed:
+                    reached.missed[path] += 1
+                return
+            await asyncio.gather(
+                seen(account, "inbox", accepted, reached.inbox, lambda body: body["unread"] > 0),
+                seen(account, "milestone", accepted, reached.milestone, lambda body: bool(body["rewards"])),
+            )
 
         async def probes() -> None:
             tasks = []
@@ -120,9 +161,10 @@ async def _ingest_to_inbox(
             await asyncio.gather(*tasks)
 
         offered, _ = await asyncio.gather(offer(client, rate, stop, ACCOUNTS), probes())
-    if missed:
-        print(f"  {missed} probes saw no inbox item within 30 s", flush=True)
-    return samples, offered
+    for path, missed in reached.missed.items():
+        if missed:
+            print(f"  {missed} probes saw no {path} within 30 s", flush=True)
+    return reached, offered
 
 
 def _probe_check(bench: Bench, check: str) -> tuple[str, int, bytes]:
@@ -257,10 +299,11 @@ def run(bench: Bench, report: Report) -> None:
     metering = bench.start_service("entitlements", roles="consumer", database_url=database)
     relay = bench.start_service("entitlements", roles="relay", database_url=database)
     notifications = bench.start_service("notifications", roles="all")
+    rewards = bench.start_service("rewards", roles="all")
     ingest = bench.start_service(
         "usage-ingest", env={"USAGE_INGEST_RATE_LIMIT_EVENTS_PER_SECOND": "100000000"}
     )
-    asyncio.run(_provision(entitlements, notifications, bench.token(TENANT, "admin")))
+    asyncio.run(_provision(entitlements, notifications, rewards, bench.token(TENANT, "admin")))
     time.sleep(2)  # the check view and the consumers take the new licenses from the events
     for rate in RATES:
         asyncio.run(_caught_up(metering))
@@ -274,20 +317,25 @@ def run(bench: Bench, report: Report) -> None:
         "entitlements consumer": metering,
         "entitlements relay": relay,
         "notifications (all roles)": notifications,
+        "rewards (all roles)": rewards,
     }
     for rate in RATES:
         sampling: AbstractContextManager[None] = nullcontext()
         if rate == max(RATES):
             sampling = peak_rss(bench, report, SUITE, services, f"pipeline at {rate:.0f} events/s")
-        asyncio.run(_caught_up(metering, notifications))
+        asyncio.run(_caught_up(metering, notifications, rewards))
         with sampling:
-            samples, offered = uvloop.run(_ingest_to_inbox(ingest, notifications, bench, rate))
-        p50, p99 = percentiles_ms(samples, 50, 99)
-        conditions = {
-            "offered_rate": rate,
-            "accepted_rate": round(offered.rate),
-            "failed_requests": offered.failed,
-            "probes": len(samples),
-        }
-        report.add(SUITE, "ingest-to-inbox (threshold) freshness p50", p50, "ms", **conditions)
-        report.add(SUITE, "ingest-to-inbox (threshold) freshness p99", p99, "ms", **conditions)
+            reached, offered = uvloop.run(
+                _ingest_to_inbox_and_milestone(ingest, notifications, rewards, bench, rate)
+            )
+        for label, samples in (
+            ("ingest-to-inbox (threshold)", reached.inbox),
+            ("ingest-to-milestone (reward listed)", reached.milestone),
+        ):
+            conditions = {
+                "offered_rate": rate,
+                "accepted_rate": round(offered.rate),
+                "failed_requests": offered.failed,
+                "probes": len(samples),
+            }
+            _add_freshness(report, label, samples, conditions)

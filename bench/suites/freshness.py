@@ -141,7 +141,10 @@ async def _ingest_to_seen(ingest: str, seen: Seen, bench: Bench, rate: float) ->
                 missed += 1
                 return
             while time.perf_counter() - accepted < 30:
-                answer = await reader.get(f"/v1/accounts/{account}/{seen.resource}")
+                try:
+                    answer = await reader.get(f"/v1/accounts/{account}/{seen.resource}")
+                except httpx.HTTPError:  # a keep-alive connection the server closed as we reused it
+                    continue
                 if answer.status_code == 200 and seen.there(answer.json()):
                     samples.append(time.perf_counter() - accepted)
                     return

@@ -21,6 +21,7 @@ import orjson
 from bench import vegeta
 from bench.flame import flame_graph
 from bench.harness import Bench
+from bench.licenses import import_licenses
 from bench.report import Report
 from bench.resources import peak_rss
 from bench.vegeta import Target
@@ -77,19 +78,11 @@ async def provision(base: str, admin: str) -> None:
         ]
         for path, body in steps:
             (await client.post(path, json=body)).raise_for_status()
-        semaphore = asyncio.Semaphore(16)
-
-        async def license(i: int) -> None:
-            async with semaphore:
-                body = {
-                    "account_id": f"acct-{i}",
-                    "plan_key": "pro",
-                    "term_start": TERM[0],
-                    "term_end": TERM[1],
-                }
-                (await client.post("/v1/licenses", json=body)).raise_for_status()
-
-        await asyncio.gather(*(license(i) for i in range(ACCOUNTS)), license(ACCOUNTS))  # + the probe account
+        licenses = [
+            {"account_id": f"acct-{i}", "plan_key": "pro", "term_start": TERM[0], "term_end": TERM[1]}
+            for i in range(ACCOUNTS + 1)  # + the probe account
+        ]
+        await import_licenses(client, licenses)
 
 
 def _add(report: Report, name: str, value: float, unit: str, **conditions: Any) -> None:

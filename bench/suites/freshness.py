@@ -41,6 +41,7 @@ from aiokafka import TopicPartition
 from bench.harness import Bench
 from bench.http_load import Connection, get_request
 from bench.ingest_load import Offered, ingest_client, offer, percentiles_ms, usage_batch
+from bench.licenses import import_licenses
 from bench.report import Report
 from bench.resources import peak_rss
 from bench.suites.entitlements import ACCOUNTS, FEATURE, host_port, provision, usage_record
@@ -78,22 +79,14 @@ async def _provision(entitlements: str, notifications: str, admin: str) -> None:
         plan = {"key": "probe", "name": "Probe", "features": {FEATURE: {"limit": 1, "hard": False}}}
         (await client.post("/v1/plans", json=plan)).raise_for_status()
         (await client.post("/v1/plans/probe/versions/1/publish", json={})).raise_for_status()
-        semaphore = asyncio.Semaphore(16)
-
-        async def license(account: str) -> None:
-            async with semaphore:
-                body = {
-                    "account_id": account,
-                    "plan_key": "probe",
-                    "term_start": TERM[0],
-                    "term_end": TERM[1],
-                }
-                (await client.post("/v1/licenses", json=body)).raise_for_status()
-
         accounts = [
             _probe(rate, k, path) for path in (INBOX, EARNED) for rate in RATES for k in range(PROBES)
         ]
-        await asyncio.gather(*(license(account) for account in accounts))
+        licenses = [
+            {"account_id": account, "plan_key": "probe", "term_start": TERM[0], "term_end": TERM[1]}
+            for account in accounts
+        ]
+        await import_licenses(client, licenses)
     async with httpx.AsyncClient(base_url=notifications, headers=headers, timeout=30) as client:
         (await client.post("/v1/rules", json=THRESHOLD_RULE)).raise_for_status()
 

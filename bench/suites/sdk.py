@@ -23,6 +23,7 @@ import httpx
 
 from bench import vegeta, wrk
 from bench.harness import Bench
+from bench.licenses import import_licenses
 from bench.report import Report
 from bench.vegeta import Target
 from tangible_client.entitlements import AsyncEntitlements, Entitlements
@@ -112,19 +113,11 @@ async def provision(base: str, admin: str) -> None:
         (await client.post("/v1/plans", json=plan)).raise_for_status()
         (await client.post("/v1/plans/pro/versions/1/publish")).raise_for_status()
         term = term_around(datetime.now(UTC))
-        semaphore = asyncio.Semaphore(32)
-
-        async def license(i: int) -> None:
-            async with semaphore:
-                body = {
-                    "account_id": f"acct-{i}",
-                    "plan_key": "pro",
-                    "term_start": term[0],
-                    "term_end": term[1],
-                }
-                (await client.post("/v1/licenses", json=body)).raise_for_status()
-
-        await asyncio.gather(*(license(i) for i in range(ACCOUNTS)))
+        licenses = [
+            {"account_id": f"acct-{i}", "plan_key": "pro", "term_start": term[0], "term_end": term[1]}
+            for i in range(ACCOUNTS)
+        ]
+        await import_licenses(client, licenses)
 
 
 async def change_to_visible(base: str, admin: str, read: str, report: Report) -> None:

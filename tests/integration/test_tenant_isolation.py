@@ -83,6 +83,11 @@ BODIES: dict[tuple[str, str], Any] = {
         "term_start": TERM[0],
         "term_end": TERM[1],
     },  # fmt: skip
+    ("POST", "/v1/imports/licenses"): {
+        "licenses": [
+            {"account_id": "acct-x", "plan_key": "starter", "term_start": TERM[0], "term_end": TERM[1]}
+        ]
+    },
     ("POST", "/v1/licenses/{license_id}/renew"): {"reason": "x"},
     ("POST", "/v1/licenses/{license_id}/plan"): {"plan_key": "starter"},
     ("POST", "/v1/licenses/{license_id}/addons"): {"addon_key": "priority"},

@@ -73,8 +73,9 @@ class FakeLicenses:
     def __init__(self, db: Store) -> None:
         self._db = db
 
-    async def add(self, license: License) -> None:
-        self._db.licenses[(license.tenant_id, license.id)] = license
+    async def add(self, licenses: Sequence[License]) -> None:
+        for license in licenses:
+            self._db.licenses[(license.tenant_id, license.id)] = license
 
     async def save(self, license: License) -> None:
         self._db.licenses[(license.tenant_id, license.id)] = license

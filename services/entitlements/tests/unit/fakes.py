@@ -123,8 +123,9 @@ class FakeParked:
             del self._db.parked[(item.usage.tenant_id, item.usage.event_id)]
         return taken
 
-    async def take(self, tenant_id: str, account_id: str) -> list[ParkedUsage]:
-        return self._take(lambda p: (p.usage.tenant_id, p.usage.account_id) == (tenant_id, account_id))
+    async def take(self, accounts: Sequence[tuple[str, str]]) -> list[ParkedUsage]:
+        wanted = set(accounts)
+        return self._take(lambda p: (p.usage.tenant_id, p.usage.account_id) in wanted)
 
     async def take_expired(self, before: datetime, limit: int) -> list[ParkedUsage]:
         return self._take(lambda p: p.usage.occurred_at < before, limit)

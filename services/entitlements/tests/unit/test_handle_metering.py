@@ -184,3 +184,30 @@ def test_the_parking_policys_defaults_are_the_documented_settings() -> None:
         max_events=fields["parking_max_events"].default,
     )
     assert ParkingPolicy().max_events == 100_000 and ParkingPolicy().window == timedelta(days=30)
+
+
+async def test_an_import_applies_what_each_account_parked_once_even_to_an_account_licensed_twice(
+    license: License, uow: NewUow, clock: ManualClock, store: Store
+) -> None:
+    now = clock.now()
+    await record(
+        uow,
+        clock,
+        usage(license, "n1", 30, now - timedelta(hours=2), "newcomer"),
+        usage(license, "n2", 30, now - timedelta(hours=1), "newcomer"),
+        usage(license, "o1", 10, now - timedelta(hours=1), "other"),
+    )
+    term = (date(2026, 1, 1), date(2027, 12, 31))
+    batch = [
+        commands.CreateLicense(TENANT, account, "pro", *term, seats=1)
+        for account in ("newcomer", "other", "newcomer")
+    ]
+
+    created = await handlers.import_licenses(batch, uow=uow(), clock=clock)
+
+    assert [x.account_id for x in created] == ["newcomer", "other", "newcomer"]
+    assert store.parked == {}
+    aggregated = {
+        (e.account_id, e.usage) for e in store.of(UsageAggregated) if e.account_id != license.account_id
+    }
+    assert aggregated == {("newcomer", 60), ("other", 10)}

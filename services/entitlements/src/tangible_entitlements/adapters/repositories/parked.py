@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,12 +91,15 @@ class ParkedUsageRepository:
         ]
         await self._session.execute(insert(t.parked_usage).on_conflict_do_nothing(), rows)
 
-    async def take(self, tenant_id: str, account_id: str) -> list[ParkedUsage]:
-        """Removes and returns the account's parked events, in event-time order."""
+    async def take(self, accounts: Sequence[tuple[str, str]]) -> list[ParkedUsage]:
+        """Removes and returns the parked events of these (tenant, account)s, in event-time
+        order: one statement, however many accounts."""
+        if not accounts:
+            return []
         c = t.parked_usage.c
         rows = await self._session.execute(
             delete(t.parked_usage)
-            .where(c.tenant_id == tenant_id, c.account_id == account_id)
+            .where(tuple_(c.tenant_id, c.account_id).in_([tuple(a) for a in accounts]))
             .returning(*t.parked_usage.c)
         )
         return _order([_parked(row) for row in rows])

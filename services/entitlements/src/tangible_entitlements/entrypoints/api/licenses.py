@@ -18,6 +18,8 @@ from tangible_entitlements.entrypoints.schemas.licenses import (
     LicenseCreate,
     LicenseRead,
     LicenseRenew,
+    LicensesImport,
+    LicensesImported,
     PlanChange,
     SeatAssign,
     SeatsRead,
@@ -38,7 +40,14 @@ def license_read(license: License) -> LicenseRead:
 async def create_license(
     body: LicenseCreate, principal: AdminPrincipal, container: ContainerDep
 ) -> LicenseRead:
-    command = commands.CreateLicense(
+    command = _create_command(body, principal)
+    return license_read(
+        await handlers.create_license(command, uow=container.new_uow(), clock=container.clock)
+    )
+
+
+def _create_command(body: LicenseCreate, principal: Principal) -> commands.CreateLicense:
+    return commands.CreateLicense(
         tenant_id=principal.tenant_id,
         account_id=body.account_id,
         plan_key=body.plan_key,
@@ -51,9 +60,25 @@ async def create_license(
         actor=actor(principal),
         reason=body.reason,
     )
-    return license_read(
-        await handlers.create_license(command, uow=container.new_uow(), clock=container.clock)
-    )
+
+
+@router.post(
+    "/imports/licenses",
+    status_code=201,
+    response_model=LicensesImported,
+    summary="Create up to 1,000 licenses in one transaction",
+    description=(
+        "For bringing a vendor's existing customers over at once. All or none: if any license "
+        "names a plan or add-on that is not published, nothing is created. Each license is "
+        "recorded and announced as if created alone; the answer lists them in the order sent."
+    ),
+)
+async def import_licenses(
+    body: LicensesImport, principal: AdminPrincipal, container: ContainerDep
+) -> LicensesImported:
+    batch = [_create_command(item, principal) for item in body.licenses]
+    created = await handlers.import_licenses(batch, uow=container.new_uow(), clock=container.clock)
+    return LicensesImported(licenses=[license_read(x) for x in created])
 
 
 async def _readable(license_id: str, principal: Principal, container: ContainerDep) -> License:

@@ -12,6 +12,8 @@ from tangible_entitlements.entrypoints.schemas.common import Reason, Strict
 from tangible_entitlements.entrypoints.schemas.lifecycle import TrialInForce
 from tangible_runtime.numbers import INT32_MAX, INTEGRAL
 
+IMPORT_LIMIT = 1000  # licenses per import: one transaction, a few seconds at most
+
 
 class LicenseCreate(Strict):
     account_id: str = Field(min_length=1, max_length=256)
@@ -50,6 +52,14 @@ class LicenseRead(BaseModel):
     pending_plan_version: int | None = None
     status_changed_at: datetime | None = None
     trials: list[TrialInForce] = Field(default_factory=list, description="Running trials, applied in checks.")
+
+
+class LicensesImport(Strict):
+    licenses: list[LicenseCreate] = Field(min_length=1, max_length=IMPORT_LIMIT)
+
+
+class LicensesImported(BaseModel):
+    licenses: list[LicenseRead] = Field(description="The licenses created, in the order sent.")
 
 
 class LicenseRenew(Reason):

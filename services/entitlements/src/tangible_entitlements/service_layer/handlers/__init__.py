@@ -19,6 +19,7 @@ from tangible_entitlements.service_layer.handlers.licenses import (
     change_plan,
     change_status,
     create_license,
+    import_licenses,
     remove_addon,
     renew_license,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "end_grant",
     "expire_grants",
     "grant_benefit",
+    "import_licenses",
     "publish_catalog_item",
     "record_usage",
     "recover_thresholds_after_reset",

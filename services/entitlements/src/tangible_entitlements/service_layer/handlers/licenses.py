@@ -7,7 +7,7 @@ its event in one transaction; changes that can raise a limit re-check crossed th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -30,29 +30,52 @@ async def published(uow: UnitOfWork, tenant_id: str, key: str, kind: str, versio
 
 
 async def create_license(command: commands.CreateLicense, *, uow: UnitOfWork, clock: Clock) -> License:
+    [license] = await import_licenses([command], uow=uow, clock=clock)
+    return license
+
+
+async def import_licenses(
+    batch: Sequence[commands.CreateLicense], *, uow: UnitOfWork, clock: Clock
+) -> list[License]:
+    """Licenses created in one transaction, all or none: one license, or a vendor's customers
+    brought over at once. Each is stored, recorded and announced as if created alone."""
     async with uow:
-        plan = await published(uow, command.tenant_id, command.plan_key, "plan", command.plan_version)
-        addons: dict[str, int] = {}
-        for addon_key in command.addons:
-            addon = await published(uow, command.tenant_id, addon_key, "addon", None)
-            addons[addon.key] = addon.version
-        license = License(
-            id=str(uuid.uuid4()),
-            tenant_id=command.tenant_id,
-            account_id=command.account_id,
-            plan_key=plan.key,
-            plan_version=plan.version,
-            status=LicenseStatus.ACTIVE,
-            term_start=command.term_start,
-            term_end=command.term_end,
-            seats=command.seats,
-            addons=addons,
-            timezone=command.timezone,
-        )
-        # usage that came before the license was parked: applied now, after its creation
-        # event in the outbox, as if the license had existed when it came
-        await uow.parked.lock_accounts([(license.tenant_id, license.account_id)])
-        await uow.licenses.add(license)
+        found: dict[tuple[str, str, str, int | None], CatalogItem] = {}  # a batch shares its plans
+
+        async def item(tenant_id: str, key: str, kind: str, version: int | None) -> CatalogItem:
+            wanted = (tenant_id, key, kind, version)
+            if wanted not in found:
+                found[wanted] = await published(uow, tenant_id, key, kind, version)
+            return found[wanted]
+
+        licenses = []
+        for command in batch:
+            plan = await item(command.tenant_id, command.plan_key, "plan", command.plan_version)
+            addons: dict[str, int] = {}
+            for addon_key in command.addons:
+                addon = await item(command.tenant_id, addon_key, "addon", None)
+                addons[addon.key] = addon.version
+            licenses.append(
+                License(
+                    id=str(uuid.uuid4()),
+                    tenant_id=command.tenant_id,
+                    account_id=command.account_id,
+                    plan_key=plan.key,
+                    plan_version=plan.version,
+                    status=LicenseStatus.ACTIVE,
+                    term_start=command.term_start,
+                    term_end=command.term_end,
+                    seats=command.seats,
+                    addons=addons,
+                    timezone=command.timezone,
+                )
+            )
+        # usage that came before a license was parked: applied now, after its creation event
+        # in the outbox, as if the license had existed when it came; the accounts are locked
+        # in one (sorted) statement, so that two imports cannot deadlock on them
+        await uow.parked.lock_accounts(sorted({(x.tenant_id, x.account_id) for x in licenses}))
+        await uow.licenses.add(licenses)
+        now = clock.now()
         await uow.history.append(
             [
                 audit.license_entry(
@@ -62,14 +85,16 @@ async def create_license(command: commands.CreateLicense, *, uow: UnitOfWork, cl
                     reason=command.reason,
                     before=None,
                     after=licensing.snapshot(license),
-                    at=clock.now(),
+                    at=now,
                 )
+                for license, command in zip(licenses, batch, strict=True)
             ],
         )
-        uow.outbox.add(translate.license_created(license, command.actor, command.reason))
-        await apply_parked(uow, license, clock.now())
+        for license, command in zip(licenses, batch, strict=True):
+            uow.outbox.add(translate.license_created(license, command.actor, command.reason))
+        await apply_parked(uow, licenses, now)
         await uow.commit()
-    return license
+    return licenses
 
 
 # a change returns the license after it, its event, and the seat holders after it (None: unchanged)

@@ -156,18 +156,22 @@ async def _park(
         )
 
 
-async def apply_parked(uow: UnitOfWork, license: License, now: datetime) -> int:
-    """Inside license creation's transaction: lock the account (see `record_usage`), take what
-    was parked for it and meter it, in event-time order, as if the license had existed."""
-    await uow.parked.lock_accounts([(license.tenant_id, license.account_id)])
-    parked = await uow.parked.take(license.tenant_id, license.account_id)
+async def apply_parked(uow: UnitOfWork, licenses: Sequence[License], now: datetime) -> int:
+    """Inside license creation's transaction: lock the accounts (see `record_usage`), take what
+    was parked for them and meter it, in event-time order, as if the licenses had existed. An
+    account given two licenses at once meters with the first, as if they came one by one."""
+    by_account: dict[tuple[str, str], License] = {}
+    for license in licenses:
+        by_account.setdefault((license.tenant_id, license.account_id), license)
+    accounts = sorted(by_account)
+    await uow.parked.lock_accounts(accounts)
+    parked = await uow.parked.take(accounts)
     by_consumer: dict[str, list[ParkedUsage]] = {}
     for item in parked:
         by_consumer.setdefault(item.consumer, []).append(item)
-    licenses = {(license.tenant_id, license.account_id): license}
     for consumer, items in by_consumer.items():
         raw = {p.usage.event_id: (p.key, p.value, p.headers) for p in items}
-        await meter(uow, consumer, [p.usage for p in items], licenses, raw, now)
+        await meter(uow, consumer, [p.usage for p in items], by_account, raw, now)
     return len(parked)
 
 

@@ -11,7 +11,6 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Response
 
-from tangible_notifications.adapters import report_documents as documents
 from tangible_notifications.adapters.repositories.reports import template_from_body
 from tangible_notifications.domain.periods import (
     PERIOD_PATTERN,
@@ -133,6 +132,10 @@ def as_json(report: ImpactReport, template: ReportTemplate, locale: str) -> Impa
 
 
 def _render_sync(report: ImpactReport, template: ReportTemplate, locale: str, format: str) -> bytes:
+    # imported on the first rendering, not at start-up: matplotlib and fpdf2 cost 1.8 s of CPU
+    # per process on a 2-core machine, and every role's process imports these routes
+    from tangible_notifications.adapters import report_documents as documents
+
     with _RENDER:
         if format == "html":
             return documents.html(report, template, locale).encode()

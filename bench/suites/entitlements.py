@@ -35,11 +35,11 @@ SUITE = "entitlements"
 TENANT = "bench-entitlements"
 ACCOUNTS = 500
 TERM = term_around(datetime.now(UTC))  # the services run on the wall clock
-CHECK_SECONDS = 10.0
+CHECK_SECONDS = 8.0
 FIXED_RATE = 2000.0
 MAX_THROUGHPUT_WORKERS = (8, 32)  # keep-alive connections, each sending back to back
 LOAD_SHARES = (0.25, 0.5, 0.75, 0.9)  # open-loop check latency at these shares of the maximum
-SERIES_SECONDS = 8.0
+SERIES_SECONDS = 6.0
 METERING_EVENTS = 60_000
 FEATURE = "reports"
 

@@ -48,17 +48,17 @@ ACCOUNTS = 2_000
 # an hour ago: usage-ingest refuses events dated too far ahead of its (wall) clock
 MOMENT = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
 WARMUP_SECONDS = float(os.environ.get("BENCH_INGEST_WARMUP", "3"))
-DURATION_SECONDS = float(os.environ.get("BENCH_INGEST_SECONDS", "15"))
+DURATION_SECONDS = float(os.environ.get("BENCH_INGEST_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_INGEST_CONNECTIONS", "8"))
 # the first count is the measured configuration; the others show how the API scales with
 # uvicorn workers on the same machine (USAGE_INGEST_WORKERS)
 WORKERS = [int(w) for w in os.environ.get("BENCH_INGEST_WORKERS", "1,2").split(",")]
 # batch sizes of the sweep, each measured for SWEEP_SECONDS with the same raw-socket client
 BATCH_SIZES = [int(b) for b in os.environ.get("BENCH_INGEST_BATCHES", "1,100,500,1000").split(",")]
-SWEEP_SECONDS = float(os.environ.get("BENCH_INGEST_SWEEP_SECONDS", "6"))
+SWEEP_SECONDS = float(os.environ.get("BENCH_INGEST_SWEEP_SECONDS", "5"))
 # open-loop request latency at these shares of the measured maximum (batches of BATCH)
 LOAD_SHARES = (0.25, 0.5, 0.75, 1.0)
-OPEN_LOOP_SECONDS = float(os.environ.get("BENCH_INGEST_OPEN_SECONDS", "8"))
+OPEN_LOOP_SECONDS = float(os.environ.get("BENCH_INGEST_OPEN_SECONDS", "6"))
 TARGET_EVENTS_PER_SECOND = 20_000
 TARGET_RATIO = 0.4
 

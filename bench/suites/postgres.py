@@ -26,7 +26,7 @@ from tangible_devstack.databases import create_database, with_database
 SUITE = "postgres"
 ACCOUNTS = 2_000
 BATCHES = (1_000, 3_000)  # rewards' and entitlements' consumer batch sizes
-SECONDS = float(os.environ.get("BENCH_POSTGRES_SECONDS", "8"))
+SECONDS = float(os.environ.get("BENCH_POSTGRES_SECONDS", "6"))
 
 SCHEMA = """
 CREATE TABLE inbox (

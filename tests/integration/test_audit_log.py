@@ -92,6 +92,20 @@ STEPS: dict[tuple[str, str, str], Step] = {
         ("licenses",),
         keep=("id", "new_license"),
     ),
+    ("entitlements", "POST", "/v1/imports/licenses"): Step(
+        "/v1/imports/licenses",
+        {
+            "licenses": [
+                {
+                    "account_id": "acct-imported",
+                    "plan_key": "starter",
+                    "term_start": TERM[0],
+                    "term_end": TERM[1],
+                }
+            ]
+        },
+        ("licenses",),
+    ),
     ("entitlements", "POST", "/v1/licenses/{license_id}/renew"): Step(
         "/v1/licenses/{new_license}/renew", {"reason": "renewed"}, ("licenses",)
     ),

@@ -40,7 +40,7 @@ def _stored(n: Notification) -> StoredNotification:
         html=n.html,
         category=n.category,
         priority=n.priority.value,
-        status=n.status.value,
+        status=n.stored_status.value,
         created_at=n.created_at,
         context=n.context or {},
         template=n.template,

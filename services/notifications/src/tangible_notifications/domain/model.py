@@ -191,6 +191,17 @@ class Notification:
     def critical(self) -> bool:
         return self.priority is Priority.CRITICAL
 
+    @property
+    def delivered_on_creation(self) -> bool:
+        """An inbox notification due now needs no sending: the transaction that makes it
+        puts it in the inbox."""
+        return self.channel is Channel.INBOX and self.status is Status.PENDING
+
+    @property
+    def stored_status(self) -> Status:
+        """The status it is inserted with: delivered at once, when it is."""
+        return Status.DELIVERED if self.delivered_on_creation else self.status
+
 
 class DeliveryStatus(StrEnum):
     SCHEDULED = "scheduled"  # waiting for its notification to be composed

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from tangible_notifications.domain.model import Channel, Delivery, DeliveryStatus, Notification, Status
+from tangible_notifications.domain.model import Delivery, DeliveryStatus, Notification, Status
 from tangible_notifications.domain.planning import TenantConfig
 from tangible_notifications.domain.records import AttemptRecord, InboxItem
 from tangible_notifications.service_layer import translate
@@ -16,7 +16,7 @@ from tangible_notifications.service_layer.ports import UnitOfWork
 def delivery_for(n: Notification, now: datetime) -> Delivery | None:
     if n.status in (Status.HELD, Status.SUPPRESSED):
         return None
-    inbox_now = n.channel is Channel.INBOX and n.status is Status.PENDING
+    inbox_now = n.delivered_on_creation
     if inbox_now:
         status = DeliveryStatus.SUCCEEDED
     elif n.status is Status.COMPOSING:
@@ -69,8 +69,7 @@ async def persist(uow: UnitOfWork, planned: Sequence[Notification], now: datetim
     fresh = [n for n in planned if n.id in created]
     deliveries = [d for n in fresh if (d := delivery_for(n, now)) is not None]
     await uow.deliveries.add(deliveries)
-    inbox = [n for n in fresh if n.channel is Channel.INBOX and n.status is Status.PENDING]
-    await uow.notifications.set_status([n.id for n in inbox], Status.DELIVERED.value)
+    inbox = [n for n in fresh if n.delivered_on_creation]
     await deliver_to_inbox(
         uow, [(inbox_item(n, n.title, n.body, now), n.source_event_id) for n in inbox], now
     )

@@ -100,7 +100,7 @@ class NotificationRepository:
                 "htmls": [n.html for n in ns],
                 "categories": [n.category for n in ns],
                 "priorities": [n.priority.value for n in ns],
-                "statuses": [n.status.value for n in ns],
+                "statuses": [n.stored_status.value for n in ns],
                 "contexts": [_json(_traced(n.context)) for n in ns],
                 "templates": [_json(asdict(n.template)) if n.template else None for n in ns],
                 "digest_keys": [n.digest_key for n in ns],

@@ -169,6 +169,23 @@ def _latest(a: date | None, b: date | None) -> date | None:
     return max(a, b) if a is not None and b is not None else a or b
 
 
+_ACCOUNT_ROWS = """
+    INSERT INTO accounts (tenant_id, account_id, license_id, term_start, term_end)
+    SELECT * FROM unnest(CAST(:tenants AS text[]), CAST(:accounts AS text[]), CAST(:licenses AS text[]),
+                         CAST(:starts AS date[]), CAST(:ends AS date[]))
+"""
+_REMEMBER_TERMS = text(
+    _ACCOUNT_ROWS
+    + """
+    ON CONFLICT (tenant_id, account_id) DO UPDATE SET
+        license_id = COALESCE(EXCLUDED.license_id, accounts.license_id),
+        term_start = GREATEST(EXCLUDED.term_start, accounts.term_start),
+        term_end = GREATEST(EXCLUDED.term_end, accounts.term_end)
+    """
+)
+_REMEMBER_ACCOUNTS = text(_ACCOUNT_ROWS + "ON CONFLICT (tenant_id, account_id) DO NOTHING")
+
+
 class AccountRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -181,29 +198,24 @@ class AccountRepository:
             if prev is not None:
                 row = (row[0], row[1], row[2] or prev[2], _latest(row[3], prev[3]), _latest(row[4], prev[4]))
             merged[(row[0], row[1])] = row
-        rows = list(merged.values())
-        if not rows:
-            return
-        await self._session.execute(
-            text(
-                """
-                INSERT INTO accounts (tenant_id, account_id, license_id, term_start, term_end)
-                SELECT * FROM unnest(CAST(:tenants AS text[]), CAST(:accounts AS text[]), CAST(:licenses AS text[]),
-                                     CAST(:starts AS date[]), CAST(:ends AS date[]))
-                ON CONFLICT (tenant_id, account_id) DO UPDATE SET
-                    license_id = COALESCE(EXCLUDED.license_id, accounts.license_id),
-                    term_start = GREATEST(EXCLUDED.term_start, accounts.term_start),
-                    term_end = GREATEST(EXCLUDED.term_end, accounts.term_end)
-                """
-            ),
-            {
-                "tenants": [r[0] for r in rows],
-                "accounts": [r[1] for r in rows],
-                "licenses": [r[2] for r in rows],
-                "starts": [r[3] for r in rows],
-                "ends": [r[4] for r in rows],
-            },
-        )
+        # A row without a term changes nothing in an existing one: inserted only if new, so
+        # that the common event locks and rewrites no account row (concurrent batches about
+        # the same accounts then do not wait for each other).
+        for statement, chosen in (
+            (_REMEMBER_TERMS, [r for r in merged.values() if r[2:] != (None, None, None)]),
+            (_REMEMBER_ACCOUNTS, [r for r in merged.values() if r[2:] == (None, None, None)]),
+        ):
+            if chosen:
+                await self._session.execute(
+                    statement,
+                    {
+                        "tenants": [r[0] for r in chosen],
+                        "accounts": [r[1] for r in chosen],
+                        "licenses": [r[2] for r in chosen],
+                        "starts": [r[3] for r in chosen],
+                        "ends": [r[4] for r in chosen],
+                    },
+                )
 
     async def term_start(self, tenant_id: str, account_id: str) -> date | None:
         a = t.accounts.c

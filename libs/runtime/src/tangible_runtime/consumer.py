@@ -19,7 +19,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind
 
 from tangible_runtime.errors import is_transient
-from tangible_runtime.kafka import ConsumerClients, RecordConsumer, RecordProducer
+from tangible_runtime.kafka import ConsumerClients, RecordProducer
 from tangible_runtime.logs import get_logger
 from tangible_runtime.metrics import RuntimeMetrics
 from tangible_runtime.retries import Backoff, retrying
@@ -78,14 +78,6 @@ def _shared_parent(deliveries: Sequence[Delivery]) -> Context | None:
     return context_from_headers(deliveries[0].headers)
 
 
-@dataclass(frozen=True, slots=True)
-class _InHand:
-    """A batch whose handler runs, and the records whose offsets commit after it."""
-
-    handling: asyncio.Future[None]
-    batches: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
-
-
 class ConsumerRunner:
     def __init__(
         self,
@@ -140,44 +132,20 @@ class ConsumerRunner:
             **self._consumer_options,
         )
         await consumer.start()
-        in_hand: _InHand | None = None
         try:
             while not self._stopping.is_set():
-                # With a batch in its handler, only records already fetched are taken, so
-                # that an idle topic does not hold that batch's commit back.
-                wait_ms = 0 if in_hand is not None else 200
-                batches = await consumer.getmany(timeout_ms=wait_ms, max_records=self._batch_size)
+                batches = await consumer.getmany(timeout_ms=200, max_records=self._batch_size)
                 if consumer.assignment():
                     self.assigned.set()
                 if not batches:
-                    if in_hand is not None:
-                        await self._finish(consumer, in_hand)
-                        in_hand = None
                     continue
-                # Decoded while the batch before is in its handler: the decoding's CPU runs
-                # while that handler waits for the database. Handlers still run one at a
-                # time, in order, and offsets are committed only after each returns.
-                deliveries = await self._decode([r for records in batches.values() for r in records])
-                if in_hand is not None:
-                    await self._finish(consumer, in_hand)
-                    in_hand = None
-                if self._stopping.is_set():
-                    break  # decoded but not handled, nor committed: delivered again
-                in_hand = _InHand(asyncio.ensure_future(self._handle_decoded(deliveries)), batches)
-            if in_hand is not None:  # stopping: the batch in hand is finished and committed
-                await self._finish(consumer, in_hand)
-                in_hand = None
+                await self._process([r for records in batches.values() for r in records])
+                if self._group:
+                    await consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
+                for tp, records in batches.items():
+                    self._record_lag(consumer.highwater(tp), tp, records[-1].offset)
         finally:
-            if in_hand is not None:  # leaving on an error: its records are delivered again
-                in_hand.handling.cancel()
             await consumer.stop()
-
-    async def _finish(self, consumer: RecordConsumer, in_hand: _InHand) -> None:
-        await in_hand.handling
-        if self._group:
-            await consumer.commit({tp: records[-1].offset + 1 for tp, records in in_hand.batches.items()})
-        for tp, records in in_hand.batches.items():
-            self._record_lag(consumer.highwater(tp), tp, records[-1].offset)
 
     def _record_lag(self, highwater: int | None, tp: TopicPartition, last_offset: int) -> None:
         if highwater is not None:
@@ -185,12 +153,7 @@ class ConsumerRunner:
                 max(0, highwater - last_offset - 1)
             )
 
-    async def _handle_decoded(self, deliveries: list[Delivery]) -> None:
-        if deliveries:
-            await self._handle(deliveries)
-
-    async def _decode(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[Delivery]:
-        """The records the handler needs, decoded; undecodable ones go to the dead letters."""
+    async def _process(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         if self._triage is not None:
             await retrying(self._triage.refresh, backoff=self._backoff, give_up=self._gives_up)
         deliveries: list[Delivery] = []
@@ -218,7 +181,8 @@ class ConsumerRunner:
             )
         if skipped:
             self._metrics.consumed.labels(self.name, "skipped").inc(skipped)
-        return deliveries
+        if deliveries:
+            await self._handle(deliveries)
 
     def _needs(self, headers: list[tuple[str, bytes]]) -> bool:
         event_type = event_type_of(headers)

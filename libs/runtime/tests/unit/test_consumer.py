@@ -141,46 +141,6 @@ async def test_the_dead_letter_topic_exists_before_the_first_poll() -> None:
     assert clients.ensured == [f"tangible.dlq.{NAME}"]
 
 
-async def test_the_next_batch_is_decoded_while_a_handler_runs_but_handlers_take_turns() -> None:
-    release_first = asyncio.Event()
-    running: list[str] = []
-    overlapped: list[bool] = []
-    handler = Handler()
-
-    async def slow_first(deliveries: Sequence[Delivery]) -> None:
-        overlapped.append(bool(running))
-        running.append(deliveries[0].event.id)
-        if deliveries[0].event.id == "e0":
-            await release_first.wait()
-        await handler(deliveries)
-        running.remove(deliveries[0].event.id)
-
-    second_refresh = asyncio.Event()
-
-    class Signalling(TenantTriage):
-        async def refresh(self) -> None:
-            await super().refresh()
-            if not self._per_batch:  # the last batch's refresh
-                second_refresh.set()
-
-    triage = Signalling({"t1"}, {"t1"})
-    runner, consumer, *_ = runner_for(
-        slow_first, {tp(): records(2)}, {tp(): records(2, first_offset=2)}, triage=triage
-    )
-    task = asyncio.create_task(runner.run())
-    await asyncio.wait_for(second_refresh.wait(), 2)  # the second batch is being decoded ...
-    await asyncio.sleep(0)
-    assert len(triage.asked) == 4
-    assert handler.calls == [] and consumer.commits == []  # ... while the first is in its handler
-    release_first.set()
-    await asyncio.wait_for(consumer.drained.wait(), 2)
-    runner.request_stop()
-    await asyncio.wait_for(task, 2)
-    assert handler.calls == [["e0", "e1"], ["e2", "e3"]]
-    assert overlapped == [False, False]  # one handler at a time, in order
-    assert consumer.commits == [{tp(): 2}, {tp(): 4}]
-
-
 async def test_a_handler_that_never_returns_leaves_the_offsets_uncommitted() -> None:
     started = asyncio.Event()
 

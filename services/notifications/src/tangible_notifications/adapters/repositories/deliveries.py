@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+import orjson
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,17 +19,30 @@ from tangible_notifications.domain.records import (
     StoppedDelivery,
 )
 
+# Rows as one JSON document (see `notifications._INSERT` for why).
 _INSERT = text(
     """
     INSERT INTO deliveries
         (id, tenant_id, notification_id, account_id, channel, channel_id, target, status, attempts,
          next_attempt_at, delivered_at, created_at)
-    SELECT * FROM unnest(
-        CAST(:ids AS text[]), CAST(:tenants AS text[]), CAST(:notifications AS text[]), CAST(:accounts AS text[]),
-        CAST(:channels AS text[]), CAST(:channel_ids AS text[]), CAST(:targets AS text[]), CAST(:statuses AS text[]),
-        CAST(:attempts AS int[]), CAST(:next AS timestamptz[]), CAST(:delivered AS timestamptz[]),
-        CAST(:created AS timestamptz[]))
+    SELECT id, tenant_id, notification_id, account_id, channel, channel_id, target, status, attempts,
+           next_attempt_at, delivered_at, created_at
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+        id text, tenant_id text, notification_id text, account_id text, channel text, channel_id text,
+        target text, status text, attempts int, next_attempt_at timestamptz, delivered_at timestamptz,
+        created_at timestamptz)
     ON CONFLICT (id) DO NOTHING
+    """
+)
+
+_LOG_ATTEMPTS = text(
+    """
+    INSERT INTO delivery_attempts (delivery_id, number, attempted_at, outcome, status_code, error, duration_ms)
+    SELECT delivery_id, number, attempted_at, outcome, status_code, error, duration_ms
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+        delivery_id text, number int, attempted_at timestamptz, outcome text, status_code int, error text,
+        duration_ms int)
+    ON CONFLICT (delivery_id, number) DO NOTHING
     """
 )
 
@@ -102,24 +116,24 @@ class DeliveryRepository:
     async def add(self, deliveries: Sequence[Delivery]) -> None:
         if not deliveries:
             return
-        ds = deliveries
-        await self._session.execute(
-            _INSERT,
+        rows = [
             {
-                "ids": [d.id for d in ds],
-                "tenants": [d.tenant_id for d in ds],
-                "notifications": [d.notification_id for d in ds],
-                "accounts": [d.account_id for d in ds],
-                "channels": [d.channel.value for d in ds],
-                "channel_ids": [d.channel_id for d in ds],
-                "targets": [d.target for d in ds],
-                "statuses": [d.status.value for d in ds],
-                "attempts": [d.attempts for d in ds],
-                "next": [d.next_attempt_at for d in ds],
-                "delivered": [d.delivered_at for d in ds],
-                "created": [d.created_at for d in ds],
-            },
-        )
+                "id": d.id,
+                "tenant_id": d.tenant_id,
+                "notification_id": d.notification_id,
+                "account_id": d.account_id,
+                "channel": d.channel.value,
+                "channel_id": d.channel_id,
+                "target": d.target,
+                "status": d.status.value,
+                "attempts": d.attempts,
+                "next_attempt_at": d.next_attempt_at,
+                "delivered_at": d.delivered_at,
+                "created_at": d.created_at,
+            }
+            for d in deliveries
+        ]
+        await self._session.execute(_INSERT, {"rows": orjson.dumps(rows).decode()})
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[DeliveryRecord]:
         """Due deliveries, leased: a crashed sender's lease runs out and another replica retries."""
@@ -147,26 +161,8 @@ class DeliveryRepository:
 
     async def log_attempts(self, rows: Sequence[AttemptRecord]) -> None:
         if rows:
-            await self._session.execute(
-                text(
-                    """
-                    INSERT INTO delivery_attempts (delivery_id, number, attempted_at, outcome, status_code, error, duration_ms)
-                    SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:numbers AS int[]), CAST(:ats AS timestamptz[]),
-                                         CAST(:outcomes AS text[]), CAST(:codes AS int[]), CAST(:errors AS text[]),
-                                         CAST(:durations AS int[]))
-                    ON CONFLICT (delivery_id, number) DO NOTHING
-                    """
-                ),
-                {
-                    "ids": [r.delivery_id for r in rows],
-                    "numbers": [r.number for r in rows],
-                    "ats": [r.attempted_at for r in rows],
-                    "outcomes": [r.outcome for r in rows],
-                    "codes": [r.status_code for r in rows],
-                    "errors": [r.error for r in rows],
-                    "durations": [r.duration_ms for r in rows],
-                },
-            )
+            # orjson writes a dataclass as an object of its fields: the recordset's columns
+            await self._session.execute(_LOG_ATTEMPTS, {"rows": orjson.dumps(list(rows)).decode()})
 
     async def release_scheduled(self, notification_ids: Sequence[str], now: datetime) -> None:
         """Composed notifications: their deliveries become due (not before a quiet-hours end)."""

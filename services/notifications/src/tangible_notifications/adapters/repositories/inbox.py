@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+import orjson
 from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tangible_notifications.adapters import tables as t
 from tangible_notifications.domain.records import InboxItem
 from tangible_notifications.service_layer.ports import ACCOUNT_WIDE
+
+_ADD = text(
+    """
+    INSERT INTO inbox_items (id, tenant_id, account_id, user_id, notification_id, title, body, category, priority,
+                             created_at)
+    SELECT id, tenant_id, account_id, user_id, id, title, body, category, priority, created_at
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+        id text, tenant_id text, account_id text, user_id text, title text, body text, category text,
+        priority text, created_at timestamptz)
+    ON CONFLICT (id) DO NOTHING
+    """
+)
 
 
 def _scope(tenant_id: str, account_id: str, user_id: str | None) -> ColumnElement[bool]:
@@ -47,31 +60,9 @@ class InboxRepository:
     async def add(self, items: Sequence[InboxItem]) -> None:
         """Items keyed by their notification id, so adding one twice is a no-op."""
         if items:
-            await self._session.execute(
-                text(
-                    """
-                    INSERT INTO inbox_items (id, tenant_id, account_id, user_id, notification_id, title, body,
-                                             category, priority, created_at)
-                    SELECT id, tenant_id, account_id, user_id, id, title, body, category, priority, created_at
-                    FROM unnest(CAST(:ids AS text[]), CAST(:tenants AS text[]), CAST(:accounts AS text[]),
-                                CAST(:users AS text[]), CAST(:titles AS text[]), CAST(:bodies AS text[]),
-                                CAST(:categories AS text[]), CAST(:priorities AS text[]), CAST(:created AS timestamptz[]))
-                         AS u(id, tenant_id, account_id, user_id, title, body, category, priority, created_at)
-                    ON CONFLICT (id) DO NOTHING
-                    """
-                ),
-                {
-                    "ids": [i.id for i in items],
-                    "tenants": [i.tenant_id for i in items],
-                    "accounts": [i.account_id for i in items],
-                    "users": [i.user_id for i in items],
-                    "titles": [i.title for i in items],
-                    "bodies": [i.body for i in items],
-                    "categories": [i.category for i in items],
-                    "priorities": [i.priority for i in items],
-                    "created": [i.created_at for i in items],
-                },
-            )
+            # rows as one JSON document (see `notifications._INSERT` for why); orjson writes
+            # a dataclass as an object of its fields
+            await self._session.execute(_ADD, {"rows": orjson.dumps(list(items)).decode()})
 
     async def page(
         self,
